@@ -1,0 +1,81 @@
+#!/usr/bin/env node
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { ConfigError } from '../config/errors.js';
+import { WsgiHostError } from '../errors.js';
+import { packageRoot } from '../python/worker-program.js';
+import { serveCommand } from './serve-command.js';
+
+const HELP = `wsgi-host: serve Python WSGI applications, each from its own virtual environment.
+
+Usage: wsgi-host COMMAND [options]
+
+Commands:
+  serve SCRIPT       serve a WSGI script or package.module:callable
+  help [COMMAND]     show help for a command
+
+Run 'wsgi-host COMMAND --help' for a command's options.
+`;
+
+type Command = (argv: string[]) => Promise<number>;
+
+const COMMANDS: Record<string, Command> = {
+  serve: serveCommand,
+};
+
+export async function main(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  if (command === undefined || command === '-h' || command === '--help') {
+    process.stdout.write(HELP);
+    return command === undefined ? 2 : 0;
+  }
+  if (command === '--version' || command === '-V') {
+    const pkg = JSON.parse(readFileSync(join(packageRoot(), 'package.json'), 'utf8')) as { version: string };
+    process.stdout.write(`wsgi-host ${pkg.version}\n`);
+    return 0;
+  }
+  if (command === 'help') {
+    const sub = rest[0];
+    if (sub !== undefined && COMMANDS[sub] !== undefined) return (COMMANDS[sub] as Command)(['--help']);
+    process.stdout.write(HELP);
+    return 0;
+  }
+  const run = COMMANDS[command];
+  if (run === undefined) {
+    process.stderr.write(`wsgi-host: unknown command '${command}'\n\n${HELP}`);
+    return 2;
+  }
+  try {
+    return await run(rest);
+  } catch (err) {
+    return reportError(err);
+  }
+}
+
+export function reportError(err: unknown): number {
+  if (err instanceof ConfigError) {
+    process.stderr.write(`wsgi-host: error [${err.code}]: ${err.describe()}\n`);
+    return 2;
+  }
+  if (err instanceof WsgiHostError) {
+    process.stderr.write(`wsgi-host: error [${err.code}]: ${err.message}\n${err.hint ? `  fix: ${err.hint}\n` : ''}`);
+    return 1;
+  }
+  const e = err as NodeJS.ErrnoException;
+  if (e?.code === 'EADDRINUSE' || e?.code === 'EACCES') {
+    process.stderr.write(`wsgi-host: error [LISTEN_FAILED]: cannot listen: ${e.message}\n  fix: pick another --port or stop what uses it\n`);
+    return 1;
+  }
+  process.stderr.write(`wsgi-host: internal error: ${e?.stack ?? String(err)}\n`);
+  return 1;
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+    setImmediate(() => process.exit(code));
+  },
+  (err: unknown) => {
+    process.exitCode = reportError(err);
+  },
+);

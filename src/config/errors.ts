@@ -1,0 +1,48 @@
+import { WsgiHostError } from '../errors.js';
+
+/** Where a config value came from, for messages: a file and line, or a command-line flag. */
+export interface ConfigSource {
+  file?: string;
+  line?: number;
+  /** '--python-home', 'WSGIDaemonProcess', 'group[0].python-home'... */
+  key?: string;
+}
+
+/** A config input that cannot be used; the server does not start (or a reload is refused). */
+export class ConfigError extends WsgiHostError {
+  /** Path of the offending value in the config model, e.g. ['mount', 0, 'group']. */
+  readonly path: (string | number)[];
+  source: ConfigSource | undefined;
+
+  constructor(
+    code: string,
+    message: string,
+    options: { path?: (string | number)[]; hint?: string; cause?: unknown; source?: ConfigSource } = {},
+  ) {
+    super(code, message, options);
+    this.path = options.path ?? [];
+    this.source = options.source;
+  }
+
+  /** "file:line: message" when the source is known. */
+  describe(): string {
+    const s = this.source;
+    const where = s?.file ? `${s.file}${s.line ? `:${s.line}` : ''}${s.key ? ` (${s.key})` : ''}: ` : s?.key ? `${s.key}: ` : '';
+    return `${where}${this.message}${this.hint ? `\n  fix: ${this.hint}` : ''}`;
+  }
+}
+
+export const ConfigErrorCode = {
+  INVALID_VALUE: 'CONFIG_INVALID_VALUE',
+  UNKNOWN_KEY: 'CONFIG_UNKNOWN_KEY',
+  BAD_NUMBER: 'CONFIG_BAD_NUMBER',
+  DUPLICATE_GROUP: 'CONFIG_DUPLICATE_GROUP',
+  UNKNOWN_GROUP: 'CONFIG_UNKNOWN_GROUP',
+  MOUNT_TARGET: 'CONFIG_MOUNT_TARGET',
+  SCRIPT_NOT_FOUND: 'CONFIG_SCRIPT_NOT_FOUND',
+  DUPLICATE_MOUNT: 'CONFIG_DUPLICATE_MOUNT',
+  NO_MOUNTS: 'CONFIG_NO_MOUNTS',
+  SYNTAX: 'CONFIG_SYNTAX',
+  FILE_NOT_FOUND: 'CONFIG_FILE_NOT_FOUND',
+  BAD_FLAG: 'CLI_BAD_FLAG',
+} as const;

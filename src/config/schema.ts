@@ -1,0 +1,167 @@
+import { z } from 'zod';
+
+/**
+ * The one config model. CLI flags, the TOML file and Apache mod_wsgi directives are all
+ * translated into this shape and validated by it. Durations are in seconds, sizes in bytes, as
+ * mod_wsgi's options are. Keys here are camelCase; the TOML file spells them in kebab-case
+ * (python-home, request-timeout), as mod_wsgi does.
+ */
+
+const seconds = z.number().nonnegative();
+const bytes = z.number().int().nonnegative();
+
+export const GROUP_NAME = /^[A-Za-z0-9_.:@-]+$/;
+
+export const ListenerSchema = z.strictObject({
+  host: z.string().min(1).default('127.0.0.1'),
+  port: z.number().int().min(0).max(65535).default(8000),
+});
+
+export const DynamicPoolSchema = z.strictObject({
+  /** Processes kept even when idle. */
+  min: z.number().int().min(0).default(0),
+  /** Processes at most; more are started on demand. */
+  max: z.number().int().min(1).default(4),
+  /** A process idle this long is stopped (never below min). */
+  idleTimeout: seconds.default(300),
+});
+
+/** Settings of a process group; the default group (no name) takes the same ones. */
+export const GroupSettingsSchema = z.strictObject({
+  pythonHome: z.string().min(1).optional(),
+  pythonPath: z.array(z.string().min(1)).default([]),
+  processes: z.number().int().min(1).max(1024).default(1),
+  threads: z.number().int().min(1).max(1024).default(5),
+  dynamic: DynamicPoolSchema.optional(),
+  workingDirectory: z.string().min(1).optional(),
+  env: z.record(z.string(), z.string()).default({}),
+  lang: z.string().min(1).optional(),
+  locale: z.string().min(1).optional(),
+  user: z.string().min(1).optional(),
+  group: z.string().min(1).optional(),
+  displayName: z.string().min(1).optional(),
+  /** A request running longer is cut: 504 to the client, stack logged, worker replaced. */
+  requestTimeout: seconds.default(60),
+  /** A request waiting longer for a free thread gets 503. */
+  queueTimeout: seconds.default(45),
+  /** Requests waiting for a free thread, at most; more get 503 at once. */
+  queueSize: z.number().int().min(0).default(1024),
+  /** Recycle a process after this many requests (0: never). */
+  maximumRequests: z.number().int().min(0).default(0),
+  /** Random extra requests (0..jitter) per process so a group's processes do not recycle together. */
+  maximumRequestsJitter: z.number().int().min(0).default(0),
+  /** Recycle a process after this many seconds (0: never). */
+  restartInterval: seconds.default(0),
+  /** Recycle a process whose resident memory exceeds this many bytes (0: no limit). */
+  memoryLimit: bytes.default(0),
+  /** Recycle a process that served nothing for this long (0: never). */
+  inactivityTimeout: seconds.default(0),
+  /** A process must load the application and report ready within this time. */
+  startupTimeout: seconds.default(30),
+  /** In-flight requests get this long to finish when a process is recycled or reloaded. */
+  gracefulTimeout: seconds.default(15),
+  /** After graceful-timeout, a process gets this long to exit before it is killed. */
+  shutdownTimeout: seconds.default(5),
+  /** mod_wsgi's script reloading: touching the WSGI script restarts the group. */
+  scriptReloading: z.boolean().default(true),
+});
+
+export const GroupSchema = GroupSettingsSchema.extend({
+  name: z.string().regex(GROUP_NAME, 'group names use letters, digits and _ . : @ -'),
+});
+
+export const MountSchema = z.strictObject({
+  /** URL prefix; matched at a segment boundary. */
+  path: z.string().default('/'),
+  /** A WSGI script file, loaded as mod_wsgi loads it. */
+  script: z.string().min(1).optional(),
+  /** Or an importable `package.module:callable`, as gunicorn takes it. */
+  module: z.string().min(1).optional(),
+  callable: z.string().min(1).default('application'),
+  /** The process group; none means the default group (server-wide python-home). */
+  group: z.string().min(1).optional(),
+  /** %{GLOBAL} shares the group's processes; any other name gets processes of its own. */
+  applicationGroup: z.string().min(1).default('%{GLOBAL}'),
+  passAuthorization: z.boolean().default(true),
+  /** Extra keys in each request's environ (mod_wsgi-express --setenv, Apache SetEnv). */
+  environ: z.record(z.string(), z.string()).default({}),
+});
+
+export const StaticSchema = z.strictObject({
+  path: z.string().min(1),
+  directory: z.string().min(1),
+});
+
+export const VirtualHostSchema = z.strictObject({
+  serverName: z.string().min(1),
+  aliases: z.array(z.string().min(1)).default([]),
+  default: z.boolean().default(false),
+  mount: z.array(MountSchema).default([]),
+  static: z.array(StaticSchema).default([]),
+});
+
+export const HttpLimitsSchema = z.strictObject({
+  /** Request line and headers, at most (431 beyond). */
+  maxHeaderSize: bytes.default(16 * 1024),
+  /** Request body, at most (413 beyond; 0: no limit). */
+  maxBodySize: bytes.default(1024 * 1024 * 1024),
+  /** Headers must arrive within this time (408 beyond). */
+  headerTimeout: seconds.default(10),
+  /** The body must keep arriving: no gap longer than this (408). */
+  bodyTimeout: seconds.default(60),
+  /** An idle kept-alive connection is closed after this long. */
+  keepAliveTimeout: seconds.default(5),
+  /** Open connections at most (0: no limit). */
+  maxConnections: z.number().int().min(0).default(0),
+});
+
+export const LogSchema = z.strictObject({
+  /** Access log: 'off', '-' (stdout) or a file path. */
+  access: z.string().default('off'),
+  accessFormat: z.string().default('combined'),
+  /** Error log: '-' (stderr) or a file path. */
+  error: z.string().default('-'),
+  level: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
+  /** 'pretty' on a terminal, 'json' otherwise, unless set. */
+  format: z.enum(['auto', 'pretty', 'json']).default('auto'),
+});
+
+export const AdminSchema = z.strictObject({
+  /** host:port, a unix socket path, or 'off'. */
+  listen: z.string().default('off'),
+  token: z.string().min(1).optional(),
+});
+
+export const ServerConfigSchema = z.strictObject({
+  listen: z.array(ListenerSchema).min(1).default([{ host: '127.0.0.1', port: 8000 }]),
+  /** WSGIPythonHome: the default group's environment. */
+  pythonHome: z.string().min(1).optional(),
+  /** WSGIPythonPath: the default group's extra sys.path entries. */
+  pythonPath: z.array(z.string().min(1)).default([]),
+  defaultGroup: GroupSettingsSchema.omit({ pythonHome: true, pythonPath: true }).default(
+    () => GroupSettingsSchema.omit({ pythonHome: true, pythonPath: true }).parse({}),
+  ),
+  group: z.array(GroupSchema).default([]),
+  mount: z.array(MountSchema).default([]),
+  static: z.array(StaticSchema).default([]),
+  host: z.array(VirtualHostSchema).default([]),
+  limits: HttpLimitsSchema.default(() => HttpLimitsSchema.parse({})),
+  /**
+   * Busy-polling budget in microseconds (0: off). While a reply is due within this time, the front
+   * end and an idle worker poll instead of sleeping: a wake-up costs tens of microseconds on
+   * virtual machines. Adaptive: only while recent replies (requests) come faster than this.
+   */
+  busyPoll: z.number().int().min(0).max(100_000).default(300),
+  log: LogSchema.default(() => LogSchema.parse({})),
+  admin: AdminSchema.default(() => AdminSchema.parse({})),
+});
+
+export type ServerConfig = z.infer<typeof ServerConfigSchema>;
+export type ServerConfigInput = z.input<typeof ServerConfigSchema>;
+export type GroupSettings = z.infer<typeof GroupSettingsSchema>;
+export type GroupConfig = z.infer<typeof GroupSchema>;
+export type MountConfig = z.infer<typeof MountSchema>;
+export type StaticConfig = z.infer<typeof StaticSchema>;
+export type VirtualHostConfig = z.infer<typeof VirtualHostSchema>;
+export type HttpLimits = z.infer<typeof HttpLimitsSchema>;
+export type ListenerConfig = z.infer<typeof ListenerSchema>;

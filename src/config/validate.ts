@@ -1,0 +1,92 @@
+import type { z } from 'zod';
+import { didYouMean } from '../util/did-you-mean.js';
+import { ConfigError, ConfigErrorCode as C, type ConfigSource } from './errors.js';
+import { type ServerConfig, ServerConfigSchema } from './schema.js';
+
+export type ModelPath = (string | number)[];
+
+/** How an input names and locates a value of the model, for messages. */
+export interface InputDescriber {
+  /** 'group[0].python-home', '--port', 'WSGIDaemonProcess processes='... */
+  keyName(path: ModelPath): string;
+  /** The file and line the value came from, when known. */
+  locate(path: ModelPath): ConfigSource | undefined;
+}
+
+export const modelPathName = (path: ModelPath): string =>
+  path.map((p, i) => (typeof p === 'number' ? `[${p}]` : i === 0 ? p : `.${p}`)).join('');
+
+const plainDescriber: InputDescriber = { keyName: modelPathName, locate: () => undefined };
+
+/** Validates an input against the model; the first problem becomes a ConfigError. */
+export function validateConfig(input: unknown, describer: InputDescriber = plainDescriber): ServerConfig {
+  const result = ServerConfigSchema.safeParse(input);
+  if (result.success) return result.data;
+  throw issueToError(result.error.issues[0] as z.core.$ZodIssue, describer);
+}
+
+export function issueToError(issue: z.core.$ZodIssue, describer: InputDescriber): ConfigError {
+  const path = issue.path.filter((p): p is string | number => typeof p !== 'symbol');
+  if (issue.code === 'unrecognized_keys') {
+    const key = issue.keys[0] as string;
+    const keyPath = [...path, key];
+    const known = knownKeys(path);
+    const guess = didYouMean(key, known);
+    const shown = describer.keyName(keyPath);
+    return new ConfigError(C.UNKNOWN_KEY, `unknown key '${shown}'`, {
+      path: keyPath,
+      source: describer.locate(keyPath),
+      hint: guess
+        ? `Did you mean '${describer.keyName([...path, guess])}'?`
+        : `Known keys here: ${known.map((k) => describer.keyName([...path, k]).split('.').pop()).join(', ')}`,
+    });
+  }
+  const shown = describer.keyName(path);
+  const source = describer.locate(path);
+  if (issue.code === 'invalid_type' && issue.expected === 'number') {
+    return new ConfigError(C.BAD_NUMBER, `'${shown}' must be a number`, { path, source, hint: `Write a number, without quotes` });
+  }
+  if ((issue.code === 'too_small' || issue.code === 'too_big') && (issue.origin === 'number' || issue.origin === 'int')) {
+    const bound = issue.code === 'too_small' ? `at least ${String(issue.minimum)}` : `at most ${String(issue.maximum)}`;
+    return new ConfigError(C.BAD_NUMBER, `'${shown}' is out of range: it must be ${bound}`, { path, source, hint: `Use a value ${bound}` });
+  }
+  if (issue.code === 'invalid_type' && issue.expected === 'int') {
+    return new ConfigError(C.BAD_NUMBER, `'${shown}' must be a whole number`, { path, source, hint: 'Write a whole number, without quotes' });
+  }
+  return new ConfigError(C.INVALID_VALUE, `'${shown}': ${issue.message}`, { path, source, hint: 'See docs/configuration.md for this key' });
+}
+
+/** The keys the model allows at a path (for did-you-mean). */
+export function knownKeys(path: ModelPath): string[] {
+  let schema: z.core.$ZodType = ServerConfigSchema as unknown as z.core.$ZodType;
+  for (const p of path) {
+    schema = unwrap(schema);
+    const def = schema._zod.def as unknown as Record<string, unknown>;
+    if (typeof p === 'number') {
+      if (def.type === 'array') schema = def.element as z.core.$ZodType;
+      continue;
+    }
+    if (def.type === 'object') {
+      const shape = def.shape as Record<string, z.core.$ZodType>;
+      const next = shape[p];
+      if (next === undefined) return [];
+      schema = next;
+    } else if (def.type === 'record') {
+      schema = def.valueType as z.core.$ZodType;
+    } else {
+      return [];
+    }
+  }
+  schema = unwrap(schema);
+  const def = schema._zod.def as unknown as Record<string, unknown>;
+  return def.type === 'object' ? Object.keys(def.shape as object) : [];
+}
+
+function unwrap(schema: z.core.$ZodType): z.core.$ZodType {
+  let s = schema;
+  for (;;) {
+    const def = s._zod.def as unknown as Record<string, unknown>;
+    if (def.type !== 'default' && def.type !== 'optional' && def.type !== 'nullable' && def.type !== 'prefault') return s;
+    s = def.innerType as z.core.$ZodType;
+  }
+}

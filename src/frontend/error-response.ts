@@ -1,0 +1,32 @@
+import type { ServerResponse } from 'node:http';
+import { STATUS_CODES } from 'node:http';
+
+const EXPLANATIONS: Record<number, string> = {
+  400: 'The request is malformed.',
+  404: 'No application is mounted at this URL.',
+  408: 'The request took too long to arrive.',
+  413: 'The request body is larger than this server accepts.',
+  431: 'The request headers are larger than this server accepts.',
+  500: 'The application failed to handle this request. The server log says why.',
+  502: 'The application process serving this request stopped before answering. The server log says why.',
+  503: 'The application cannot take this request now. Try again shortly.',
+  504: 'The application did not answer in time.',
+};
+
+/** A short plain-text error page; never a traceback. */
+export function sendError(res: ServerResponse, status: number, requestId?: string, retryAfter?: number): void {
+  if (res.headersSent) {
+    res.destroy();
+    return;
+  }
+  const title = `${status} ${STATUS_CODES[status] ?? 'Error'}`;
+  const body = `${title}\n\n${EXPLANATIONS[status] ?? ''}\n${requestId ? `Request id: ${requestId}\n` : ''}`;
+  const headers: [string, string][] = [
+    ['Content-Type', 'text/plain; charset=utf-8'],
+    ['Content-Length', String(Buffer.byteLength(body))],
+  ];
+  if (requestId) headers.push(['X-Request-Id', requestId]);
+  if (retryAfter !== undefined) headers.push(['Retry-After', String(retryAfter)]);
+  res.writeHead(status, headers.flat());
+  res.end(res.req?.method === 'HEAD' ? undefined : body);
+}

@@ -1,0 +1,239 @@
+import { randomUUID } from 'node:crypto';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
+import type { HttpLimits, ListenerConfig } from '../config/schema.js';
+import type { Logger } from '../observability/logger.js';
+import type { ServePlan } from '../supervisor/plan.js';
+import type { ProcessPool } from '../supervisor/process-pool.js';
+import { REQUEST_WINDOW, RESPONSE_WINDOW } from '../supervisor/supervisor.js';
+import { sendError } from './error-response.js';
+import { Exchange, type ExchangeSettings } from './exchange.js';
+import { ReplyPoller } from './reply-poller.js';
+import { parseRequestTarget } from './request-target.js';
+import { hostName, hostPort, type MountRoute, Router } from './router.js';
+
+/** What an application mount routes to. */
+export interface AppTarget {
+  pool: ProcessPool;
+  appIndex: number;
+  passAuthorization: boolean;
+}
+
+export interface Routes {
+  router: Router<AppTarget>;
+  /** Server names by host index, for SERVER_NAME when the request has no Host header. */
+  serverNames: string[];
+}
+
+export function buildRoutes(plan: ServePlan, pools: Map<string, ProcessPool>): Routes {
+  const route = (m: ServePlan['mounts'][number]): MountRoute<AppTarget> => ({
+    kind: 'app',
+    prefix: m.prefix,
+    target: { pool: pools.get(m.pool) as ProcessPool, appIndex: m.appIndex, passAuthorization: m.passAuthorization },
+  });
+  const hosts = plan.hosts.map((h, i) => ({
+    names: h.names,
+    mounts: plan.mounts.filter((m) => m.host === i).map(route),
+  }));
+  const global = plan.mounts.filter((m) => m.host === undefined).map(route);
+  return { router: new Router(hosts, global, plan.defaultHost), serverNames: plan.hosts.map((h) => h.serverName) };
+}
+
+const VALID_REQUEST_ID = /^[\x21-\x7e]{1,200}$/;
+
+/** The HTTP side: listeners, request parsing, routing, and handing requests to pools. */
+export class FrontEnd {
+  private routes: Routes;
+  private readonly servers: Server[] = [];
+  private readonly sockets = new Set<Socket>();
+  private readonly settings: ExchangeSettings;
+  private readonly limits: HttpLimits;
+  private readonly log: Logger;
+  private closing = false;
+  inflight = 0;
+
+  constructor(routes: Routes, limits: HttpLimits, log: Logger, busyPollUs: number) {
+    this.routes = routes;
+    this.limits = limits;
+    this.log = log;
+    this.settings = {
+      log,
+      requestWindow: REQUEST_WINDOW,
+      responseWindow: RESPONSE_WINDOW,
+      maxBodySize: limits.maxBodySize,
+      poller: new ReplyPoller(busyPollUs),
+    };
+  }
+
+  /** Swap in new routes (a reload); requests in flight keep their pools. */
+  setRoutes(routes: Routes): void {
+    this.routes = routes;
+  }
+
+  async listen(listeners: ListenerConfig[]): Promise<AddressInfo[]> {
+    const out: AddressInfo[] = [];
+    for (const l of listeners) {
+      const server = createServer(
+        {
+          maxHeaderSize: this.limits.maxHeaderSize,
+          headersTimeout: this.limits.headerTimeout * 1000,
+          requestTimeout: 0,
+          keepAliveTimeout: this.limits.keepAliveTimeout * 1000,
+          noDelay: true,
+        },
+        this.handle,
+      );
+      server.on('checkContinue', this.handle);
+      server.on('connection', (s: Socket) => {
+        this.sockets.add(s);
+        s.once('close', () => this.sockets.delete(s));
+      });
+      server.on('clientError', (err: NodeJS.ErrnoException, socket: Socket) => this.clientError(err, socket));
+      if (this.limits.maxConnections > 0) server.maxConnections = this.limits.maxConnections;
+      await new Promise<void>((resolve, reject) => {
+        server.once('error', reject);
+        server.listen(l.port, l.host, () => {
+          server.off('error', reject);
+          resolve();
+        });
+      });
+      this.servers.push(server);
+      out.push(server.address() as AddressInfo);
+    }
+    return out;
+  }
+
+  private clientError(err: NodeJS.ErrnoException, socket: Socket): void {
+    if (!socket.writable || err.code === 'ECONNRESET') {
+      socket.destroy();
+      return;
+    }
+    let status = 400;
+    if (err.code === 'HPE_HEADER_OVERFLOW') status = 431;
+    else if (err.code === 'ERR_HTTP_REQUEST_TIMEOUT') status = 408;
+    const reason = status === 431 ? 'Request Header Fields Too Large' : status === 408 ? 'Request Timeout' : 'Bad Request';
+    const body = `${status} ${reason}\n`;
+    socket.end(
+      `HTTP/1.1 ${status} ${reason}\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: ${body.length}\r\nConnection: close\r\n\r\n${body}`,
+    );
+  }
+
+  private readonly handle = (req: IncomingMessage, res: ServerResponse): void => {
+    const target = parseRequestTarget(req.url as string);
+    if (typeof target === 'string') {
+      sendError(res, 400);
+      return;
+    }
+    const raw = req.rawHeaders;
+    let host: string | undefined;
+    let contentLength = '';
+    let chunked = false;
+    let expect = false;
+    let requestId: string | undefined;
+    let hasAuthorization = false;
+    let headers = '';
+    for (let i = 0; i < raw.length; i += 2) {
+      const name = raw[i] as string;
+      const value = raw[i + 1] as string;
+      switch (name.length) {
+        case 4:
+          if (host === undefined && name.toLowerCase() === 'host') host = value;
+          break;
+        case 6:
+          if (name.toLowerCase() === 'expect' && value.toLowerCase() === '100-continue') expect = true;
+          break;
+        case 12:
+          if (name.toLowerCase() === 'x-request-id' && VALID_REQUEST_ID.test(value)) requestId = value;
+          break;
+        case 13:
+          if (name.toLowerCase() === 'authorization') hasAuthorization = true;
+          break;
+        case 14:
+          if (name.toLowerCase() === 'content-length') contentLength = value;
+          break;
+        case 17:
+          if (name.toLowerCase() === 'transfer-encoding') chunked = true;
+          break;
+      }
+      headers += '\0' + name + '\0' + value;
+    }
+    requestId ??= randomUUID();
+    const match = this.routes.router.match(host, target.path);
+    if (match === undefined) {
+      sendError(res, 404, requestId);
+      return;
+    }
+    const app = match.route.target;
+    if (hasAuthorization && !app.passAuthorization) headers = withoutAuthorization(raw);
+    const max = this.limits.maxBodySize;
+    if (max > 0 && contentLength !== '' && Number(contentLength) > max) {
+      this.log.warn({ requestId }, `${req.method} ${req.url}: Content-Length ${contentLength} is over the limit of ${max} bytes; answered 413`);
+      res.shouldKeepAlive = false;
+      sendError(res, 413, requestId);
+      return;
+    }
+    const socket = req.socket;
+    const head =
+      app.appIndex +
+      '\0' +
+      req.method +
+      '\0' +
+      match.scriptName +
+      '\0' +
+      match.pathInfo +
+      '\0' +
+      target.query +
+      '\0' +
+      req.url +
+      '\0' +
+      'HTTP/' +
+      req.httpVersion +
+      '\0' +
+      socket.remoteAddress +
+      '\0' +
+      socket.remotePort +
+      '\0' +
+      (host !== undefined ? hostName(host) : (this.routes.serverNames[match.host] ?? socket.localAddress)) +
+      '\0' +
+      ((host !== undefined ? hostPort(host) : undefined) ?? socket.localPort) +
+      '\0' +
+      'http' +
+      '\0' +
+      requestId +
+      headers;
+    const hasBody = chunked || (contentLength !== '' && contentLength !== '0');
+    const ex = new Exchange(req, res, head, requestId, hasBody, expect, this.settings);
+    this.inflight++;
+    ex.onDone = this.onExchangeDone;
+    app.pool.submit(ex);
+  };
+
+  private readonly onExchangeDone = (): void => {
+    this.inflight--;
+  };
+
+  /** Stop accepting; close idle connections; wait up to graceMs for requests in flight. */
+  async close(graceMs: number): Promise<void> {
+    if (this.closing) return;
+    this.closing = true;
+    const closed = Promise.all(this.servers.map((s) => new Promise<void>((resolve) => s.close(() => resolve()))));
+    for (const s of this.servers) s.closeIdleConnections();
+    const deadline = Date.now() + graceMs;
+    while (this.inflight > 0 && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 25));
+      for (const s of this.servers) s.closeIdleConnections();
+    }
+    for (const s of this.servers) s.closeAllConnections();
+    await closed;
+  }
+}
+
+function withoutAuthorization(raw: string[]): string {
+  let headers = '';
+  for (let i = 0; i < raw.length; i += 2) {
+    const name = raw[i] as string;
+    if (name.length === 13 && name.toLowerCase() === 'authorization') continue;
+    headers += '\0' + name + '\0' + (raw[i + 1] as string);
+  }
+  return headers;
+}

@@ -1,0 +1,40 @@
+/**
+ * The wsgi-host worker protocol: frame types, flags and sizes. docs/protocol.md describes it;
+ * worker/wsgi_host_worker.py holds the same numbers.
+ */
+export const PROTOCOL_VERSION = 1;
+
+/** length (u32) | request id (u32) | type (u8) | flags (u8), big-endian. */
+export const HEADER_SIZE = 10;
+
+export const FrameType = {
+  // front end -> worker
+  INIT: 1,
+  REQUEST: 2,
+  DATA: 3,
+  CREDIT: 4,
+  CANCEL: 5,
+  FILE_DONE: 6,
+  SHUTDOWN: 7,
+  // worker -> front end
+  READY: 16,
+  LOAD_FAILED: 17,
+  RESPONSE: 18,
+  FILE: 19,
+  LOG: 20,
+} as const;
+
+export const Flag = {
+  END: 1,
+  CONTINUE: 2,
+  ABORT: 4,
+} as const;
+
+export const FileResult = {
+  SENT: 0,
+  REFUSED: 1,
+  ABORTED: 2,
+} as const;
+
+/** The largest payload the front end puts in one frame (the worker's read buffer is 256 KiB). */
+export const MAX_FRONT_END_PAYLOAD = 128 * 1024;

@@ -1,0 +1,210 @@
+import { statSync } from 'node:fs';
+import { isAbsolute, resolve } from 'node:path';
+import { ConfigError, ConfigErrorCode as C } from '../config/errors.js';
+import type { GroupSettings, MountConfig, ServerConfig, StaticConfig } from '../config/schema.js';
+import { normalizePrefix } from '../frontend/router.js';
+
+export interface AppPlan {
+  kind: 'script' | 'module';
+  /** Absolute script path, or 'package.module:callable'. */
+  target: string;
+  callable: string;
+  environ: Record<string, string>;
+}
+
+/** One pool of processes: a process group, or one application group inside it. */
+export interface PoolPlan {
+  key: string;
+  /** The process group's name; undefined for the default group. */
+  group: string | undefined;
+  applicationGroup: string;
+  /** 'name' or 'name/application-group'; '(default)' for the default group. */
+  label: string;
+  settings: GroupSettings;
+  /** How python-home is named in messages ('--python-home', "WSGIDaemonProcess x python-home="...). */
+  homeSetting: string;
+  /** Where that python-home is in the config model. */
+  homePath: (string | number)[];
+  apps: AppPlan[];
+  cwd: string;
+  env: Record<string, string>;
+  addWorkingDirectory: boolean;
+}
+
+export interface MountPlan {
+  /** Index into hosts; undefined for a server-wide mount. */
+  host: number | undefined;
+  prefix: string;
+  pool: string;
+  appIndex: number;
+  passAuthorization: boolean;
+  /** Where the mount is in the config model, for messages. */
+  path: (string | number)[];
+}
+
+export interface StaticPlan {
+  host: number | undefined;
+  prefix: string;
+  directory: string;
+}
+
+export interface HostPlan {
+  serverName: string;
+  names: string[];
+}
+
+export interface ServePlan {
+  config: ServerConfig;
+  pools: PoolPlan[];
+  mounts: MountPlan[];
+  statics: StaticPlan[];
+  hosts: HostPlan[];
+  defaultHost: number;
+}
+
+export const DEFAULT_GROUP_LABEL = '(default)';
+export const GLOBAL_APPLICATION_GROUP = '%{GLOBAL}';
+
+/**
+ * Turns a validated config into what runs: pools of processes and the routes to them. Relative
+ * paths are taken from baseDir (the config file's folder, or the current directory for flags).
+ */
+export interface PlanOptions {
+  /** How the input names a group's python-home in messages; the default group has no name. */
+  homeSetting?: (group: string | undefined) => string;
+}
+
+export function planServer(config: ServerConfig, baseDir: string, options: PlanOptions = {}): ServePlan {
+  const homeName = options.homeSetting ?? ((g: string | undefined) => (g === undefined ? 'python-home' : `python-home of group '${g}'`));
+  const groups = new Map<string, { settings: GroupSettings; index: number }>();
+  config.group.forEach((g, index) => {
+    if (groups.has(g.name)) {
+      throw new ConfigError(C.DUPLICATE_GROUP, `process group '${g.name}' is defined twice`, {
+        path: ['group', index, 'name'],
+        hint: `Give each group its own name, or merge the two definitions of '${g.name}'`,
+      });
+    }
+    const { name: _name, ...settings } = g;
+    groups.set(g.name, { settings, index });
+  });
+  const pools = new Map<string, PoolPlan>();
+  const mounts: MountPlan[] = [];
+  const statics: StaticPlan[] = [];
+  const hosts: HostPlan[] = [];
+  let defaultHost = 0;
+
+  const addMount = (m: MountConfig, host: number | undefined, path: (string | number)[]): void => {
+    if ((m.script === undefined) === (m.module === undefined)) {
+      throw new ConfigError(
+        C.MOUNT_TARGET,
+        m.script === undefined
+          ? `mount '${m.path}' names no application`
+          : `mount '${m.path}' names both a script and a module`,
+        { path, hint: "Give exactly one of script = 'app.wsgi' or module = 'package.module:callable'" },
+      );
+    }
+    let app: AppPlan;
+    if (m.script !== undefined) {
+      const file = abs(baseDir, m.script);
+      let isFile = false;
+      try {
+        isFile = statSync(file).isFile();
+      } catch {
+        /* reported below */
+      }
+      if (!isFile) {
+        throw new ConfigError(C.SCRIPT_NOT_FOUND, `the WSGI script ${file} of mount '${m.path}' does not exist or is not a file`, {
+          path: [...path, 'script'],
+          hint: 'Check the path; relative paths are taken from the config file\'s folder',
+        });
+      }
+      app = { kind: 'script', target: file, callable: m.callable, environ: m.environ };
+    } else {
+      const spec = m.module as string;
+      app = { kind: 'module', target: spec.includes(':') ? spec : `${spec}:${m.callable}`, callable: m.callable, environ: m.environ };
+    }
+    let settings: GroupSettings;
+    let homePath: (string | number)[];
+    if (m.group !== undefined) {
+      const g = groups.get(m.group);
+      if (g === undefined) {
+        const known = [...groups.keys()];
+        throw new ConfigError(C.UNKNOWN_GROUP, `mount '${m.path}' names process group '${m.group}', which is not defined`, {
+          path: [...path, 'group'],
+          hint: known.length ? `Define it, or use one of: ${known.join(', ')}` : `Define it with a [[group]] whose name = '${m.group}'`,
+        });
+      }
+      settings = g.settings;
+      homePath = ['group', g.index, 'pythonHome'];
+    } else {
+      settings = { ...config.defaultGroup, pythonHome: config.pythonHome, pythonPath: config.pythonPath };
+      homePath = ['pythonHome'];
+    }
+    const appGroup = m.applicationGroup;
+    const key = `${m.group ?? ''}\0${appGroup}`;
+    let pool = pools.get(key);
+    if (pool === undefined) {
+      const base = m.group ?? DEFAULT_GROUP_LABEL;
+      const cwd = abs(baseDir, settings.workingDirectory ?? '.');
+      const env: Record<string, string> = { ...settings.env };
+      if (settings.lang !== undefined) env.LANG = settings.lang;
+      if (settings.locale !== undefined) env.LC_ALL = settings.locale;
+      pool = {
+        key,
+        group: m.group,
+        applicationGroup: appGroup,
+        label: appGroup === GLOBAL_APPLICATION_GROUP ? base : `${base}/${appGroup}`,
+        settings: {
+          ...settings,
+          ...(settings.pythonHome !== undefined ? { pythonHome: abs(baseDir, settings.pythonHome) } : {}),
+          pythonPath: settings.pythonPath.map((p) => abs(baseDir, p)),
+        },
+        homeSetting: homeName(m.group),
+        homePath,
+        apps: [],
+        cwd,
+        env,
+        addWorkingDirectory: false,
+      };
+      pools.set(key, pool);
+    }
+    let appIndex = pool.apps.findIndex((a) => a.kind === app.kind && a.target === app.target && a.callable === app.callable);
+    if (appIndex < 0) {
+      appIndex = pool.apps.push(app) - 1;
+      if (app.kind === 'module') pool.addWorkingDirectory = true;
+    }
+    const prefix = normalizePrefix(m.path);
+    const clash = mounts.find((x) => x.host === host && x.prefix === prefix);
+    if (clash !== undefined) {
+      throw new ConfigError(C.DUPLICATE_MOUNT, `two mounts at '${m.path || '/'}' in the same host`, {
+        path: [...path, 'path'],
+        hint: 'Remove one, or give them different URL prefixes',
+      });
+    }
+    mounts.push({ host, prefix, pool: key, appIndex, passAuthorization: m.passAuthorization, path });
+  };
+
+  const addStatic = (s: StaticConfig, host: number | undefined): void => {
+    statics.push({ host, prefix: normalizePrefix(s.path), directory: abs(baseDir, s.directory) });
+  };
+
+  config.mount.forEach((m, i) => addMount(m, undefined, ['mount', i]));
+  config.static.forEach((s) => addStatic(s, undefined));
+  config.host.forEach((h, i) => {
+    hosts.push({ serverName: h.serverName, names: [h.serverName, ...h.aliases] });
+    if (h.default) defaultHost = i;
+    h.mount.forEach((m, j) => addMount(m, i, ['host', i, 'mount', j]));
+    h.static.forEach((s) => addStatic(s, i));
+  });
+  if (mounts.length === 0 && statics.length === 0) {
+    throw new ConfigError(C.NO_MOUNTS, 'the configuration mounts no application', {
+      path: ['mount'],
+      hint: "Add a [[mount]] with path = '/' and script = 'app.wsgi' (or module = 'package.module:app')",
+    });
+  }
+  return { config, pools: [...pools.values()], mounts, statics, hosts, defaultHost };
+}
+
+function abs(baseDir: string, p: string): string {
+  return isAbsolute(p) ? p : resolve(baseDir, p);
+}

@@ -1,0 +1,380 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import type { Socket } from 'node:net';
+import type { Logger } from '../observability/logger.js';
+import { pythonLevelMethod } from '../observability/logger.js';
+import { FrameDecoder } from '../protocol/frame-decoder.js';
+import { creditFrame, frame, frameHeader, latin1Frame } from '../protocol/frame-encoder.js';
+import { Flag, FrameType, MAX_FRONT_END_PAYLOAD } from '../protocol/frame-types.js';
+import type { PythonInfo } from '../python/probe.js';
+import { workerArgs, workerEnvironment } from '../python/worker-program.js';
+
+/** What the worker program is told in its INIT frame. */
+export interface WorkerInit {
+  group: string;
+  applicationGroup: string;
+  apps: { kind: 'script' | 'module'; target: string; callable: string; environ?: Record<string, string> }[];
+  pythonPath: string[];
+  addWorkingDirectory: boolean;
+  threads: number;
+  multiprocess: boolean;
+  requestWindow: number;
+  responseWindow: number;
+  /** Seconds an idle worker may spin before sleeping (0: never). */
+  spinBudget: number;
+  environ: Record<string, string>;
+}
+
+export interface WorkerSpec {
+  /** "group" or "group/application-group", for logs. */
+  label: string;
+  interpreter: string;
+  cwd: string;
+  env: Record<string, string>;
+  init: WorkerInit;
+  startupTimeoutMs: number;
+  uid?: number;
+  gid?: number;
+}
+
+/** A file the worker asks the front end to send itself (wsgi.file_wrapper). */
+export interface FileSpec {
+  path: string;
+  offset: number;
+  length: number;
+  dev: string;
+  ino: string;
+}
+
+/** The front end's side of one request being served by a worker. */
+export interface ExchangeSink {
+  readonly requestId: string;
+  onResponse(payload: Buffer, flags: number): void;
+  onData(payload: Buffer, flags: number): void;
+  onCredit(increment: number): void;
+  onFile(spec: FileSpec): void;
+  /** The worker died or was stopped with this request in flight. */
+  onLost(reason: string): void;
+}
+
+export interface LoadFailure {
+  error: string;
+  traceback: string;
+  python: PythonInfo;
+  cwd: string;
+}
+
+export interface ReadyInfo {
+  protocol: number;
+  pid: number;
+  python: PythonInfo;
+  apps: string[];
+  threads: number;
+}
+
+/** The pool a worker belongs to hears of its life through these. */
+export interface WorkerOwner {
+  onReady(w: WorkerProcess): void;
+  onLoadFailed(w: WorkerProcess, failure: LoadFailure): void;
+  /** A request finished; a thread is free. */
+  onFree(w: WorkerProcess): void;
+  onExit(w: WorkerProcess, reason: string, code: number | null, signal: NodeJS.Signals | null): void;
+}
+
+export type WorkerState = 'starting' | 'ready' | 'draining' | 'exited';
+
+export class WorkerProcess {
+  readonly spec: WorkerSpec;
+  readonly threads: number;
+  readonly startedAt = Date.now();
+  state: WorkerState = 'starting';
+  readyInfo: ReadyInfo | undefined;
+  /** Requests sent to this process and not finished, by frame id, in the order sent. */
+  readonly inflight = new Map<number, ExchangeSink>();
+  /**
+   * When each request started running (ms), or 0 while it waits inside the worker for a thread:
+   * the worker takes waiting requests in the order sent, so the first `threads` are the running ones.
+   */
+  private readonly requestStarts = new Map<number, number>();
+  served = 0;
+  lastActive = Date.now();
+  /** Why the supervisor is stopping this worker, when it is ('reload', 'maximum-requests'...). */
+  stopReason: string | undefined;
+  private readonly child: ChildProcess;
+  private readonly sock: Socket;
+  private readonly owner: WorkerOwner;
+  private readonly log: Logger;
+  private nextId = 1;
+  private corked = false;
+  private startupTimer: NodeJS.Timeout | undefined;
+  private killTimer: NodeJS.Timeout | undefined;
+  private exitPromise: Promise<void>;
+  /** Requests that failed because this process died. */
+  private lostCount = 0;
+
+  constructor(spec: WorkerSpec, owner: WorkerOwner, log: Logger) {
+    this.spec = spec;
+    this.threads = spec.init.threads;
+    this.owner = owner;
+    this.child = spawn(spec.interpreter, workerArgs(), {
+      cwd: spec.cwd,
+      env: workerEnvironment(process.env, { ...spec.env, WSGI_HOST_WATCH_STDIN: '1' }),
+      stdio: ['pipe', 'pipe', 'pipe', 'pipe'],
+      ...(spec.uid !== undefined ? { uid: spec.uid } : {}),
+      ...(spec.gid !== undefined ? { gid: spec.gid } : {}),
+    });
+    this.log = log.child({ group: spec.label, pid: this.child.pid });
+    this.sock = this.child.stdio[3] as Socket;
+    this.exitPromise = new Promise((resolve) => this.child.once('exit', () => resolve()));
+    this.child.stdin?.on('error', () => {});
+    this.child.on('error', (err) => {
+      this.log.error({ err }, `could not start ${spec.interpreter}: ${err.message}`);
+    });
+    this.child.on('exit', (code, signal) => this.onExit(code, signal));
+    this.captureLines(this.child.stdout, 'info');
+    this.captureLines(this.child.stderr, 'error');
+    const decoder = new FrameDecoder((t, id, f, p) => this.onFrame(t, id, f, p));
+    this.sock.on('data', (chunk: Buffer) => decoder.push(chunk));
+    this.sock.on('error', () => {});
+    this.sock.on('close', () => this.failInflight(this.describeLoss()));
+    this.write(frame(FrameType.INIT, 0, 0, Buffer.from(JSON.stringify(spec.init))));
+    this.startupTimer = setTimeout(() => {
+      this.log.error(
+        `the application did not load within startup-timeout (${spec.startupTimeoutMs / 1000}s); stopping this process`,
+      );
+      this.stopReason = 'startup-timeout';
+      this.kill('SIGKILL');
+    }, spec.startupTimeoutMs);
+  }
+
+  get pid(): number | undefined {
+    return this.child.pid;
+  }
+
+  get busy(): number {
+    return this.inflight.size;
+  }
+
+  /** Resolves when the process has exited. */
+  exited(): Promise<void> {
+    return this.exitPromise;
+  }
+
+  // -- requests ----------------------------------------------------------------------------
+
+  /** Sends a request's head; returns its frame id. */
+  startRequest(sink: ExchangeSink, head: string, flags: number): number {
+    let id = this.nextId++;
+    if (this.nextId > 0xffffffff) this.nextId = 1;
+    while (this.inflight.has(id)) id = this.nextId++;
+    const now = Date.now();
+    this.requestStarts.set(id, this.inflight.size < this.threads ? now : 0);
+    this.inflight.set(id, sink);
+    this.lastActive = now;
+    this.write(latin1Frame(FrameType.REQUEST, id, flags, head));
+    return id;
+  }
+
+  sendData(id: number, chunk: Buffer, end: boolean): void {
+    let off = 0;
+    while (chunk.length - off > MAX_FRONT_END_PAYLOAD) {
+      const part = chunk.subarray(off, off + MAX_FRONT_END_PAYLOAD);
+      this.write(frameHeader(FrameType.DATA, id, 0, part.length));
+      this.write(part);
+      off += MAX_FRONT_END_PAYLOAD;
+    }
+    const rest = off === 0 ? chunk : chunk.subarray(off);
+    this.write(frameHeader(FrameType.DATA, id, end ? Flag.END : 0, rest.length));
+    if (rest.length > 0) this.write(rest);
+  }
+
+  sendCredit(id: number, increment: number): void {
+    this.write(creditFrame(FrameType.CREDIT, id, increment));
+  }
+
+  cancel(id: number): void {
+    if (this.inflight.has(id)) this.write(frame(FrameType.CANCEL, id, 0));
+  }
+
+  fileDone(id: number, result: number): void {
+    if (this.inflight.has(id)) this.write(frame(FrameType.FILE_DONE, id, 0, Buffer.of(result)));
+  }
+
+  // -- lifecycle ---------------------------------------------------------------------------
+
+  /** Stop taking requests; finish in-flight ones within graceMs, then kill. */
+  drain(reason: string, graceMs: number): Promise<void> {
+    if (this.state === 'exited') return this.exitPromise;
+    if (this.state !== 'draining') {
+      this.state = 'draining';
+      this.stopReason ??= reason;
+      this.write(frame(FrameType.SHUTDOWN, 0, 0));
+      this.killTimer = setTimeout(() => {
+        if (this.inflight.size > 0) {
+          this.log.warn(
+            `${this.inflight.size} request(s) still running after graceful-timeout (${graceMs / 1000}s); killing the process`,
+          );
+        }
+        this.kill('SIGKILL');
+      }, graceMs);
+      this.killTimer.unref();
+    }
+    return this.exitPromise;
+  }
+
+  kill(signal: NodeJS.Signals): void {
+    if (this.state === 'exited') return;
+    try {
+      this.child.kill(signal);
+    } catch {
+      /* already gone */
+    }
+  }
+
+  // -- internals ---------------------------------------------------------------------------
+
+  private write(buf: Buffer): void {
+    if (!this.corked) {
+      this.corked = true;
+      this.sock.cork();
+      process.nextTick(() => {
+        this.corked = false;
+        this.sock.uncork();
+      });
+    }
+    this.sock.write(buf);
+  }
+
+  private onFrame(type: number, id: number, flags: number, payload: Buffer): void {
+    switch (type) {
+      case FrameType.RESPONSE: {
+        const sink = this.inflight.get(id);
+        if (sink === undefined) return;
+        if (flags & Flag.END) this.release(id);
+        sink.onResponse(payload, flags);
+        if (flags & Flag.END) this.owner.onFree(this);
+        return;
+      }
+      case FrameType.DATA: {
+        const sink = this.inflight.get(id);
+        if (sink === undefined) return;
+        if (flags & Flag.END) this.release(id);
+        sink.onData(payload, flags);
+        if (flags & Flag.END) this.owner.onFree(this);
+        return;
+      }
+      case FrameType.CREDIT:
+        this.inflight.get(id)?.onCredit(payload.readUInt32BE(0));
+        return;
+      case FrameType.FILE: {
+        const sink = this.inflight.get(id);
+        if (sink !== undefined) sink.onFile(JSON.parse(payload.toString('utf8')) as FileSpec);
+        return;
+      }
+      case FrameType.LOG:
+        this.onLog(id, payload);
+        return;
+      case FrameType.READY:
+        this.onReady(JSON.parse(payload.toString('utf8')) as ReadyInfo);
+        return;
+      case FrameType.LOAD_FAILED:
+        clearTimeout(this.startupTimer);
+        this.stopReason = 'load-failed';
+        this.owner.onLoadFailed(this, JSON.parse(payload.toString('utf8')) as LoadFailure);
+        return;
+      default:
+        this.log.error(`protocol error: unknown frame type ${type} from the worker; stopping it`);
+        this.kill('SIGKILL');
+    }
+  }
+
+  private release(id: number): void {
+    this.inflight.delete(id);
+    this.requestStarts.delete(id);
+    this.served++;
+    const now = Date.now();
+    this.lastActive = now;
+    if (this.requestStarts.size >= this.threads) {
+      // A thread freed: the oldest waiting request starts now.
+      let seen = 0;
+      for (const [k, t] of this.requestStarts) {
+        if (t === 0) {
+          this.requestStarts.set(k, now);
+          break;
+        }
+        if (++seen >= this.threads) break;
+      }
+    }
+  }
+
+  /** When the longest-running request started (ms); 0 when idle. */
+  oldestStart(): number {
+    for (const t of this.requestStarts.values()) return t;
+    return 0;
+  }
+
+  /** When the request with this frame id started running; 0 while it waits for a thread. */
+  startTime(id: number): number {
+    return this.requestStarts.get(id) ?? 0;
+  }
+
+  private onReady(info: ReadyInfo): void {
+    clearTimeout(this.startupTimer);
+    this.readyInfo = info;
+    if (this.state === 'starting') this.state = 'ready';
+    this.owner.onReady(this);
+  }
+
+  private onLog(id: number, payload: Buffer): void {
+    const level = payload[0] ?? 40;
+    const text = payload.toString('utf8', 1);
+    const sink = id === 0 ? undefined : this.inflight.get(id);
+    const fields = sink === undefined ? {} : { requestId: sink.requestId };
+    this.log[pythonLevelMethod(level)](fields, text);
+  }
+
+  private captureLines(stream: NodeJS.ReadableStream | null, level: 'info' | 'error'): void {
+    if (stream === null) return;
+    let rest = '';
+    stream.setEncoding('utf8');
+    stream.on('data', (text: string) => {
+      const lines = (rest + text).split('\n');
+      rest = lines.pop() ?? '';
+      for (const line of lines) this.log[level](line);
+    });
+    stream.on('end', () => {
+      if (rest) this.log[level](rest);
+    });
+  }
+
+  private describeLoss(): string {
+    const code = this.child.exitCode;
+    const signal = this.child.signalCode;
+    if (signal) return `worker process ${this.pid} was killed by ${signal}`;
+    if (code !== null) return `worker process ${this.pid} exited with code ${code}`;
+    return `worker process ${this.pid} closed its connection`;
+  }
+
+  private failInflight(reason: string): void {
+    if (this.inflight.size === 0) return;
+    const lost = [...this.inflight.values()];
+    this.inflight.clear();
+    this.requestStarts.clear();
+    this.lostCount += lost.length;
+    for (const sink of lost) sink.onLost(reason);
+  }
+
+  private onExit(code: number | null, signal: NodeJS.Signals | null): void {
+    clearTimeout(this.startupTimer);
+    clearTimeout(this.killTimer);
+    const wasDraining = this.state === 'draining';
+    this.state = 'exited';
+    const reason = signal ? `killed by ${signal}` : `exited with code ${code}`;
+    this.failInflight(`worker process ${this.pid} ${reason}`);
+    if (this.lostCount > 0) {
+      this.log.error(`worker process ${reason}; ${this.lostCount} request(s) in flight failed`);
+    } else if (!wasDraining && this.stopReason === undefined) {
+      this.log.error(`worker process ${reason}`);
+    }
+    this.owner.onExit(this, reason, code, signal);
+  }
+}
