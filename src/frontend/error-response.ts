@@ -13,10 +13,22 @@ const EXPLANATIONS: Record<number, string> = {
   504: 'The application did not answer in time.',
 };
 
+/**
+ * A response that cannot be completed after its head was sent: flush what was written, then close
+ * the connection, so the client sees it cut short (no final chunk, or fewer bytes than its
+ * Content-Length). Destroying at once could drop bytes not yet flushed.
+ */
+export function breakResponse(res: ServerResponse): void {
+  const socket = res.socket;
+  if (socket === null || socket.destroyed) return;
+  socket.end();
+  setTimeout(() => socket.destroy(), 5000).unref();
+}
+
 /** A short plain-text error page; never a traceback. */
 export function sendError(res: ServerResponse, status: number, requestId?: string, retryAfter?: number): void {
   if (res.headersSent) {
-    res.destroy();
+    breakResponse(res);
     return;
   }
   const title = `${status} ${STATUS_CODES[status] ?? 'Error'}`;

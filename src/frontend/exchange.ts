@@ -3,10 +3,11 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from '../observability/logger.js';
 import { FileResult, Flag } from '../protocol/frame-types.js';
 import type { ExchangeSink, FileSpec, WorkerProcess } from '../supervisor/worker-process.js';
-import { sendError } from './error-response.js';
+import { breakResponse, sendError } from './error-response.js';
 import type { ReplyPoller } from './reply-poller.js';
 
 const EMPTY = Buffer.alloc(0);
+const SMALL_BODY = 16 * 1024;
 
 /** Settings shared by every exchange of one server. */
 export interface ExchangeSettings {
@@ -214,8 +215,10 @@ export class Exchange implements ExchangeSink, Dispatchable {
     const body = payload.length > 6 + headLength ? payload.subarray(6 + headLength) : EMPTY;
     if (this.terminal) {
       this.stopBody();
-      if (body.length > 0) res.end(body);
-      else res.end();
+      if (body.length === 0) res.end();
+      // A small body as a latin1 string (byte for byte) lets Node write head and body in one write.
+      else if (body.length <= SMALL_BODY) res.end(body.latin1Slice(0, body.length), 'latin1');
+      else res.end(body);
       this.finish();
     } else if (body.length > 0) {
       this.writeBody(body);
@@ -233,7 +236,7 @@ export class Exchange implements ExchangeSink, Dispatchable {
       // The application failed after the head was sent: the client must see a broken response.
       this.stopBody();
       if (!this.headersSent) sendError(this.res, 502, this.requestId);
-      else this.res.destroy();
+      else breakResponse(this.res);
       this.finish();
       return;
     }
@@ -308,7 +311,7 @@ export class Exchange implements ExchangeSink, Dispatchable {
         stream.on('error', () => {
           this.res.off('close', abort);
           worker.fileDone(id, FileResult.ABORTED);
-          this.res.destroy();
+          breakResponse(this.res);
         });
         stream.on('end', () => {
           this.res.off('close', abort);
@@ -341,7 +344,7 @@ export class Exchange implements ExchangeSink, Dispatchable {
     );
     this.stopBody();
     if (!this.headersSent) sendError(this.res, 502, this.requestId);
-    else this.res.destroy();
+    else breakResponse(this.res);
     this.finish();
   }
 

@@ -135,7 +135,12 @@ export class WorkerProcess {
     const decoder = new FrameDecoder((t, id, f, p) => this.onFrame(t, id, f, p));
     this.sock.on('data', (chunk: Buffer) => decoder.push(chunk));
     this.sock.on('error', () => {});
-    this.sock.on('close', () => this.failInflight(this.describeLoss()));
+    this.sock.on('close', () => {
+      // The process usually exits right after; wait (briefly) so the log can say how it ended.
+      if (this.state === 'exited') return;
+      const t = setTimeout(() => this.failInflight(this.describeLoss()), 500);
+      this.child.once('exit', () => clearTimeout(t));
+    });
     this.write(frame(FrameType.INIT, 0, 0, Buffer.from(JSON.stringify(spec.init))));
     this.startupTimer = setTimeout(() => {
       this.log.error(

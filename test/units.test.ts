@@ -1,0 +1,114 @@
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { parseRequestTarget } from '../src/frontend/request-target.js';
+import { Router } from '../src/frontend/router.js';
+import { FrameDecoder } from '../src/protocol/frame-decoder.js';
+import { frame, latin1Frame } from '../src/protocol/frame-encoder.js';
+import { decodeRequestHead, encodeRequestHead } from '../src/protocol/request-head.js';
+import { decodeResponseHead, encodeResponseHead } from '../src/protocol/response-head.js';
+
+describe('request targets are normalized as Apache does before mod_wsgi sees them', () => {
+  const path = (url: string): string => {
+    const r = parseRequestTarget(url);
+    if (typeof r === 'string') return `!${r}`;
+    return r.path;
+  };
+  test('plain paths pass through', () => {
+    assert.deepEqual(parseRequestTarget('/a/b?x=%20'), { path: '/a/b', query: 'x=%20' });
+  });
+  test('percent-decoding to one char per byte', () => {
+    assert.equal(path('/caf%C3%A9'), '/caf\u00c3\u00a9');
+    assert.equal(path('/a%2Fb'), '/a/b');
+  });
+  test('dot segments, including encoded dots, and merged slashes', () => {
+    assert.equal(path('/a/./b/../c'), '/a/c');
+    assert.equal(path('/a/%2E%2E/b'), '/b');
+    assert.equal(path('//a///b/'), '/a/b/');
+    assert.equal(path('/a/b/..'), '/a/');
+  });
+  test('refused: above the root, bad escapes, NUL, non-paths', () => {
+    assert.equal(path('/../x'), '!above-root');
+    assert.equal(path('/a/%zz'), '!bad-escape');
+    assert.equal(path('/a%00'), '!nul');
+    assert.equal(path('*'), '!bad-target');
+  });
+  test('absolute-form targets', () => {
+    assert.equal(path('http://example.com/x/y'), '/x/y');
+  });
+});
+
+describe('mount matching (WSGIScriptAlias semantics)', () => {
+  const r = new Router<string>(
+    [
+      { names: ['a.example', '*.wild.example'], mounts: [{ kind: 'app', prefix: '/blog', target: 'a-blog' }] },
+      { names: ['b.example'], mounts: [{ kind: 'app', prefix: '/', target: 'b-root' }] },
+    ],
+    [
+      { kind: 'app', prefix: '/', target: 'global-root' },
+      { kind: 'app', prefix: '/a', target: 'global-a' },
+    ],
+    0,
+  );
+  const m = (host: string | undefined, p: string): [string, string, string] | undefined => {
+    const x = r.match(host, p);
+    return x ? [x.route.target, x.scriptName, x.pathInfo] : undefined;
+  };
+  test('segment boundaries: /a is not /apple', () => {
+    assert.deepEqual(m('a.example', '/a/x'), ['global-a', '/a', '/x']);
+    assert.deepEqual(m('a.example', '/a'), ['global-a', '/a', '']);
+    assert.deepEqual(m('a.example', '/apple'), ['global-root', '', '/apple']);
+  });
+  test('longest prefix wins; a host mount before a global one', () => {
+    assert.deepEqual(m('a.example', '/blog/post'), ['a-blog', '/blog', '/post']);
+    assert.deepEqual(m('b.example:8080', '/x'), ['b-root', '', '/x']);
+  });
+  test('host names: port and case ignored, wildcards, the default host', () => {
+    assert.deepEqual(m('B.EXAMPLE', '/q'), ['b-root', '', '/q']);
+    assert.deepEqual(m('x.wild.example', '/blog'), ['a-blog', '/blog', '']);
+    assert.deepEqual(m('unknown.example', '/blog'), ['a-blog', '/blog', '']);
+    assert.deepEqual(m(undefined, '/blog'), ['a-blog', '/blog', '']);
+  });
+});
+
+describe('protocol codec', () => {
+  test('frames split at any byte boundary decode the same', () => {
+    const frames = [frame(3, 7, 1, Buffer.from('hello')), latin1Frame(2, 0xffffffff, 2, 'caf\u00e9\0x'), frame(5, 1, 0)];
+    const all = Buffer.concat(frames);
+    for (let cut = 0; cut <= all.length; cut++) {
+      const got: [number, number, number, string][] = [];
+      const d = new FrameDecoder((t, id, f, p) => got.push([t, id, f, p.toString('latin1')]));
+      d.push(all.subarray(0, cut));
+      for (let i = cut; i < all.length; i += 3) d.push(all.subarray(i, Math.min(all.length, i + 3)));
+      assert.deepEqual(got, [
+        [3, 7, 1, 'hello'],
+        [2, 0xffffffff, 2, 'caf\u00e9\0x'],
+        [5, 1, 0, ''],
+      ]);
+    }
+  });
+  test('request and response heads round-trip', () => {
+    const head = {
+      appIndex: 2,
+      method: 'POST',
+      scriptName: '/app',
+      pathInfo: '/x y',
+      queryString: 'a=1',
+      requestUri: '/app/x%20y?a=1',
+      protocol: 'HTTP/1.1',
+      remoteAddr: '127.0.0.1',
+      remotePort: '5000',
+      serverName: 'h',
+      serverPort: '80',
+      scheme: 'http',
+      requestId: 'r1',
+    };
+    const text = encodeRequestHead(head, ['Host', 'h', 'X-A', 'b']);
+    assert.deepEqual(decodeRequestHead(text), { head, headers: ['Host', 'h', 'X-A', 'b'] });
+    const payload = encodeResponseHead(201, 'Created', ['Location', '/x'], Buffer.from('body'));
+    const r = decodeResponseHead(payload);
+    assert.equal(r.status, 201);
+    assert.equal(r.reason, 'Created');
+    assert.deepEqual(r.headers, ['Location', '/x']);
+    assert.equal(r.body.toString(), 'body');
+  });
+});

@@ -1,0 +1,167 @@
+import assert from 'node:assert/strict';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { getJson } from './helpers/http.js';
+import { installModule, makeVenv } from './helpers/python.js';
+import { tempDir } from './helpers/tmp.js';
+import { runCli, WsgiHost } from './helpers/wsgi-host.js';
+
+const REPORT_APP = `
+import json, sys
+try:
+    import onlyina
+    value = onlyina.VALUE
+except ImportError:
+    value = None
+
+def application(environ, start_response):
+    body = json.dumps({"prefix": sys.prefix, "value": value, "executable": sys.executable,
+                       "version": "%d.%d" % sys.version_info[:2], "path": sys.path}).encode()
+    start_response("200 OK", [("Content-Type", "application/json")])
+    return [body]
+`;
+
+const NEEDS_A_APP = `
+import json, sys
+import onlyina
+
+def application(environ, start_response):
+    start_response("200 OK", [("Content-Type", "application/json")])
+    return [json.dumps({"value": onlyina.VALUE}).encode()]
+`;
+
+describe('each application runs from its own virtual environment', () => {
+  const t = tempDir();
+  let venvA: string;
+  let venvB: string;
+  let report: string;
+  let needsA: string;
+
+  before(() => {
+    venvA = makeVenv(join(t.dir, 'venv-a'));
+    venvB = makeVenv(join(t.dir, 'venv-b'));
+    installModule(venvA, 'onlyina', 'VALUE = "installed only in venv A"\n');
+    report = t.file('report.wsgi', REPORT_APP);
+    needsA = t.file('needs_a.wsgi', NEEDS_A_APP);
+  });
+  after(() => t.cleanup());
+
+  test('a package installed only in venv A is importable under --python-home A', async () => {
+    const host = await WsgiHost.serve([needsA, '--python-home', venvA]);
+    try {
+      const r = await getJson(`${host.url}/`);
+      assert.equal(r.value, 'installed only in venv A');
+    } finally {
+      await host.stop();
+    }
+  });
+
+  test('two venvs give two different sys.prefix values, each the venv itself', async () => {
+    const a = await WsgiHost.serve([report, '--python-home', venvA]);
+    const b = await WsgiHost.serve([report, '--python-home', venvB]);
+    try {
+      const ra = await getJson(`${a.url}/`);
+      const rb = await getJson(`${b.url}/`);
+      assert.equal(ra.prefix, venvA);
+      assert.equal(rb.prefix, venvB);
+      assert.equal(ra.value, 'installed only in venv A');
+      assert.equal(rb.value, null);
+      assert.equal(ra.executable, join(venvA, 'bin', 'python'));
+    } finally {
+      await Promise.all([a.stop(), b.stop()]);
+    }
+  });
+
+  test('without --python-home, $VIRTUAL_ENV is the default', async () => {
+    const host = await WsgiHost.serve([report], { env: { VIRTUAL_ENV: venvA } });
+    try {
+      const r = await getJson(`${host.url}/`);
+      assert.equal(r.prefix, venvA);
+    } finally {
+      await host.stop();
+    }
+  });
+
+  test('the worker program never puts its own folder (or the current directory) on sys.path', async () => {
+    const host = await WsgiHost.serve([report, '--python-home', venvB]);
+    try {
+      const r = await getJson<{ path: string[] }>(`${host.url}/`);
+      assert.ok(!r.path.some((p) => p.includes('/worker')), r.path.join('\n'));
+      assert.ok(!r.path.includes(''), 'no empty entry (the current directory)');
+    } finally {
+      await host.stop();
+    }
+  });
+
+  test('an application that fails to import is refused, with the traceback, interpreter, sys.prefix and sys.path', async () => {
+    const r = await runCli(['serve', needsA, '--python-home', venvB, '--port', '0'], { timeoutMs: 30_000 });
+    assert.notEqual(r.code, 0);
+    assert.doesNotMatch(r.stderr, /serving http/);
+    assert.match(r.stderr, /\[APP_LOAD_FAILED\]/);
+    assert.match(r.stderr, /Traceback \(most recent call last\)/);
+    assert.match(r.stderr, /ModuleNotFoundError: No module named 'onlyina'/);
+    assert.ok(r.stderr.includes(`interpreter:       ${join(venvB, 'bin', 'python')}`), r.stderr);
+    assert.ok(r.stderr.includes(`sys.prefix:        ${venvB}`), r.stderr);
+    assert.match(r.stderr, /sys\.path:\n {4}\S/);
+    assert.match(r.stderr, /fix: 'onlyina' is not importable/);
+  });
+
+  test('--python-path entries go to the front of sys.path, with their .pth files processed', async () => {
+    const extra = join(t.dir, 'extra');
+    const deep = join(t.dir, 'deep');
+    mkdirSync(extra);
+    mkdirSync(join(deep, 'viapth'), { recursive: true });
+    writeFileSync(join(deep, 'viapth', '__init__.py'), 'WHERE = "found through a .pth file"\n');
+    writeFileSync(join(extra, 'more.pth'), `${deep}\n`);
+    const app = t.file(
+      'pth.wsgi',
+      'import json, sys, viapth\ndef application(e, s):\n    s("200 OK", [])\n    return [json.dumps({"where": viapth.WHERE, "path": sys.path}).encode()]\n',
+    );
+    const host = await WsgiHost.serve([app, '--python-home', venvB, '--python-path', extra]);
+    try {
+      const r = await getJson<{ where: string; path: string[] }>(`${host.url}/`);
+      assert.equal(r.where, 'found through a .pth file');
+      assert.deepEqual(r.path.slice(0, 2), [extra, deep]);
+    } finally {
+      await host.stop();
+    }
+  });
+
+  test('package.module:callable is imported as gunicorn does, from the working directory', async () => {
+    const proj = join(t.dir, 'proj');
+    mkdirSync(join(proj, 'mysite'), { recursive: true });
+    writeFileSync(join(proj, 'mysite', '__init__.py'), '');
+    writeFileSync(
+      join(proj, 'mysite', 'wsgi.py'),
+      'def make(greeting):\n    def app(e, s):\n        s("200 OK", [("Content-Type", "text/plain")])\n        return [greeting.encode()]\n    return app\nsite = make("module form")\n',
+    );
+    const host = await WsgiHost.serve(['mysite.wsgi:site', '--python-home', venvB, '--working-directory', proj]);
+    try {
+      const res = await fetch(`${host.url}/`);
+      assert.equal(await res.text(), 'module form');
+    } finally {
+      await host.stop();
+    }
+    const factory = await WsgiHost.serve(['mysite.wsgi:make("factory form")', '--python-home', venvB, '--working-directory', proj]);
+    try {
+      const res = await fetch(`${factory.url}/`);
+      assert.equal(await res.text(), 'factory form');
+    } finally {
+      await factory.stop();
+    }
+  });
+
+  test('--setenv reaches os.environ (before the app loads) and each request environ', async () => {
+    const app = t.file(
+      'env.wsgi',
+      'import json, os\nAT_LOAD = os.environ.get("GREETING")\ndef application(e, s):\n    s("200 OK", [])\n    return [json.dumps([AT_LOAD, e.get("GREETING")]).encode()]\n',
+    );
+    const host = await WsgiHost.serve([app, '--python-home', venvB, '--setenv', 'GREETING=hi there']);
+    try {
+      assert.deepEqual(await getJson(`${host.url}/`), ['hi there', 'hi there']);
+    } finally {
+      await host.stop();
+    }
+  });
+});

@@ -1,0 +1,309 @@
+"""Tests of the worker program on its own: units, and the protocol over a real socketpair."""
+
+import importlib.util
+import json
+import os
+import socket
+import struct
+import subprocess
+import sys
+import tempfile
+import textwrap
+import unittest
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+WORKER = os.path.join(os.path.dirname(HERE), "wsgi_host_worker.py")
+
+spec = importlib.util.spec_from_file_location("wsgi_host_worker", WORKER)
+w = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(w)
+
+BOOT = "\n".join([
+    "import os, sys",
+    "os.dup2(9, 3); os.close(9)",
+    "if sys.path and sys.path[0] == '': del sys.path[0]",
+    "_wsgi_host_args = sys.argv[2:]",
+    "__file__ = sys.argv[1]",
+    "sys.argv[:] = ['wsgi-host']",
+    "exec(compile(open(__file__, 'rb').read(), __file__, 'exec'))",
+])
+
+
+class HeaderKeys(unittest.TestCase):
+    def test_cgi_names(self):
+        self.assertEqual(w._header_key("User-Agent"), "HTTP_USER_AGENT")
+        self.assertEqual(w._header_key("content-type"), "CONTENT_TYPE")
+        self.assertEqual(w._header_key("Content-Length"), "CONTENT_LENGTH")
+
+    def test_underscores_are_dropped(self):
+        self.assertEqual(w._header_key("X_Forwarded_For"), "")
+
+
+class EncodeHead(unittest.TestCase):
+    def test_valid(self):
+        status, head = w._encode_head("404 Not Found", [("A", "b"), ("C", "d")], None)
+        self.assertEqual(status, 404)
+        self.assertEqual(head, b"Not Found\0A\0b\0C\0d")
+
+    def test_errors(self):
+        bad = [
+            (b"200 OK", []),
+            ("200", []),
+            ("OK 200", []),
+            ("200 OK", ("A", "b")),
+            ("200 OK", [("A",)]),
+            ("200 OK", [("A", 1)]),
+            ("200 OK", [("A", "b\0Set-Cookie\0x")]),
+            ("200 OK", [("A", "\u20ac")]),
+        ]
+        for status, headers in bad:
+            with self.assertRaises(w.AppError, msg=repr((status, headers))):
+                w._encode_head(status, headers, None)
+
+
+class FakeConn(object):
+    def __init__(self, chunks):
+        self.chunks = list(chunks)
+
+    def next_body_chunk(self, req, cond):
+        return self.chunks.pop(0) if self.chunks else b""
+
+
+def make_input(*chunks):
+    return w.Input(FakeConn(chunks), None, None)
+
+
+class InputStream(unittest.TestCase):
+    def test_read_sizes_across_chunks(self):
+        i = make_input(b"abc", b"defg", b"h")
+        self.assertEqual(i.read(2), b"ab")
+        self.assertEqual(i.read(4), b"cdef")
+        self.assertEqual(i.read(), b"gh")
+        self.assertEqual(i.read(10), b"")
+
+    def test_readline(self):
+        i = make_input(b"one\ntw", b"o\nthree")
+        self.assertEqual(i.readline(), b"one\n")
+        self.assertEqual(i.readline(2), b"tw")
+        self.assertEqual(i.readline(), b"o\n")
+        self.assertEqual(i.readline(), b"three")
+        self.assertEqual(i.readline(), b"")
+
+    def test_readlines_and_iteration(self):
+        self.assertEqual(make_input(b"a\nb\n", b"c").readlines(), [b"a\n", b"b\n", b"c"])
+        # As io.IOBase.readlines: stop once the lines read reach the hint.
+        self.assertEqual(make_input(b"a\nb\n", b"c").readlines(2), [b"a\n"])
+        self.assertEqual(make_input(b"a\nb\n", b"c").readlines(3), [b"a\n", b"b\n"])
+        self.assertEqual(list(make_input(b"x\ny")), [b"x\n", b"y"])
+
+
+class PythonPath(unittest.TestCase):
+    def test_addsitedir_semantics_and_order(self):
+        saved = list(sys.path)
+        try:
+            with tempfile.TemporaryDirectory() as d:
+                a = os.path.join(d, "a")
+                deep = os.path.join(d, "deep")
+                os.mkdir(a)
+                os.mkdir(deep)
+                with open(os.path.join(a, "x.pth"), "w") as f:
+                    f.write(deep + "\n")
+                w.add_python_path([a])
+                self.assertEqual(sys.path[:2], [a, deep])
+        finally:
+            sys.path[:] = saved
+
+
+class LoadApplication(unittest.TestCase):
+    def test_script_file_as_mod_wsgi_loads_it(self):
+        with tempfile.TemporaryDirectory() as d:
+            path = os.path.join(d, "site.wsgi")
+            with open(path, "w") as f:
+                f.write("FILE = __file__\ndef app(e, s):\n    return []\n")
+            func = w.load_application({"kind": "script", "target": path, "callable": "app"})
+            self.assertTrue(callable(func))
+            self.assertEqual(func.__globals__["FILE"], path)
+            self.assertTrue(func.__module__.startswith("_mod_wsgi_"))
+
+    def test_missing_callable_is_named(self):
+        with tempfile.TemporaryDirectory() as d:
+            path = os.path.join(d, "site.wsgi")
+            with open(path, "w") as f:
+                f.write("x = 1\n")
+            with self.assertRaises(LookupError) as ctx:
+                w.load_application({"kind": "script", "target": path, "callable": "application"})
+            self.assertIn("no callable named 'application'", str(ctx.exception))
+
+    def test_module_factory_call(self):
+        with tempfile.TemporaryDirectory() as d:
+            with open(os.path.join(d, "factory_mod.py"), "w") as f:
+                f.write("def make(a, b=2):\n    def app(e, s):\n        return [str(a + b).encode()]\n    return app\n")
+            sys.path.insert(0, d)
+            try:
+                func = w.load_application({"kind": "module", "target": "factory_mod:make(40, b=2)", "callable": "application"})
+                self.assertEqual(func({}, None), [b"42"])
+            finally:
+                sys.path.remove(d)
+
+
+HEADER = struct.Struct(">IIBB")
+
+
+class Protocol(unittest.TestCase):
+    """The worker program over a real socketpair, as the front end drives it."""
+
+    def start(self, app_source, threads=1, window=1 << 16):
+        self.tmp = tempfile.TemporaryDirectory()
+        path = os.path.join(self.tmp.name, "app.wsgi")
+        with open(path, "w") as f:
+            f.write(textwrap.dedent(app_source))
+        front, back = socket.socketpair()
+        os.dup2(back.fileno(), 9, inheritable=True)
+        self.proc = subprocess.Popen([sys.executable, "-c", BOOT, WORKER], pass_fds=(9,), stdin=subprocess.PIPE,
+                                     env=dict(os.environ, WSGI_HOST_WATCH_STDIN="1"))
+        os.close(9)
+        back.close()
+        self.sock = front
+        self.sock.settimeout(20)
+        self.buf = b""
+        init = {"group": "g", "applicationGroup": "%{GLOBAL}", "threads": threads, "multiprocess": False,
+                "apps": [{"kind": "script", "target": path, "callable": "application"}], "pythonPath": [],
+                "requestWindow": window, "responseWindow": window, "spinBudget": 0, "environ": {}}
+        self.send(w.T_INIT, 0, 0, json.dumps(init).encode())
+        ftype, _, _, payload = self.frame()
+        self.assertEqual(ftype, w.T_READY, payload)
+
+    def tearDown(self):
+        if getattr(self, "proc", None):
+            self.proc.stdin.close()  # the front end "goes away": the worker must exit
+            self.assertEqual(self.proc.wait(10), 0)
+            self.sock.close()
+            self.tmp.cleanup()
+
+    def send(self, ftype, rid, flags, payload=b""):
+        self.sock.sendall(HEADER.pack(len(payload), rid, ftype, flags) + payload)
+
+    def frame(self):
+        while True:
+            if len(self.buf) >= 10:
+                length, rid, ftype, flags = HEADER.unpack_from(self.buf)
+                if len(self.buf) >= 10 + length:
+                    payload = self.buf[10:10 + length]
+                    self.buf = self.buf[10 + length:]
+                    if ftype == w.T_LOG:
+                        continue
+                    return ftype, rid, flags, payload
+            data = self.sock.recv(1 << 16)
+            if not data:
+                raise EOFError("worker closed the connection")
+            self.buf += data
+
+    def request(self, rid, method="GET", path="/", headers=(), flags=w.F_END):
+        fields = ["0", method, "", path, "", path, "HTTP/1.1", "127.0.0.1", "1", "h", "80", "http", "rid%d" % rid]
+        for k, v in headers:
+            fields += [k, v]
+        self.send(w.T_REQUEST, rid, flags, "\0".join(fields).encode("latin-1"))
+
+    def test_whole_response_in_one_frame(self):
+        self.start("""
+            def application(environ, start_response):
+                start_response("200 OK", [("X-Path", environ["PATH_INFO"])])
+                return [b"hello"]
+        """)
+        self.request(7, path="/p")
+        ftype, rid, flags, payload = self.frame()
+        self.assertEqual((ftype, rid, flags & w.F_END), (w.T_RESPONSE, 7, w.F_END))
+        status, head_len = w.RESPONSE_PREFIX.unpack_from(payload)
+        head = payload[6:6 + head_len].decode("latin-1").split("\0")
+        self.assertEqual(status, 200)
+        self.assertEqual(head, ["OK", "X-Path", "/p", "Content-Length", "5"])
+        self.assertEqual(payload[6 + head_len:], b"hello")
+
+    def test_response_waits_for_credit(self):
+        self.start("""
+            def application(environ, start_response):
+                start_response("200 OK", [])
+                return iter([b"x" * 40000, b"y" * 40000])
+        """, window=50000)
+        self.request(1)
+        got = 0
+        ftype, _, flags, payload = self.frame()
+        self.assertEqual(ftype, w.T_RESPONSE)
+        while got < 50000:
+            ftype, _, flags, payload = self.frame()
+            self.assertEqual(ftype, w.T_DATA)
+            got += len(payload)
+        self.assertEqual(got, 50000, "no more than the window before credit")
+        self.sock.settimeout(0.3)
+        with self.assertRaises(socket.timeout):
+            self.frame()
+        self.sock.settimeout(20)
+        self.send(w.T_CREDIT, 1, 0, struct.pack(">I", 100000))
+        while True:
+            ftype, _, flags, payload = self.frame()
+            got += len(payload)
+            if flags & w.F_END:
+                break
+        self.assertEqual(got, 80000)
+
+    def test_request_body_and_credit_back(self):
+        self.start("""
+            def application(environ, start_response):
+                data = environ["wsgi.input"].read()
+                start_response("200 OK", [])
+                return [str(len(data)).encode()]
+        """, window=1000)
+        self.request(3, method="POST", headers=[("Content-Length", "1500")], flags=0)
+        self.send(w.T_DATA, 3, 0, b"a" * 1000)
+        ftype, rid, _, payload = self.frame()
+        self.assertEqual((ftype, rid), (w.T_CREDIT, 3), "the application consumed the window: credit is granted")
+        self.send(w.T_DATA, 3, w.F_END, b"b" * 500)
+        ftype, rid, flags, payload = self.frame()
+        self.assertEqual(ftype, w.T_RESPONSE)
+        self.assertTrue(payload.endswith(b"1500"))
+
+    def test_cancel_stops_the_iterator(self):
+        self.start("""
+            def application(environ, start_response):
+                start_response("200 OK", [])
+                def endless():
+                    while True:
+                        yield b"z" * 1000
+                return endless()
+        """, window=4000)
+        self.request(9)
+        while True:
+            ftype, _, flags, payload = self.frame()
+            if ftype == w.T_DATA:
+                break
+        self.send(w.T_CANCEL, 9, 0)
+        while True:
+            ftype, rid, flags, payload = self.frame()
+            if flags & w.F_END:
+                break
+        self.assertTrue(flags & w.F_ABORT)
+        self.request(10)
+        ftype, rid, flags, payload = self.frame()
+        self.assertEqual((ftype, rid), (w.T_RESPONSE, 10), "the thread is free again")
+
+    def test_threads_serve_concurrently(self):
+        self.start("""
+            import threading
+            barrier = threading.Barrier(3, timeout=10)
+            def application(environ, start_response):
+                barrier.wait()
+                start_response("200 OK", [])
+                return [b"together"]
+        """, threads=3)
+        for rid in (1, 2, 3):
+            self.request(rid)
+        done = set()
+        while len(done) < 3:
+            ftype, rid, flags, payload = self.frame()
+            self.assertTrue(payload.endswith(b"together"))
+            done.add(rid)
+        self.assertEqual(done, {1, 2, 3})
+
+
+if __name__ == "__main__":
+    unittest.main()
