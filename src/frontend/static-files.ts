@@ -1,0 +1,183 @@
+/**
+ * Static URL aliases, as Apache's `Alias /static /srv/site/static`: GET and HEAD for the files
+ * under one directory, never anything outside it (realpaths are compared, so a symlink may point
+ * anywhere inside the directory but nowhere else), with validators, 304s and single byte ranges.
+ */
+import { constants } from 'node:fs';
+import { type FileHandle, open, realpath, stat } from 'node:fs/promises';
+import { type IncomingMessage, type ServerResponse, STATUS_CODES } from 'node:http';
+import { join, sep } from 'node:path';
+import { etagFor, isNotModified, requestedRange } from './conditional-requests.js';
+import { contentType } from './content-types.js';
+import { breakResponse } from './error-response.js';
+import { parseRequestTarget } from './request-target.js';
+
+export interface StaticAlias {
+  /** Absolute path of the directory served. */
+  directory: string;
+}
+
+const INDEX = 'index.html';
+/** O_NONBLOCK: a FIFO swapped in after the stat must not hang the open. */
+const OPEN_FLAGS = constants.O_RDONLY | (constants.O_NONBLOCK ?? 0);
+/** AllowEncodedSlashes Off: %2F or %5C anywhere in the path is a 404. */
+const ENCODED_SLASH = /%(2f|5c)/i;
+const UTF8 = new TextDecoder('utf-8', { fatal: true });
+
+const EXPLANATIONS: Record<number, string> = {
+  403: 'You do not have permission to access this URL.',
+  404: 'The requested URL was not found on this server.',
+  405: 'Only GET and HEAD are allowed here.',
+  416: 'The requested range is not within the file.',
+  500: 'The file could not be read.',
+};
+
+/**
+ * Serves GET/HEAD for one request under an alias. subPath: the decoded, normalized path below the
+ * alias prefix ('' or '/x/y'), as the router computed it; rawUrl: req.url as received.
+ */
+export function serveStatic(req: IncomingMessage, res: ServerResponse, alias: StaticAlias, subPath: string, rawUrl: string): void {
+  res.setHeader('X-Content-Type-Options', 'nosniff');
+  if (req.method !== 'GET' && req.method !== 'HEAD') {
+    res.setHeader('Allow', 'GET, HEAD');
+    sendStatus(res, 405);
+    return;
+  }
+  const segments = safeSegments(subPath, rawUrl);
+  if (segments === undefined) {
+    sendStatus(res, 404);
+    return;
+  }
+  serve(req, res, alias.directory, segments, subPath.endsWith('/'), rawUrl).catch((err: unknown) => sendStatus(res, statusFor(err)));
+}
+
+/** The path's segments as file names (UTF-8), or undefined when the path must not be served. */
+function safeSegments(subPath: string, rawUrl: string): string[] | undefined {
+  const rawPath = rawUrl.split('?', 1)[0] as string;
+  if (ENCODED_SLASH.test(rawPath)) return undefined;
+  if (subPath !== '' && !subPath.startsWith('/')) return undefined;
+  if (subPath.includes('\0') || subPath.includes('\\')) return undefined;
+  let text: string;
+  try {
+    text = UTF8.decode(Buffer.from(subPath, 'latin1'));
+  } catch {
+    return undefined; // not UTF-8: no file name on this system can match
+  }
+  const segments = text.split('/').filter((s) => s !== '');
+  return segments.some((s) => s === '.' || s === '..') ? undefined : segments;
+}
+
+async function serve(req: IncomingMessage, res: ServerResponse, directory: string, segments: string[], trailingSlash: boolean, rawUrl: string): Promise<void> {
+  const root = await realpath(directory);
+  let found = await locate(root, join(root, ...segments));
+  let name = segments[segments.length - 1] ?? '';
+  if (found.isDirectory) {
+    const index = await locate(root, join(found.path, INDEX)).catch(() => undefined);
+    if (index === undefined || index.isDirectory) return sendStatus(res, 403);
+    if (!trailingSlash) return redirectToSlash(req, res, rawUrl);
+    found = index;
+    name = INDEX;
+  } else if (trailingSlash) {
+    return sendStatus(res, 404);
+  }
+  await serveFile(req, res, found.path, name);
+}
+
+/** The realpath of candidate, which must be root or inside it (else ENOENT), and whether it is a directory. */
+async function locate(root: string, candidate: string): Promise<{ path: string; isDirectory: boolean }> {
+  const real = await realpath(candidate);
+  const inside = real === root || real.startsWith(root.endsWith(sep) ? root : root + sep);
+  if (!inside) throw Object.assign(new Error(`${candidate} resolves outside ${root}`), { code: 'ENOENT' });
+  return { path: real, isDirectory: (await stat(real)).isDirectory() };
+}
+
+async function serveFile(req: IncomingMessage, res: ServerResponse, path: string, name: string): Promise<void> {
+  const handle = await open(path, OPEN_FLAGS);
+  let streaming = false;
+  try {
+    const st = await handle.stat();
+    if (!st.isFile()) return sendStatus(res, 404);
+    const size = st.size;
+    const etag = etagFor(size, st.mtimeMs);
+    res.setHeader('ETag', etag);
+    res.setHeader('Last-Modified', new Date(st.mtimeMs).toUTCString());
+    if (isNotModified(req, etag, st.mtimeMs)) {
+      res.writeHead(304);
+      res.end();
+      return;
+    }
+    res.setHeader('Accept-Ranges', 'bytes');
+    const range = req.method === 'GET' ? requestedRange(req, size, etag, st.mtimeMs) : undefined;
+    if (range === 'unsatisfiable') {
+      res.setHeader('Content-Range', `bytes */${size}`);
+      return sendStatus(res, 416);
+    }
+    const { start, end } = range ?? { start: 0, end: size - 1 };
+    res.setHeader('Content-Type', contentType(name));
+    res.setHeader('Content-Length', end - start + 1);
+    if (range !== undefined) res.setHeader('Content-Range', `bytes ${start}-${end}/${size}`);
+    res.writeHead(range !== undefined ? 206 : 200);
+    if (req.method === 'HEAD' || end < start) {
+      res.end();
+      return;
+    }
+    streamFile(res, handle, start, end);
+    streaming = true;
+  } finally {
+    if (!streaming) await handle.close();
+  }
+}
+
+/** Pipes bytes start..end (inclusive) with backpressure; a read error or a short file cuts the connection. */
+function streamFile(res: ServerResponse, handle: FileHandle, start: number, end: number): void {
+  const stream = handle.createReadStream({ start, end });
+  let left = end - start + 1;
+  stream.on('data', (chunk: Buffer | string) => (left -= chunk.length));
+  stream.on('end', () => (left === 0 ? res.end() : breakResponse(res)));
+  stream.on('error', () => breakResponse(res));
+  res.on('close', () => stream.destroy());
+  stream.pipe(res, { end: false });
+}
+
+/**
+ * mod_dir's redirect to the slash form. The Location is built from the normalized path, never the
+ * raw one: '//evil.example/../static/dir' must not become a redirect to another host.
+ */
+function redirectToSlash(req: IncomingMessage, res: ServerResponse, rawUrl: string): void {
+  const target = parseRequestTarget(rawUrl);
+  if (typeof target === 'string') return sendStatus(res, 404);
+  const path = target.path.replace(/[^A-Za-z0-9\-._~!$&'()*+,;=:@/]/g, (c) => '%' + c.charCodeAt(0).toString(16).toUpperCase().padStart(2, '0'));
+  const location = `${path}/${target.query !== '' ? '?' + target.query : ''}`;
+  const body = `301 Moved Permanently\n\n${location}\n`;
+  res.writeHead(301, { Location: location, 'Content-Type': 'text/plain; charset=utf-8', 'Content-Length': Buffer.byteLength(body) });
+  res.end(req.method === 'HEAD' ? undefined : body);
+}
+
+function statusFor(err: unknown): number {
+  switch ((err as NodeJS.ErrnoException).code) {
+    case 'ENOENT':
+    case 'ENOTDIR':
+    case 'ELOOP':
+    case 'ENAMETOOLONG':
+    case 'EINVAL':
+      return 404;
+    case 'EACCES':
+    case 'EPERM':
+      return 403;
+    default:
+      return 500;
+  }
+}
+
+/** A short plain-text error page (sendError's 404 text speaks of applications, not files). */
+function sendStatus(res: ServerResponse, status: number): void {
+  if (res.headersSent) {
+    breakResponse(res);
+    return;
+  }
+  const body = `${status} ${STATUS_CODES[status] ?? 'Error'}\n\n${EXPLANATIONS[status] ?? ''}\n`;
+  res.setHeader('Content-Type', 'text/plain; charset=utf-8');
+  res.setHeader('Content-Length', Buffer.byteLength(body));
+  res.writeHead(status);
+  res.end(res.req.method === 'HEAD' ? undefined : body);
+}
