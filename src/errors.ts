@@ -6,6 +6,8 @@ export class WsgiHostError extends Error {
   readonly code: string;
   /** What the user should do about it, when we know. */
   readonly hint: string | undefined;
+  /** Where the offending setting is ('site.toml:12 (group[0].python-home)'), when known. */
+  where: string | undefined;
 
   constructor(code: string, message: string, options: { cause?: unknown; hint?: string } = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });

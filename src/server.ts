@@ -1,9 +1,15 @@
 import type { AddressInfo } from 'node:net';
 import type { ServerConfig } from './config/schema.js';
+import { describeError } from './errors.js';
 import { buildRoutes, FrontEnd } from './frontend/front-end.js';
 import type { Logger } from './observability/logger.js';
 import type { ServePlan } from './supervisor/plan.js';
 import { resolveEnvironments, Supervisor } from './supervisor/supervisor.js';
+
+export interface ReloadResult {
+  ok: boolean;
+  message: string;
+}
 
 /** A running wsgi-host: the supervisor's pools behind the front end's listeners. */
 export class WsgiHostServer {
@@ -11,6 +17,7 @@ export class WsgiHostServer {
   private plan: ServePlan;
   private supervisor: Supervisor | undefined;
   private frontEnd: FrontEnd | undefined;
+  private reloading = false;
   addresses: AddressInfo[] = [];
 
   constructor(plan: ServePlan, log: Logger) {
@@ -20,6 +27,14 @@ export class WsgiHostServer {
 
   get config(): ServerConfig {
     return this.plan.config;
+  }
+
+  get currentPlan(): ServePlan {
+    return this.plan;
+  }
+
+  get currentSupervisor(): Supervisor | undefined {
+    return this.supervisor;
   }
 
   /** Checks environments, starts every group, then listens. Throws (having cleaned up) on failure. */
@@ -39,9 +54,59 @@ export class WsgiHostServer {
     return this.addresses;
   }
 
+  /**
+   * Re-reads the configuration (load). Groups whose effective settings did not change keep their
+   * processes untouched; the others get new processes, all ready before the routes switch and the
+   * old ones drain. Any failure (invalid config, a python-home or an application that does not load)
+   * leaves the running configuration serving, and says why.
+   */
+  async reload(load: () => Promise<ServePlan>): Promise<ReloadResult> {
+    if (this.reloading) return { ok: false, message: 'a reload is already in progress' };
+    if (this.supervisor === undefined || this.frontEnd === undefined) return { ok: false, message: 'the server is not running' };
+    this.reloading = true;
+    try {
+      let next: Supervisor;
+      let plan: ServePlan;
+      try {
+        plan = await load();
+        const environments = await resolveEnvironments(plan);
+        next = new Supervisor(plan, environments, this.log, this.supervisor);
+        await next.start();
+      } catch (err) {
+        const message = `reload refused, the running configuration keeps serving: ${describeFailure(err)}`;
+        this.log.error(message);
+        return { ok: false, message };
+      }
+      const previous = this.supervisor;
+      this.frontEnd.setRoutes(buildRoutes(plan, next.pools));
+      this.frontEnd.setLimits(plan.config.limits, plan.config.busyPoll);
+      const listenNote = await this.frontEnd.updateListeners(plan.config.listen);
+      this.supervisor = next;
+      this.plan = plan;
+      const retired = previous.retiredBy(next);
+      for (const [key, pool] of previous.pools) {
+        if (!retired.includes(pool)) continue;
+        for (const w of pool.workers) pool.restarts.add(w.pid, 'reload', 'the configuration changed');
+        void pool.retireTo(next.pools.get(key), pool.settings.gracefulTimeout * 1000);
+      }
+      const { started, kept } = next.counts();
+      const message = `reloaded: ${started} group(s) started with new settings, ${kept} unchanged, ${retired.length} retired${listenNote ? `; ${listenNote}` : ''}`;
+      this.log.info(message);
+      return { ok: true, message };
+    } finally {
+      this.reloading = false;
+    }
+  }
+
   /** Stop accepting, let requests in flight finish within graceMs, stop the workers. */
   async stop(graceMs: number): Promise<void> {
     await this.frontEnd?.close(graceMs);
     await this.supervisor?.stop(Math.max(1000, graceMs));
   }
+}
+
+function describeFailure(err: unknown): string {
+  const e = err as { code?: string; where?: string; source?: { file?: string; line?: number } };
+  const where = e.where ?? (e.source?.file ? `${e.source.file}${e.source.line ? `:${e.source.line}` : ''}` : undefined);
+  return `${e.code ? `[${e.code}] ` : ''}${where ? `${where}: ` : ''}${describeError(err)}`;
 }

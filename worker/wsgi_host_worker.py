@@ -40,6 +40,7 @@ T_CREDIT = 4  # both directions
 T_CANCEL = 5
 T_FILE_DONE = 6
 T_SHUTDOWN = 7
+T_RECALL = 8
 # Worker -> front end:
 T_READY = 16
 T_LOAD_FAILED = 17
@@ -50,6 +51,7 @@ T_LOG = 20
 F_END = 1
 F_CONTINUE = 2
 F_ABORT = 4
+F_NOT_STARTED = 8
 
 FILE_SENT = 0
 FILE_REFUSED = 1
@@ -100,7 +102,7 @@ def current_request_id():
 class Request(object):
     __slots__ = (
         "id", "head", "flags", "chunks", "body_done", "cancelled", "credit",
-        "continue_pending", "unacked", "file_result",
+        "continue_pending", "unacked", "file_result", "recalled",
     )
 
     def __init__(self, rid, head, flags, credit):
@@ -114,6 +116,7 @@ class Request(object):
         self.continue_pending = bool(flags & F_CONTINUE)
         self.unacked = 0
         self.file_result = None
+        self.recalled = False
 
 
 class Connection(object):
@@ -192,9 +195,10 @@ class Connection(object):
                     return json.loads(payload.decode("utf-8"))
             # Anything before INIT is a protocol error; ignore it.
 
-    def _read_frames(self, idle=False):
+    def _read_frames(self, idle=False, wait=True):
         """Block until at least one whole frame is buffered; return the frames (None at EOF).
-        idle: no request is running, so this read may spin before it sleeps (SPIN_BUDGET)."""
+        idle: no request is running, so this read may spin before it sleeps (SPIN_BUDGET).
+        wait=False: return what can be read without blocking ([] when nothing)."""
         frames = []
         while True:
             buf = self.rbuf
@@ -230,12 +234,16 @@ class Connection(object):
                 buf = self.rbuf = bytearray(READ_BUFFER)
             try:
                 with memoryview(buf) as view:
-                    if idle and self.spin_budget:
+                    if not wait:
+                        n = self.sock.recv_into(view[end:], 0, socket.MSG_DONTWAIT)
+                    elif idle and self.spin_budget:
                         n = self._spin_read(view[end:])
                     else:
                         n = self.sock.recv_into(view[end:])
             except InterruptedError:
                 continue
+            except BlockingIOError:
+                return frames
             except OSError:
                 n = 0
             if n == 0:
@@ -286,22 +294,43 @@ class Connection(object):
             finally:
                 self.lock.acquire()
                 self.reading = False
-            if frames is None:
-                self.closed = True
-                for c, _ in self.waiters:
-                    c.notify()
-                raise ConnectionLost()
-            for f in frames:
-                self._dispatch(f)
-            mine = pred()
-            successor = None
-            for c, p in self.waiters:
-                if p():
-                    c.notify()
-                elif successor is None:
-                    successor = c
-            if mine and successor is not None:
-                successor.notify()  # hand the reader's role to a thread still waiting
+            self._after_read(frames, pred)
+
+    def _after_read(self, frames, pred=None):
+        """Dispatch what the reader read (lock held) and wake the threads it concerns. pred: the
+        reader's own condition; when it holds (or there is none) the reader stops reading, so a
+        thread still waiting takes over that role."""
+        if frames is None:
+            self.closed = True
+            for c, _ in self.waiters:
+                c.notify()
+            raise ConnectionLost()
+        for f in frames:
+            self._dispatch(f)
+        leaving = pred is None or pred()
+        successor = None
+        for c, p in self.waiters:
+            if p():
+                c.notify()
+            elif successor is None:
+                successor = c
+        if leaving and successor is not None:
+            successor.notify()  # hand the reader's role to a thread still waiting
+
+    def _poll(self):
+        """(lock held) Read and dispatch whatever frames already arrived, without blocking: a
+        CANCEL or RECALL for a waiting request is seen before that request is started."""
+        if self.reading:
+            return
+        self.reading = True
+        self.lock.release()
+        try:
+            frames = self._read_frames(wait=False)
+        finally:
+            self.lock.acquire()
+            self.reading = False
+        if frames is None or frames:
+            self._after_read(frames)
 
     def _dispatch(self, frame):
         ftype, rid, flags, payload = frame
@@ -323,6 +352,9 @@ class Connection(object):
         elif ftype == T_CANCEL:
             if req is not None:
                 req.cancelled = True
+        elif ftype == T_RECALL:
+            if req is not None:
+                req.recalled = True  # honoured only if no thread has started it
         elif ftype == T_FILE_DONE:
             if req is not None:
                 req.file_result = payload[0] if payload else FILE_ABORTED
@@ -333,6 +365,8 @@ class Connection(object):
 
     def next_request(self, cond):
         with self.lock:
+            if self.pending:
+                self._poll()
             self.wait_until(lambda: self.pending or self.shutting_down, cond, True)
             if self.pending:
                 self.running += 1
@@ -893,11 +927,14 @@ class Worker(object):
                 self.handle(req, cond)
         except ConnectionLost:
             os._exit(0)
-        # Shutting down: the last thread to finish its request ends the process.
+        # Shutting down: the last thread to finish its request ends the process. The main thread
+        # must not return before that: leaving main() would end the process under the others.
         with conn.lock:
             last = not conn.requests
         if last:
             shutdown_now(0)
+        if threading.current_thread() is threading.main_thread():
+            threading.Event().wait()
 
     def build_environ(self, req, fields, app):
         env = app.base_environ.copy()
@@ -939,6 +976,12 @@ class Worker(object):
 
     def handle(self, req, cond):
         conn = self.conn
+        if req.cancelled or req.recalled:
+            # Cancelled, or recalled by the front end to run elsewhere, before it started: never run it.
+            flags = F_END | F_ABORT | (F_NOT_STARTED if req.recalled and not req.cancelled else 0)
+            conn.frame(T_DATA, req.id, flags)
+            conn.done(req)
+            return
         _local.req = req
         fields = req.head.decode("latin-1").split("\0")
         app = self.apps[int(fields[0])]
@@ -1131,7 +1174,14 @@ def install_logging_bridge(worker):
     logging.StreamHandler.emit = emit
 
 
-_exit_status = [0]
+def set_process_name(name):
+    """display-name: the name ps -o comm, top and /proc/PID/comm show (Linux, 15 bytes)."""
+    try:
+        import ctypes
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(15, ctypes.c_char_p(name.encode("utf-8")[:15]), 0, 0, 0)  # PR_SET_NAME
+    except Exception:
+        pass
 
 
 def shutdown_now(status):
@@ -1227,6 +1277,8 @@ def main():
             shutdown_now(0)
 
     signal.signal(signal.SIGTERM, on_term)
+    if config.get("displayName"):
+        set_process_name(config["displayName"])
     sys.stdout = worker.stdout
     sys.stderr = worker.stderr
     install_logging_bridge(worker)

@@ -4,6 +4,9 @@ import { join } from 'node:path';
 import { ConfigError } from '../config/errors.js';
 import { WsgiHostError } from '../errors.js';
 import { packageRoot } from '../python/worker-program.js';
+import { checkCommand } from './check-command.js';
+import { configCommand } from './config-command.js';
+import { reloadCommand } from './reload-command.js';
 import { serveCommand } from './serve-command.js';
 
 const HELP = `wsgi-host: serve Python WSGI applications, each from its own virtual environment.
@@ -12,6 +15,10 @@ Usage: wsgi-host COMMAND [options]
 
 Commands:
   serve SCRIPT       serve a WSGI script or package.module:callable
+  serve -c FILE      serve the applications of a wsgi-host.toml (--apache FILE: of an Apache config)
+  reload             make the running server re-read its configuration (as SIGHUP does)
+  check              check a configuration: interpreters, imports, and the mod_wsgi traps
+  config             print the effective configuration, translate Apache configs, the JSON Schema
   help [COMMAND]     show help for a command
 
 Run 'wsgi-host COMMAND --help' for a command's options.
@@ -21,6 +28,9 @@ type Command = (argv: string[]) => Promise<number>;
 
 const COMMANDS: Record<string, Command> = {
   serve: serveCommand,
+  config: configCommand,
+  check: checkCommand,
+  reload: reloadCommand,
 };
 
 export async function main(argv: string[]): Promise<number> {
@@ -58,7 +68,8 @@ export function reportError(err: unknown): number {
     return 2;
   }
   if (err instanceof WsgiHostError) {
-    process.stderr.write(`wsgi-host: error [${err.code}]: ${err.message}\n${err.hint ? `  fix: ${err.hint}\n` : ''}`);
+    const where = err.where ? `${err.where}: ` : '';
+    process.stderr.write(`wsgi-host: error [${err.code}]: ${where}${err.message}\n${err.hint ? `  fix: ${err.hint}\n` : ''}`);
     return 1;
   }
   const e = err as NodeJS.ErrnoException;

@@ -1,18 +1,26 @@
-import { existsSync, statSync } from 'node:fs';
-import { ConfigError, ConfigErrorCode as C } from '../config/errors.js';
-import type { ServerConfigInput } from '../config/schema.js';
-import { validateConfig } from '../config/validate.js';
-import { createLogger } from '../observability/logger.js';
+import { adminAddress } from '../admin/admin-address.js';
+import { AdminServer, sendJson } from '../admin/admin-server.js';
+import { formatSource, type LoadedConfig } from '../config/loaded-config.js';
+import { createLogger, type Logger } from '../observability/logger.js';
 import { WsgiHostServer } from '../server.js';
-import { planServer } from '../supervisor/plan.js';
-import { intFlag, type OptionSpec, parseCommand } from './args.js';
+import type { ServePlan } from '../supervisor/plan.js';
+import { parseCommand } from './args.js';
+import { INPUT_OPTIONS, loadInput, planLoaded } from './config-input.js';
 
 export const SERVE_HELP = `Usage: wsgi-host serve SCRIPT [options]
+       wsgi-host serve -c wsgi-host.toml [--host H] [--port P]
+       wsgi-host serve --apache site.conf [-D NAME] [--host H] [--port P]
 
-Serve a WSGI application. SCRIPT is a WSGI script file (loaded as mod_wsgi loads it) or
-package.module:callable (imported as gunicorn imports it).
+Serve a WSGI application: SCRIPT is a WSGI script file (loaded as mod_wsgi loads it) or
+package.module:callable (imported as gunicorn imports it). Or serve every application of a
+wsgi-host.toml file, or of an Apache mod_wsgi configuration.
 
-Python environment:
+Configuration:
+  -c, --config FILE        a wsgi-host.toml (see docs/configuration.md)
+  --apache FILE            an Apache configuration using mod_wsgi (WSGIScriptAlias, WSGIDaemonProcess...)
+  -D, --define NAME        with --apache: define NAME for <IfDefine> (repeatable)
+
+Python environment (with SCRIPT):
   --python-home DIR        the application's virtual environment: its top directory (sys.prefix),
                            e.g. ./venv, never ./venv/bin/python. Default: $VIRTUAL_ENV when set,
                            else the python3 on PATH.
@@ -22,11 +30,11 @@ Python environment:
   --setenv KEY=VALUE       set KEY in the workers' os.environ and in each request's environ
                            (repeatable)
 
-Application:
+Application (with SCRIPT):
   --callable NAME          the WSGI callable in SCRIPT (default: application)
   --mount /PREFIX          URL prefix to mount the application at (default: /)
 
-Processes:
+Processes (with SCRIPT):
   --processes N            worker processes (default: 1)
   --threads N              threads per process: requests each serves at once (default: 5)
 
@@ -42,119 +50,59 @@ Logging:
   -h, --help               show this help
 `;
 
-const OPTIONS: OptionSpec = {
-  'python-home': { type: 'string' },
-  'python-path': { type: 'string', multiple: true },
-  'working-directory': { type: 'string' },
-  setenv: { type: 'string', multiple: true },
-  callable: { type: 'string' },
-  mount: { type: 'string' },
-  processes: { type: 'string' },
-  threads: { type: 'string' },
-  host: { type: 'string' },
-  port: { type: 'string' },
-  'access-log': { type: 'string' },
-  'log-level': { type: 'string' },
-  'log-format': { type: 'string' },
-  help: { type: 'boolean', short: 'h' },
-};
-
-const MODULE_SPEC = /^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*(:.+)?$/;
-
-/** `wsgi-host serve` flags, translated into the config model. */
-export function serveFlagsToConfig(argv: string[]): ServerConfigInput | 'help' {
-  const { values: v, positionals } = parseCommand('serve', argv, OPTIONS, true);
-  if (v.help) return 'help';
-  if (positionals.length !== 1) {
-    throw new ConfigError(
-      C.BAD_FLAG,
-      positionals.length === 0 ? "'wsgi-host serve' needs the application: a WSGI script file or package.module:callable" : `'wsgi-host serve' takes one application, got ${positionals.length}: ${positionals.join(' ')}`,
-      { hint: 'Example: wsgi-host serve app.wsgi   or   wsgi-host serve mysite.wsgi:application' },
-    );
-  }
-  const target = positionals[0] as string;
-  const isFile = existsSync(target) && statSync(target).isFile();
-  if (!isFile && (!MODULE_SPEC.test(target) || /\.(py|wsgi)$/.test(target))) {
-    throw new ConfigError(C.SCRIPT_NOT_FOUND, `'${target}' is neither an existing WSGI script file nor a package.module:callable`, {
-      hint: existsSync(target) ? `${target} is a directory; name the WSGI script inside it` : 'Check the path of the script',
-    });
-  }
-  const env: Record<string, string> = {};
-  for (const kv of (v.setenv as string[] | undefined) ?? []) {
-    const eq = kv.indexOf('=');
-    if (eq <= 0) {
-      throw new ConfigError(C.BAD_FLAG, `--setenv '${kv}' is not KEY=VALUE`, { hint: 'Write --setenv NAME=value' });
-    }
-    env[kv.slice(0, eq)] = kv.slice(eq + 1);
-  }
-  const port = intFlag('port', v.port as string | undefined, 0, 65535);
-  const processes = intFlag('processes', v.processes as string | undefined, 1, 1024);
-  const threads = intFlag('threads', v.threads as string | undefined, 1, 1024);
-  const logLevel = v['log-level'] as string | undefined;
-  if (logLevel !== undefined && !['debug', 'info', 'warn', 'error'].includes(logLevel)) {
-    throw new ConfigError(C.BAD_FLAG, `--log-level '${logLevel}' is not a level`, { hint: 'Use debug, info, warn or error' });
-  }
-  const logFormat = v['log-format'] as string | undefined;
-  if (logFormat !== undefined && !['pretty', 'json'].includes(logFormat)) {
-    throw new ConfigError(C.BAD_FLAG, `--log-format '${logFormat}' is not a format`, { hint: 'Use pretty or json' });
-  }
-  return {
-    listen: [{ host: (v.host as string | undefined) ?? '127.0.0.1', port: port ?? 8000 }],
-    ...(v['python-home'] !== undefined ? { pythonHome: v['python-home'] as string } : {}),
-    pythonPath: (v['python-path'] as string[] | undefined) ?? [],
-    defaultGroup: {
-      ...(processes !== undefined ? { processes } : {}),
-      ...(threads !== undefined ? { threads } : {}),
-      ...(v['working-directory'] !== undefined ? { workingDirectory: v['working-directory'] as string } : {}),
-      env,
-    },
-    mount: [
-      {
-        path: (v.mount as string | undefined) ?? '/',
-        ...(isFile ? { script: target } : { module: target }),
-        ...(v.callable !== undefined ? { callable: v.callable as string } : {}),
-        environ: env,
-      },
-    ],
-    log: {
-      ...(v['access-log'] !== undefined ? { access: v['access-log'] as string } : {}),
-      ...(logLevel !== undefined ? { level: logLevel as 'info' } : {}),
-      ...(logFormat !== undefined ? { format: logFormat as 'json' } : {}),
-    },
-  };
-}
-
-const FLAG_FOR: Record<string, string> = {
-  pythonHome: '--python-home',
-  pythonPath: '--python-path',
-  port: '--port',
-  host: '--host',
-  processes: '--processes',
-  threads: '--threads',
-  workingDirectory: '--working-directory',
-  callable: '--callable',
-  path: '--mount',
-};
-
 export async function serveCommand(argv: string[]): Promise<number> {
-  const input = serveFlagsToConfig(argv);
-  if (input === 'help') {
+  const { values, positionals } = parseCommand('serve', argv, { ...INPUT_OPTIONS, help: { type: 'boolean', short: 'h' } }, true);
+  if (values.help) {
     process.stdout.write(SERVE_HELP);
     return 0;
   }
-  const config = validateConfig(input, {
-    keyName: (path) => FLAG_FOR[String(path[path.length - 1])] ?? path.join('.'),
-    locate: () => undefined,
+  const load = async (): Promise<{ loaded: LoadedConfig; plan: ServePlan }> => {
+    const loaded = await loadInput('serve', values, positionals);
+    return { loaded, plan: planLoaded(loaded) };
+  };
+  const { loaded, plan } = await load();
+  return runServer(plan, loaded, async () => {
+    const next = await load();
+    return { plan: next.plan, notes: next.loaded.notes };
   });
-  const plan = planServer(config, process.cwd(), { homeSetting: () => '--python-home' });
-  return runServer(plan);
 }
 
-/** Runs until SIGTERM or SIGINT; returns the exit status. */
-export async function runServer(plan: ReturnType<typeof planServer>): Promise<number> {
+function logNotes(log: Logger, notes: LoadedConfig['notes']): void {
+  for (const n of notes) {
+    const where = formatSource(n.file ? { file: n.file, ...(n.line !== undefined ? { line: n.line } : {}) } : undefined);
+    log[n.kind === 'ignored' || n.kind === 'info' ? 'info' : 'warn']({ note: n.kind }, `${where ? `${where}: ` : ''}${n.message}`);
+  }
+}
+
+/** Runs until SIGTERM or SIGINT; returns the exit status. SIGHUP (or wsgi-host reload) reloads. */
+export async function runServer(
+  plan: ServePlan,
+  loaded: LoadedConfig,
+  reloadPlan: () => Promise<{ plan: ServePlan; notes: LoadedConfig['notes'] }>,
+): Promise<number> {
   const log = createLogger({ level: plan.config.log.level, format: plan.config.log.format, destination: plan.config.log.error });
+  logNotes(log, loaded.notes);
   const server = new WsgiHostServer(plan, log);
+  const admin = new AdminServer(adminAddress(plan.config.admin.listen, loaded.identity), plan.config.admin.token, log);
   const addresses = await server.start();
+  try {
+    const where = await admin.listen();
+    if (where) log.info(`admin listener on ${where}`);
+  } catch (err) {
+    await server.stop(0);
+    throw err;
+  }
+  const reload = () =>
+    server.reload(async () => {
+      const next = await reloadPlan();
+      logNotes(log, next.notes);
+      return next.plan;
+    });
+  admin.route('GET', '/ping', (_req, res) => sendJson(res, 200, { ok: true }));
+  admin.route('POST', '/reload', async (_req, res) => {
+    const r = await reload();
+    sendJson(res, r.ok ? 200 : 409, r);
+  });
   for (const a of addresses) {
     const host = a.family === 'IPv6' ? `[${a.address}]` : a.address;
     log.info(`wsgi-host serving http://${host}:${a.port}/`);
@@ -167,9 +115,9 @@ export async function runServer(plan: ReturnType<typeof planServer>): Promise<nu
         process.exit(1);
       }
       stopping = true;
-      const grace = Math.max(...plan.pools.map((p) => p.settings.gracefulTimeout)) * 1000;
+      const grace = Math.max(...server.currentPlan.pools.map((p) => p.settings.gracefulTimeout)) * 1000;
       log.info(`${signal}: finishing requests in flight (up to ${grace / 1000}s), then stopping`);
-      server.stop(grace).then(
+      Promise.all([admin.close(), server.stop(grace)]).then(
         () => {
           log.info('stopped');
           resolve(0);
@@ -182,5 +130,9 @@ export async function runServer(plan: ReturnType<typeof planServer>): Promise<nu
     };
     process.on('SIGTERM', () => stop('SIGTERM'));
     process.on('SIGINT', () => stop('SIGINT'));
+    process.on('SIGHUP', () => {
+      log.info('SIGHUP: reloading the configuration');
+      void reload();
+    });
   });
 }

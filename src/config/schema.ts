@@ -12,10 +12,28 @@ const bytes = z.number().int().nonnegative();
 
 export const GROUP_NAME = /^[A-Za-z0-9_.:@-]+$/;
 
-export const ListenerSchema = z.strictObject({
+const ListenerObject = z.strictObject({
   host: z.string().min(1).default('127.0.0.1'),
   port: z.number().int().min(0).max(65535).default(8000),
 });
+
+/** "host:port", "[::1]:port", ":port" or "port" (all interfaces, as Apache's Listen) as an object. */
+export function parseListen(text: string): { host: string; port: number } | string {
+  const t = text.trim();
+  let m = /^(\d+)$/.exec(t);
+  if (m !== null) return { host: '0.0.0.0', port: Number(m[1]) };
+  m = /^\[([^\]]+)\]:(\d+)$/.exec(t);
+  if (m !== null) return { host: m[1] as string, port: Number(m[2]) };
+  m = /^([^:\s]*):(\d+)$/.exec(t);
+  if (m !== null) return { host: m[1] || '0.0.0.0', port: Number(m[2]) };
+  return text;
+}
+
+/** A listener: { host, port } or the string "host:port". */
+export const ListenerSchema = z.preprocess(
+  (v) => (typeof v === 'string' ? parseListen(v) : v),
+  ListenerObject,
+);
 
 export const DynamicPoolSchema = z.strictObject({
   /** Processes kept even when idle. */
@@ -66,8 +84,9 @@ export const GroupSettingsSchema = z.strictObject({
   scriptReloading: z.boolean().default(true),
 });
 
-export const GroupSchema = GroupSettingsSchema.extend({
+export const GroupSchema = z.strictObject({
   name: z.string().regex(GROUP_NAME, 'group names use letters, digits and _ . : @ -'),
+  ...GroupSettingsSchema.shape,
 });
 
 export const MountSchema = z.strictObject({
@@ -127,8 +146,11 @@ export const LogSchema = z.strictObject({
 });
 
 export const AdminSchema = z.strictObject({
-  /** host:port, a unix socket path, or 'off'. */
-  listen: z.string().default('off'),
+  /**
+   * The admin listener (reload, status, metrics): 'auto' (a unix socket named after the
+   * configuration, in the temporary folder), a unix socket path, host:port, or 'off'.
+   */
+  listen: z.string().default('auto'),
   token: z.string().min(1).optional(),
 });
 
@@ -164,4 +186,4 @@ export type MountConfig = z.infer<typeof MountSchema>;
 export type StaticConfig = z.infer<typeof StaticSchema>;
 export type VirtualHostConfig = z.infer<typeof VirtualHostSchema>;
 export type HttpLimits = z.infer<typeof HttpLimitsSchema>;
-export type ListenerConfig = z.infer<typeof ListenerSchema>;
+export type ListenerConfig = z.infer<typeof ListenerObject>;

@@ -18,6 +18,8 @@ export interface ExchangeSettings {
   responseWindow: number;
   /** Request body bytes at most (0: no limit). */
   maxBodySize: number;
+  /** The longest gap while a request body arrives (0: none). */
+  bodyTimeoutMs: number;
   poller: ReplyPoller;
 }
 
@@ -90,6 +92,11 @@ export class Exchange implements ExchangeSink, Dispatchable {
     return this.cancelled;
   }
 
+  /** A request without a body that has not started may be taken back and run by another process. */
+  get recallable(): boolean {
+    return !this.hasBody && !this.cancelled && !this.terminal && !this.headersSent;
+  }
+
   get status(): number {
     return this.res.statusCode;
   }
@@ -97,6 +104,7 @@ export class Exchange implements ExchangeSink, Dispatchable {
   // -- dispatch ------------------------------------------------------------------------------
 
   startOn(worker: WorkerProcess): void {
+    this.replyStarted(); // a recalled request was sent before: that send is over
     this.worker = worker;
     let flags = 0;
     if (!this.hasBody) flags |= Flag.END;
@@ -123,10 +131,47 @@ export class Exchange implements ExchangeSink, Dispatchable {
 
   // -- request body --------------------------------------------------------------------------
 
+  private bodyTimer: NodeJS.Timeout | undefined;
+
   private pumpBody(): void {
     this.req.on('data', this.onBodyData);
     this.req.on('end', this.onBodyEnd);
+    this.armBodyTimer();
   }
+
+  /** The client must keep the body coming (body-timeout); not counted while we hold it back. */
+  private armBodyTimer(): void {
+    const ms = this.settings.bodyTimeoutMs;
+    if (ms <= 0 || this.bodyDone) return;
+    if (this.bodyTimer === undefined) this.bodyTimer = setTimeout(this.onBodyTimeout, ms);
+    else this.bodyTimer.refresh();
+  }
+
+  private disarmBodyTimer(): void {
+    if (this.bodyTimer !== undefined) {
+      clearTimeout(this.bodyTimer);
+      this.bodyTimer = undefined;
+    }
+  }
+
+  private readonly onBodyTimeout = (): void => {
+    this.bodyTimer = undefined;
+    if (this.bodyDone || this.terminal) return;
+    this.settings.log.warn(
+      { requestId: this.requestId },
+      `${this.req.method} ${this.req.url}: no request body bytes for ${this.settings.bodyTimeoutMs / 1000}s (body-timeout); answered 408`,
+    );
+    this.worker?.cancel(this.id);
+    this.cancelled = true;
+    this.stopBody();
+    if (!this.headersSent && !this.res.headersSent) {
+      this.res.shouldKeepAlive = false;
+      sendError(this.res, 408, this.requestId);
+    } else {
+      breakResponse(this.res);
+    }
+    this.req.socket.destroySoon?.();
+  };
 
   private readonly onBodyData = (chunk: Buffer): void => {
     if (this.terminal || this.worker === undefined) return;
@@ -141,11 +186,15 @@ export class Exchange implements ExchangeSink, Dispatchable {
     if (this.sendWindow <= 0 && !this.bodyPaused) {
       this.bodyPaused = true;
       this.req.pause();
+      this.disarmBodyTimer();
+    } else {
+      this.armBodyTimer();
     }
   };
 
   private readonly onBodyEnd = (): void => {
     this.bodyDone = true;
+    this.disarmBodyTimer();
     if (!this.terminal && this.worker !== undefined) this.worker.sendData(this.id, EMPTY, true);
   };
 
@@ -171,6 +220,7 @@ export class Exchange implements ExchangeSink, Dispatchable {
     this.req.off('data', this.onBodyData);
     this.req.off('end', this.onBodyEnd);
     this.bodyDone = true;
+    this.disarmBodyTimer();
     this.req.resume();
   }
 
@@ -187,6 +237,7 @@ export class Exchange implements ExchangeSink, Dispatchable {
     if (this.bodyPaused && this.sendWindow > 0) {
       this.bodyPaused = false;
       this.req.resume();
+      this.armBodyTimer();
     }
   }
 
@@ -344,6 +395,19 @@ export class Exchange implements ExchangeSink, Dispatchable {
     );
     this.stopBody();
     if (!this.headersSent) sendError(this.res, 502, this.requestId);
+    else breakResponse(this.res);
+    this.finish();
+  }
+
+  onTimeout(limitSeconds: number): void {
+    if (this.cancelled || this.terminal) return;
+    this.cancelled = true; // the worker's thread is stuck: drop whatever it still sends
+    this.settings.log.warn(
+      { requestId: this.requestId },
+      `${this.req.method} ${this.req.url}: request-timeout (${limitSeconds}s); answered 504`,
+    );
+    this.stopBody();
+    if (!this.headersSent) sendError(this.res, 504, this.requestId);
     else breakResponse(this.res);
     this.finish();
   }

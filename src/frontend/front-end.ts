@@ -10,6 +10,7 @@ import { sendError } from './error-response.js';
 import { Exchange, type ExchangeSettings } from './exchange.js';
 import { ReplyPoller } from './reply-poller.js';
 import { parseRequestTarget } from './request-target.js';
+import { type StaticAlias, serveStatic } from './static-files.js';
 import { hostName, hostPort, type MountRoute, Router } from './router.js';
 
 /** What an application mount routes to. */
@@ -19,23 +20,27 @@ export interface AppTarget {
   passAuthorization: boolean;
 }
 
+export type RouteTarget = AppTarget | StaticAlias;
+
 export interface Routes {
-  router: Router<AppTarget>;
+  router: Router<RouteTarget>;
   /** Server names by host index, for SERVER_NAME when the request has no Host header. */
   serverNames: string[];
 }
 
 export function buildRoutes(plan: ServePlan, pools: Map<string, ProcessPool>): Routes {
-  const route = (m: ServePlan['mounts'][number]): MountRoute<AppTarget> => ({
+  const app = (m: ServePlan['mounts'][number]): MountRoute<RouteTarget> => ({
     kind: 'app',
     prefix: m.prefix,
     target: { pool: pools.get(m.pool) as ProcessPool, appIndex: m.appIndex, passAuthorization: m.passAuthorization },
   });
-  const hosts = plan.hosts.map((h, i) => ({
-    names: h.names,
-    mounts: plan.mounts.filter((m) => m.host === i).map(route),
-  }));
-  const global = plan.mounts.filter((m) => m.host === undefined).map(route);
+  const files = (s: ServePlan['statics'][number]): MountRoute<RouteTarget> => ({ kind: 'static', prefix: s.prefix, target: { directory: s.directory } });
+  const scope = (host: number | undefined): MountRoute<RouteTarget>[] => [
+    ...plan.mounts.filter((m) => m.host === host).map(app),
+    ...plan.statics.filter((s) => s.host === host).map(files),
+  ];
+  const hosts = plan.hosts.map((h, i) => ({ names: h.names, mounts: scope(i) }));
+  const global = scope(undefined);
   return { router: new Router(hosts, global, plan.defaultHost), serverNames: plan.hosts.map((h) => h.serverName) };
 }
 
@@ -44,10 +49,10 @@ const VALID_REQUEST_ID = /^[\x21-\x7e]{1,200}$/;
 /** The HTTP side: listeners, request parsing, routing, and handing requests to pools. */
 export class FrontEnd {
   private routes: Routes;
-  private readonly servers: Server[] = [];
+  private readonly servers = new Map<string, Server>();
   private readonly sockets = new Set<Socket>();
   private readonly settings: ExchangeSettings;
-  private readonly limits: HttpLimits;
+  private limits: HttpLimits;
   private readonly log: Logger;
   private closing = false;
   inflight = 0;
@@ -61,6 +66,7 @@ export class FrontEnd {
       requestWindow: REQUEST_WINDOW,
       responseWindow: RESPONSE_WINDOW,
       maxBodySize: limits.maxBodySize,
+      bodyTimeoutMs: limits.bodyTimeout * 1000,
       poller: new ReplyPoller(busyPollUs),
     };
   }
@@ -68,6 +74,40 @@ export class FrontEnd {
   /** Swap in new routes (a reload); requests in flight keep their pools. */
   setRoutes(routes: Routes): void {
     this.routes = routes;
+  }
+
+  /** Applies the limits that can change while listening (a reload); max-header-size cannot. */
+  setLimits(limits: HttpLimits, busyPollUs: number): void {
+    if (limits.maxHeaderSize !== this.limits.maxHeaderSize) {
+      this.log.warn('limits.max-header-size changed: it applies when wsgi-host restarts, not on reload');
+    }
+    this.limits = { ...limits, maxHeaderSize: this.limits.maxHeaderSize };
+    this.settings.maxBodySize = limits.maxBodySize;
+    this.settings.bodyTimeoutMs = limits.bodyTimeout * 1000;
+    this.settings.poller = new ReplyPoller(busyPollUs);
+    for (const s of this.servers.values()) this.applyTimeouts(s);
+  }
+
+  private applyTimeouts(server: Server): void {
+    server.headersTimeout = this.limits.headerTimeout * 1000;
+    server.keepAliveTimeout = this.limits.keepAliveTimeout * 1000;
+    server.maxConnections = this.limits.maxConnections > 0 ? this.limits.maxConnections : Number.POSITIVE_INFINITY;
+  }
+
+  /** Opens listeners that are new in `listeners` and closes those no longer in it (a reload). */
+  async updateListeners(listeners: ListenerConfig[]): Promise<string | undefined> {
+    const wanted = new Map(listeners.map((l) => [`${l.host}:${l.port}`, l]));
+    const removed = [...this.servers.keys()].filter((k) => !wanted.has(k));
+    const added = [...wanted.entries()].filter(([k]) => !this.servers.has(k)).map(([, l]) => l);
+    for (const k of removed) {
+      const s = this.servers.get(k) as Server;
+      this.servers.delete(k);
+      s.close();
+      s.closeIdleConnections();
+    }
+    if (added.length) await this.listen(added);
+    if (!removed.length && !added.length) return undefined;
+    return `listening changed: ${added.map((l) => `+${l.host}:${l.port}`).concat(removed.map((k) => `-${k}`)).join(' ')}`;
   }
 
   async listen(listeners: ListenerConfig[]): Promise<AddressInfo[]> {
@@ -78,6 +118,8 @@ export class FrontEnd {
           maxHeaderSize: this.limits.maxHeaderSize,
           headersTimeout: this.limits.headerTimeout * 1000,
           requestTimeout: 0,
+          // How often header-timeout is enforced (Node's default is 30 s).
+          connectionsCheckingInterval: 1000,
           keepAliveTimeout: this.limits.keepAliveTimeout * 1000,
           noDelay: true,
         },
@@ -89,7 +131,7 @@ export class FrontEnd {
         s.once('close', () => this.sockets.delete(s));
       });
       server.on('clientError', (err: NodeJS.ErrnoException, socket: Socket) => this.clientError(err, socket));
-      if (this.limits.maxConnections > 0) server.maxConnections = this.limits.maxConnections;
+      this.applyTimeouts(server);
       await new Promise<void>((resolve, reject) => {
         server.once('error', reject);
         server.listen(l.port, l.host, () => {
@@ -97,7 +139,7 @@ export class FrontEnd {
           resolve();
         });
       });
-      this.servers.push(server);
+      this.servers.set(`${l.host}:${l.port}`, server);
       out.push(server.address() as AddressInfo);
     }
     return out;
@@ -163,7 +205,11 @@ export class FrontEnd {
       sendError(res, 404, requestId);
       return;
     }
-    const app = match.route.target;
+    if (match.route.kind === 'static') {
+      serveStatic(req, res, match.route.target as StaticAlias, match.pathInfo, req.url as string);
+      return;
+    }
+    const app = match.route.target as AppTarget;
     if (hasAuthorization && !app.passAuthorization) headers = withoutAuthorization(raw);
     const max = this.limits.maxBodySize;
     if (max > 0 && contentLength !== '' && Number(contentLength) > max) {
@@ -205,7 +251,7 @@ export class FrontEnd {
     const ex = new Exchange(req, res, head, requestId, hasBody, expect, this.settings);
     this.inflight++;
     ex.onDone = this.onExchangeDone;
-    app.pool.submit(ex);
+    app.pool.dispatch(ex);
   };
 
   private readonly onExchangeDone = (): void => {
@@ -216,14 +262,15 @@ export class FrontEnd {
   async close(graceMs: number): Promise<void> {
     if (this.closing) return;
     this.closing = true;
-    const closed = Promise.all(this.servers.map((s) => new Promise<void>((resolve) => s.close(() => resolve()))));
-    for (const s of this.servers) s.closeIdleConnections();
+    const servers = [...this.servers.values()];
+    const closed = Promise.all(servers.map((s) => new Promise<void>((resolve) => s.close(() => resolve()))));
+    for (const s of servers) s.closeIdleConnections();
     const deadline = Date.now() + graceMs;
     while (this.inflight > 0 && Date.now() < deadline) {
       await new Promise((r) => setTimeout(r, 25));
-      for (const s of this.servers) s.closeIdleConnections();
+      for (const s of servers) s.closeIdleConnections();
     }
-    for (const s of this.servers) s.closeAllConnections();
+    for (const s of servers) s.closeAllConnections();
     await closed;
   }
 }

@@ -16,6 +16,7 @@ export const FrameType = {
   CANCEL: 5,
   FILE_DONE: 6,
   SHUTDOWN: 7,
+  RECALL: 8,
   // worker -> front end
   READY: 16,
   LOAD_FAILED: 17,
@@ -28,6 +29,8 @@ export const Flag = {
   END: 1,
   CONTINUE: 2,
   ABORT: 4,
+  /** With END and ABORT on DATA: a recalled request the worker never started (run it elsewhere). */
+  NOT_STARTED: 8,
 } as const;
 
 export const FileResult = {

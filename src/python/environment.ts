@@ -27,6 +27,9 @@ export interface EnvironmentRequest {
   env: Record<string, string>;
   apps?: AppSpec[];
   addWorkingDirectory?: boolean;
+  /** Probe as this user (a group's user=, when running as root). */
+  uid?: number;
+  gid?: number;
 }
 
 /** The oldest Python the worker program supports. */
@@ -61,6 +64,8 @@ export async function resolveEnvironment(req: EnvironmentRequest): Promise<Pytho
     addWorkingDirectory: req.addWorkingDirectory ?? false,
     cwd: req.cwd,
     env: req.env,
+    ...(req.uid !== undefined ? { uid: req.uid } : {}),
+    ...(req.gid !== undefined ? { gid: req.gid } : {}),
   });
   const info = probe.python;
   if (source === 'PATH') {

@@ -38,6 +38,8 @@ export interface ProbeOptions {
   cwd?: string;
   env?: Record<string, string>;
   timeoutMs?: number;
+  uid?: number;
+  gid?: number;
 }
 
 const MARKER = '@@wsgi-host-probe@@';
@@ -59,6 +61,8 @@ export function probeInterpreter(interpreter: string, options: ProbeOptions = {}
         timeout: options.timeoutMs ?? 60_000,
         maxBuffer: 16 * 1024 * 1024,
         encoding: 'utf8',
+        ...(options.uid !== undefined ? { uid: options.uid } : {}),
+        ...(options.gid !== undefined ? { gid: options.gid } : {}),
       },
       (err, stdout, stderr) => {
         const at = stdout.lastIndexOf(MARKER);

@@ -1,6 +1,6 @@
 import { statSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
-import { ConfigError, ConfigErrorCode as C } from '../config/errors.js';
+import { ConfigError, ConfigErrorCode as C, type ConfigSource } from '../config/errors.js';
 import type { GroupSettings, MountConfig, ServerConfig, StaticConfig } from '../config/schema.js';
 import { normalizePrefix } from '../frontend/router.js';
 
@@ -55,6 +55,8 @@ export interface HostPlan {
 
 export interface ServePlan {
   config: ServerConfig;
+  /** Where a model path came from (file:line), for messages about it. */
+  locate: (path: (string | number)[]) => ConfigSource | undefined;
   pools: PoolPlan[];
   mounts: MountPlan[];
   statics: StaticPlan[];
@@ -72,6 +74,7 @@ export const GLOBAL_APPLICATION_GROUP = '%{GLOBAL}';
 export interface PlanOptions {
   /** How the input names a group's python-home in messages; the default group has no name. */
   homeSetting?: (group: string | undefined) => string;
+  locate?: (path: (string | number)[]) => ConfigSource | undefined;
 }
 
 export function planServer(config: ServerConfig, baseDir: string, options: PlanOptions = {}): ServePlan {
@@ -134,8 +137,9 @@ export function planServer(config: ServerConfig, baseDir: string, options: PlanO
           hint: known.length ? `Define it, or use one of: ${known.join(', ')}` : `Define it with a [[group]] whose name = '${m.group}'`,
         });
       }
-      settings = g.settings;
-      homePath = ['group', g.index, 'pythonHome'];
+      // As in mod_wsgi, a daemon group without python-home runs the server-wide one (WSGIPythonHome).
+      settings = g.settings.pythonHome !== undefined ? g.settings : { ...g.settings, pythonHome: config.pythonHome };
+      homePath = g.settings.pythonHome !== undefined ? ['group', g.index, 'pythonHome'] : ['pythonHome'];
     } else {
       settings = { ...config.defaultGroup, pythonHome: config.pythonHome, pythonPath: config.pythonPath };
       homePath = ['pythonHome'];
@@ -159,7 +163,7 @@ export function planServer(config: ServerConfig, baseDir: string, options: PlanO
           ...(settings.pythonHome !== undefined ? { pythonHome: abs(baseDir, settings.pythonHome) } : {}),
           pythonPath: settings.pythonPath.map((p) => abs(baseDir, p)),
         },
-        homeSetting: homeName(m.group),
+        homeSetting: homeName(homePath.length === 1 ? undefined : m.group),
         homePath,
         apps: [],
         cwd,
@@ -202,7 +206,7 @@ export function planServer(config: ServerConfig, baseDir: string, options: PlanO
       hint: "Add a [[mount]] with path = '/' and script = 'app.wsgi' (or module = 'package.module:app')",
     });
   }
-  return { config, pools: [...pools.values()], mounts, statics, hosts, defaultHost };
+  return { config, locate: options.locate ?? (() => undefined), pools: [...pools.values()], mounts, statics, hosts, defaultHost };
 }
 
 function abs(baseDir: string, p: string): string {

@@ -1,6 +1,9 @@
+import { formatSource } from '../config/loaded-config.js';
+import { WsgiHostError } from '../errors.js';
 import type { Logger } from '../observability/logger.js';
 import { type PythonEnvironment, resolveEnvironment } from '../python/environment.js';
 import type { PoolPlan, ServePlan } from './plan.js';
+import { lookupIdentity } from './user-ids.js';
 import { ProcessPool } from './process-pool.js';
 import type { WorkerInit } from './worker-process.js';
 
@@ -28,7 +31,12 @@ export async function resolveEnvironments(plan: ServePlan): Promise<Map<string, 
         });
         cache.set(key, env);
       }
-      byPool.set(p.key, await env);
+      try {
+        byPool.set(p.key, await env);
+      } catch (err) {
+        if (err instanceof WsgiHostError && err.where === undefined) err.where = formatSource(plan.locate(p.homePath));
+        throw err;
+      }
     }),
   );
   return byPool;
@@ -47,6 +55,7 @@ export function workerInit(p: PoolPlan, busyPollUs: number): WorkerInit {
     requestWindow: REQUEST_WINDOW,
     responseWindow: RESPONSE_WINDOW,
     spinBudget: busyPollUs / 1e6,
+    ...(s.displayName !== undefined ? { displayName: s.displayName.replace('%{GROUP}', `(wsgi:${p.group ?? 'default'})`) } : {}),
     environ: {},
   };
 }
@@ -56,47 +65,88 @@ export class Supervisor {
   readonly plan: ServePlan;
   readonly pools = new Map<string, ProcessPool>();
   readonly environments: Map<string, PythonEnvironment>;
+  /** Pools this supervisor started itself (not taken over from a previous configuration). */
+  private readonly created = new Set<ProcessPool>();
   private readonly log: Logger;
 
-  constructor(plan: ServePlan, environments: Map<string, PythonEnvironment>, log: Logger) {
+  /** previous: on reload, pools whose effective settings did not change are taken over, untouched. */
+  constructor(plan: ServePlan, environments: Map<string, PythonEnvironment>, log: Logger, previous?: Supervisor) {
     this.plan = plan;
     this.environments = environments;
     this.log = log;
     for (const p of plan.pools) {
       const env = environments.get(p.key) as PythonEnvironment;
-      this.pools.set(
-        p.key,
-        new ProcessPool({
-          label: p.label,
-          settings: p.settings,
-          interpreter: env.interpreter,
-          cwd: p.cwd,
-          env: p.env,
-          init: workerInit(p, plan.config.busyPoll),
-          log,
-        }),
-      );
+      const options = {
+        label: p.label,
+        scripts: p.apps.filter((a) => a.kind === 'script').map((a) => a.target),
+        settings: p.settings,
+        interpreter: env.interpreter,
+        cwd: p.cwd,
+        env: p.env,
+        init: workerInit(p, plan.config.busyPoll),
+        log,
+        ...identityFor(p, log),
+      };
+      const same = previous?.pools.get(p.key);
+      if (same !== undefined && poolIdentity(same.options) === poolIdentity(options) && same.state === 'serving') {
+        this.pools.set(p.key, same);
+        continue;
+      }
+      const pool = new ProcessPool(options);
+      if (same !== undefined) pool.restarts.inherit(same.restarts);
+      this.pools.set(p.key, pool);
+      this.created.add(pool);
     }
   }
 
-  /** Starts every pool; if one fails, stops the others and throws its error. */
+  /** Starts the pools this supervisor created; if one fails, stops them and throws its error. */
   async start(): Promise<void> {
-    const results = await Promise.allSettled([...this.pools.values()].map((p) => p.start()));
+    const fresh = [...this.created];
+    const results = await Promise.allSettled(fresh.map((p) => p.start()));
     const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
     if (failed !== undefined) {
-      await this.stop(0);
+      await Promise.all(fresh.map((p) => p.stop(0)));
       throw failed.reason;
     }
     for (const [key, pool] of this.pools) {
+      if (!this.created.has(pool)) continue;
       const env = this.environments.get(key) as PythonEnvironment;
-      this.log.info(
-        { group: pool.label },
-        `${pool.settings.processes} process(es) x ${pool.settings.threads} thread(s), Python ${env.info.version}, python-home ${env.home}`,
-      );
+      const s = pool.settings;
+      const count = s.dynamic ? `${s.dynamic.min}-${s.dynamic.max} process(es) (dynamic)` : `${s.processes} process(es)`;
+      this.log.info({ group: pool.label }, `${count} x ${s.threads} thread(s), Python ${env.info.version}, python-home ${env.home}`);
     }
+  }
+
+  /** How many pools were started anew, and how many were taken over unchanged. */
+  counts(): { started: number; kept: number } {
+    return { started: this.created.size, kept: this.pools.size - this.created.size };
+  }
+
+  /** Pools of this supervisor that `next` does not keep. */
+  retiredBy(next: Supervisor): ProcessPool[] {
+    const kept = new Set(next.pools.values());
+    return [...this.pools.values()].filter((p) => !kept.has(p));
   }
 
   async stop(graceMs: number): Promise<void> {
     await Promise.all([...this.pools.values()].map((p) => p.stop(graceMs)));
   }
+}
+
+/** Two pools with the same identity run the same thing the same way. */
+function poolIdentity(o: Omit<import('./process-pool.js').PoolOptions, 'log'> & { log?: unknown }): string {
+  const { log: _log, ...rest } = o;
+  return JSON.stringify(rest);
+}
+
+/** user= and group= apply when wsgi-host runs as root, as in mod_wsgi; otherwise they are reported. */
+function identityFor(p: PoolPlan, log: Logger): { uid?: number; gid?: number } {
+  const s = p.settings;
+  if (s.user === undefined && s.group === undefined) return {};
+  if (process.getuid?.() !== 0) {
+    log.warn({ group: p.label }, `user=${s.user ?? ''} group=${s.group ?? ''} is applied only when wsgi-host starts as root; the workers run as this user`);
+    return {};
+  }
+  const id = lookupIdentity(s.user ?? 'root', s.group);
+  return { uid: id.uid, gid: id.gid };
 }

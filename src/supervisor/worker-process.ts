@@ -1,4 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
+import { readFile } from 'node:fs/promises';
 import type { Socket } from 'node:net';
 import type { Logger } from '../observability/logger.js';
 import { pythonLevelMethod } from '../observability/logger.js';
@@ -21,12 +22,18 @@ export interface WorkerInit {
   responseWindow: number;
   /** Seconds an idle worker may spin before sleeping (0: never). */
   spinBudget: number;
+  /** The process name shown by ps -o comm and top (display-name). */
+  displayName?: string;
   environ: Record<string, string>;
 }
 
 export interface WorkerSpec {
   /** "group" or "group/application-group", for logs. */
   label: string;
+  /** Processes started by one restart of the pool share a generation. */
+  generation: number;
+  /** Recycle after this many requests (maximum-requests plus jitter; 0: never). */
+  maxRequests: number;
   interpreter: string;
   cwd: string;
   env: Record<string, string>;
@@ -54,6 +61,10 @@ export interface ExchangeSink {
   onFile(spec: FileSpec): void;
   /** The worker died or was stopped with this request in flight. */
   onLost(reason: string): void;
+  /** The request ran past request-timeout: answer 504 (its thread is stuck in the application). */
+  onTimeout(limitSeconds: number): void;
+  /** Whether the request may be taken back before it started and sent to another process. */
+  readonly recallable: boolean;
 }
 
 export interface LoadFailure {
@@ -78,6 +89,8 @@ export interface WorkerOwner {
   /** A request finished; a thread is free. */
   onFree(w: WorkerProcess): void;
   onExit(w: WorkerProcess, reason: string, code: number | null, signal: NodeJS.Signals | null): void;
+  /** Requests that waited inside a process that died, never started: to run elsewhere. */
+  onRecalled(w: WorkerProcess, requests: ExchangeSink[]): void;
 }
 
 export type WorkerState = 'starting' | 'ready' | 'draining' | 'exited';
@@ -85,8 +98,20 @@ export type WorkerState = 'starting' | 'ready' | 'draining' | 'exited';
 export class WorkerProcess {
   readonly spec: WorkerSpec;
   readonly threads: number;
+  readonly generation: number;
   readonly startedAt = Date.now();
+  readyAt = 0;
   state: WorkerState = 'starting';
+  /** Set when the pool has started a replacement: no new requests once that one is ready. */
+  recycling: string | undefined;
+  /** The process this one replaces (it leaves when this one is ready). */
+  replaces: WorkerProcess | undefined;
+  /** When a replacement of this process last failed to start. */
+  recycleFailedAt: number | undefined;
+  /** Frame ids of requests that ran past request-timeout (answered 504 already). */
+  readonly timedOut = new Set<number>();
+  /** Frame ids of requests asked back with RECALL. */
+  private readonly recalling = new Set<number>();
   readyInfo: ReadyInfo | undefined;
   /** Requests sent to this process and not finished, by frame id, in the order sent. */
   readonly inflight = new Map<number, ExchangeSink>();
@@ -110,10 +135,13 @@ export class WorkerProcess {
   private exitPromise: Promise<void>;
   /** Requests that failed because this process died. */
   private lostCount = 0;
+  private exitStatus: { code: number | null; signal: NodeJS.Signals | null } | undefined;
+  private sockClosed = false;
 
   constructor(spec: WorkerSpec, owner: WorkerOwner, log: Logger) {
     this.spec = spec;
     this.threads = spec.init.threads;
+    this.generation = spec.generation;
     this.owner = owner;
     this.child = spawn(spec.interpreter, workerArgs(), {
       cwd: spec.cwd,
@@ -129,15 +157,26 @@ export class WorkerProcess {
     this.child.on('error', (err) => {
       this.log.error({ err }, `could not start ${spec.interpreter}: ${err.message}`);
     });
-    this.child.on('exit', (code, signal) => this.onExit(code, signal));
+    this.child.on('exit', (code, signal) => {
+      // Frames the process wrote before exiting may not be read yet: finish once the socket closed.
+      this.exitStatus = { code, signal };
+      if (this.sockClosed) this.onExit(code, signal);
+      else setTimeout(() => this.onExit(code, signal), 1000).unref();
+    });
     this.captureLines(this.child.stdout, 'info');
     this.captureLines(this.child.stderr, 'error');
     const decoder = new FrameDecoder((t, id, f, p) => this.onFrame(t, id, f, p));
     this.sock.on('data', (chunk: Buffer) => decoder.push(chunk));
     this.sock.on('error', () => {});
     this.sock.on('close', () => {
-      // The process usually exits right after; wait (briefly) so the log can say how it ended.
+      this.sockClosed = true;
       if (this.state === 'exited') return;
+      const status = this.exitStatus;
+      if (status !== undefined) {
+        this.onExit(status.code, status.signal);
+        return;
+      }
+      // The process usually exits right after; wait (briefly) so the log can say how it ended.
       const t = setTimeout(() => this.failInflight(this.describeLoss()), 500);
       this.child.once('exit', () => clearTimeout(t));
     });
@@ -206,8 +245,11 @@ export class WorkerProcess {
 
   // -- lifecycle ---------------------------------------------------------------------------
 
-  /** Stop taking requests; finish in-flight ones within graceMs, then kill. */
-  drain(reason: string, graceMs: number): Promise<void> {
+  /**
+   * Stop taking requests; requests in flight get graceMs to finish; then SIGTERM, and after
+   * shutdownMs more, SIGKILL.
+   */
+  drain(reason: string, graceMs: number, shutdownMs = 0): Promise<void> {
     if (this.state === 'exited') return this.exitPromise;
     if (this.state !== 'draining') {
       this.state = 'draining';
@@ -216,10 +258,16 @@ export class WorkerProcess {
       this.killTimer = setTimeout(() => {
         if (this.inflight.size > 0) {
           this.log.warn(
-            `${this.inflight.size} request(s) still running after graceful-timeout (${graceMs / 1000}s); killing the process`,
+            `${this.inflight.size} request(s) still running after graceful-timeout (${graceMs / 1000}s); stopping the process`,
           );
         }
-        this.kill('SIGKILL');
+        if (shutdownMs <= 0) {
+          this.kill('SIGKILL');
+          return;
+        }
+        this.kill('SIGTERM');
+        this.killTimer = setTimeout(() => this.kill('SIGKILL'), shutdownMs);
+        this.killTimer.unref();
       }, graceMs);
       this.killTimer.unref();
     }
@@ -262,6 +310,15 @@ export class WorkerProcess {
       case FrameType.DATA: {
         const sink = this.inflight.get(id);
         if (sink === undefined) return;
+        if (flags & Flag.NOT_STARTED) {
+          // A recalled request the worker never ran: it goes to another process.
+          this.inflight.delete(id);
+          this.requestStarts.delete(id);
+          this.recalling.delete(id);
+          this.owner.onRecalled(this, [sink]);
+          this.owner.onFree(this);
+          return;
+        }
         if (flags & Flag.END) this.release(id);
         sink.onData(payload, flags);
         if (flags & Flag.END) this.owner.onFree(this);
@@ -295,6 +352,7 @@ export class WorkerProcess {
   private release(id: number): void {
     this.inflight.delete(id);
     this.requestStarts.delete(id);
+    this.recalling.delete(id);
     this.served++;
     const now = Date.now();
     this.lastActive = now;
@@ -322,9 +380,48 @@ export class WorkerProcess {
     return this.requestStarts.get(id) ?? 0;
   }
 
+  /** Requests that started running before `before` (ms): [frame id, sink, start]. */
+  runningSince(before: number): [number, ExchangeSink, number][] {
+    const out: [number, ExchangeSink, number][] = [];
+    for (const [id, t] of this.requestStarts) {
+      if (t !== 0 && t < before) out.push([id, this.inflight.get(id) as ExchangeSink, t]);
+    }
+    return out;
+  }
+
+  /**
+   * Asks the process to give back the requests waiting inside it that no thread has started (and
+   * that can run elsewhere). The worker answers each it had not started with END+ABORT+NOT_STARTED,
+   * and the pool runs it elsewhere; one that had started just completes here. Never runs twice.
+   */
+  recallWaiting(): void {
+    for (const [id, t] of this.requestStarts) {
+      if (t !== 0 || this.recalling.has(id) || !(this.inflight.get(id) as ExchangeSink).recallable) continue;
+      this.recalling.add(id);
+      this.write(frame(FrameType.RECALL, id, 0));
+    }
+  }
+
+  /** Whether this process has served its share of requests (maximum-requests). */
+  get exhausted(): boolean {
+    return this.spec.maxRequests > 0 && this.served >= this.spec.maxRequests;
+  }
+
+  /** Resident memory (bytes), from /proc; 0 when unknown. */
+  async rss(): Promise<number> {
+    try {
+      const status = await readFile(`/proc/${this.pid}/status`, 'utf8');
+      const m = /VmRSS:\s+(\d+) kB/.exec(status);
+      return m ? Number(m[1]) * 1024 : 0;
+    } catch {
+      return 0;
+    }
+  }
+
   private onReady(info: ReadyInfo): void {
     clearTimeout(this.startupTimer);
     this.readyInfo = info;
+    this.readyAt = Date.now();
     if (this.state === 'starting') this.state = 'ready';
     this.owner.onReady(this);
   }
@@ -359,16 +456,27 @@ export class WorkerProcess {
     return `worker process ${this.pid} closed its connection`;
   }
 
+  /**
+   * The process is gone: requests it was running fail; requests that waited inside it without
+   * starting (and can run elsewhere) go back to the pool.
+   */
   private failInflight(reason: string): void {
     if (this.inflight.size === 0) return;
-    const lost = [...this.inflight.values()];
+    const lost: ExchangeSink[] = [];
+    const waiting: ExchangeSink[] = [];
+    for (const [id, sink] of this.inflight) {
+      if (this.requestStarts.get(id) === 0 && sink.recallable) waiting.push(sink);
+      else lost.push(sink);
+    }
     this.inflight.clear();
     this.requestStarts.clear();
     this.lostCount += lost.length;
     for (const sink of lost) sink.onLost(reason);
+    if (waiting.length) this.owner.onRecalled(this, waiting);
   }
 
   private onExit(code: number | null, signal: NodeJS.Signals | null): void {
+    if (this.state === 'exited') return;
     clearTimeout(this.startupTimer);
     clearTimeout(this.killTimer);
     const wasDraining = this.state === 'draining';

@@ -174,6 +174,9 @@ class Protocol(unittest.TestCase):
         self.assertEqual(ftype, w.T_READY, payload)
 
     def tearDown(self):
+        if getattr(self, "sock", None) is not None and getattr(self, "proc", None) is None:
+            self.sock.close()
+            self.tmp.cleanup()
         if getattr(self, "proc", None):
             self.proc.stdin.close()  # the front end "goes away": the worker must exit
             self.assertEqual(self.proc.wait(10), 0)
@@ -303,6 +306,49 @@ class Protocol(unittest.TestCase):
             self.assertTrue(payload.endswith(b"together"))
             done.add(rid)
         self.assertEqual(done, {1, 2, 3})
+
+    def test_shutdown_waits_for_busy_threads(self):
+        """SHUTDOWN while one thread runs a request and the main thread is idle: the request
+        completes before the process exits (the main thread must not return early)."""
+        self.start("""
+            import time
+            def application(environ, start_response):
+                time.sleep(0.5)
+                start_response("200 OK", [])
+                return [b"finished"]
+        """, threads=2)
+        self.request(1)
+        import time
+        time.sleep(0.1)
+        self.send(w.T_SHUTDOWN, 0, 0)
+        ftype, rid, flags, payload = self.frame()
+        self.assertEqual((ftype, rid), (w.T_RESPONSE, 1))
+        self.assertTrue(payload.endswith(b"finished"))
+        self.assertEqual(self.proc.wait(10), 0)
+        self.proc = None
+
+    def test_recall_only_before_start(self):
+        self.start("""
+            import time
+            def application(environ, start_response):
+                time.sleep(0.3)
+                start_response("200 OK", [])
+                return [environ["PATH_INFO"].encode()]
+        """, threads=1)
+        self.request(1, path="/first")
+        self.request(2, path="/second")
+        import time
+        time.sleep(0.1)
+        self.send(w.T_RECALL, 1, 0)  # already running: completes normally
+        self.send(w.T_RECALL, 2, 0)  # still waiting: handed back, never run
+        seen = {}
+        while len(seen) < 2:
+            ftype, rid, flags, payload = self.frame()
+            seen[rid] = (ftype, flags, payload)
+        self.assertEqual(seen[1][0], w.T_RESPONSE)
+        self.assertTrue(seen[1][2].endswith(b"/first"))
+        self.assertEqual(seen[2][0], w.T_DATA)
+        self.assertEqual(seen[2][1], w.F_END | w.F_ABORT | w.F_NOT_STARTED)
 
 
 if __name__ == "__main__":

@@ -1,0 +1,343 @@
+import { readFileSync } from 'node:fs';
+import { ConfigError } from '../config/errors.js';
+import { formatSource, type LoadedConfig, locateError } from '../config/loaded-config.js';
+import { WsgiHostError } from '../errors.js';
+import { type EnvironmentSource, resolveEnvironment } from '../python/environment.js';
+import type { PythonInfo } from '../python/probe.js';
+import { DEFAULT_GROUP_LABEL, type PoolPlan, planServer, type ServePlan } from '../supervisor/plan.js';
+import { type Identity, lookupIdentity } from '../supervisor/user-ids.js';
+import { accessProblem } from './file-access.js';
+
+export type Severity = 'error' | 'warning' | 'info';
+
+export interface Problem {
+  severity: Severity;
+  /** Stable: tools and tests match on it. */
+  code: string;
+  message: string;
+  where?: string;
+  hint?: string;
+}
+
+export interface AppReport {
+  kind: 'script' | 'module';
+  target: string;
+  callable: string;
+  mounts: string[];
+  imports?: boolean;
+  error?: string;
+  traceback?: string;
+}
+
+export interface GroupReport {
+  label: string;
+  group: string | null;
+  applicationGroup: string;
+  processes: number;
+  threads: number;
+  user: string | null;
+  pythonHome: string | null;
+  homeSource: EnvironmentSource | null;
+  interpreter: string | null;
+  python: PythonInfo | null;
+  apps: AppReport[];
+}
+
+export interface CheckReport {
+  config: string;
+  listeners: string[];
+  hosts: { serverName: string; aliases: string[]; default: boolean }[];
+  groups: GroupReport[];
+  problems: Problem[];
+}
+
+/** Checks a configuration as `wsgi-host check` does: nothing is served. */
+export async function runCheck(loaded: LoadedConfig): Promise<CheckReport> {
+  const problems: Problem[] = [];
+  const report: CheckReport = {
+    config: loaded.label,
+    listeners: loaded.config.listen.map((l) => `${l.host}:${l.port}`),
+    hosts: loaded.config.host.map((h, i) => ({ serverName: h.serverName, aliases: h.aliases, default: h.default || (i === 0 && !loaded.config.host.some((x) => x.default)) })),
+    groups: [],
+    problems,
+  };
+  for (const n of loaded.notes) {
+    const where = formatSource(n.file ? { file: n.file, ...(n.line !== undefined ? { line: n.line } : {}) } : undefined);
+    const severity: Severity = n.kind === 'ignored' || n.kind === 'info' ? 'info' : 'warning';
+    const code = { ignored: 'CHECK_APACHE_IGNORED', 'not-honoured': 'CHECK_APACHE_NOT_HONOURED', order: 'CHECK_MOUNT_ORDER', info: 'CHECK_APACHE_INFO', warning: 'CHECK_WARNING' }[n.kind];
+    problems.push({ severity, code, message: n.message, ...(where ? { where } : {}) });
+  }
+  let plan: ServePlan;
+  try {
+    plan = planServer(loaded.config, loaded.baseDir, { homeSetting: loaded.homeSetting, locate: loaded.describer.locate });
+  } catch (err) {
+    problems.push(problemOf(locateError(err, loaded.describer)));
+    return report;
+  }
+  lintPlan(plan, loaded, problems);
+  report.groups = await Promise.all(plan.pools.map((p) => checkPool(p, plan, loaded, problems)));
+  return report;
+}
+
+function problemOf(err: unknown, severity: Severity = 'error'): Problem {
+  if (err instanceof ConfigError) {
+    const where = formatSource(err.source);
+    return { severity, code: err.code, message: err.message, ...(where ? { where } : {}), ...(err.hint ? { hint: err.hint } : {}) };
+  }
+  if (err instanceof WsgiHostError) {
+    return { severity, code: err.code, message: err.message, ...(err.where ? { where: err.where } : {}), ...(err.hint ? { hint: err.hint } : {}) };
+  }
+  return { severity, code: 'CHECK_INTERNAL', message: err instanceof Error ? err.message : String(err) };
+}
+
+const SITE_PACKAGES_PATH = /[\\/]lib(64)?[\\/](python|pypy)\d+(\.\d+)?[\\/](site|dist)-packages[\\/]?$/;
+
+function where(loaded: LoadedConfig, path: (string | number)[]): string | undefined {
+  return formatSource(loaded.describer.locate(path));
+}
+
+/** The traps that need no interpreter: unused groups, mounts in the default group, paths. */
+function lintPlan(plan: ServePlan, loaded: LoadedConfig, problems: Problem[]): void {
+  const config = plan.config;
+  const used = new Set(plan.pools.map((p) => p.group).filter((g) => g !== undefined));
+  config.group.forEach((g, i) => {
+    if (!used.has(g.name)) {
+      problems.push({
+        severity: 'warning',
+        code: 'CHECK_UNUSED_GROUP',
+        message: `process group '${g.name}' is defined but no mount uses it: its processes would never serve a request`,
+        ...opt('where', where(loaded, ['group', i])),
+        hint: `Mount an application in it (process-group=${g.name} / group = "${g.name}"), or remove it`,
+      });
+    }
+  });
+  if (config.group.length > 0) {
+    for (const m of plan.mounts) {
+      const pool = plan.pools.find((p) => p.key === m.pool) as PoolPlan;
+      if (pool.group !== undefined) continue;
+      problems.push({
+        severity: 'warning',
+        code: 'CHECK_DEFAULT_GROUP_MOUNT',
+        message:
+          `mount '${m.prefix || '/'}' runs in the default group although process groups are defined (${config.group.map((g) => g.name).join(', ')}): ` +
+          `their python-home does not apply to it (mod_wsgi's silent "python-home never applied")`,
+        ...opt('where', where(loaded, m.path)),
+        hint: `Put it in a group: process-group=${config.group[0]?.name} on the WSGIScriptAlias (or group = "${config.group[0]?.name}")`,
+      });
+    }
+  }
+  const pathLists: [(string | number)[], string[], string][] = [[['pythonPath'], config.pythonPath, 'python-path']];
+  config.group.forEach((g, i) => pathLists.push([['group', i, 'pythonPath'], g.pythonPath, `python-path of group '${g.name}'`]));
+  for (const [path, list, what] of pathLists) {
+    list.forEach((entry, j) => {
+      const m = SITE_PACKAGES_PATH.exec(entry);
+      if (m === null) return;
+      const top = entry.slice(0, m.index);
+      problems.push({
+        severity: 'warning',
+        code: 'CHECK_PYTHON_PATH_SITE_PACKAGES',
+        message: `${what} names the version-bound site-packages folder ${entry}: it breaks when that environment's Python version changes, and the rest of the environment does not apply`,
+        ...opt('where', where(loaded, [...path, j])),
+        hint: `Use python-home=${top} (the environment's top directory) instead`,
+      });
+    });
+  }
+  // Shadowed and overlapping mounts.
+  const scopes = new Map<string, typeof plan.mounts>();
+  for (const m of plan.mounts) {
+    const key = m.host === undefined ? 'global' : String(m.host);
+    scopes.set(key, [...(scopes.get(key) ?? []), m]);
+  }
+  for (const m of plan.mounts.filter((x) => x.host === undefined)) {
+    for (const h of plan.mounts.filter((x) => x.host !== undefined && x.prefix === m.prefix)) {
+      problems.push({
+        severity: 'warning',
+        code: 'CHECK_SHADOWED_MOUNT',
+        message: `the server-wide mount '${m.prefix || '/'}' is never used in host ${plan.hosts[h.host as number]?.serverName}: that host mounts another application at the same prefix`,
+        ...opt('where', where(loaded, m.path)),
+        hint: 'Mount it in the hosts that should have it, or give it another prefix',
+      });
+    }
+  }
+  for (const list of scopes.values()) {
+    for (const outer of list) {
+      for (const inner of list) {
+        if (outer === inner || outer.pool === inner.pool) continue;
+        if (outer.prefix !== '' && !inner.prefix.startsWith(`${outer.prefix}/`)) continue;
+        if (outer.prefix === '' && inner.prefix === '') continue;
+        problems.push({
+          severity: 'info',
+          code: 'CHECK_NESTED_MOUNT',
+          message: `'${inner.prefix}' is served by group ${label(plan, inner.pool)} and the rest of '${outer.prefix || '/'}' by group ${label(plan, outer.pool)}`,
+          ...opt('where', where(loaded, inner.path)),
+        });
+      }
+    }
+  }
+  for (const s of plan.statics) {
+    for (const m of plan.mounts.filter((x) => x.host === s.host || x.host === undefined || s.host === undefined)) {
+      if (m.prefix === s.prefix) {
+        problems.push({
+          severity: 'warning',
+          code: 'CHECK_SHADOWED_MOUNT',
+          message: `the static alias '${s.prefix}' and an application mount share the same prefix; the longest-prefix rule cannot tell them apart`,
+          ...opt('where', where(loaded, m.path)),
+          hint: 'Give the static files their own prefix, e.g. /static',
+        });
+      }
+    }
+  }
+}
+
+function label(plan: ServePlan, key: string): string {
+  return plan.pools.find((p) => p.key === key)?.label ?? key;
+}
+
+const ACTIVATE_THIS = /activate_this/;
+const SYS_PATH_HACK = /site\.addsitedir|prev_sys_path|sys\.path\[:0\]|sys\.path\.insert\(\s*0/;
+
+async function checkPool(pool: PoolPlan, plan: ServePlan, loaded: LoadedConfig, problems: Problem[]): Promise<GroupReport> {
+  const s = pool.settings;
+  const report: GroupReport = {
+    label: pool.label,
+    group: pool.group ?? null,
+    applicationGroup: pool.applicationGroup,
+    processes: s.processes,
+    threads: s.threads,
+    user: s.user ?? null,
+    pythonHome: s.pythonHome ?? null,
+    homeSource: null,
+    interpreter: null,
+    python: null,
+    apps: pool.apps.map((a, i) => ({
+      kind: a.kind,
+      target: a.target,
+      callable: a.callable,
+      mounts: plan.mounts.filter((m) => m.pool === pool.key && m.appIndex === i).map((m) => mountName(plan, m)),
+    })),
+  };
+  const groupIndex = pool.group === undefined ? -1 : plan.config.group.findIndex((g) => g.name === pool.group);
+  const groupWhere = groupIndex >= 0 ? where(loaded, ['group', groupIndex]) : undefined;
+  let who: Identity | undefined;
+  if (s.user !== undefined) {
+    try {
+      who = lookupIdentity(s.user, s.group);
+    } catch (err) {
+      const p = problemOf(err);
+      problems.push(groupWhere ? { ...p, where: groupWhere } : p);
+    }
+    if (who !== undefined && process.getuid?.() !== 0 && who.uid !== process.getuid?.()) {
+      problems.push({
+        severity: 'warning',
+        code: 'CHECK_USER_NOT_APPLIED',
+        message: `group ${pool.label} names user=${s.user}, which is applied only when wsgi-host starts as root`,
+        ...opt('where', groupWhere),
+      });
+    }
+  }
+  for (const app of pool.apps) {
+    if (app.kind !== 'script') continue;
+    const m = plan.mounts.find((x) => x.pool === pool.key && pool.apps[x.appIndex] === app);
+    const appWhere = m ? where(loaded, [...m.path, 'script']) : undefined;
+    const unreadable = accessProblem(app.target, 'r', who);
+    if (unreadable) {
+      problems.push({
+        severity: 'error',
+        code: 'CHECK_UNREADABLE',
+        message: `the WSGI script ${app.target} cannot be read by the workers of group ${pool.label}${who ? ` (user ${who.name})` : ''}: ${unreadable}`,
+        ...opt('where', appWhere),
+        hint: 'Make the file and its folders readable by that user (chmod o+r / g+r, o+x on folders)',
+      });
+      continue;
+    }
+    let source = '';
+    try {
+      source = readFileSync(app.target, 'utf8');
+    } catch {
+      /* reported above */
+    }
+    if (ACTIVATE_THIS.test(source)) {
+      problems.push({
+        severity: 'warning',
+        code: 'CHECK_ACTIVATE_THIS',
+        message: `the WSGI script ${app.target} runs activate_this.py to enter a virtual environment`,
+        ...opt('where', appWhere),
+        hint: `Remove it and set python-home to that environment's top directory for group ${pool.label}: the workers then run its own interpreter`,
+      });
+    } else if (SYS_PATH_HACK.test(source)) {
+      problems.push({
+        severity: 'warning',
+        code: 'CHECK_SYS_PATH_HACK',
+        message: `the WSGI script ${app.target} adds site directories or re-sorts sys.path itself (the old mod_wsgi recipe)`,
+        ...opt('where', appWhere),
+        hint: `Set python-home (and python-path for your own code) for group ${pool.label} instead of editing sys.path in the script`,
+      });
+    }
+  }
+  let env;
+  try {
+    env = await resolveEnvironment({
+      pythonHome: s.pythonHome,
+      what: pool.homeSetting,
+      pythonPath: s.pythonPath,
+      cwd: pool.cwd,
+      env: pool.env,
+      apps: pool.apps.map((a) => ({ kind: a.kind, target: a.target, callable: a.callable })),
+      addWorkingDirectory: pool.addWorkingDirectory,
+      ...(who !== undefined && process.getuid?.() === 0 ? { uid: who.uid, gid: who.gid } : {}),
+    });
+  } catch (err) {
+    if (err instanceof WsgiHostError && err.where === undefined) err.where = where(loaded, pool.homePath);
+    problems.push(problemOf(err));
+    return report;
+  }
+  report.homeSource = env.source;
+  report.pythonHome = env.home;
+  report.interpreter = env.interpreter;
+  report.python = env.info;
+  if (who !== undefined) {
+    const p = accessProblem(env.interpreter, 'x', who);
+    if (p) {
+      problems.push({
+        severity: 'error',
+        code: 'CHECK_UNREADABLE',
+        message: `the interpreter ${env.interpreter} of group ${pool.label} cannot be run by user ${who.name}: ${p}`,
+        ...opt('where', where(loaded, pool.homePath)),
+        hint: 'Make the environment readable and its folders searchable by that user',
+      });
+    }
+  }
+  if (env.probe.pythonPathError) {
+    problems.push({ severity: 'error', code: 'CHECK_PYTHON_PATH_FAILED', message: `python-path of group ${pool.label}: ${env.probe.pythonPathError}` });
+  }
+  env.probe.apps.forEach((a, i) => {
+    const app = report.apps[i] as AppReport;
+    app.imports = a.ok;
+    if (!a.ok) {
+      app.error = a.error ?? 'failed';
+      app.traceback = a.traceback ?? '';
+      const m = plan.mounts.find((x) => x.pool === pool.key && x.appIndex === i);
+      problems.push({
+        severity: 'error',
+        code: 'CHECK_APP_IMPORT_FAILED',
+        message: `${app.target} (group ${pool.label}) does not load: ${app.error}`,
+        ...opt('where', m ? where(loaded, m.path) : undefined),
+        hint: /No module named/.test(app.error)
+          ? `Install the missing package into ${env.home}, or add its folder with python-path`
+          : 'The traceback above shows where it fails',
+      });
+    }
+  });
+  return report;
+}
+
+function mountName(plan: ServePlan, m: ServePlan['mounts'][number]): string {
+  const host = m.host === undefined ? '*' : (plan.hosts[m.host]?.serverName ?? '?');
+  return `${host}${m.prefix || '/'}`;
+}
+
+function opt<K extends string>(key: K, value: string | undefined): { [P in K]?: string } {
+  return value === undefined ? {} : ({ [key]: value } as { [P in K]: string });
+}
+
+export { DEFAULT_GROUP_LABEL };

@@ -1,0 +1,40 @@
+import { formatReport } from '../check/format-report.js';
+import { runCheck } from '../check/run-check.js';
+import { parseCommand } from './args.js';
+import { INPUT_OPTIONS, loadInput } from './config-input.js';
+
+export const CHECK_HELP = `Usage: wsgi-host check (-c FILE | --apache FILE | SCRIPT [serve options]) [--json]
+
+Check a configuration without serving it. For each process group, start its interpreter and
+show the interpreter, Python version, sys.prefix and sys.base_prefix, site-packages, the
+resulting sys.path, and whether each mounted application imports and has its callable. Then
+list the traps mod_wsgi users fall into: a python-home that is not a directory, is bin/python or
+a site-packages folder; a python-path naming a version-bound site-packages; a script that runs
+activate_this.py or re-sorts sys.path; a group no mount uses; a mount that lands in the default
+group although groups exist; files the group's user cannot read; shadowed or overlapping mounts;
+Apache directives ignored or not honoured, and WSGIScriptAlias order that mod_wsgi reads differently.
+
+  --json       the report as JSON, for tools
+  -h, --help   show this help
+
+Exit status: 0 when there is no error (warnings allowed), 1 when there is one.
+`;
+
+export async function checkCommand(argv: string[]): Promise<number> {
+  const { values, positionals } = parseCommand(
+    'check',
+    argv,
+    { ...INPUT_OPTIONS, json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } },
+    true,
+  );
+  if (values.help) {
+    process.stdout.write(CHECK_HELP);
+    return 0;
+  }
+  const json = values.json === true;
+  delete values.json;
+  const loaded = await loadInput('check', values, positionals);
+  const report = await runCheck(loaded);
+  process.stdout.write(json ? `${JSON.stringify(report, null, 2)}\n` : formatReport(report));
+  return report.problems.some((p) => p.severity === 'error') ? 1 : 0;
+}

@@ -1,0 +1,67 @@
+import { ConfigError, ConfigErrorCode as C } from '../config/errors.js';
+import { type LoadedConfig, locateError } from '../config/loaded-config.js';
+import { loadTomlConfig } from '../config/toml-file.js';
+import { validateConfig } from '../config/validate.js';
+import { planServer, type ServePlan } from '../supervisor/plan.js';
+import { intFlag, type OptionSpec } from './args.js';
+import { logFlags, SCRIPT_FLAGS, scriptFlagsToConfig } from './script-flags.js';
+
+/** Flags that choose the configuration: a TOML file, an Apache file, or SCRIPT with flags. */
+export const INPUT_OPTIONS: OptionSpec = {
+  config: { type: 'string', short: 'c' },
+  apache: { type: 'string' },
+  define: { type: 'string', short: 'D', multiple: true },
+  ...SCRIPT_FLAGS,
+};
+
+/** Flags that may adjust a file's configuration (tests and one-off runs use --port 0). */
+const OVERRIDES = new Set(['host', 'port', 'access-log', 'log-level', 'log-format', 'config', 'apache', 'define', 'help', 'json']);
+
+type Values = Record<string, string | boolean | string[] | undefined>;
+
+export async function loadInput(command: string, v: Values, positionals: string[]): Promise<LoadedConfig> {
+  const file = v.config as string | undefined;
+  const apache = v.apache as string | undefined;
+  if (file !== undefined && apache !== undefined) {
+    throw new ConfigError(C.BAD_FLAG, `'wsgi-host ${command}' takes -c FILE or --apache FILE, not both`, { hint: 'Choose one configuration' });
+  }
+  if (file === undefined && apache === undefined) return scriptFlagsToConfig(command, v, positionals);
+  if (positionals.length > 0) {
+    throw new ConfigError(C.BAD_FLAG, `'wsgi-host ${command}' with ${file ? '-c' : '--apache'} takes no SCRIPT (got ${positionals.join(' ')})`, {
+      hint: 'Mount applications in the configuration file',
+    });
+  }
+  for (const [k, val] of Object.entries(v)) {
+    if (val !== undefined && !OVERRIDES.has(k)) {
+      throw new ConfigError(C.BAD_FLAG, `--${k} cannot be combined with ${file ? '-c' : '--apache'}`, {
+        hint: `Set it in ${file ?? apache} instead (only --host, --port and the logging flags adjust a file's settings)`,
+      });
+    }
+  }
+  const loaded =
+    file !== undefined
+      ? loadTomlConfig(file)
+      : (await import('../config/apache-file.js')).loadApacheConfig(apache as string, (v.define as string[] | undefined) ?? []);
+  applyOverrides(loaded, v);
+  return loaded;
+}
+
+function applyOverrides(loaded: LoadedConfig, v: Values): void {
+  const c = loaded.config;
+  const port = intFlag('port', v.port as string | undefined, 0, 65535);
+  const host = v.host as string | undefined;
+  if (port !== undefined || host !== undefined) {
+    c.listen = [{ host: host ?? c.listen[0]?.host ?? '127.0.0.1', port: port ?? c.listen[0]?.port ?? 8000 }];
+  }
+  const log = validateConfig({ log: { ...c.log, ...logFlags(v) } }).log;
+  c.log = log;
+}
+
+/** The plan for a loaded configuration; errors about model paths get their file and line. */
+export function planLoaded(loaded: LoadedConfig): ServePlan {
+  try {
+    return planServer(loaded.config, loaded.baseDir, { homeSetting: loaded.homeSetting, locate: loaded.describer.locate });
+  } catch (err) {
+    throw locateError(err, loaded.describer);
+  }
+}

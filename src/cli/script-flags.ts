@@ -1,0 +1,124 @@
+import { existsSync, statSync } from 'node:fs';
+import { ConfigError, ConfigErrorCode as C } from '../config/errors.js';
+import type { LoadedConfig } from '../config/loaded-config.js';
+import type { ServerConfigInput } from '../config/schema.js';
+import { validateConfig } from '../config/validate.js';
+import { intFlag, type OptionSpec } from './args.js';
+
+/** `wsgi-host serve SCRIPT` flags, modelled on mod_wsgi-express and gunicorn. */
+export const SCRIPT_FLAGS: OptionSpec = {
+  'python-home': { type: 'string' },
+  'python-path': { type: 'string', multiple: true },
+  'working-directory': { type: 'string' },
+  setenv: { type: 'string', multiple: true },
+  callable: { type: 'string' },
+  mount: { type: 'string' },
+  processes: { type: 'string' },
+  threads: { type: 'string' },
+  host: { type: 'string' },
+  port: { type: 'string' },
+  'access-log': { type: 'string' },
+  'log-level': { type: 'string' },
+  'log-format': { type: 'string' },
+};
+
+const MODULE_SPEC = /^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*(:.+)?$/;
+
+const FLAG_FOR: Record<string, string> = {
+  pythonHome: '--python-home',
+  pythonPath: '--python-path',
+  port: '--port',
+  host: '--host',
+  processes: '--processes',
+  threads: '--threads',
+  workingDirectory: '--working-directory',
+  callable: '--callable',
+  path: '--mount',
+  env: '--setenv',
+  environ: '--setenv',
+};
+
+type Values = Record<string, string | boolean | string[] | undefined>;
+
+export function scriptFlagsToConfig(command: string, v: Values, positionals: string[]): LoadedConfig {
+  if (positionals.length !== 1) {
+    throw new ConfigError(
+      C.BAD_FLAG,
+      positionals.length === 0
+        ? `'wsgi-host ${command}' needs the application (a WSGI script file or package.module:callable), or -c FILE, or --apache FILE`
+        : `'wsgi-host ${command}' takes one application, got ${positionals.length}: ${positionals.join(' ')}`,
+      { hint: `Example: wsgi-host ${command} app.wsgi   or   wsgi-host ${command} mysite.wsgi:application   or   wsgi-host ${command} -c wsgi-host.toml` },
+    );
+  }
+  const target = positionals[0] as string;
+  const isFile = existsSync(target) && statSync(target).isFile();
+  if (!isFile && (!MODULE_SPEC.test(target) || /\.(py|wsgi)$/.test(target))) {
+    throw new ConfigError(C.SCRIPT_NOT_FOUND, `'${target}' is neither an existing WSGI script file nor a package.module:callable`, {
+      hint: existsSync(target) ? `${target} is a directory; name the WSGI script inside it` : 'Check the path of the script',
+    });
+  }
+  const env: Record<string, string> = {};
+  for (const kv of (v.setenv as string[] | undefined) ?? []) {
+    const eq = kv.indexOf('=');
+    if (eq <= 0) throw new ConfigError(C.BAD_FLAG, `--setenv '${kv}' is not KEY=VALUE`, { hint: 'Write --setenv NAME=value' });
+    env[kv.slice(0, eq)] = kv.slice(eq + 1);
+  }
+  const port = intFlag('port', v.port as string | undefined, 0, 65535);
+  const processes = intFlag('processes', v.processes as string | undefined, 1, 1024);
+  const threads = intFlag('threads', v.threads as string | undefined, 1, 1024);
+  const input: ServerConfigInput = {
+    listen: [{ host: (v.host as string | undefined) ?? '127.0.0.1', port: port ?? 8000 }],
+    ...(v['python-home'] !== undefined ? { pythonHome: v['python-home'] as string } : {}),
+    pythonPath: (v['python-path'] as string[] | undefined) ?? [],
+    defaultGroup: {
+      ...(processes !== undefined ? { processes } : {}),
+      ...(threads !== undefined ? { threads } : {}),
+      ...(v['working-directory'] !== undefined ? { workingDirectory: v['working-directory'] as string } : {}),
+      env,
+    },
+    mount: [
+      {
+        path: (v.mount as string | undefined) ?? '/',
+        ...(isFile ? { script: target } : { module: target }),
+        ...(v.callable !== undefined ? { callable: v.callable as string } : {}),
+        environ: env,
+      },
+    ],
+    log: logFlags(v),
+  };
+  const describer = {
+    keyName: (path: (string | number)[]) => FLAG_FOR[String(path[path.length - 1])] ?? path.join('.'),
+    locate: (path: (string | number)[]) => ({ key: FLAG_FOR[String(path.find((p) => typeof p === 'string' && FLAG_FOR[p]))] ?? String(path[path.length - 1]) }),
+  };
+  return {
+    config: validateConfig(input, describer),
+    baseDir: process.cwd(),
+    describer,
+    notes: [],
+    homeSetting: () => '--python-home',
+    label: 'command-line flags',
+    // Servers started with flags are told apart by their address (and, for --port 0, their pid).
+    identity: `flags:${input.listen?.[0] ? JSON.stringify(input.listen[0]) : ''}${port === 0 ? `:${process.pid}` : ''}`,
+  };
+}
+
+export function logFlags(v: Values): Record<string, string> {
+  const out: Record<string, string> = {};
+  if (v['access-log'] !== undefined) out.access = v['access-log'] as string;
+  if (v['log-level'] !== undefined) {
+    const level = v['log-level'] as string;
+    if (!['debug', 'info', 'warn', 'error'].includes(level)) {
+      throw new ConfigError(C.BAD_FLAG, `--log-level '${level}' is not a level`, { hint: 'Use debug, info, warn or error' });
+    }
+    out.level = level;
+  }
+  if (v['log-format'] !== undefined) {
+    const format = v['log-format'] as string;
+    if (!['pretty', 'json'].includes(format)) {
+      throw new ConfigError(C.BAD_FLAG, `--log-format '${format}' is not a format`, { hint: 'Use pretty or json' });
+    }
+    out.format = format;
+  }
+  return out;
+}
+

@@ -1,0 +1,47 @@
+import { realpathSync } from 'node:fs';
+import { translateApacheConfig } from './apache/index.js';
+import { kebab } from './key-names.js';
+import type { LoadedConfig } from './loaded-config.js';
+import type { ServerConfigInput } from './schema.js';
+import { modelPathName, validateConfig, type ModelPath } from './validate.js';
+
+/** An Apache mod_wsgi configuration, translated into the model; messages name the directives. */
+export function loadApacheConfig(file: string, defines: string[] = []): LoadedConfig {
+  const t = translateApacheConfig(file, { defines });
+  const input = t.config;
+  const locate = (path: ModelPath) => {
+    for (let n = path.length; n > 0; n--) {
+      const s = t.sources[modelPathName(path.slice(0, n))];
+      if (s !== undefined) return { file: s.file, line: s.line, key: apacheName(input, path) };
+    }
+    return { file, key: apacheName(input, path) };
+  };
+  const describer = { keyName: (path: ModelPath) => apacheName(input, path), locate };
+  return {
+    config: validateConfig(input, describer),
+    baseDir: process.cwd(),
+    describer,
+    notes: t.notes,
+    homeSetting: (g) => (g === undefined ? 'WSGIPythonHome' : `WSGIDaemonProcess ${g} python-home=`),
+    label: `${file} (Apache)`,
+    identity: `apache:${realpathSync(file)}:${defines.join(',')}`,
+  };
+}
+
+const DAEMON_OPTION: Record<string, string> = { workingDirectory: 'home' };
+
+/** How an Apache config names a model value: 'WSGIDaemonProcess blog processes=', 'WSGIPythonHome'... */
+export function apacheName(input: ServerConfigInput, path: ModelPath): string {
+  const [a, b, c] = path;
+  if (a === 'pythonHome') return 'WSGIPythonHome';
+  if (a === 'pythonPath') return 'WSGIPythonPath';
+  if (a === 'listen') return 'Listen';
+  if (a === 'group' && typeof b === 'number') {
+    const name = input.group?.[b]?.name ?? `#${b + 1}`;
+    return c === undefined ? `WSGIDaemonProcess ${name}` : `WSGIDaemonProcess ${name} ${DAEMON_OPTION[String(c)] ?? kebab(String(c))}=`;
+  }
+  const mount = a === 'mount' ? input.mount?.[b as number] : a === 'host' && c === 'mount' ? input.host?.[b as number]?.mount?.[path[3] as number] : undefined;
+  if (mount !== undefined) return `WSGIScriptAlias ${mount.path ?? '/'}`;
+  if (a === 'host' && typeof b === 'number') return `<VirtualHost> ${input.host?.[b]?.serverName ?? ''}`.trim();
+  return modelPathName(path);
+}

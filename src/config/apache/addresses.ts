@@ -1,0 +1,39 @@
+/** Apache's address forms: Listen [ip:]port, <VirtualHost addr[:port] ...>, ServerName name[:port]. */
+
+export interface HostPort {
+  host: string;
+  port: number;
+}
+
+/** Listen 80 | 127.0.0.1:8080 | [::1]:8080; undefined when not one of those. */
+export function parseListenAddress(text: string): HostPort | undefined {
+  const port = (s: string): number | undefined => (/^\d+$/.test(s) && Number(s) <= 65535 ? Number(s) : undefined);
+  let m = /^(\d+)$/.exec(text);
+  if (m !== null) return withPort('0.0.0.0', port(m[1] as string));
+  m = /^\[([0-9A-Fa-f:.]+)\]:(\d+)$/.exec(text);
+  if (m !== null) return withPort(m[1] as string, port(m[2] as string));
+  m = /^([^:[\]]+):(\d+)$/.exec(text);
+  if (m !== null) return withPort(m[1] === '*' ? '0.0.0.0' : (m[1] as string), port(m[2] as string));
+  return undefined;
+}
+
+const withPort = (host: string, port: number | undefined): HostPort | undefined => (port === undefined ? undefined : { host, port });
+
+/** The port of a VirtualHost address ('*:8080' -> 8080; '*' -> undefined). */
+export function addressPort(address: string): number | undefined {
+  const m = /:(\d+)$/.exec(address);
+  return m !== null && !address.endsWith(']') ? Number(m[1]) : undefined;
+}
+
+/** ServerName [scheme://]name[:port] -> name and port. */
+export function splitServerName(text: string): { name: string; port: number | undefined } {
+  const bare = text.replace(/^[a-z][a-z0-9+.-]*:\/\//i, '');
+  const m = /^(\[[^\]]+\]|[^:]+)(?::(\d+))?$/.exec(bare);
+  if (m === null) return { name: bare, port: undefined };
+  return { name: m[1] as string, port: m[2] !== undefined ? Number(m[2]) : undefined };
+}
+
+/** mod_wsgi's %{SERVER}: the host name, with the port when it is not 80 or 443. */
+export function serverIdentity(name: string, port: number | undefined): string {
+  return port === undefined || port === 80 || port === 443 ? name : `${name}:${port}`;
+}

@@ -1,0 +1,27 @@
+import { ConfigError } from '../errors.js';
+
+/** Error codes of the Apache configuration reader (the model's own codes are in ../errors.ts). */
+export const ApacheErrorCode = {
+  /** Unbalanced or malformed sections, wrong argument counts, a directive where Apache refuses it. */
+  SYNTAX: 'CONFIG_APACHE_SYNTAX',
+  /** Include of a missing file, a pattern matching nothing, an include loop. */
+  INCLUDE: 'CONFIG_APACHE_INCLUDE',
+  /** An option mod_wsgi does not have (WSGIDaemonProcess, WSGIScriptAlias). */
+  BAD_OPTION: 'CONFIG_APACHE_BAD_OPTION',
+  /** An option or argument whose value cannot be used (processes=abc, Listen x:y). */
+  BAD_VALUE: 'CONFIG_APACHE_BAD_VALUE',
+} as const;
+
+/** A file and line of an Apache configuration. */
+export interface Where {
+  file: string;
+  line: number;
+}
+
+/** A ConfigError about an Apache file and line; key names the directive (and option). */
+export function apacheError(code: string, message: string, at: Where, key: string, hint: string): ConfigError {
+  return new ConfigError(code, message, { source: { file: at.file, line: at.line, key }, hint });
+}
+
+/** "file:line", for messages. */
+export const at = (w: Where): string => `${w.file}:${w.line}`;

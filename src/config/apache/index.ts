@@ -1,0 +1,51 @@
+import { resolve } from 'node:path';
+import type { ServerConfigInput } from '../schema.js';
+import { type InputDescriber, modelPathName, validateConfig } from '../validate.js';
+import { buildConfig } from './build.js';
+import { collectSite } from './collect.js';
+import type { ApacheNote } from './notes.js';
+import { readApacheConfig } from './reader.js';
+import type { SourceMap } from './sources.js';
+
+/**
+ * Apache mod_wsgi configuration files, translated into wsgi-host's config model: what can be
+ * said in the model is, what cannot is named in a note, and unusable input is a ConfigError
+ * (see ./errors.ts) naming the file, the line and the fix.
+ */
+
+export type { ApacheNote } from './notes.js';
+export { ApacheErrorCode } from './errors.js';
+
+export interface ApacheTranslation {
+  config: ServerConfigInput;
+  notes: ApacheNote[];
+  /** Where each produced value came from, keyed by modelPathName(path), e.g. 'group[0].pythonHome', 'host[1].mount[0].group'. */
+  sources: Record<string, { file: string; line: number }>;
+}
+
+export interface ApacheTranslateOptions {
+  /** Names that make <IfDefine NAME> true (httpd -D NAME). */
+  defines?: string[];
+  /** Where relative paths are taken from (httpd -d); replaces ServerRoot directives. Default: the file's folder. */
+  serverRoot?: string;
+}
+
+export function translateApacheConfig(file: string, options: ApacheTranslateOptions = {}): ApacheTranslation {
+  const main = resolve(file);
+  const read = readApacheConfig(main, options);
+  const site = collectSite(read, main);
+  const { config, sources } = buildConfig(site, main);
+  validateConfig(config, describer(sources));
+  return { config, notes: site.notes.list, sources: sources.record };
+}
+
+/** Names model paths for validation messages, locating them in the Apache files. */
+function describer(sources: SourceMap): InputDescriber {
+  return {
+    keyName: modelPathName,
+    locate: (path) => {
+      const where = sources.locate(path);
+      return where === undefined ? undefined : { file: where.file, line: where.line, key: modelPathName(path) };
+    },
+  };
+}

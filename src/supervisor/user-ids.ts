@@ -1,0 +1,47 @@
+import { readFileSync } from 'node:fs';
+import { WsgiHostError } from '../errors.js';
+
+export interface Identity {
+  uid: number;
+  gid: number;
+  /** Supplementary groups. */
+  groups: number[];
+  name: string;
+}
+
+function readTable(path: string): string[][] {
+  try {
+    return readFileSync(path, 'utf8')
+      .split('\n')
+      .filter((l) => l && !l.startsWith('#'))
+      .map((l) => l.split(':'));
+  } catch {
+    return [];
+  }
+}
+
+/** A user (name or number) and optional group, as mod_wsgi's user= and group= options take them. */
+export function lookupIdentity(user: string, group?: string): Identity {
+  const passwd = readTable('/etc/passwd');
+  const groups = readTable('/etc/group');
+  const row = passwd.find((r) => r[0] === user || r[2] === user);
+  if (row === undefined && !/^\d+$/.test(user)) {
+    throw new WsgiHostError('USER_NOT_FOUND', `user '${user}' does not exist on this machine`, {
+      hint: 'Name an existing user (see /etc/passwd), or remove user=',
+    });
+  }
+  const uid = row ? Number(row[2]) : Number(user);
+  const name = row ? (row[0] as string) : user;
+  let gid = row ? Number(row[3]) : uid;
+  if (group !== undefined) {
+    const g = groups.find((r) => r[0] === group || r[2] === group);
+    if (g === undefined && !/^\d+$/.test(group)) {
+      throw new WsgiHostError('GROUP_NOT_FOUND', `group '${group}' does not exist on this machine`, {
+        hint: 'Name an existing group (see /etc/group), or remove group=',
+      });
+    }
+    gid = g ? Number(g[2]) : Number(group);
+  }
+  const supplementary = groups.filter((r) => (r[3] ?? '').split(',').includes(name)).map((r) => Number(r[2]));
+  return { uid, gid, groups: [...new Set([gid, ...supplementary])], name };
+}

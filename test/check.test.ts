@@ -1,0 +1,190 @@
+import assert from 'node:assert/strict';
+import { chmodSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { makeVenv, sitePackages } from './helpers/python.js';
+import { tempDir } from './helpers/tmp.js';
+import { runCli } from './helpers/wsgi-host.js';
+
+const OK_APP = 'def application(e, s):\n    s("200 OK", [])\n    return [b"ok"]\n';
+
+interface Report {
+  groups: { label: string; interpreter: string | null; python: { version: string; prefix: string; base_prefix: string; site_packages: string[]; path: string[] } | null; apps: { target: string; imports?: boolean; error?: string }[] }[];
+  problems: { severity: string; code: string; message: string; where?: string; hint?: string }[];
+}
+
+describe('wsgi-host check finds the traps mod_wsgi users fall into', () => {
+  const t = tempDir();
+  let venv: string;
+  let report: Report;
+  let exitCode: number | null;
+  let human: string;
+
+  before(async () => {
+    venv = makeVenv(join(t.dir, 'venv'));
+    const sp = sitePackages(venv);
+    t.file('ok.wsgi', OK_APP);
+    t.file('afile.txt', 'not a venv');
+    t.file(
+      'activate.wsgi',
+      `activate_this = "/srv/old-venv/bin/activate_this.py"\ntry:\n    exec(open(activate_this).read(), dict(__file__=activate_this))\nexcept IOError:\n    pass\n${OK_APP}`,
+    );
+    t.file('sitedir.wsgi', `import site, sys\nprev_sys_path = list(sys.path)\nsite.addsitedir("/srv/old-venv/lib/python3.5/site-packages")\n${OK_APP}`);
+    t.file('broken.wsgi', `import not_installed_anywhere\n${OK_APP}`);
+    mkdirSync(join(t.dir, 'locked'));
+    t.file('locked/app.wsgi', OK_APP);
+    chmodSync(join(t.dir, 'locked'), 0o700);
+    const config = t.file(
+      'traps.toml',
+      `
+listen = ["127.0.0.1:0"]
+python-path = ["${sp}"]
+
+[[group]]
+name = "exe"
+python-home = "venv/bin/python"
+
+[[group]]
+name = "sp"
+python-home = "${sp}"
+
+[[group]]
+name = "file"
+python-home = "afile.txt"
+
+[[group]]
+name = "unused"
+python-home = "venv"
+
+[[group]]
+name = "hacks"
+python-home = "venv"
+
+[[group]]
+name = "locked"
+python-home = "venv"
+user = "nobody"
+
+[[group]]
+name = "broken"
+python-home = "venv"
+
+[[mount]]
+path = "/"
+script = "ok.wsgi"
+
+[[mount]]
+path = "/exe"
+script = "ok.wsgi"
+group = "exe"
+
+[[mount]]
+path = "/sp"
+script = "ok.wsgi"
+group = "sp"
+
+[[mount]]
+path = "/file"
+script = "ok.wsgi"
+group = "file"
+
+[[mount]]
+path = "/activate"
+script = "activate.wsgi"
+group = "hacks"
+
+[[mount]]
+path = "/sitedir"
+script = "sitedir.wsgi"
+group = "hacks"
+
+[[mount]]
+path = "/locked"
+script = "locked/app.wsgi"
+group = "locked"
+
+[[mount]]
+path = "/broken"
+script = "broken.wsgi"
+group = "broken"
+
+[[mount]]
+path = "/shadow"
+script = "ok.wsgi"
+
+[[host]]
+server-name = "h.test"
+
+  [[host.mount]]
+  path = "/shadow"
+  script = "ok.wsgi"
+  group = "hacks"
+`,
+    );
+    const r = await runCli(['check', '-c', config, '--json'], { cwd: t.dir, timeoutMs: 60_000 });
+    exitCode = r.code;
+    report = JSON.parse(r.stdout) as Report;
+    human = (await runCli(['check', '-c', config], { cwd: t.dir, timeoutMs: 60_000 })).stdout;
+  });
+  after(() => t.cleanup());
+
+  const find = (code: string, text?: RegExp) => {
+    const p = report.problems.find((x) => x.code === code && (text === undefined || text.test(`${x.where ?? ''} ${x.message}`)));
+    assert.ok(p, `expected ${code}${text ? ` matching ${text}` : ''}; got:\n${report.problems.map((x) => `${x.code} ${x.where ?? ''} ${x.message}`).join('\n')}`);
+    return p;
+  };
+
+  test('python-home that is bin/python, a site-packages folder, not a directory', () => {
+    assert.match(find('PYTHON_HOME_IS_EXECUTABLE').where ?? '', /traps\.toml:7 \(group\[0\]\.python-home\)/);
+    assert.equal(find('PYTHON_HOME_IS_EXECUTABLE').hint, `Use python-home of group 'exe' ${venv}`);
+    assert.match(find('PYTHON_HOME_IS_SITE_PACKAGES').hint ?? '', new RegExp(`Use python-home of group 'sp' ${venv}$`));
+    find('PYTHON_HOME_NOT_A_DIRECTORY');
+  });
+
+  test('python-path naming a version-bound site-packages (suggests python-home)', () => {
+    const p = find('CHECK_PYTHON_PATH_SITE_PACKAGES');
+    assert.equal(p.hint, `Use python-home=${venv} (the environment's top directory) instead`);
+    assert.match(p.where ?? '', /traps\.toml:3/);
+  });
+
+  test('a script that runs activate_this.py, and one that re-sorts sys.path with site.addsitedir', () => {
+    assert.match(find('CHECK_ACTIVATE_THIS').hint ?? '', /set python-home/);
+    assert.match(find('CHECK_SYS_PATH_HACK').message, /sitedir\.wsgi/);
+  });
+
+  test('a group no mount uses; a mount in the default group although groups exist', () => {
+    assert.match(find('CHECK_UNUSED_GROUP').message, /'unused'/);
+    assert.match(find('CHECK_DEFAULT_GROUP_MOUNT', /mount '\/'/).message, /python-home does not apply/);
+  });
+
+  test("files the group's user cannot read", () => {
+    assert.match(find('CHECK_UNREADABLE').message, /locked\/app\.wsgi cannot be read by the workers of group locked \(user nobody\)/);
+  });
+
+  test('overlapping or shadowed mounts', () => {
+    assert.match(find('CHECK_SHADOWED_MOUNT').message, /'\/shadow' is never used in host h\.test/);
+  });
+
+  test("an application that does not import; each group's interpreter facts", () => {
+    assert.match(find('CHECK_APP_IMPORT_FAILED').message, /No module named 'not_installed_anywhere'/);
+    const hacks = report.groups.find((g) => g.label === 'hacks');
+    assert.equal(hacks?.interpreter, join(venv, 'bin', 'python'));
+    assert.equal(hacks?.python?.prefix, venv);
+    assert.notEqual(hacks?.python?.base_prefix, venv);
+    assert.ok(hacks?.python?.site_packages.some((p) => p.startsWith(venv)));
+    assert.ok(hacks?.python?.path.length);
+    assert.ok(hacks?.apps.every((a) => a.imports === true));
+    assert.equal(exitCode, 1, 'errors make the exit status non-zero');
+    assert.match(human, /Group hacks: 1 process\(es\)/);
+    assert.match(human, /sys\.base_prefix: .*\(a virtual environment\)/);
+    assert.match(human, /-> .*broken\.wsgi .*FAILS: ModuleNotFoundError/);
+  });
+
+  test('a clean configuration checks with exit status 0', async () => {
+    const clean = t.file('clean.toml', `listen = ["127.0.0.1:0"]\n\n[[group]]\nname = "g"\npython-home = "venv"\n\n[[mount]]\npath = "/"\nscript = "ok.wsgi"\ngroup = "g"\n`);
+    const r = await runCli(['check', '-c', clean], { cwd: t.dir, timeoutMs: 60_000 });
+    assert.equal(r.code, 0, r.stdout + r.stderr);
+    assert.match(r.stdout, /\*\/ -> .*ok\.wsgi \(callable application\): imports, callable found/);
+    assert.match(r.stdout, /0 error\(s\), 0 warning\(s\)/);
+  });
+});
