@@ -47,6 +47,7 @@ T_LOAD_FAILED = 17
 T_RESPONSE = 18
 T_FILE = 19
 T_LOG = 20
+T_MODULES = 21
 
 F_END = 1
 F_CONTINUE = 2
@@ -879,6 +880,8 @@ class Worker(object):
         self.stdout = LogWriter(conn, LOG_INFO, 1, "<stdout>")
         self.errors = ErrorStream(self.stderr)
         self.threads = max(1, int(config.get("threads", 1)))
+        self.watch_modules = bool(config.get("reloadOnChanges"))
+        self.known_modules = 0
 
     # -- loading ------------------------------------------------------------------------------
 
@@ -909,6 +912,18 @@ class Worker(object):
             self.apps.append(App(spec["target"], func, base))
 
     # -- serving ------------------------------------------------------------------------------
+
+    def report_modules(self):
+        """--reload-on-changes: tell the front end which source files the application loaded
+        (outside the interpreter's own library), so it can restart the group when one changes."""
+        roots = tuple(set(os.path.join(p, "") for p in (sys.base_prefix, sys.prefix, sys.exec_prefix)))
+        files = []
+        for m in list(sys.modules.values()):
+            f = getattr(m, "__file__", None)
+            if isinstance(f, str) and f.endswith(".py") and not f.startswith(roots):
+                files.append(os.path.abspath(f))
+        self.known_modules = len(sys.modules)
+        self.conn.frame(T_MODULES, 0, 0, json.dumps(sorted(set(files))).encode("utf-8"))
 
     def serve(self):
         for _ in range(self.threads - 1):
@@ -1028,6 +1043,8 @@ class Worker(object):
         finally:
             _local.req = None
             conn.done(req)
+            if self.watch_modules and len(sys.modules) != self.known_modules:
+                self.report_modules()
 
     def _abort(self, req, _reason):
         self.conn.frame(T_DATA, req.id, F_END | F_ABORT)
@@ -1098,7 +1115,10 @@ def _resolve_object(module, expr, target):
     obj = module
     for part in expr.split("."):
         if not hasattr(obj, part):
-            raise LookupError("%s: module %s has no attribute %r" % (target, module.__name__, expr))
+            where = getattr(module, "__file__", None) or "built in"
+            raise LookupError("%s: module %s (from %s) has no attribute %r; if that is not your module, "
+                              "another one of the same name comes first on sys.path"
+                              % (target, module.__name__, where, expr))
         obj = getattr(obj, part)
     if call_args is not None:
         obj = obj(*call_args[0], **call_args[1])
@@ -1299,6 +1319,8 @@ def main():
     info = {"protocol": PROTOCOL_VERSION, "pid": os.getpid(), "python": python_info(),
             "apps": [a.target for a in worker.apps], "threads": worker.threads}
     conn.frame(T_READY, 0, 0, json.dumps(info).encode("utf-8"))
+    if worker.watch_modules:
+        worker.report_modules()
     worker.serve()
     return 0
 

@@ -15,7 +15,7 @@ export const INPUT_OPTIONS: OptionSpec = {
 };
 
 /** Flags that may adjust a file's configuration (tests and one-off runs use --port 0). */
-const OVERRIDES = new Set(['host', 'port', 'access-log', 'log-level', 'log-format', 'config', 'apache', 'define', 'help', 'json']);
+const OVERRIDES = new Set(['host', 'port', 'access-log', 'log-level', 'log-format', 'reload-on-changes', 'config', 'apache', 'define', 'help', 'json']);
 
 type Values = Record<string, string | boolean | string[] | undefined>;
 
@@ -55,6 +55,7 @@ function applyOverrides(loaded: LoadedConfig, v: Values): void {
   }
   const log = validateConfig({ log: { ...c.log, ...logFlags(v) } }).log;
   c.log = log;
+  if (v['reload-on-changes']) c.reloadOnChanges = true;
 }
 
 /** The plan for a loaded configuration; errors about model paths get their file and line. */

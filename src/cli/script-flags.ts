@@ -20,6 +20,7 @@ export const SCRIPT_FLAGS: OptionSpec = {
   'access-log': { type: 'string' },
   'log-level': { type: 'string' },
   'log-format': { type: 'string' },
+  'reload-on-changes': { type: 'boolean' },
 };
 
 const MODULE_SPEC = /^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*(:.+)?$/;
@@ -85,6 +86,7 @@ export function scriptFlagsToConfig(command: string, v: Values, positionals: str
       },
     ],
     log: logFlags(v),
+    ...(v['reload-on-changes'] ? { reloadOnChanges: true } : {}),
   };
   const describer = {
     keyName: (path: (string | number)[]) => FLAG_FOR[String(path[path.length - 1])] ?? path.join('.'),

@@ -35,12 +35,16 @@ Application (with SCRIPT):
   --mount /PREFIX          URL prefix to mount the application at (default: /)
 
 Processes (with SCRIPT):
-  --processes N            worker processes (default: 1)
+  --processes N            worker processes (default: a dynamic pool of 1 to max(2, cores),
+                           started when requests wait and stopped when idle)
   --threads N              threads per process: requests each serves at once (default: 5)
 
 Listening:
   --host HOST              address to listen on (default: 127.0.0.1)
   --port PORT              port to listen on (default: 8000; 0 picks a free one)
+
+Development:
+  --reload-on-changes      restart a group when a Python file its processes loaded changes
 
 Logging:
   --access-log FILE        write an access log to FILE ('-' for stdout)

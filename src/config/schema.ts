@@ -84,6 +84,14 @@ export const GroupSettingsSchema = z.strictObject({
   scriptReloading: z.boolean().default(true),
 });
 
+/**
+ * The default group: without an explicit process count it is a dynamic pool (as Unit's and
+ * Passenger's are): processes start on demand and stop when idle. See withEffectiveDefaults().
+ */
+export const DefaultGroupSchema = GroupSettingsSchema.omit({ pythonHome: true, pythonPath: true }).extend({
+  processes: z.number().int().min(1).max(1024).optional(),
+});
+
 export const GroupSchema = z.strictObject({
   name: z.string().regex(GROUP_NAME, 'group names use letters, digits and _ . : @ -'),
   ...GroupSettingsSchema.shape,
@@ -160,9 +168,7 @@ export const ServerConfigSchema = z.strictObject({
   pythonHome: z.string().min(1).optional(),
   /** WSGIPythonPath: the default group's extra sys.path entries. */
   pythonPath: z.array(z.string().min(1)).default([]),
-  defaultGroup: GroupSettingsSchema.omit({ pythonHome: true, pythonPath: true }).default(
-    () => GroupSettingsSchema.omit({ pythonHome: true, pythonPath: true }).parse({}),
-  ),
+  defaultGroup: DefaultGroupSchema.default(() => DefaultGroupSchema.parse({})),
   group: z.array(GroupSchema).default([]),
   mount: z.array(MountSchema).default([]),
   static: z.array(StaticSchema).default([]),
@@ -174,11 +180,14 @@ export const ServerConfigSchema = z.strictObject({
    * virtual machines. Adaptive: only while recent replies (requests) come faster than this.
    */
   busyPoll: z.number().int().min(0).max(100_000).default(300),
+  /** Development: restart a group when a Python source file its processes loaded changes. */
+  reloadOnChanges: z.boolean().default(false),
   log: LogSchema.default(() => LogSchema.parse({})),
   admin: AdminSchema.default(() => AdminSchema.parse({})),
 });
 
 export type ServerConfig = z.infer<typeof ServerConfigSchema>;
+export type DefaultGroupSettings = z.infer<typeof DefaultGroupSchema>;
 export type ServerConfigInput = z.input<typeof ServerConfigSchema>;
 export type GroupSettings = z.infer<typeof GroupSettingsSchema>;
 export type GroupConfig = z.infer<typeof GroupSchema>;

@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import type { z } from 'zod';
 import { didYouMean } from '../util/did-you-mean.js';
 import { ConfigError, ConfigErrorCode as C, type ConfigSource } from './errors.js';
@@ -21,8 +22,20 @@ const plainDescriber: InputDescriber = { keyName: modelPathName, locate: () => u
 /** Validates an input against the model; the first problem becomes a ConfigError. */
 export function validateConfig(input: unknown, describer: InputDescriber = plainDescriber): ServerConfig {
   const result = ServerConfigSchema.safeParse(input);
-  if (result.success) return result.data;
+  if (result.success) return withEffectiveDefaults(result.data);
   throw issueToError(result.error.issues[0] as z.core.$ZodIssue, describer);
+}
+
+/** The default group's dynamic pool when it has no explicit process count: 1 to max(2, cores). */
+export function defaultDynamicPool(): { min: number; max: number; idleTimeout: number } {
+  return { min: 1, max: Math.max(2, availableParallelism()), idleTimeout: 300 };
+}
+
+/** Defaults that depend on other settings (so config print shows what will run). */
+function withEffectiveDefaults(config: ServerConfig): ServerConfig {
+  const g = config.defaultGroup;
+  if (g.processes === undefined && g.dynamic === undefined) g.dynamic = defaultDynamicPool();
+  return config;
 }
 
 export function issueToError(issue: z.core.$ZodIssue, describer: InputDescriber): ConfigError {

@@ -153,6 +153,7 @@ export class FrontEnd {
     let status = 400;
     if (err.code === 'HPE_HEADER_OVERFLOW') status = 431;
     else if (err.code === 'ERR_HTTP_REQUEST_TIMEOUT') status = 408;
+    this.log.debug(`answered ${status} to ${socket.remoteAddress}:${socket.remotePort} (${err.code ?? err.message})`);
     const reason = status === 431 ? 'Request Header Fields Too Large' : status === 408 ? 'Request Timeout' : 'Bad Request';
     const body = `${status} ${reason}\n`;
     socket.end(

@@ -23,6 +23,7 @@ export const FrameType = {
   RESPONSE: 18,
   FILE: 19,
   LOG: 20,
+  MODULES: 21,
 } as const;
 
 export const Flag = {

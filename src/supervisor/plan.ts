@@ -141,7 +141,8 @@ export function planServer(config: ServerConfig, baseDir: string, options: PlanO
       settings = g.settings.pythonHome !== undefined ? g.settings : { ...g.settings, pythonHome: config.pythonHome };
       homePath = g.settings.pythonHome !== undefined ? ['group', g.index, 'pythonHome'] : ['pythonHome'];
     } else {
-      settings = { ...config.defaultGroup, pythonHome: config.pythonHome, pythonPath: config.pythonPath };
+      const d = config.defaultGroup;
+      settings = { ...d, processes: d.processes ?? d.dynamic?.max ?? 1, pythonHome: config.pythonHome, pythonPath: config.pythonPath };
       homePath = ['pythonHome'];
     }
     const appGroup = m.applicationGroup;

@@ -394,6 +394,11 @@ export class ProcessPool implements WorkerOwner {
     else this.log.error({ err }, `a new process failed to load: ${err.message}`);
   }
 
+  onModules(_w: WorkerProcess, files: string[]): void {
+    if (this.moduleWatch === undefined) this.moduleWatch = new FileWatch(files);
+    else this.moduleWatch.add(files);
+  }
+
   onRecalled(_w: WorkerProcess, requests: readonly unknown[]): void {
     this.redispatch(requests);
   }
@@ -478,6 +483,12 @@ export class ProcessPool implements WorkerOwner {
     const now = Date.now();
     const s = this.settings;
     this.expireQueued(now);
+    const modules = this.moduleWatch;
+    if (modules !== undefined && this.restarting === undefined && modules.due(now)) {
+      void modules.check().then((changed) => {
+        if (changed !== undefined) void this.restartAll('reload', `${changed} changed (--reload-on-changes)`);
+      });
+    }
     for (const w of [...this.workers]) {
       if (w.state !== 'ready') continue;
       if (s.requestTimeout > 0) {

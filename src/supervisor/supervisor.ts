@@ -42,7 +42,7 @@ export async function resolveEnvironments(plan: ServePlan): Promise<Map<string, 
   return byPool;
 }
 
-export function workerInit(p: PoolPlan, busyPollUs: number): WorkerInit {
+export function workerInit(p: PoolPlan, busyPollUs: number, reloadOnChanges = false): WorkerInit {
   const s = p.settings;
   return {
     group: p.group ?? '',
@@ -55,6 +55,7 @@ export function workerInit(p: PoolPlan, busyPollUs: number): WorkerInit {
     requestWindow: REQUEST_WINDOW,
     responseWindow: RESPONSE_WINDOW,
     spinBudget: busyPollUs / 1e6,
+    ...(reloadOnChanges ? { reloadOnChanges: true } : {}),
     ...(s.displayName !== undefined ? { displayName: s.displayName.replace('%{GROUP}', `(wsgi:${p.group ?? 'default'})`) } : {}),
     environ: {},
   };
@@ -83,7 +84,7 @@ export class Supervisor {
         interpreter: env.interpreter,
         cwd: p.cwd,
         env: p.env,
-        init: workerInit(p, plan.config.busyPoll),
+        init: workerInit(p, plan.config.busyPoll, plan.config.reloadOnChanges),
         log,
         ...identityFor(p, log),
       };

@@ -24,6 +24,8 @@ export interface WorkerInit {
   spinBudget: number;
   /** The process name shown by ps -o comm and top (display-name). */
   displayName?: string;
+  /** Report loaded module files (--reload-on-changes). */
+  reloadOnChanges?: boolean;
   environ: Record<string, string>;
 }
 
@@ -91,6 +93,8 @@ export interface WorkerOwner {
   onExit(w: WorkerProcess, reason: string, code: number | null, signal: NodeJS.Signals | null): void;
   /** Requests that waited inside a process that died, never started: to run elsewhere. */
   onRecalled(w: WorkerProcess, requests: ExchangeSink[]): void;
+  /** --reload-on-changes: the source files the application loaded. */
+  onModules(w: WorkerProcess, files: string[]): void;
 }
 
 export type WorkerState = 'starting' | 'ready' | 'draining' | 'exited';
@@ -334,6 +338,9 @@ export class WorkerProcess {
       }
       case FrameType.LOG:
         this.onLog(id, payload);
+        return;
+      case FrameType.MODULES:
+        this.owner.onModules(this, JSON.parse(payload.toString('utf8')) as string[]);
         return;
       case FrameType.READY:
         this.onReady(JSON.parse(payload.toString('utf8')) as ReadyInfo);
