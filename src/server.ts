@@ -1,7 +1,9 @@
 import type { AddressInfo } from 'node:net';
 import type { ServerConfig } from './config/schema.js';
 import { describeError } from './errors.js';
+import type { Exchange } from './frontend/exchange.js';
 import { buildRoutes, FrontEnd } from './frontend/front-end.js';
+import { GroupStats } from './observability/group-stats.js';
 import type { Logger } from './observability/logger.js';
 import type { ServePlan } from './supervisor/plan.js';
 import { resolveEnvironments, Supervisor } from './supervisor/supervisor.js';
@@ -19,6 +21,12 @@ export class WsgiHostServer {
   private frontEnd: FrontEnd | undefined;
   private reloading = false;
   addresses: AddressInfo[] = [];
+  readonly startedAt = Date.now();
+  /** Statistics by group label; they outlive reloads. */
+  readonly stats = new Map<string, GroupStats>();
+  private sampler: NodeJS.Timeout | undefined;
+  /** Every finished request (the access log). */
+  onRequestFinished: ((ex: Exchange) => void) | undefined;
 
   constructor(plan: ServePlan, log: Logger) {
     this.plan = plan;
@@ -43,7 +51,8 @@ export class WsgiHostServer {
     const supervisor = new Supervisor(this.plan, environments, this.log);
     await supervisor.start();
     this.supervisor = supervisor;
-    const frontEnd = new FrontEnd(buildRoutes(this.plan, supervisor.pools), this.plan.config.limits, this.log, this.plan.config.busyPoll);
+    const frontEnd = new FrontEnd(buildRoutes(this.plan, supervisor.pools, this.statsFor), this.plan.config.limits, this.log, this.plan.config.busyPoll);
+    frontEnd.onFinished = (ex) => this.onRequestFinished?.(ex);
     try {
       this.addresses = await frontEnd.listen(this.plan.config.listen);
     } catch (err) {
@@ -51,7 +60,36 @@ export class WsgiHostServer {
       throw err;
     }
     this.frontEnd = frontEnd;
+    this.sampler = setInterval(() => this.sample(), 1000);
+    this.sampler.unref();
     return this.addresses;
+  }
+
+  readonly statsFor = (label: string): GroupStats => {
+    let s = this.stats.get(label);
+    if (s === undefined) {
+      s = new GroupStats(label);
+      this.stats.set(label, s);
+    }
+    return s;
+  };
+
+  get frontEndState(): FrontEnd | undefined {
+    return this.frontEnd;
+  }
+
+  /** Once a second: each group's throughput, latency and capacity, for the charts. */
+  private sample(): void {
+    for (const pool of this.supervisor?.pools.values() ?? []) {
+      let busy = 0;
+      let capacity = 0;
+      for (const w of pool.workers) {
+        if (w.state !== 'ready') continue;
+        capacity += w.threads;
+        busy += Math.min(w.busy, w.threads);
+      }
+      this.statsFor(pool.label).sample(busy, capacity, pool.queueLength);
+    }
   }
 
   /**
@@ -78,7 +116,7 @@ export class WsgiHostServer {
         return { ok: false, message };
       }
       const previous = this.supervisor;
-      this.frontEnd.setRoutes(buildRoutes(plan, next.pools));
+      this.frontEnd.setRoutes(buildRoutes(plan, next.pools, this.statsFor));
       this.frontEnd.setLimits(plan.config.limits, plan.config.busyPoll);
       const listenNote = await this.frontEnd.updateListeners(plan.config.listen);
       this.supervisor = next;
@@ -100,6 +138,7 @@ export class WsgiHostServer {
 
   /** Stop accepting, let requests in flight finish within graceMs, stop the workers. */
   async stop(graceMs: number): Promise<void> {
+    clearInterval(this.sampler);
     await this.frontEnd?.close(graceMs);
     await this.supervisor?.stop(Math.max(1000, graceMs));
   }

@@ -7,6 +7,13 @@ export function adminRequest(a: AdminAddress, method: string, path: string, toke
   if (a.kind === 'off') {
     return Promise.reject(new WsgiHostError('ADMIN_OFF', 'the admin listener of this configuration is off', { hint: "Set admin.listen (for example 'auto') and restart the server" }));
   }
+  if (a.kind === 'tcp' && a.port === 0) {
+    return Promise.reject(
+      new WsgiHostError('ADMIN_PORT_UNKNOWN', 'admin.listen uses port 0, so its port is chosen when the server starts and cannot be found from here', {
+        hint: "Give admin.listen a fixed port, or use 'auto' (a unix socket named after the configuration)",
+      }),
+    );
+  }
   return new Promise((resolve, reject) => {
     const req = request(
       {

@@ -1,5 +1,6 @@
 import { existsSync, unlinkSync } from 'node:fs';
 import { createServer, type IncomingMessage, request, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { WsgiHostError } from '../errors.js';
 import type { Logger } from '../observability/logger.js';
 import { type AdminAddress, describeAdmin, isLoopback } from './admin-address.js';
@@ -50,6 +51,10 @@ export class AdminServer {
       else server.listen(a.port, a.host, () => resolve());
     });
     this.server = server;
+    if (a.kind === 'tcp') {
+      const bound = server.address() as AddressInfo;
+      return describeAdmin({ kind: 'tcp', host: a.host, port: bound.port });
+    }
     return describeAdmin(a);
   }
 

@@ -8,6 +8,7 @@ import { checkCommand } from './check-command.js';
 import { configCommand } from './config-command.js';
 import { reloadCommand } from './reload-command.js';
 import { serveCommand } from './serve-command.js';
+import { statusCommand } from './status-command.js';
 
 const HELP = `wsgi-host: serve Python WSGI applications, each from its own virtual environment.
 
@@ -17,6 +18,7 @@ Commands:
   serve SCRIPT       serve a WSGI script or package.module:callable
   serve -c FILE      serve the applications of a wsgi-host.toml (--apache FILE: of an Apache config)
   reload             make the running server re-read its configuration (as SIGHUP does)
+  status             what the running server is doing: groups, processes, requests, restarts
   check              check a configuration: interpreters, imports, and the mod_wsgi traps
   config             print the effective configuration, translate Apache configs, the JSON Schema
   help [COMMAND]     show help for a command
@@ -31,6 +33,7 @@ const COMMANDS: Record<string, Command> = {
   config: configCommand,
   check: checkCommand,
   reload: reloadCommand,
+  status: statusCommand,
 };
 
 export async function main(argv: string[]): Promise<number> {

@@ -1,7 +1,16 @@
 import { adminAddress } from '../admin/admin-address.js';
 import { AdminServer, sendJson } from '../admin/admin-server.js';
 import { formatSource, type LoadedConfig } from '../config/loaded-config.js';
-import { createLogger, type Logger } from '../observability/logger.js';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { AccessLog } from '../observability/access-log.js';
+import { createLogger, type Logger, reopenErrorLog } from '../observability/logger.js';
+import { createMetrics } from '../observability/metrics.js';
+import { statusReport } from '../observability/status-report.js';
+import { packageRoot } from '../python/worker-program.js';
+
+/** The live status page, served by the admin listener at / (plain HTML and script, no build step). */
+const STATUS_PAGE = join(packageRoot(), 'status-page', 'index.html');
 import { WsgiHostServer } from '../server.js';
 import type { ServePlan } from '../supervisor/plan.js';
 import { parseCommand } from './args.js';
@@ -96,16 +105,34 @@ export async function runServer(
     await server.stop(0);
     throw err;
   }
+  const accessLog = plan.config.log.access === 'off' ? undefined : new AccessLog(plan.config.log.access, plan.config.log.accessFormat);
+  if (accessLog) server.onRequestFinished = (ex) => accessLog.write(ex);
   const reload = () =>
     server.reload(async () => {
       const next = await reloadPlan();
       logNotes(log, next.notes);
+      const l = next.plan.config.log;
+      if (l.access !== plan.config.log.access || l.accessFormat !== plan.config.log.accessFormat || l.error !== plan.config.log.error) {
+        log.warn('log settings changed: they apply when wsgi-host restarts, not on reload');
+      }
       return next.plan;
     });
+  const metrics = createMetrics(server);
   admin.route('GET', '/ping', (_req, res) => sendJson(res, 200, { ok: true }));
   admin.route('POST', '/reload', async (_req, res) => {
     const r = await reload();
     sendJson(res, r.ok ? 200 : 409, r);
+  });
+  admin.route('GET', '/status', async (_req, res) => sendJson(res, 200, await statusReport(server, loaded.label)));
+  admin.route('GET', '/metrics', async (_req, res) => {
+    const text = await metrics.metrics();
+    res.writeHead(200, { 'Content-Type': metrics.contentType, 'Cache-Control': 'no-store' });
+    res.end(text);
+  });
+  admin.route('GET', '/', async (_req, res) => {
+    const page = await readFile(STATUS_PAGE, 'utf8');
+    res.writeHead(200, { 'Content-Type': 'text/html; charset=utf-8', 'Cache-Control': 'no-store', 'X-Content-Type-Options': 'nosniff' });
+    res.end(page);
   });
   for (const a of addresses) {
     const host = a.family === 'IPv6' ? `[${a.address}]` : a.address;
@@ -122,6 +149,8 @@ export async function runServer(
       const grace = Math.max(...server.currentPlan.pools.map((p) => p.settings.gracefulTimeout)) * 1000;
       log.info(`${signal}: finishing requests in flight (up to ${grace / 1000}s), then stopping`);
       Promise.all([admin.close(), server.stop(grace)]).then(
+        () => accessLog?.flush(),
+      ).then(
         () => {
           log.info('stopped');
           resolve(0);
@@ -134,6 +163,11 @@ export async function runServer(
     };
     process.on('SIGTERM', () => stop('SIGTERM'));
     process.on('SIGINT', () => stop('SIGINT'));
+    process.on('SIGUSR1', () => {
+      log.info('SIGUSR1: reopening the log files');
+      accessLog?.reopen();
+      reopenErrorLog();
+    });
     process.on('SIGHUP', () => {
       log.info('SIGHUP: reloading the configuration');
       void reload();

@@ -1,5 +1,6 @@
 import { close, createReadStream, fstat, open } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { GroupStats } from '../observability/group-stats.js';
 import type { Logger } from '../observability/logger.js';
 import { FileResult, Flag } from '../protocol/frame-types.js';
 import type { ExchangeSink, FileSpec, WorkerProcess } from '../supervisor/worker-process.js';
@@ -67,6 +68,14 @@ export class Exchange implements ExchangeSink, Dispatchable {
   private readonly grantThreshold: number;
   /** Called once when the response is over for any reason (metrics, logs). */
   onDone: ((ex: Exchange) => void) | undefined;
+  /** When the request arrived (performance.now()). */
+  readonly arrivedAt = performance.now();
+  /** Response body bytes handed to the client's connection. */
+  bytesOut = 0;
+  /** The group's statistics, when routed to a group. */
+  stats: GroupStats | undefined;
+  /** The response's header names and values, as the worker sent them (for the access log). */
+  responseHeaders: readonly string[] = [];
 
   constructor(
     req: IncomingMessage,
@@ -97,8 +106,9 @@ export class Exchange implements ExchangeSink, Dispatchable {
     return !this.hasBody && !this.cancelled && !this.terminal && !this.headersSent;
   }
 
+  /** The status the client got; 499 when it went away before an answer (as nginx logs it). */
   get status(): number {
-    return this.res.statusCode;
+    return this.cancelled && !this.headersSent && !this.res.headersSent ? 499 : this.res.statusCode;
   }
 
   // -- dispatch ------------------------------------------------------------------------------
@@ -255,6 +265,7 @@ export class Exchange implements ExchangeSink, Dispatchable {
     const fields = payload.latin1Slice(6, 6 + headLength).split('\0');
     const reason = fields.shift() as string;
     fields.push('X-Request-Id', this.requestId);
+    this.responseHeaders = fields;
     const res = this.res;
     try {
       res.writeHead(status, reason, fields);
@@ -266,6 +277,7 @@ export class Exchange implements ExchangeSink, Dispatchable {
     const body = payload.length > 6 + headLength ? payload.subarray(6 + headLength) : EMPTY;
     if (this.terminal) {
       this.stopBody();
+      this.bytesOut += body.length;
       if (body.length === 0) res.end();
       // A small body as a latin1 string (byte for byte) lets Node write head and body in one write.
       else if (body.length <= SMALL_BODY) res.end(body.latin1Slice(0, body.length), 'latin1');
@@ -300,6 +312,7 @@ export class Exchange implements ExchangeSink, Dispatchable {
   }
 
   private writeBody(chunk: Buffer): void {
+    this.bytesOut += chunk.length;
     const ok = this.res.write(chunk);
     this.ungranted += chunk.length;
     if (ok) {
@@ -366,6 +379,7 @@ export class Exchange implements ExchangeSink, Dispatchable {
         });
         stream.on('end', () => {
           this.res.off('close', abort);
+          this.bytesOut += spec.length;
           worker.fileDone(id, FileResult.SENT);
         });
         stream.pipe(this.res, { end: false });
@@ -429,6 +443,7 @@ export class Exchange implements ExchangeSink, Dispatchable {
   private finish(): void {
     if (this.finished) return;
     this.finished = true;
+    this.stats?.finished(this.status, (performance.now() - this.arrivedAt) / 1000);
     this.onDone?.(this);
   }
 }

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import type { HttpLimits, ListenerConfig } from '../config/schema.js';
+import type { GroupStats } from '../observability/group-stats.js';
 import type { Logger } from '../observability/logger.js';
 import type { ServePlan } from '../supervisor/plan.js';
 import type { ProcessPool } from '../supervisor/process-pool.js';
@@ -18,6 +19,7 @@ export interface AppTarget {
   pool: ProcessPool;
   appIndex: number;
   passAuthorization: boolean;
+  stats: GroupStats;
 }
 
 export type RouteTarget = AppTarget | StaticAlias;
@@ -28,12 +30,11 @@ export interface Routes {
   serverNames: string[];
 }
 
-export function buildRoutes(plan: ServePlan, pools: Map<string, ProcessPool>): Routes {
-  const app = (m: ServePlan['mounts'][number]): MountRoute<RouteTarget> => ({
-    kind: 'app',
-    prefix: m.prefix,
-    target: { pool: pools.get(m.pool) as ProcessPool, appIndex: m.appIndex, passAuthorization: m.passAuthorization },
-  });
+export function buildRoutes(plan: ServePlan, pools: Map<string, ProcessPool>, statsFor: (label: string) => GroupStats): Routes {
+  const app = (m: ServePlan['mounts'][number]): MountRoute<RouteTarget> => {
+    const pool = pools.get(m.pool) as ProcessPool;
+    return { kind: 'app', prefix: m.prefix, target: { pool, appIndex: m.appIndex, passAuthorization: m.passAuthorization, stats: statsFor(pool.label) } };
+  };
   const files = (s: ServePlan['statics'][number]): MountRoute<RouteTarget> => ({ kind: 'static', prefix: s.prefix, target: { directory: s.directory } });
   const scope = (host: number | undefined): MountRoute<RouteTarget>[] => [
     ...plan.mounts.filter((m) => m.host === host).map(app),
@@ -251,12 +252,18 @@ export class FrontEnd {
     const hasBody = chunked || (contentLength !== '' && contentLength !== '0');
     const ex = new Exchange(req, res, head, requestId, hasBody, expect, this.settings);
     this.inflight++;
+    ex.stats = app.stats;
+    app.stats.started();
     ex.onDone = this.onExchangeDone;
     app.pool.dispatch(ex);
   };
 
-  private readonly onExchangeDone = (): void => {
+  /** Called for every finished request (the access log). */
+  onFinished: ((ex: Exchange) => void) | undefined;
+
+  private readonly onExchangeDone = (ex: Exchange): void => {
     this.inflight--;
+    this.onFinished?.(ex);
   };
 
   /** Stop accepting; close idle connections; wait up to graceMs for requests in flight. */

@@ -1,4 +1,3 @@
-import { createWriteStream } from 'node:fs';
 import { Writable } from 'node:stream';
 import pino, { type Logger } from 'pino';
 
@@ -48,11 +47,19 @@ export function formatPretty(line: string): string {
   return `${out}\n`;
 }
 
+/** The error log's file, when it is one: reopened on SIGUSR1 (log rotation). */
+let errorLogFile: ReturnType<typeof pino.destination> | undefined;
+
+export function reopenErrorLog(): void {
+  errorLogFile?.reopen();
+}
+
 export function createLogger(options: LoggerOptions = {}): Logger {
   const dest = options.destination ?? '-';
   const toTerminal = dest === '-' && process.stderr.isTTY === true;
   const format = options.format === undefined || options.format === 'auto' ? (toTerminal ? 'pretty' : 'json') : options.format;
-  const raw = dest === '-' ? process.stderr : createWriteStream(dest, { flags: 'a' });
+  if (dest !== '-') errorLogFile = pino.destination({ dest, sync: true, mkdir: true });
+  const raw: { write(text: string, cb?: () => void): unknown } = dest === '-' ? process.stderr : (errorLogFile as ReturnType<typeof pino.destination>);
   const stream =
     format === 'pretty'
       ? new Writable({
@@ -60,7 +67,8 @@ export function createLogger(options: LoggerOptions = {}): Logger {
             const text = chunk.toString();
             let out = '';
             for (const l of text.split('\n')) if (l) out += formatPretty(l);
-            raw.write(out, cb);
+            raw.write(out);
+            cb();
           },
         })
       : raw;

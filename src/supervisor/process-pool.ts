@@ -249,7 +249,7 @@ export class ProcessPool implements WorkerOwner {
 
   // -- processes -----------------------------------------------------------------------------
 
-  private spawn(generation: number): WorkerProcess {
+  private spawn(generation: number, reason = 'start', detail = ''): WorkerProcess {
     const o = this.options;
     const s = this.settings;
     const jitter = s.maximumRequestsJitter > 0 ? Math.floor(Math.random() * (s.maximumRequestsJitter + 1)) : 0;
@@ -258,6 +258,7 @@ export class ProcessPool implements WorkerOwner {
         label: this.label,
         generation,
         maxRequests: s.maximumRequests > 0 ? s.maximumRequests + jitter : 0,
+        startReason: { reason, detail },
         interpreter: o.interpreter,
         cwd: o.cwd,
         env: o.env,
@@ -286,7 +287,7 @@ export class ProcessPool implements WorkerOwner {
     if (this.workers.some((w) => w.state === 'starting')) return;
     if (this.liveCount() >= this.ceiling) return;
     this.log.info(`starting another process: ${this.queueLength} request(s) wait for a thread`);
-    this.spawn(this.generation);
+    this.spawn(this.generation, 'demand', `${this.queueLength} request(s) waited for a thread`);
   }
 
   /**
@@ -299,7 +300,7 @@ export class ProcessPool implements WorkerOwner {
     w.recycling = reason;
     this.restarts.add(w.pid, reason, detail);
     this.log.info({ pid: w.pid }, `recycling worker process (${reason}: ${detail})`);
-    const replacement = this.spawn(w.generation);
+    const replacement = this.spawn(w.generation, reason, detail);
     replacement.replaces = w;
   }
 
@@ -322,7 +323,7 @@ export class ProcessPool implements WorkerOwner {
       this.restarting = { generation, reason, detail, resolve };
       this.log.info(`restarting every process (${reason}: ${detail}); the old ones serve until the new ones are ready`);
       const n = Math.max(1, this.fixed ? this.settings.processes : Math.max(this.floor, this.liveCount()));
-      for (let i = 0; i < n; i++) this.spawn(generation);
+      for (let i = 0; i < n; i++) this.spawn(generation, reason, detail);
     });
   }
 
@@ -447,23 +448,23 @@ export class ProcessPool implements WorkerOwner {
     }
     this.backoffMs = lived > STABLE_MS ? 0 : Math.min(BACKOFF_MAX_MS, Math.max(BACKOFF_FIRST_MS, this.backoffMs * 2));
     this.log.warn({ pid: w.pid }, `replacing worker process (${reason})${this.backoffMs ? ` in ${this.backoffMs} ms` : ''}`);
-    this.respawnLater(this.backoffMs, w.generation);
+    this.respawnLater(this.backoffMs, w.generation, `replaces process ${w.pid}, which ${reason}`);
   }
 
   /** Keeps the pool at its floor after a process left on purpose. */
   private refill(): void {
     if (this.state !== 'serving' || this.restarting !== undefined) return;
     const starting = this.workers.filter((w) => w.generation === this.generation && w.state === 'starting').length;
-    for (let n = this.liveCount() + starting; n < this.floor; n++) this.spawn(this.generation);
+    for (let n = this.liveCount() + starting; n < this.floor; n++) this.spawn(this.generation, 'refill', `below the minimum of ${this.floor}`);
     if (this.queueLength > 0) this.growIfNeeded();
   }
 
-  private respawnLater(ms: number, generation: number): void {
+  private respawnLater(ms: number, generation: number, detail: string): void {
     const go = (): void => {
       if (this.state !== 'serving' && this.state !== 'starting') return;
       if (generation !== this.generation) return;
       if (!this.fixed && this.liveCount() >= Math.max(this.floor, this.queueLength > 0 ? 1 : 0)) return;
-      this.spawn(generation);
+      this.spawn(generation, 'crash', detail);
     };
     if (ms === 0) {
       go();

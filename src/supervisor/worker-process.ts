@@ -36,6 +36,8 @@ export interface WorkerSpec {
   generation: number;
   /** Recycle after this many requests (maximum-requests plus jitter; 0: never). */
   maxRequests: number;
+  /** Why this process was started: 'start', or the restart reason that replaced another. */
+  startReason: { reason: string; detail: string };
   interpreter: string;
   cwd: string;
   env: Record<string, string>;

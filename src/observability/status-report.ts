@@ -1,0 +1,153 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { packageRoot } from '../python/worker-program.js';
+import type { WsgiHostServer } from '../server.js';
+import type { RestartRecord } from '../supervisor/restart-log.js';
+import type { StatsSample } from './group-stats.js';
+import { processUsage } from './process-usage.js';
+
+export interface ProcessStatus {
+  pid: number;
+  generation: number;
+  state: string;
+  pythonVersion: string | null;
+  pythonHome: string;
+  startedAt: number;
+  uptimeSeconds: number;
+  served: number;
+  busy: number;
+  threads: number;
+  rssBytes: number;
+  cpuSeconds: number;
+  /** Why this process was started: 'start', or the reason it replaced another. */
+  lastRestart: { reason: string; detail: string; at: number };
+}
+
+export interface GroupStatus {
+  label: string;
+  group: string | null;
+  applicationGroup: string;
+  state: string;
+  failure: string | null;
+  pythonHome: string;
+  interpreter: string;
+  pythonVersion: string;
+  processes: { configured: number; dynamic: { min: number; max: number; idleTimeout: number } | null; running: number };
+  threadsPerProcess: number;
+  capacity: number;
+  busyThreads: number;
+  idleThreads: number;
+  queueLength: number;
+  inflight: number;
+  mounts: string[];
+  requests: { total: number; byClass: Record<'1xx' | '2xx' | '3xx' | '4xx' | '5xx', number> };
+  /** Seconds, over everything served. */
+  latency: { p50: number | null; p90: number | null; p99: number | null };
+  restarts: { counts: Record<string, number>; recent: RestartRecord[] };
+  /** One sample per second, the last five minutes. */
+  history: StatsSample[];
+  processList: ProcessStatus[];
+}
+
+export interface StatusReport {
+  server: {
+    version: string;
+    pid: number;
+    nodeVersion: string;
+    startedAt: number;
+    uptimeSeconds: number;
+    config: string;
+    listen: string[];
+    inflight: number;
+    rssBytes: number;
+    cpuSeconds: number;
+  };
+  groups: GroupStatus[];
+}
+
+let version: string | undefined;
+function ownVersion(): string {
+  version ??= (JSON.parse(readFileSync(join(packageRoot(), 'package.json'), 'utf8')) as { version: string }).version;
+  return version;
+}
+
+/** Everything the status page, `wsgi-host status` and the status API show. */
+export async function statusReport(server: WsgiHostServer, configLabel: string): Promise<StatusReport> {
+  const now = Date.now();
+  const plan = server.currentPlan;
+  const sup = server.currentSupervisor;
+  const own = await processUsage(process.pid);
+  const groups: GroupStatus[] = [];
+  for (const p of plan.pools) {
+    const pool = sup?.pools.get(p.key);
+    const env = sup?.environments.get(p.key);
+    if (pool === undefined || env === undefined) continue;
+    const stats = server.statsFor(pool.label);
+    const processList: ProcessStatus[] = [];
+    let capacity = 0;
+    let busy = 0;
+    for (const w of pool.workers) {
+      if (w.pid === undefined) continue;
+      const usage = await processUsage(w.pid);
+      if (w.state === 'ready') {
+        capacity += w.threads;
+        busy += Math.min(w.busy, w.threads);
+      }
+      processList.push({
+        pid: w.pid,
+        generation: w.generation,
+        state: w.recycling !== undefined && w.state === 'ready' ? 'recycling' : w.state,
+        pythonVersion: w.readyInfo?.python.version ?? null,
+        pythonHome: w.readyInfo?.python.prefix ?? env.home,
+        startedAt: w.startedAt,
+        uptimeSeconds: Math.round((now - w.startedAt) / 1000),
+        served: w.served,
+        busy: w.busy,
+        threads: w.threads,
+        rssBytes: usage.rssBytes,
+        cpuSeconds: usage.cpuSeconds,
+        lastRestart: { ...w.spec.startReason, at: w.startedAt },
+      });
+    }
+    const s = pool.settings;
+    const c = stats.statusClasses;
+    groups.push({
+      label: pool.label,
+      group: p.group ?? null,
+      applicationGroup: p.applicationGroup,
+      state: pool.state,
+      failure: pool.failure ?? null,
+      pythonHome: env.home,
+      interpreter: env.interpreter,
+      pythonVersion: env.info.version,
+      processes: { configured: s.processes, dynamic: s.dynamic ?? null, running: processList.length },
+      threadsPerProcess: s.threads,
+      capacity,
+      busyThreads: busy,
+      idleThreads: capacity - busy,
+      queueLength: pool.queueLength,
+      inflight: stats.inflight,
+      mounts: plan.mounts.filter((m) => m.pool === p.key).map((m) => `${m.host === undefined ? '*' : plan.hosts[m.host]?.serverName}${m.prefix || '/'}`),
+      requests: { total: stats.count, byClass: { '1xx': c[1] ?? 0, '2xx': c[2] ?? 0, '3xx': c[3] ?? 0, '4xx': c[4] ?? 0, '5xx': c[5] ?? 0 } },
+      latency: stats.overall(),
+      restarts: { counts: { ...pool.restarts.counts }, recent: pool.restarts.recent.slice(-20) },
+      history: stats.history,
+      processList,
+    });
+  }
+  return {
+    server: {
+      version: ownVersion(),
+      pid: process.pid,
+      nodeVersion: process.version,
+      startedAt: server.startedAt,
+      uptimeSeconds: Math.round((now - server.startedAt) / 1000),
+      config: configLabel,
+      listen: server.addresses.map((a) => `${a.family === 'IPv6' ? `[${a.address}]` : a.address}:${a.port}`),
+      inflight: server.frontEndState?.inflight ?? 0,
+      rssBytes: own.rssBytes,
+      cpuSeconds: own.cpuSeconds,
+    },
+    groups,
+  };
+}

@@ -1,0 +1,222 @@
+import assert from 'node:assert/strict';
+import { existsSync, readFileSync, renameSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { request } from './helpers/http.js';
+import { defaultPython, makeVenv } from './helpers/python.js';
+import { tempDir } from './helpers/tmp.js';
+import { runCli, waitFor, WsgiHost } from './helpers/wsgi-host.js';
+
+const APP = (name: string): string => String.raw`
+import json, logging, os, sys
+log = logging.getLogger("${name}")
+def application(environ, start_response):
+    p = environ["PATH_INFO"]
+    if p == "/warn":
+        logging.warning("a warning from %s", "${name}")
+        print("printed to stdout")
+        sys.stderr.write("written to stderr\n")
+    if p == "/configured":
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
+        log.addHandler(handler)
+        log.setLevel(logging.INFO)
+        log.info("an info line through the app's own handler")
+        log.removeHandler(handler)
+    if p == "/boom":
+        raise RuntimeError("boom")
+    if p == "/missing":
+        start_response("404 Not Found", [("Content-Type", "text/plain")])
+        return [b"no"]
+    body = json.dumps({"app": "${name}", "rid": environ.get("HTTP_X_REQUEST_ID"), "mod_wsgi_rid": environ.get("mod_wsgi.request_id")}).encode()
+    start_response("200 OK", [("Content-Type", "application/json")])
+    return [body]
+`;
+
+/** Sum of a metric's samples matching all the given labels. */
+function metric(text: string, name: string, labels: Record<string, string>): number {
+  let sum = 0;
+  for (const line of text.split('\n')) {
+    if (!line.startsWith(`${name}{`) && !line.startsWith(`${name} `)) continue;
+    const m = /^[^{ ]+(?:\{([^}]*)\})? (\S+)$/.exec(line);
+    if (m === null) continue;
+    const have = Object.fromEntries((m[1] ?? '').split(',').filter(Boolean).map((kv) => kv.split('=').map((x) => x.replace(/^"|"$/g, '')) as [string, string]));
+    if (Object.entries(labels).every(([k, v]) => have[k] === v)) sum += Number(m[2]);
+  }
+  return sum;
+}
+
+describe('observability: metrics, status API, logs with levels and request ids, the admin listener', () => {
+  const t = tempDir();
+  let host: WsgiHost;
+  let admin: string;
+  let venvA: string;
+  let venvB: string;
+
+  before(async () => {
+    venvA = makeVenv(join(t.dir, 'venv-a'));
+    venvB = makeVenv(join(t.dir, 'venv-b'));
+    t.file('a.wsgi', APP('a'));
+    t.file('b.wsgi', APP('b'));
+    const config = t.file(
+      'site.toml',
+      `
+listen = ["127.0.0.1:0"]
+
+[log]
+access = "access.log"
+access-format = '%(h)s "%(r)s" %(s)s %(b)s rid=%(rid)s group=%(g)s us=%(D)s'
+
+[admin]
+listen = "127.0.0.1:0"
+
+[[group]]
+name = "a"
+python-home = "venv-a"
+processes = 2
+threads = 2
+
+[[group]]
+name = "b"
+python-home = "venv-b"
+
+[[mount]]
+path = "/a"
+script = "a.wsgi"
+group = "a"
+
+[[mount]]
+path = "/b"
+script = "b.wsgi"
+group = "b"
+`,
+    );
+    host = await WsgiHost.serve(['-c', config], { cwd: t.dir });
+    admin = (await host.waitForLog(/^admin listener on (http:\/\/\S+)$/))[1] as string;
+  });
+  after(async () => {
+    await host?.stop();
+    t.cleanup();
+  });
+
+  test('metrics change by the right amounts after a known set of requests', async () => {
+    const before = (await request(`${admin}/metrics`)).text;
+    for (let i = 0; i < 7; i++) assert.equal((await request(`${host.url}/a/ok`)).status, 200);
+    for (let i = 0; i < 2; i++) assert.equal((await request(`${host.url}/a/missing`)).status, 404);
+    assert.equal((await request(`${host.url}/b/boom`)).status, 500);
+    const after = (await request(`${admin}/metrics`)).text;
+    const delta = (name: string, labels: Record<string, string>) => metric(after, name, labels) - metric(before, name, labels);
+    assert.equal(delta('wsgi_host_requests_total', { group: 'a', status_class: '2xx' }), 7);
+    assert.equal(delta('wsgi_host_requests_total', { group: 'a', status_class: '4xx' }), 2);
+    assert.equal(delta('wsgi_host_requests_total', { group: 'b', status_class: '5xx' }), 1);
+    assert.equal(delta('wsgi_host_request_duration_seconds_count', { group: 'a' }), 9);
+    assert.equal(delta('wsgi_host_request_duration_seconds_bucket', { group: 'a', le: '+Inf' }), 9);
+    assert.ok(delta('wsgi_host_request_duration_seconds_sum', { group: 'a' }) > 0);
+    assert.equal(metric(after, 'wsgi_host_requests_in_flight', { group: 'a' }), 0);
+    assert.equal(metric(after, 'wsgi_host_threads', { group: 'a' }), 4, 'busy + idle = 2 processes x 2 threads');
+    assert.equal(metric(after, 'wsgi_host_processes', { group: 'a', state: 'ready' }), 2);
+    assert.ok(metric(after, 'wsgi_host_worker_resident_memory_bytes', { group: 'b' }) > 1_000_000);
+    assert.match(after, /wsgi_host_frontend_process_resident_memory_bytes \d+/);
+  });
+
+  test('the status API lists every group and process with its python-home and version', async () => {
+    const s = (await request(`${admin}/status`)).text;
+    const status = JSON.parse(s) as { groups: { label: string; pythonHome: string; pythonVersion: string; processList: { pid: number; pythonHome: string; pythonVersion: string }[] }[] };
+    const version = defaultPython().version;
+    const byLabel = Object.fromEntries(status.groups.map((g) => [g.label, g]));
+    assert.deepEqual(Object.keys(byLabel).sort(), ['a', 'b']);
+    assert.equal(byLabel.a?.pythonHome, venvA);
+    assert.equal(byLabel.b?.pythonHome, venvB);
+    assert.equal(byLabel.a?.processList.length, 2);
+    for (const g of status.groups) {
+      assert.equal(g.pythonVersion, version);
+      for (const p of g.processList) {
+        assert.equal(p.pythonHome, g.pythonHome);
+        assert.equal(p.pythonVersion, version);
+      }
+    }
+    const cannot = await runCli(['status', '-c', join(t.dir, 'site.toml')], { cwd: t.dir });
+    assert.equal(cannot.code, 1);
+    assert.match(cannot.stderr, /\[ADMIN_PORT_UNKNOWN\]/);
+  });
+
+  test('wsgi-host status finds the server through its admin socket and prints the same', async () => {
+    const config = t.file('auto.toml', 'listen = ["127.0.0.1:0"]\n[[group]]\nname = "a"\npython-home = "venv-a"\nprocesses = 2\n[[mount]]\nscript = "a.wsgi"\ngroup = "a"\n');
+    const h = await WsgiHost.serve(['-c', config], { cwd: t.dir });
+    try {
+      await request(`${h.url}/`);
+      const cli = await runCli(['status', '-c', config], { cwd: t.dir });
+      assert.equal(cli.code, 0, cli.stderr);
+      assert.match(cli.stdout, /Group a: serving\n {2}Python [\d.]+, python-home .*venv-a/);
+      assert.match(cli.stdout, /requests 1 \(2xx 1\)/);
+      const json = JSON.parse((await runCli(['status', '-c', config, '--json'], { cwd: t.dir })).stdout) as { groups: { processList: { pid: number }[] }[] };
+      for (const p of json.groups[0]?.processList ?? []) assert.ok(cli.stdout.includes(String(p.pid)));
+    } finally {
+      await h.stop();
+    }
+  });
+
+  test('logging.warning arrives as WARNING with its request id; stdout as INFO, stderr as ERROR; an app handler keeps its level', async () => {
+    await request(`${host.url}/a/warn`, { headers: { 'X-Request-Id': 'warn-1' } });
+    await request(`${host.url}/a/configured`, { headers: { 'X-Request-Id': 'conf-1' } });
+    await host.waitForLog(/a warning from a/);
+    const find = (re: RegExp) => host.logs.find((l) => re.test(String(l.msg)));
+    const warning = find(/a warning from a/);
+    assert.equal(warning?.level, 'WARNING');
+    assert.equal(warning?.requestId, 'warn-1');
+    assert.equal(warning?.group, 'a');
+    assert.ok(typeof warning?.pid === 'number');
+    await host.waitForLog(/printed to stdout/);
+    assert.equal(find(/printed to stdout/)?.level, 'INFO');
+    assert.equal(find(/written to stderr/)?.level, 'ERROR');
+    await host.waitForLog(/an info line through the app's own handler/);
+    const own = find(/an info line through the app's own handler/);
+    assert.equal(own?.level, 'INFO');
+    assert.equal(own?.requestId, 'conf-1');
+  });
+
+  test('request ids: kept from the client, or made; in environ, the response, and both logs', async () => {
+    const given = await request(`${host.url}/a/ok`, { headers: { 'X-Request-Id': 'client-id-42' } });
+    assert.equal(given.headers['x-request-id'], 'client-id-42');
+    assert.deepEqual(JSON.parse(given.text), { app: 'a', rid: 'client-id-42', mod_wsgi_rid: 'client-id-42' });
+    const made = await request(`${host.url}/a/ok`);
+    const rid = made.headers['x-request-id'] as string;
+    assert.match(rid, /^[0-9a-f-]{36}$/);
+    assert.equal((JSON.parse(made.text) as { rid: string }).rid, rid);
+    await request(`${host.url}/b/boom`, { headers: { 'X-Request-Id': 'boom-id-7' } });
+    await host.waitForLog(/Exception while serving GET \/b\/boom/);
+    assert.equal(host.logs.find((l) => /Exception while serving GET \/b\/boom/.test(String(l.msg)) && l.requestId === 'boom-id-7')?.level, 'ERROR');
+    const accessLog = join(t.dir, 'access.log');
+    await waitFor(() => existsSync(accessLog) && readFileSync(accessLog, 'utf8').includes('rid=boom-id-7'), 5000, 'the access log line');
+    const line = readFileSync(accessLog, 'utf8').split('\n').find((l) => l.includes('rid=client-id-42'));
+    assert.match(line ?? '', /^127\.0\.0\.1 "GET \/a\/ok HTTP\/1\.1" 200 \d+ rid=client-id-42 group=a us=\d+$/);
+  });
+
+  test('the access log is reopened on SIGUSR1 (log rotation)', async () => {
+    const accessLog = join(t.dir, 'access.log');
+    renameSync(accessLog, `${accessLog}.1`);
+    process.kill(host.pid, 'SIGUSR1');
+    await host.waitForLog(/SIGUSR1: reopening the log files/);
+    await request(`${host.url}/a/ok`, { headers: { 'X-Request-Id': 'after-rotation' } });
+    await waitFor(() => existsSync(accessLog) && readFileSync(accessLog, 'utf8').includes('rid=after-rotation'), 5000, 'a new access.log');
+    assert.ok(!readFileSync(`${accessLog}.1`, 'utf8').includes('after-rotation'));
+  });
+
+  test('an admin listener on a non-loopback address needs a token, and refuses requests without it', async () => {
+    const base = `listen = ["127.0.0.1:0"]\n[[mount]]\nscript = "a.wsgi"\n`;
+    const open = t.file('open.toml', `${base}[admin]\nlisten = "0.0.0.0:0"\n`);
+    const r = await runCli(['serve', '-c', open], { cwd: t.dir, timeoutMs: 30_000 });
+    assert.notEqual(r.code, 0);
+    assert.match(r.stderr, /\[ADMIN_TOKEN_REQUIRED\]/);
+    const guarded = t.file('guarded.toml', `${base}[admin]\nlisten = "0.0.0.0:0"\ntoken = "s3cret"\n`);
+    const h = await WsgiHost.serve(['-c', guarded], { cwd: t.dir });
+    try {
+      const url = ((await h.waitForLog(/^admin listener on (http:\/\/\S+)$/))[1] as string).replace('0.0.0.0', '127.0.0.1');
+      assert.equal((await request(`${url}/status`)).status, 401);
+      assert.equal((await request(`${url}/metrics`, { headers: { Authorization: 'Bearer wrong' } })).status, 401);
+      assert.equal((await request(`${url}/status`, { headers: { Authorization: 'Bearer s3cret' } })).status, 200);
+    } finally {
+      await h.stop();
+    }
+  });
+});
