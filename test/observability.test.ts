@@ -215,6 +215,9 @@ group = "b"
       assert.equal((await request(`${url}/status`)).status, 401);
       assert.equal((await request(`${url}/metrics`, { headers: { Authorization: 'Bearer wrong' } })).status, 401);
       assert.equal((await request(`${url}/status`, { headers: { Authorization: 'Bearer s3cret' } })).status, 200);
+      const page = await request(`${url}/`);
+      assert.equal(page.status, 200, 'the page itself holds no data: it asks for the token');
+      assert.match(page.text, /<html/i);
     } finally {
       await h.stop();
     }

@@ -59,12 +59,14 @@ export class AdminServer {
   }
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    if (this.token !== undefined && req.headers.authorization !== `Bearer ${this.token}`) {
+    const path = (req.url ?? '/').split('?')[0] as string;
+    // The status page itself holds no data (it asks for the token, then polls /status with it).
+    const open = req.method === 'GET' && (path === '/' || path === '/ping');
+    if (this.token !== undefined && !open && req.headers.authorization !== `Bearer ${this.token}`) {
       res.writeHead(401, { 'Content-Type': 'text/plain; charset=utf-8', 'WWW-Authenticate': 'Bearer' });
       res.end('401 Unauthorized: the admin listener needs its token (Authorization: Bearer TOKEN)\n');
       return;
     }
-    const path = (req.url ?? '/').split('?')[0] as string;
     const route = this.routes.get(`${req.method} ${path}`);
     if (route === undefined) {
       res.writeHead(404, { 'Content-Type': 'text/plain; charset=utf-8' });

@@ -5,7 +5,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { AccessLog } from '../observability/access-log.js';
 import { createLogger, type Logger, reopenErrorLog } from '../observability/logger.js';
-import { createMetrics } from '../observability/metrics.js';
+import type { Registry } from 'prom-client';
 import { statusReport } from '../observability/status-report.js';
 import { packageRoot } from '../python/worker-program.js';
 
@@ -117,7 +117,8 @@ export async function runServer(
       }
       return next.plan;
     });
-  const metrics = createMetrics(server);
+  // prom-client costs ~12 MB: loaded on the first scrape, not at start.
+  let metrics: Promise<Registry> | undefined;
   admin.route('GET', '/ping', (_req, res) => sendJson(res, 200, { ok: true }));
   admin.route('POST', '/reload', async (_req, res) => {
     const r = await reload();
@@ -125,8 +126,10 @@ export async function runServer(
   });
   admin.route('GET', '/status', async (_req, res) => sendJson(res, 200, await statusReport(server, loaded.label)));
   admin.route('GET', '/metrics', async (_req, res) => {
-    const text = await metrics.metrics();
-    res.writeHead(200, { 'Content-Type': metrics.contentType, 'Cache-Control': 'no-store' });
+    metrics ??= import('../observability/metrics.js').then((m) => m.createMetrics(server));
+    const registry = await metrics;
+    const text = await registry.metrics();
+    res.writeHead(200, { 'Content-Type': registry.contentType, 'Cache-Control': 'no-store' });
     res.end(text);
   });
   admin.route('GET', '/', async (_req, res) => {

@@ -9,6 +9,7 @@ export interface StatsSample {
   requests: number;
   /** Latency percentiles of those requests (seconds, from the histogram buckets). */
   p50: number | null;
+  p90: number | null;
   p99: number | null;
   busyThreads: number;
   capacity: number;
@@ -63,6 +64,7 @@ export class GroupStats {
       t: Date.now(),
       requests,
       p50: percentile(delta, requests, 0.5),
+      p90: percentile(delta, requests, 0.9),
       p99: percentile(delta, requests, 0.99),
       busyThreads,
       capacity,

@@ -50,6 +50,8 @@ export interface GroupStatus {
 }
 
 export interface StatusReport {
+  /** When this report was made (epoch ms, the server's clock). */
+  generatedAt: number;
   server: {
     version: string;
     pid: number;
@@ -136,6 +138,7 @@ export async function statusReport(server: WsgiHostServer, configLabel: string):
     });
   }
   return {
+    generatedAt: now,
     server: {
       version: ownVersion(),
       pid: process.pid,
