@@ -187,4 +187,17 @@ server-name = "h.test"
     assert.match(r.stdout, /\*\/ -> .*ok\.wsgi \(callable application\): imports, callable found/);
     assert.match(r.stdout, /0 error\(s\), 0 warning\(s\)/);
   });
+
+  test('an Apache configuration whose WSGIScriptAlias order makes mod_wsgi choose another mount', async () => {
+    const conf = t.file(
+      'order.conf',
+      `WSGIPythonHome ${venv}\nWSGIApplicationGroup %{GLOBAL}\nWSGIScriptAlias / ${join(t.dir, 'ok.wsgi')}\nWSGIScriptAlias /app ${join(t.dir, 'ok.wsgi')}\n`,
+    );
+    const r = await runCli(['check', '--apache', conf, '--json'], { cwd: t.dir, timeoutMs: 60_000 });
+    const order = (JSON.parse(r.stdout) as Report).problems.find((p) => p.code === 'CHECK_MOUNT_ORDER');
+    assert.ok(order, r.stdout);
+    assert.equal(order.severity, 'warning');
+    assert.match(order.where ?? '', /order\.conf:\d/);
+    assert.match(order.message, /\/app/);
+  });
 });

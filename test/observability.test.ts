@@ -181,7 +181,7 @@ group = "b"
     assert.deepEqual(JSON.parse(given.text), { app: 'a', rid: 'client-id-42', mod_wsgi_rid: 'client-id-42' });
     const made = await request(`${host.url}/a/ok`);
     const rid = made.headers['x-request-id'] as string;
-    assert.match(rid, /^[0-9a-f-]{36}$/);
+    assert.match(rid, /^[0-9a-f]{12}-[0-9a-z]+$/);
     assert.equal((JSON.parse(made.text) as { rid: string }).rid, rid);
     await request(`${host.url}/b/boom`, { headers: { 'X-Request-Id': 'boom-id-7' } });
     await host.waitForLog(/Exception while serving GET \/b\/boom/);

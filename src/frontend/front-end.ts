@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import type { HttpLimits, ListenerConfig } from '../config/schema.js';
@@ -46,6 +46,13 @@ export function buildRoutes(plan: ServePlan, pools: Map<string, ProcessPool>, st
 }
 
 const VALID_REQUEST_ID = /^[\x21-\x7e]{1,200}$/;
+
+/** Request ids: a random prefix per front-end process, then a counter (unique, cheap to make). */
+const ID_PREFIX = randomBytes(6).toString('hex');
+let idCounter = 0;
+function newRequestId(): string {
+  return `${ID_PREFIX}-${(idCounter++).toString(36)}`;
+}
 
 /** The HTTP side: listeners, request parsing, routing, and handing requests to pools. */
 export class FrontEnd {
@@ -201,7 +208,7 @@ export class FrontEnd {
       }
       headers += '\0' + name + '\0' + value;
     }
-    requestId ??= randomUUID();
+    requestId ??= newRequestId();
     const match = this.routes.router.match(host, target.path);
     if (match === undefined) {
       sendError(res, 404, requestId);
