@@ -229,3 +229,78 @@ describe('responses: lengths, errors, file_wrapper, close()', () => {
     assert.ok(slice.body.equals(data.subarray(10, 30)));
   });
 });
+
+describe('what an application may not send is never sent on', () => {
+  const t = tempDir();
+  let host: WsgiHost;
+  before(async () => {
+    const venv = makeVenv(join(t.dir, 'venv'));
+    const app = t.file(
+      'hop.wsgi',
+      String.raw`
+def application(environ, start_response):
+    p = environ["PATH_INFO"]
+    if p == "/hop":
+        start_response("200 OK", [("Content-Length", "5"), ("Transfer-Encoding", "chunked"), ("Keep-Alive", "timeout=99"), ("X-Kept", "yes")])
+        return [b"hello"]
+    if p == "/close":
+        start_response("200 OK", [("Connection", "close"), ("Content-Length", "2")])
+        return [b"ok"]
+    if p == "/same-length-twice":
+        start_response("200 OK", [("Content-Length", "2"), ("Content-Length", "2")])
+        return [b"ok"]
+    if p == "/informational":
+        start_response("100 Continue", [])
+        return [b""]
+    if p == "/early":
+        start_response("413 Request Entity Too Large", [("Content-Type", "text/plain"), ("Content-Length", "4")])
+        return [b"no.\n"]
+    start_response("404 Not Found", [])
+    return [b""]
+`,
+    );
+    host = await WsgiHost.serve([app, '--python-home', venv]);
+  });
+  after(async () => {
+    await host.stop();
+    t.cleanup();
+  });
+
+  test('hop-by-hop headers are dropped (and logged once); the response has one framing', async () => {
+    const r = parseRaw(await rawRequest(host.url, 'GET /hop HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n'));
+    assert.equal(r.status, 200);
+    assert.equal(r.headers['transfer-encoding'], undefined);
+    assert.equal(r.headers['keep-alive'], undefined);
+    assert.equal(r.headers['content-length'], '5');
+    assert.equal(r.headers['x-kept'], 'yes');
+    assert.equal(r.body, 'hello');
+    await host.waitForLog(/hop-by-hop header Transfer-Encoding, which PEP 3333 forbids/);
+  });
+
+  test("the application's Connection: close is honoured; the same Content-Length twice is sent once", async () => {
+    const closed = parseRaw(await rawRequest(host.url, 'GET /close HTTP/1.1\r\nHost: t\r\n\r\n'));
+    assert.equal(closed.headers.connection, 'close');
+    const twice = await rawRequest(host.url, 'GET /same-length-twice HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n');
+    assert.equal(twice.match(/content-length/gi)?.length, 1);
+  });
+
+  test('a 1xx final status is an application error: 500, not a hung client', async () => {
+    const r = await request(`${host.url}/informational`);
+    assert.equal(r.status, 500);
+    await host.waitForLog(/final status must not be 1xx/);
+  });
+
+  test('an answer before the upload ends, on a closing connection, still reaches the client (lingering close)', async () => {
+    let ok = 0;
+    for (let i = 0; i < 10; i++) {
+      const body = async function* (): AsyncGenerator<Buffer> {
+        for (let k = 0; k < 64; k++) yield Buffer.alloc(64 * 1024, k);
+      };
+      const r = await request(`${host.url}/early`, { method: 'POST', headers: { Connection: 'close' }, body: body() });
+      assert.equal(r.status, 413);
+      assert.equal(r.text, 'no.\n');
+      ok++;
+    }
+    assert.equal(ok, 10);
+  });
+});

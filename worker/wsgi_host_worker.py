@@ -642,6 +642,18 @@ class FileWrapper(object):
         raise StopIteration
 
 
+HOP_BY_HOP = frozenset(["connection", "keep-alive", "proxy-authenticate", "proxy-authorization", "te",
+                        "trailer", "trailers", "transfer-encoding", "upgrade"])
+HOP_BY_HOP_LENGTHS = frozenset(len(h) for h in HOP_BY_HOP)
+_warned = set()
+
+
+def _warn_once(conn, rid, key, text):
+    if key not in _warned:
+        _warned.add(key)
+        conn.log(LOG_WARNING, rid, text + " (said once per process)")
+
+
 class AppError(Exception):
     """The application broke a WSGI rule; the message says which."""
 
@@ -652,6 +664,8 @@ def _encode_head(status, headers, extra):
         raise AppError("status must be a str such as '200 OK', got %r" % (status,))
     if len(status) < 4 or status[3] != " " or not status[:3].isdigit():
         raise AppError("status must look like '200 OK', got %r" % (status,))
+    if status[0] == "1":
+        raise AppError("the final status must not be 1xx (got %r): the server sends 100 Continue itself" % (status,))
     if type(headers) is not list:
         raise AppError("response headers must be a list of (name, value) tuples, got %s"
                        % type(headers).__name__)
@@ -707,16 +721,51 @@ class Response(object):
         return self.write
 
     def _declared_length(self):
+        """The application's Content-Length (None without one). Also drops hop-by-hop headers,
+        which PEP 3333 forbids applications to send (the server frames the response itself), and
+        a repeated Content-Length."""
+        declared = None
+        hoppish = False
         for name, value in self.headers:
-            if len(name) == 14 and name.lower() == "content-length":
+            n = len(name)
+            if n == 14 and name.lower() == "content-length":
                 try:
-                    n = int(value.strip())
+                    length = int(value.strip())
                 except (ValueError, AttributeError):
                     raise AppError("Content-Length %r is not a number" % (value,))
-                if n < 0:
+                if length < 0:
                     raise AppError("Content-Length %r is negative" % (value,))
-                return n
-        return None
+                if declared is not None:
+                    if declared != length:
+                        raise AppError("two different Content-Length values (%d and %d)" % (declared, length))
+                    hoppish = True  # the same value twice: rebuild to send it once
+                declared = length
+            elif n in HOP_BY_HOP_LENGTHS and name.lower() in HOP_BY_HOP:
+                hoppish = True
+        if hoppish:
+            self.headers = self._without_hop_by_hop()
+        return declared
+
+    def _without_hop_by_hop(self):
+        kept = []
+        seen_length = False
+        for name, value in self.headers:
+            lower = name.lower()
+            if lower == "content-length":
+                if seen_length:
+                    continue  # the same value twice: once is enough
+                seen_length = True
+            elif lower in HOP_BY_HOP:
+                if lower == "connection" and "close" in value.lower():
+                    kept.append(("Connection", "close"))  # honoured: close after this response
+                else:
+                    _warn_once(self.conn, self.req.id, "hop-by-hop:" + lower,
+                               "the application sent the hop-by-hop header %s, which PEP 3333 forbids "
+                               "applications to send; wsgi-host dropped it and frames the response itself"
+                               % (name,))
+                continue
+            kept.append((name, value))
+        return kept
 
     def _head(self, body_length):
         """Encode the RESPONSE prefix; body_length is the whole body's length when known."""

@@ -1,4 +1,4 @@
-import type { ServerResponse } from 'node:http';
+import type { IncomingHttpHeaders, ServerResponse } from 'node:http';
 import { STATUS_CODES } from 'node:http';
 
 const EXPLANATIONS: Record<number, string> = {
@@ -25,6 +25,44 @@ export function breakResponse(res: ServerResponse): void {
   setTimeout(() => socket.destroy(), 5000).unref();
 }
 
+/** How long a closing connection keeps reading a request body the application did not read. */
+const LINGER_MS = 5000;
+
+/**
+ * Ends a response. When the connection closes after it while the client may still be sending its
+ * request body, the response goes out now but ends (and the connection closes) only once that body
+ * has been read and discarded, at most LINGER_MS later: closing at once would reset the connection
+ * under the upload, and the client would likely never see the answer (Apache's lingering close).
+ */
+export function endResponse(res: ServerResponse, chunk?: string | Buffer, encoding?: BufferEncoding): void {
+  const req = res.req;
+  if (req === undefined || req.complete || res.shouldKeepAlive || !hasRequestBody(req.headers)) {
+    if (chunk === undefined) res.end();
+    else if (encoding === undefined) res.end(chunk);
+    else res.end(chunk, encoding);
+    return;
+  }
+  if (chunk !== undefined) {
+    if (encoding === undefined) res.write(chunk);
+    else res.write(chunk, encoding);
+  }
+  const finish = (): void => {
+    clearTimeout(timer);
+    req.off('end', finish);
+    req.off('close', finish);
+    if (!res.writableEnded) res.end();
+  };
+  const timer = setTimeout(finish, LINGER_MS);
+  req.once('end', finish);
+  req.once('close', finish);
+  req.resume();
+}
+
+function hasRequestBody(headers: IncomingHttpHeaders): boolean {
+  const cl = headers['content-length'];
+  return headers['transfer-encoding'] !== undefined || (cl !== undefined && cl !== '0');
+}
+
 /** A short plain-text error page; never a traceback. */
 export function sendError(res: ServerResponse, status: number, requestId?: string, retryAfter?: number): void {
   if (res.headersSent) {
@@ -40,5 +78,5 @@ export function sendError(res: ServerResponse, status: number, requestId?: strin
   if (requestId) headers.push(['X-Request-Id', requestId]);
   if (retryAfter !== undefined) headers.push(['Retry-After', String(retryAfter)]);
   res.writeHead(status, headers.flat());
-  res.end(res.req?.method === 'HEAD' ? undefined : body);
+  endResponse(res, res.req?.method === 'HEAD' ? undefined : body);
 }

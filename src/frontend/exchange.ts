@@ -4,7 +4,7 @@ import type { GroupStats } from '../observability/group-stats.js';
 import type { Logger } from '../observability/logger.js';
 import { FileResult, Flag } from '../protocol/frame-types.js';
 import type { ExchangeSink, FileSpec, WorkerProcess } from '../supervisor/worker-process.js';
-import { breakResponse, sendError } from './error-response.js';
+import { breakResponse, endResponse, sendError } from './error-response.js';
 import type { ReplyPoller } from './reply-poller.js';
 
 const EMPTY = Buffer.alloc(0);
@@ -278,10 +278,10 @@ export class Exchange implements ExchangeSink, Dispatchable {
     if (this.terminal) {
       this.stopBody();
       this.bytesOut += body.length;
-      if (body.length === 0) res.end();
+      if (body.length === 0) endResponse(res);
       // A small body as a latin1 string (byte for byte) lets Node write head and body in one write.
-      else if (body.length <= SMALL_BODY) res.end(body.latin1Slice(0, body.length), 'latin1');
-      else res.end(body);
+      else if (body.length <= SMALL_BODY) endResponse(res, body.latin1Slice(0, body.length), 'latin1');
+      else endResponse(res, body);
       this.finish();
     } else if (body.length > 0) {
       this.writeBody(body);
@@ -306,7 +306,7 @@ export class Exchange implements ExchangeSink, Dispatchable {
     if (payload.length > 0) this.writeBody(payload);
     if (this.terminal) {
       this.stopBody();
-      this.res.end();
+      endResponse(this.res);
       this.finish();
     }
   }
