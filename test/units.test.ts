@@ -71,18 +71,33 @@ describe('mount matching (WSGIScriptAlias semantics)', () => {
 });
 
 describe('protocol codec', () => {
-  test('frames split at any byte boundary decode the same', () => {
-    const frames = [frame(3, 7, 1, Buffer.from('hello')), latin1Frame(2, 0xffffffff, 2, 'caf\u00e9\0x'), frame(5, 1, 0)];
+  test('frames split at any byte boundary decode the same; DATA payloads stream through in parts', () => {
+    const frames = [frame(3, 7, 1, Buffer.from('hello')), latin1Frame(2, 0xffffffff, 2, 'caf\u00e9\0x'), frame(5, 1, 0), frame(3, 9, 4, Buffer.alloc(0))];
     const all = Buffer.concat(frames);
     for (let cut = 0; cut <= all.length; cut++) {
       const got: [number, number, number, string][] = [];
-      const d = new FrameDecoder((t, id, f, p) => got.push([t, id, f, p.toString('latin1')]));
-      d.push(all.subarray(0, cut));
-      for (let i = cut; i < all.length; i += 3) d.push(all.subarray(i, Math.min(all.length, i + 3)));
+      const d = new FrameDecoder((t, id, f, p) => {
+        const last = got[got.length - 1];
+        // Parts of one DATA frame: all but the last carry no flags; joined, they are the payload.
+        if (last !== undefined && t === 3 && last[0] === 3 && last[1] === id && last[2] === 0) {
+          last[2] = f;
+          last[3] += p.toString('latin1');
+        } else got.push([t, id, f, p.toString('latin1')]);
+      });
+      // The pieces arrive in one reused buffer, overwritten after each push (as a socket's onread).
+      const reused = Buffer.alloc(all.length);
+      const push = (piece: Buffer): void => {
+        piece.copy(reused);
+        d.push(reused.subarray(0, piece.length));
+        reused.fill(0x2a);
+      };
+      push(all.subarray(0, cut));
+      for (let i = cut; i < all.length; i += 3) push(all.subarray(i, Math.min(all.length, i + 3)));
       assert.deepEqual(got, [
         [3, 7, 1, 'hello'],
         [2, 0xffffffff, 2, 'caf\u00e9\0x'],
         [5, 1, 0, ''],
+        [3, 9, 4, ''],
       ]);
     }
   });

@@ -1,4 +1,4 @@
-import { constants, accessSync, statSync } from 'node:fs';
+import { accessSync, constants, realpathSync, statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import type { Identity } from '../supervisor/user-ids.js';
 
@@ -14,6 +14,18 @@ export function accessProblem(path: string, mode: 'r' | 'x', who: Identity | und
     }
   }
   if (who.uid === 0) return undefined;
+  // Symbolic links (a venv's bin/python) are followed: the folders that matter are the target's.
+  let real = full;
+  try {
+    real = realpathSync(full);
+  } catch {
+    return `${full} does not exist`;
+  }
+  if (real !== full) {
+    const linkProblem = accessProblem(full.slice(0, full.lastIndexOf('/')) || '/', 'x', who);
+    if (linkProblem) return linkProblem;
+    return accessProblem(real, mode, who);
+  }
   // Every folder on the way must be searchable, then the file itself readable/executable.
   const chain: string[] = [];
   for (let d = dirname(full); ; d = dirname(d)) {

@@ -3,6 +3,7 @@ import { ConfigError } from '../config/errors.js';
 import { formatSource, type LoadedConfig, locateError } from '../config/loaded-config.js';
 import { WsgiHostError } from '../errors.js';
 import { type EnvironmentSource, resolveEnvironment } from '../python/environment.js';
+import { resolvePythonHome } from '../python/python-home.js';
 import type { PythonInfo } from '../python/probe.js';
 import { DEFAULT_GROUP_LABEL, type PoolPlan, planServer, type ServePlan } from '../supervisor/plan.js';
 import { type Identity, lookupIdentity } from '../supervisor/user-ids.js';
@@ -272,6 +273,26 @@ async function checkPool(pool: PoolPlan, plan: ServePlan, loaded: LoadedConfig, 
         ...opt('where', appWhere),
         hint: `Set python-home (and python-path for your own code) for group ${pool.label} instead of editing sys.path in the script`,
       });
+    }
+  }
+  if (who !== undefined && s.pythonHome !== undefined) {
+    // As that user, the probe itself would fail with EACCES: say precisely what it cannot reach.
+    let interpreter: string | undefined;
+    try {
+      interpreter = resolvePythonHome(s.pythonHome, pool.homeSetting).interpreter;
+    } catch {
+      interpreter = undefined; // the probe below reports the python-home itself
+    }
+    const p = interpreter === undefined ? undefined : accessProblem(interpreter, 'x', who);
+    if (interpreter !== undefined && p !== undefined) {
+      problems.push({
+        severity: 'error',
+        code: 'CHECK_UNREADABLE',
+        message: `the interpreter ${interpreter} of group ${pool.label} cannot be run by user ${who.name}: ${p}`,
+        ...opt('where', where(loaded, pool.homePath)),
+        hint: 'Make the environment (and the Python it was made from) readable and its folders searchable by that user, or make the venv from a system-wide Python',
+      });
+      return report;
     }
   }
   let env;

@@ -34,17 +34,17 @@ const LINGER_MS = 5000;
  * has been read and discarded, at most LINGER_MS later: closing at once would reset the connection
  * under the upload, and the client would likely never see the answer (Apache's lingering close).
  */
-export function endResponse(res: ServerResponse, chunk?: string | Buffer, encoding?: BufferEncoding): void {
+export function endResponse(res: ServerResponse, chunk?: string | Buffer, encoding?: BufferEncoding, written?: () => void): void {
   const req = res.req;
   if (req === undefined || req.complete || res.shouldKeepAlive || !hasRequestBody(req.headers)) {
     if (chunk === undefined) res.end();
-    else if (encoding === undefined) res.end(chunk);
-    else res.end(chunk, encoding);
+    else if (encoding === undefined) res.end(chunk, written);
+    else res.end(chunk, encoding, written);
     return;
   }
   if (chunk !== undefined) {
-    if (encoding === undefined) res.write(chunk);
-    else res.write(chunk, encoding);
+    if (encoding === undefined) res.write(chunk, written);
+    else res.write(chunk, encoding, written);
   }
   const finish = (): void => {
     clearTimeout(timer);

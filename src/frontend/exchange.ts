@@ -3,11 +3,14 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { GroupStats } from '../observability/group-stats.js';
 import type { Logger } from '../observability/logger.js';
 import { FileResult, Flag } from '../protocol/frame-types.js';
+import { SlabCopier } from '../protocol/slab-copier.js';
 import type { ExchangeSink, FileSpec, WorkerProcess } from '../supervisor/worker-process.js';
 import { breakResponse, endResponse, sendError } from './error-response.js';
 import type { ReplyPoller } from './reply-poller.js';
 
 const EMPTY = Buffer.alloc(0);
+/** Payloads arrive in the worker connection's reused read buffer; what is kept is copied into slabs. */
+const COPIER = new SlabCopier();
 const SMALL_BODY = 16 * 1024;
 
 /** Settings shared by every exchange of one server. */
@@ -281,7 +284,10 @@ export class Exchange implements ExchangeSink, Dispatchable {
       if (body.length === 0) endResponse(res);
       // A small body as a latin1 string (byte for byte) lets Node write head and body in one write.
       else if (body.length <= SMALL_BODY) endResponse(res, body.latin1Slice(0, body.length), 'latin1');
-      else endResponse(res, body);
+      else {
+        const copy = COPIER.copy(body);
+        endResponse(res, copy, undefined, () => COPIER.release(copy));
+      }
       this.finish();
     } else if (body.length > 0) {
       this.writeBody(body);
@@ -311,9 +317,11 @@ export class Exchange implements ExchangeSink, Dispatchable {
     }
   }
 
+  /** chunk is borrowed from the worker connection's read buffer: what is written is a copy. */
   private writeBody(chunk: Buffer): void {
     this.bytesOut += chunk.length;
-    const ok = this.res.write(chunk);
+    const copy = COPIER.copy(chunk);
+    const ok = this.res.write(copy, () => COPIER.release(copy));
     this.ungranted += chunk.length;
     if (ok) {
       if (this.ungranted >= this.grantThreshold && !this.waitingDrain) this.grant();

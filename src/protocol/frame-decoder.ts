@@ -1,14 +1,19 @@
-import { HEADER_SIZE } from './frame-types.js';
+import { FrameType, HEADER_SIZE } from './frame-types.js';
 
 export type FrameHandler = (type: number, id: number, flags: number, payload: Buffer) => void;
 
 /**
- * Splits a byte stream into frames. Payloads that arrive whole inside one chunk are passed on as
- * views of that chunk (no copy); a frame split across chunks is copied once when complete.
+ * Splits a byte stream into frames. Payloads are passed on as views of the chunk they arrived in:
+ * valid only during the call (the chunk's buffer is read into again), so a handler that keeps
+ * bytes copies them. A DATA frame split across chunks is passed on in parts, as they arrive: the
+ * frame's flags (END...) come with its last part, the parts before it carry no flags. Any other
+ * frame split across chunks is assembled from copies of just its own bytes.
  */
 export class FrameDecoder {
-  private parts: Buffer[] = [];
-  private partBytes = 0;
+  /** Copied bytes of a frame that started in an earlier chunk (its header, at least partly). */
+  private pending: Buffer | undefined;
+  /** A DATA frame whose payload is still arriving. */
+  private streaming: { id: number; flags: number; remaining: number } | undefined;
   private readonly onFrame: FrameHandler;
 
   constructor(onFrame: FrameHandler) {
@@ -16,42 +21,80 @@ export class FrameDecoder {
   }
 
   push(chunk: Buffer): void {
-    if (this.partBytes > 0) {
-      this.parts.push(chunk);
-      this.partBytes += chunk.length;
-      if (this.partBytes < HEADER_SIZE) return;
-      const needed = this.neededForPending();
-      if (this.partBytes < needed) return;
-      chunk = Buffer.concat(this.parts, this.partBytes);
-      this.parts = [];
-      this.partBytes = 0;
+    let off = this.pending === undefined ? 0 : this.resume(chunk);
+    if (off < 0) return;
+    const s = this.streaming;
+    if (s !== undefined && off < chunk.length) {
+      const n = Math.min(s.remaining, chunk.length - off);
+      s.remaining -= n;
+      if (s.remaining === 0) this.streaming = undefined;
+      this.onFrame(FrameType.DATA, s.id, s.remaining === 0 ? s.flags : 0, chunk.subarray(off, off + n));
+      off += n;
     }
-    let off = 0;
     const end = chunk.length;
     while (end - off >= HEADER_SIZE) {
       const length = chunk.readUInt32BE(off);
+      const type = chunk[off + 8] as number;
+      const id = chunk.readUInt32BE(off + 4);
+      const flags = chunk[off + 9] as number;
       const stop = off + HEADER_SIZE + length;
-      if (stop > end) break;
-      this.onFrame(
-        chunk[off + 8] as number,
-        chunk.readUInt32BE(off + 4),
-        chunk[off + 9] as number,
-        chunk.subarray(off + HEADER_SIZE, stop),
-      );
-      off = stop;
+      if (stop <= end) {
+        this.onFrame(type, id, flags, chunk.subarray(off + HEADER_SIZE, stop));
+        off = stop;
+        continue;
+      }
+      if (type === FrameType.DATA) {
+        // Continues in later chunks: pass on what is here now.
+        this.streaming = { id, flags, remaining: stop - end };
+        if (end > off + HEADER_SIZE) this.onFrame(type, id, 0, chunk.subarray(off + HEADER_SIZE, end));
+        return;
+      }
+      break;
     }
-    if (off < end) {
-      const rest = chunk.subarray(off);
-      this.parts.push(rest);
-      this.partBytes = rest.length;
-    }
+    if (off < end) this.pending = Buffer.from(chunk.subarray(off));
   }
 
-  private neededForPending(): number {
-    const first = this.parts[0] as Buffer;
-    if (first.length >= 4) return HEADER_SIZE + first.readUInt32BE(0);
-    const head = Buffer.concat(this.parts, this.partBytes);
-    this.parts = [head];
-    return HEADER_SIZE + head.readUInt32BE(0);
+  /**
+   * Continues the frame in `pending` with the start of chunk. Returns where the rest of chunk
+   * begins, or -1 when chunk was used up.
+   */
+  private resume(chunk: Buffer): number {
+    let head = this.pending as Buffer;
+    let off = 0;
+    if (head.length < HEADER_SIZE) {
+      const take = Math.min(HEADER_SIZE - head.length, chunk.length);
+      head = Buffer.concat([head, chunk.subarray(0, take)]);
+      off = take;
+      if (head.length < HEADER_SIZE) {
+        this.pending = head;
+        return -1;
+      }
+    }
+    const length = head.readUInt32BE(0);
+    const id = head.readUInt32BE(4);
+    const type = head[8] as number;
+    const flags = head[9] as number;
+    const have = head.length - HEADER_SIZE;
+    if (type === FrameType.DATA) {
+      this.pending = undefined;
+      const remaining = length - have;
+      if (remaining === 0) {
+        this.onFrame(type, id, flags, head.subarray(HEADER_SIZE));
+        return off;
+      }
+      if (have > 0) this.onFrame(type, id, 0, head.subarray(HEADER_SIZE));
+      this.streaming = { id, flags, remaining };
+      return off;
+    }
+    const take = Math.min(length - have, chunk.length - off);
+    head = take > 0 ? Buffer.concat([head, chunk.subarray(off, off + take)]) : head;
+    off += take;
+    if (head.length < HEADER_SIZE + length) {
+      this.pending = head;
+      return -1;
+    }
+    this.pending = undefined;
+    this.onFrame(type, id, flags, head.subarray(HEADER_SIZE));
+    return off;
   }
 }

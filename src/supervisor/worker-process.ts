@@ -1,6 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
-import type { Socket } from 'node:net';
+import { connect as netConnect, type Socket } from 'node:net';
 import type { Logger } from '../observability/logger.js';
 import { pythonLevelMethod } from '../observability/logger.js';
 import { FrameDecoder } from '../protocol/frame-decoder.js';
@@ -8,6 +8,10 @@ import { creditFrame, frame, frameHeader, latin1Frame } from '../protocol/frame-
 import { Flag, FrameType, MAX_FRONT_END_PAYLOAD } from '../protocol/frame-types.js';
 import type { PythonInfo } from '../python/probe.js';
 import { workerArgs, workerEnvironment } from '../python/worker-program.js';
+import { workerSocketPath } from './runtime-dir.js';
+
+/** The reused buffer the worker's frames are read into. */
+const READ_BUFFER = 1024 * 1024;
 
 /** What the worker program is told in its INIT frame. */
 export interface WorkerInit {
@@ -131,7 +135,9 @@ export class WorkerProcess {
   /** Why the supervisor is stopping this worker, when it is ('reload', 'maximum-requests'...). */
   stopReason: string | undefined;
   private readonly child: ChildProcess;
-  private readonly sock: Socket;
+  /** The connection to the worker, once it is up; frames written before wait in `queued`. */
+  private sock: Socket | undefined;
+  private queued: Buffer[] = [];
   private readonly owner: WorkerOwner;
   private readonly log: Logger;
   private nextId = 1;
@@ -142,6 +148,8 @@ export class WorkerProcess {
   /** Requests that failed because this process died. */
   private lostCount = 0;
   private exitStatus: { code: number | null; signal: NodeJS.Signals | null } | undefined;
+  /** Why the process could not be started at all (spawn failed). */
+  private spawnError: string | undefined;
   private sockClosed = false;
 
   constructor(spec: WorkerSpec, owner: WorkerOwner, log: Logger) {
@@ -149,32 +157,94 @@ export class WorkerProcess {
     this.threads = spec.init.threads;
     this.generation = spec.generation;
     this.owner = owner;
+    // On Linux the worker listens on a unix socket in the front end's private folder (it accepts
+    // only its parent) and the front end reads that connection into one reused buffer: a child's
+    // stdio pipe would allocate a new 64 KiB buffer per read, which caps bulk transfers at a few
+    // hundred MB/s here. Elsewhere, file descriptor 3 is a socketpair made at spawn.
+    const socketName = process.platform === 'linux' ? workerSocketPath(spec.uid, spec.gid) : undefined;
     this.child = spawn(spec.interpreter, workerArgs(), {
       cwd: spec.cwd,
-      env: workerEnvironment(process.env, { ...spec.env, WSGI_HOST_WATCH_STDIN: '1' }),
-      stdio: ['pipe', 'pipe', 'pipe', 'pipe'],
+      env: workerEnvironment(process.env, {
+        ...spec.env,
+        WSGI_HOST_WATCH_STDIN: '1',
+        ...(socketName !== undefined ? { WSGI_HOST_SOCKET: socketName } : {}),
+      }),
+      stdio: socketName !== undefined ? ['pipe', 'pipe', 'pipe'] : ['pipe', 'pipe', 'pipe', 'pipe'],
       ...(spec.uid !== undefined ? { uid: spec.uid } : {}),
       ...(spec.gid !== undefined ? { gid: spec.gid } : {}),
     });
     this.log = log.child({ group: spec.label, pid: this.child.pid });
-    this.sock = this.child.stdio[3] as Socket;
     this.exitPromise = new Promise((resolve) => this.child.once('exit', () => resolve()));
     this.child.stdin?.on('error', () => {});
     this.child.on('error', (err) => {
       this.log.error({ err }, `could not start ${spec.interpreter}: ${err.message}`);
+      // A process that could not be started emits no 'exit': end it here, so the pool hears of it.
+      if (this.child.pid === undefined) {
+        this.spawnError = (err as NodeJS.ErrnoException).code ?? err.message;
+        this.onExit(null, null);
+      }
     });
     this.child.on('exit', (code, signal) => {
       // Frames the process wrote before exiting may not be read yet: finish once the socket closed.
       this.exitStatus = { code, signal };
-      if (this.sockClosed) this.onExit(code, signal);
+      if (this.sockClosed || this.sock === undefined) this.onExit(code, signal);
       else setTimeout(() => this.onExit(code, signal), 1000).unref();
     });
     this.captureLines(this.child.stdout, 'info');
     this.captureLines(this.child.stderr, 'error');
     const decoder = new FrameDecoder((t, id, f, p) => this.onFrame(t, id, f, p));
-    this.sock.on('data', (chunk: Buffer) => decoder.push(chunk));
-    this.sock.on('error', () => {});
-    this.sock.on('close', () => {
+    if (socketName === undefined) {
+      const sock = this.child.stdio[3] as Socket;
+      sock.on('data', (chunk: Buffer) => decoder.push(chunk));
+      this.attach(sock);
+    } else {
+      this.connect(socketName, decoder, Date.now() + spec.startupTimeoutMs);
+    }
+    this.write(frame(FrameType.INIT, 0, 0, Buffer.from(JSON.stringify(spec.init))));
+    this.startupTimer = setTimeout(() => {
+      this.log.error(
+        `the application did not load within startup-timeout (${spec.startupTimeoutMs / 1000}s); stopping this process`,
+      );
+      this.stopReason = 'startup-timeout';
+      this.kill('SIGKILL');
+    }, spec.startupTimeoutMs);
+  }
+
+  /** Connects to the worker's socket once it listens (retrying while it starts). */
+  private connect(path: string, decoder: FrameDecoder, deadline: number): void {
+    const buffer = Buffer.allocUnsafe(READ_BUFFER);
+    let delay = 2;
+    const attempt = (): void => {
+      if (this.child.exitCode !== null || this.child.signalCode !== null || Date.now() > deadline) return;
+      const sock = netConnect({
+        path,
+        onread: {
+          buffer,
+          callback: (n: number, buf: Uint8Array): boolean => {
+            decoder.push((buf as Buffer).subarray(0, n));
+            return true;
+          },
+        },
+      });
+      const retry = (): void => {
+        sock.destroy();
+        setTimeout(attempt, delay);
+        delay = Math.min(delay * 2, 50);
+      };
+      sock.once('error', retry);
+      sock.once('connect', () => {
+        sock.off('error', retry);
+        this.attach(sock);
+      });
+    };
+    attempt();
+  }
+
+  /** The connection is up: send what waited for it, watch its end. */
+  private attach(sock: Socket): void {
+    this.sock = sock;
+    sock.on('error', () => {});
+    sock.on('close', () => {
       this.sockClosed = true;
       if (this.state === 'exited') return;
       const status = this.exitStatus;
@@ -186,14 +256,12 @@ export class WorkerProcess {
       const t = setTimeout(() => this.failInflight(this.describeLoss()), 500);
       this.child.once('exit', () => clearTimeout(t));
     });
-    this.write(frame(FrameType.INIT, 0, 0, Buffer.from(JSON.stringify(spec.init))));
-    this.startupTimer = setTimeout(() => {
-      this.log.error(
-        `the application did not load within startup-timeout (${spec.startupTimeoutMs / 1000}s); stopping this process`,
-      );
-      this.stopReason = 'startup-timeout';
-      this.kill('SIGKILL');
-    }, spec.startupTimeoutMs);
+    if (this.queued.length) {
+      sock.cork();
+      for (const b of this.queued) sock.write(b);
+      this.queued = [];
+      sock.uncork();
+    }
   }
 
   get pid(): number | undefined {
@@ -292,15 +360,20 @@ export class WorkerProcess {
   // -- internals ---------------------------------------------------------------------------
 
   private write(buf: Buffer): void {
+    const sock = this.sock;
+    if (sock === undefined) {
+      this.queued.push(buf);
+      return;
+    }
     if (!this.corked) {
       this.corked = true;
-      this.sock.cork();
+      sock.cork();
       process.nextTick(() => {
         this.corked = false;
-        this.sock.uncork();
+        sock.uncork();
       });
     }
-    this.sock.write(buf);
+    sock.write(buf);
   }
 
   private onFrame(type: number, id: number, flags: number, payload: Buffer): void {
@@ -490,7 +563,11 @@ export class WorkerProcess {
     clearTimeout(this.killTimer);
     const wasDraining = this.state === 'draining';
     this.state = 'exited';
-    const reason = signal ? `killed by ${signal}` : `exited with code ${code}`;
+    const reason = this.spawnError
+      ? `could not be started (${this.spawnError}: is ${this.spec.interpreter} executable by the group's user?)`
+      : signal
+        ? `killed by ${signal}`
+        : `exited with code ${code}`;
     this.failInflight(`worker process ${this.pid} ${reason}`);
     if (this.lostCount > 0) {
       this.log.error(`worker process ${reason}; ${this.lostCount} request(s) in flight failed`);
