@@ -1,0 +1,29 @@
+/** wsgi-host, through its real CLI, on Debian's /usr/bin/python3 (--python-home /usr). */
+import { join } from 'node:path';
+import { APP_FILE, PYTHON_HOME, WSGI_HOST_CLI } from '../paths.js';
+import { launch } from './process.js';
+import { layoutName, type Peer } from './types.js';
+
+export const wsgiHost: Peer = {
+  name: 'wsgi-host',
+  packages: [],
+  cannot: () => undefined,
+  start: ({ layout, port, workDir }) =>
+    launch({
+      name: 'wsgi-host',
+      command: process.execPath,
+      args: [
+        WSGI_HOST_CLI, 'serve', APP_FILE,
+        '--host', '127.0.0.1',
+        '--port', String(port),
+        '--processes', String(layout.processes),
+        '--threads', String(layout.threads),
+        '--python-home', PYTHON_HOME,
+        '--log-level', 'warn',
+        '--log-format', 'json',
+      ],
+      port,
+      logFile: join(workDir, `wsgi-host-${layoutName(layout)}.log`),
+      stopSignal: 'SIGTERM',
+    }),
+};

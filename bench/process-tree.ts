@@ -1,0 +1,100 @@
+/**
+ * A server's whole process tree, read from /proc: its pids, CPU time and resident memory.
+ * CPU counts utime+stime of every process in the tree plus cutime+cstime (children it reaped),
+ * so a worker that exits during a run is still counted by its parent.
+ */
+import { execFileSync } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
+
+function getconf(name: string, fallback: number): number {
+  try {
+    return Number(execFileSync('getconf', [name], { encoding: 'utf8' }).trim()) || fallback;
+  } catch {
+    return fallback;
+  }
+}
+
+export const CLOCK_TICKS = getconf('CLK_TCK', 100);
+const PAGE_SIZE = getconf('PAGESIZE', 4096);
+
+export interface ProcInfo {
+  pid: number;
+  ppid: number;
+  /** R, S, D, Z (zombie: exited, not yet reaped) ... */
+  state: string;
+  /** utime+stime+cutime+cstime, in seconds */
+  cpuS: number;
+  rssBytes: number;
+}
+
+/** /proc/PID/stat, or undefined when the process is gone. */
+export function readProc(pid: number): ProcInfo | undefined {
+  let text: string;
+  try {
+    text = readFileSync(`/proc/${pid}/stat`, 'latin1');
+  } catch {
+    return undefined;
+  }
+  // Field 2 (comm) is in parentheses and may hold spaces: split after the last ')'.
+  const f = text.slice(text.lastIndexOf(')') + 2).split(' ');
+  const ticks = Number(f[11]) + Number(f[12]) + Number(f[13]) + Number(f[14]);
+  return { pid, ppid: Number(f[1]), state: f[0] ?? '?', cpuS: ticks / CLOCK_TICKS, rssBytes: Number(f[21]) * PAGE_SIZE };
+}
+
+function allProcs(): ProcInfo[] {
+  const out: ProcInfo[] = [];
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    const p = readProc(Number(name));
+    if (p !== undefined) out.push(p);
+  }
+  return out;
+}
+
+/** The root and all its descendants (the root first); empty when the root is gone. */
+export function processTree(root: number): ProcInfo[] {
+  const procs = allProcs();
+  const rootInfo = procs.find((p) => p.pid === root);
+  if (rootInfo === undefined) return [];
+  const byParent = new Map<number, ProcInfo[]>();
+  for (const p of procs) byParent.set(p.ppid, [...(byParent.get(p.ppid) ?? []), p]);
+  const tree = [rootInfo];
+  for (let i = 0; i < tree.length; i++) tree.push(...(byParent.get((tree[i] as ProcInfo).pid) ?? []));
+  return tree;
+}
+
+export interface TreeSample {
+  cpuS: number;
+  rssBytes: number;
+  rootRssBytes: number;
+  /** RSS of each process other than the root (the workers, for most servers) */
+  childRss: number[];
+}
+
+export function sampleTree(root: number): TreeSample {
+  const tree = processTree(root);
+  return {
+    cpuS: tree.reduce((s, p) => s + p.cpuS, 0),
+    rssBytes: tree.reduce((s, p) => s + p.rssBytes, 0),
+    rootRssBytes: tree[0]?.rssBytes ?? 0,
+    childRss: tree.slice(1).map((p) => p.rssBytes),
+  };
+}
+
+/** CPU seconds of this process's reaped children (cutime+cstime): how wrk's CPU is measured. */
+export function reapedChildrenCpuS(): number {
+  const f = readFileSync('/proc/self/stat', 'latin1');
+  const rest = f.slice(f.lastIndexOf(')') + 2).split(' ');
+  return (Number(rest[13]) + Number(rest[14])) / CLOCK_TICKS;
+}
+
+/**
+ * CPU seconds all processes on the machine have used (user, nice, system) plus time the hypervisor
+ * stole. Interrupt and softirq time is left out: loopback networking runs there, for the server
+ * and wrk alike, and is charged to neither.
+ */
+export function machineBusyS(): number {
+  const f = readFileSync('/proc/stat', 'latin1').split('\n')[0]?.trim().split(/\s+/).slice(1).map(Number) ?? [];
+  const [user = 0, nice = 0, system = 0, , , , , steal = 0] = f;
+  return (user + nice + system + steal) / CLOCK_TICKS;
+}

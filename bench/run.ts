@@ -1,0 +1,164 @@
+/**
+ * npm run bench: wsgi-host against its peers on this machine, one table of medians.
+ * See bench/options.ts for the options and docs/performance.md for what is measured.
+ */
+import { execFileSync, spawnSync } from 'node:child_process';
+import { chmodSync, mkdtempSync, readFileSync } from 'node:fs';
+import { cpus, release, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { installCleanupHandlers, removeOnExit, stopAll } from './cleanup.js';
+import { debianVersion, ensurePackages, pythonVersion } from './install.js';
+import { measure } from './measure.js';
+import { HELP, parseOptions, type Options } from './options.js';
+import { DIST_BENCH, PYTHON, PYTHON_HOME, REPO } from './paths.js';
+import { PEERS } from './peers/index.js';
+import type { ServerHandle } from './peers/process.js';
+import { layoutName, type Layout, type Peer } from './peers/types.js';
+import { freePort } from './ports.js';
+import { sampleTree } from './process-tree.js';
+import { RetryBudget } from './quiet.js';
+import { Results } from './results.js';
+import { fmtMs, renderTable } from './table.js';
+import { renderTargets } from './targets.js';
+import { validate } from './validate.js';
+
+const firstLine = (err: unknown): string => String(err instanceof Error ? err.message : err).split('\n')[0] ?? '';
+
+function runCodec(): number {
+  const node = spawnSync(process.execPath, [join(DIST_BENCH, 'codec.js')], { stdio: 'inherit' });
+  const py = spawnSync(PYTHON, [join(REPO, 'bench', 'codec.py')], { stdio: 'inherit' });
+  return node.status === 0 && py.status === 0 ? 0 : 1;
+}
+
+function gitRevision(): string {
+  try {
+    const rev = execFileSync('git', ['-C', REPO, 'rev-parse', '--short', 'HEAD'], { encoding: 'utf8' }).trim();
+    const dirty = execFileSync('git', ['-C', REPO, 'status', '--porcelain', '--', 'src', 'worker'], { encoding: 'utf8' }).trim();
+    return dirty === '' ? rev : `${rev} + uncommitted changes in src/ or worker/`;
+  } catch {
+    return 'unknown';
+  }
+}
+
+function header(o: Options, peers: Peer[]): string {
+  const version = (pkg: string): string => debianVersion(pkg) ?? 'missing';
+  const pkgVersion = (JSON.parse(readFileSync(join(REPO, 'package.json'), 'utf8')) as { version: string }).version;
+  const starts = peers.reduce((n, p) => n + (p.layoutIndependent ? 1 : o.layouts.filter((l) => p.cannot(l) === undefined).length), 0);
+  const perStart = o.scenarios.reduce((s, sc) => s + o.durations.warmupS + (sc.bulk ? o.durations.bulkMeasureS : o.durations.measureS) + 0.3, 2);
+  return [
+    `wsgi-host benchmark, ${new Date().toISOString()}`,
+    `machine: ${cpus().length} vCPUs (${cpus()[0]?.model ?? '?'}), Linux ${release()}, Node ${process.version}`,
+    `CPU pinning: ${o.pin ? 'wrk pinned to CPU 1 (taskset -c 1); servers not pinned' : 'none (wrk and the servers share both vCPUs freely)'}`,
+    `interpreter: every server runs Debian's ${PYTHON} (Python ${pythonVersion(PYTHON)}): wsgi-host with --python-home ${PYTHON_HOME}, ` +
+      'gunicorn/uWSGI/waitress on it, mod_wsgi embedding the same libpython',
+    `versions: wsgi-host ${pkgVersion} (${gitRevision()}), gunicorn ${version('gunicorn')}, uwsgi ${version('uwsgi')} ` +
+      `(plugin ${version('uwsgi-plugin-python3')}), apache2 ${version('apache2')}, mod_wsgi ${version('libapache2-mod-wsgi-py3')}, ` +
+      `waitress ${version('python3-waitress')}, wrk ${version('wrk')}`,
+    `load: wrk -t1 --latency on 127.0.0.1, ${o.durations.measureS}s measured (bulk ${o.durations.bulkMeasureS}s) after a ` +
+      `${o.durations.warmupS}s warm-up of the same load; ${o.reps} repetition(s), servers interleaved; medians`,
+    `scenarios:\n${o.scenarios.map((s) => `  ${s.name}: ${s.description}`).join('\n')}`,
+    `servers: ${peers.map((p) => p.name).join(', ')}; layouts: ${o.layouts.map(layoutName).join(', ')}`,
+    `estimated time: ~${Math.ceil((o.reps * starts * perStart) / 60)} min`,
+  ].join('\n');
+}
+
+/** Start one server in one layout, measure every scenario against it, stop it. */
+async function runServer(o: Options, peer: Peer, l: Layout, rep: number, workDir: string, results: Results, retry: RetryBudget): Promise<void> {
+  const at = peer.layoutIndependent ? 'any' : layoutName(l);
+  const noteAll = (text: string): void => o.scenarios.forEach((sc) => results.note(sc.name, at, peer.name, text));
+  const tag = `[rep ${rep + 1}/${o.reps}] ${at.padEnd(4)} ${peer.name.padEnd(17)}`;
+  let handle: ServerHandle;
+  try {
+    handle = await peer.start({ layout: l, port: await freePort(), workDir });
+  } catch (err) {
+    console.error(`${tag} failed to start: ${String(err)}`);
+    return noteAll(`failed to start: ${firstLine(err)}`);
+  }
+  try {
+    await validate(handle.url, ['/hello']);
+    results.addIdle(at, peer.name, sampleTree(handle.pid));
+    await validate(handle.url, o.scenarios.map((s) => s.path));
+    for (const sc of o.scenarios) {
+      const warningsBefore = peer.warnings?.(handle).length ?? 0;
+      try {
+        const r = await retry.run(() => measure(handle, sc, o.durations, o.pin));
+        results.add(sc.name, at, peer.name, r);
+        console.log(
+          `${tag} ${sc.name.padEnd(16)} ${r.rps.toFixed(0).padStart(6)} req/s` +
+            `${r.mbps !== undefined ? ` ${r.mbps.toFixed(0).padStart(5)} MB/s` : ''}  p50 ${fmtMs(r.p50Ms)}  p99 ${fmtMs(r.p99Ms)}` +
+            `  errors ${r.errors}  server ${r.serverCpuPct.toFixed(0)}%  wrk ${r.wrkCpuPct.toFixed(0)}%  other ${r.otherCpuPct.toFixed(0)}%`,
+        );
+      } catch (err) {
+        console.error(`${tag} ${sc.name}: ${String(err)}`);
+        results.note(sc.name, at, peer.name, `failed: ${firstLine(err)}`);
+      }
+      const warnings = peer.warnings?.(handle).slice(warningsBefore) ?? [];
+      if (warnings.length > 0) {
+        console.error(`${tag} ${sc.name}: ${warnings.length} warning(s) in ${handle.logFile}:\n  ${warnings.slice(0, 3).join('\n  ')}`);
+        results.note(sc.name, at, peer.name, `${warnings.length} log warnings (${firstLine(warnings[0]).replace(/^.*\] /, '').slice(0, 60)})`);
+      }
+    }
+  } catch (err) {
+    console.error(`${tag} ${String(err)}`);
+    noteAll(`failed: ${firstLine(err)}`);
+  } finally {
+    await handle.stop();
+  }
+}
+
+async function main(): Promise<number> {
+  let o: Options;
+  try {
+    o = parseOptions(process.argv.slice(2));
+  } catch (err) {
+    console.error(`bench: ${firstLine(err)}\n\n${HELP}`);
+    return 2;
+  }
+  if (o.help) {
+    console.log(HELP);
+    return 0;
+  }
+  if (o.codec) return runCodec();
+  installCleanupHandlers();
+  const peers = PEERS.filter((p) => o.servers.includes(p.name));
+  ensurePackages(['wrk', ...(o.pin ? ['util-linux'] : []), ...peers.flatMap((p) => p.packages)]);
+  const workDir = mkdtempSync(join(tmpdir(), 'wsgi-host-bench-'));
+  chmodSync(workDir, 0o755); // Apache's User must reach its daemon sockets inside
+  removeOnExit(workDir);
+  console.log(`${header(o, peers)}\n`);
+  const t0 = Date.now();
+  const results = new Results();
+  const retry = new RetryBudget(o.quick ? 60_000 : 120_000);
+  try {
+    for (let rep = 0; rep < o.reps; rep++) {
+      for (const [li, l] of o.layouts.entries()) {
+        // rotate the order each repetition so drift hits every server alike
+        const order = peers.map((_, i) => peers[(i + rep) % peers.length] as Peer);
+        for (const peer of order) {
+          if (peer.layoutIndependent && li > 0) continue;
+          const reason = peer.cannot(l);
+          if (reason !== undefined) {
+            o.scenarios.forEach((sc) => results.note(sc.name, layoutName(l), peer.name, `n/a: ${reason}`));
+            continue;
+          }
+          await runServer(o, peer, l, rep, workDir, results, retry);
+        }
+      }
+    }
+    console.log(`\n${renderTable(results, o.scenarios, o.layouts, peers)}\n`);
+    console.log(`Targets (medians; a peer whose runs had errors is left out):\n${renderTargets(results, o.layouts.map(layoutName), peers.map((p) => p.name))}\n`);
+    console.log(`took ${((Date.now() - t0) / 60_000).toFixed(1)} min; ${retry.retries} run(s) repeated because other processes were busy`);
+    return 0;
+  } finally {
+    await stopAll();
+  }
+}
+
+main().then(
+  (code) => process.exit(code),
+  async (err: unknown) => {
+    console.error(err);
+    await stopAll();
+    process.exit(1);
+  },
+);
