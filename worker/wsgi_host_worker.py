@@ -73,6 +73,9 @@ SPIN_BUDGET = 0.0003
 _monotonic = time.monotonic
 READ_BUFFER = 256 * 1024
 SEND_JOIN_LIMIT = 64 * 1024
+# A whole response's body up to this size travels inside its RESPONSE frame (one frame, one write);
+# larger ones follow as a DATA frame (the same write).
+INLINE_BODY = 16 * 1024
 ERROR_BODY = (
     b"Internal Server Error\n\n"
     b"The application failed to handle this request. The server's error log says why.\n"
@@ -801,8 +804,14 @@ class Response(object):
         if len(body) <= req.credit:
             req.credit -= len(body)
             self.sent = len(body)
-            self.conn.send_parts((HEADER.pack(len(prefix) + len(body), req.id, T_RESPONSE,
-                                              0 if short else F_END), prefix, body))
+            end = 0 if short else F_END
+            if len(body) <= INLINE_BODY:
+                self.conn.send_parts((HEADER.pack(len(prefix) + len(body), req.id, T_RESPONSE, end), prefix, body))
+            else:
+                # A larger body follows as DATA, in the same write: the front end streams DATA
+                # straight through instead of assembling a large frame split across its reads.
+                self.conn.send_parts((HEADER.pack(len(prefix), req.id, T_RESPONSE, 0), prefix,
+                                      HEADER.pack(len(body), req.id, T_DATA, end), body))
         else:
             self.conn.frame(T_RESPONSE, req.id, 0, prefix)
             self._send_body(body)

@@ -63,6 +63,8 @@ export interface StatusReport {
     inflight: number;
     rssBytes: number;
     cpuSeconds: number;
+    /** The front end's own memory: V8's heap, and buffers outside it. */
+    memory: { heapTotalBytes: number; heapUsedBytes: number; externalBytes: number; arrayBuffersBytes: number };
   };
   groups: GroupStatus[];
 }
@@ -150,7 +152,13 @@ export async function statusReport(server: WsgiHostServer, configLabel: string):
       inflight: server.frontEndState?.inflight ?? 0,
       rssBytes: own.rssBytes,
       cpuSeconds: own.cpuSeconds,
+      memory: memoryBreakdown(),
     },
     groups,
   };
+}
+
+function memoryBreakdown(): StatusReport['server']['memory'] {
+  const m = process.memoryUsage();
+  return { heapTotalBytes: m.heapTotal, heapUsedBytes: m.heapUsed, externalBytes: m.external, arrayBuffersBytes: m.arrayBuffers };
 }

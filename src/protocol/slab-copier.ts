@@ -1,6 +1,6 @@
 const SLAB = 1024 * 1024;
 /** Free slabs kept for reuse, at most. */
-const KEEP = 16;
+const KEEP = 4;
 
 interface Slab {
   buf: Buffer;

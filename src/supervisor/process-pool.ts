@@ -24,13 +24,13 @@ export interface PoolOptions {
 export type PoolState = 'starting' | 'serving' | 'failed' | 'stopping' | 'stopped';
 
 /**
- * Pipelining: a process whose threads are all busy may still be sent this many requests per
- * thread, to wait inside it, so several requests share one wake-up (a hand-off between processes
- * costs ~60 us on these machines). Only while its longest-running request is younger than
+ * Pipelining: a process whose threads are all busy may still be sent this many more requests, to
+ * wait inside it, so several requests share one wake-up (a hand-off between processes costs tens
+ * of microseconds on these machines). Only while its longest-running request is younger than
  * PIPELINE_YOUNG_MS: a slow request stops pipelining onto its process, so waiting requests go to
  * whichever process frees a thread first.
  */
-export const PIPELINE_PER_THREAD = 4;
+export const PIPELINE_DEPTH = 8;
 export const PIPELINE_YOUNG_MS = 2;
 
 const BACKOFF_FIRST_MS = 100;
@@ -184,7 +184,7 @@ export class ProcessPool implements WorkerOwner {
   }
 
   private canPipeline(w: WorkerProcess, young: number): boolean {
-    return w.state === 'ready' && w.recycling !== 'request-timeout' && w.busy < w.threads * (1 + PIPELINE_PER_THREAD) && w.oldestStart() >= young;
+    return w.state === 'ready' && w.recycling !== 'request-timeout' && w.busy < w.threads + PIPELINE_DEPTH && w.oldestStart() >= young;
   }
 
   private dequeue(): Dispatchable | undefined {

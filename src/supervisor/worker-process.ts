@@ -11,7 +11,7 @@ import { workerArgs, workerEnvironment } from '../python/worker-program.js';
 import { workerSocketPath } from './runtime-dir.js';
 
 /** The reused buffer the worker's frames are read into. */
-const READ_BUFFER = 1024 * 1024;
+const READ_BUFFER = 256 * 1024;
 
 /** What the worker program is told in its INIT frame. */
 export interface WorkerInit {
