@@ -26,12 +26,14 @@ export type PoolState = 'starting' | 'serving' | 'failed' | 'stopping' | 'stoppe
 /**
  * Pipelining: a process whose threads are all busy may still be sent this many more requests, to
  * wait inside it, so several requests share one wake-up (a hand-off between processes costs tens
- * of microseconds on these machines). Only while its longest-running request is younger than
- * PIPELINE_YOUNG_MS: a slow request stops pipelining onto its process, so waiting requests go to
- * whichever process frees a thread first.
+ * of microseconds on these machines). Only for a group whose requests have been fast (a moving
+ * average of their service time under PIPELINE_SERVICE_MS; unknown counts as slow), and only while
+ * the process's longest-running request is younger than PIPELINE_YOUNG_MS: requests never wait
+ * behind a slow one inside a process, where no other process could take them.
  */
 export const PIPELINE_DEPTH = 8;
 export const PIPELINE_YOUNG_MS = 2;
+export const PIPELINE_SERVICE_MS = 1;
 
 const BACKOFF_FIRST_MS = 100;
 const BACKOFF_MAX_MS = 10_000;
@@ -59,6 +61,8 @@ export class ProcessPool implements WorkerOwner {
   readonly restarts = new RestartLog();
   /** The generation new requests go to; a restart starts the next one. */
   generation = 1;
+  /** Moving average of how long requests run (ms); unknown until the first ones finish. */
+  serviceMs = Number.POSITIVE_INFINITY;
   private readonly fixed: boolean;
   private queue: Dispatchable[] = [];
   private queueHead = 0;
@@ -184,7 +188,13 @@ export class ProcessPool implements WorkerOwner {
   }
 
   private canPipeline(w: WorkerProcess, young: number): boolean {
-    return w.state === 'ready' && w.recycling !== 'request-timeout' && w.busy < w.threads + PIPELINE_DEPTH && w.oldestStart() >= young;
+    return (
+      this.serviceMs < PIPELINE_SERVICE_MS &&
+      w.state === 'ready' &&
+      w.recycling !== 'request-timeout' &&
+      w.busy < w.threads + PIPELINE_DEPTH &&
+      w.oldestStart() >= young
+    );
   }
 
   private dequeue(): Dispatchable | undefined {
@@ -404,7 +414,8 @@ export class ProcessPool implements WorkerOwner {
     this.redispatch(requests);
   }
 
-  onFree(w: WorkerProcess): void {
+  onFree(w: WorkerProcess, ranMs: number): void {
+    this.serviceMs = this.serviceMs === Number.POSITIVE_INFINITY ? ranMs : this.serviceMs + (ranMs - this.serviceMs) * 0.1;
     if (w.exhausted && w.recycling === undefined) {
       this.recycle(w, 'maximum-requests', `served ${w.served} requests`);
     }

@@ -94,8 +94,8 @@ export interface ReadyInfo {
 export interface WorkerOwner {
   onReady(w: WorkerProcess): void;
   onLoadFailed(w: WorkerProcess, failure: LoadFailure): void;
-  /** A request finished; a thread is free. */
-  onFree(w: WorkerProcess): void;
+  /** A request finished after running ranMs; a thread is free. */
+  onFree(w: WorkerProcess, ranMs: number): void;
   onExit(w: WorkerProcess, reason: string, code: number | null, signal: NodeJS.Signals | null): void;
   /** Requests that waited inside a process that died, never started: to run elsewhere. */
   onRecalled(w: WorkerProcess, requests: ExchangeSink[]): void;
@@ -147,6 +147,8 @@ export class WorkerProcess {
   private exitPromise: Promise<void>;
   /** Requests that failed because this process died. */
   private lostCount = 0;
+  /** How long the last finished request ran (ms). */
+  private lastRan = 0;
   private exitStatus: { code: number | null; signal: NodeJS.Signals | null } | undefined;
   /** Why the process could not be started at all (spawn failed). */
   private spawnError: string | undefined;
@@ -383,7 +385,7 @@ export class WorkerProcess {
         if (sink === undefined) return;
         if (flags & Flag.END) this.release(id);
         sink.onResponse(payload, flags);
-        if (flags & Flag.END) this.owner.onFree(this);
+        if (flags & Flag.END) this.owner.onFree(this, this.lastRan);
         return;
       }
       case FrameType.DATA: {
@@ -395,12 +397,12 @@ export class WorkerProcess {
           this.requestStarts.delete(id);
           this.recalling.delete(id);
           this.owner.onRecalled(this, [sink]);
-          this.owner.onFree(this);
+          this.owner.onFree(this, 0);
           return;
         }
         if (flags & Flag.END) this.release(id);
         sink.onData(payload, flags);
-        if (flags & Flag.END) this.owner.onFree(this);
+        if (flags & Flag.END) this.owner.onFree(this, this.lastRan);
         return;
       }
       case FrameType.CREDIT:
@@ -431,12 +433,15 @@ export class WorkerProcess {
     }
   }
 
-  private release(id: number): void {
+  /** Forgets a finished request; returns how long it ran (ms). */
+  private release(id: number): number {
+    const started = this.requestStarts.get(id) ?? 0;
     this.inflight.delete(id);
     this.requestStarts.delete(id);
     this.recalling.delete(id);
     this.served++;
     const now = Date.now();
+    this.lastRan = started > 0 ? now - started : 0;
     this.lastActive = now;
     if (this.requestStarts.size >= this.threads) {
       // A thread freed: the oldest waiting request starts now.
@@ -449,6 +454,7 @@ export class WorkerProcess {
         if (++seen >= this.threads) break;
       }
     }
+    return this.lastRan;
   }
 
   /** When the longest-running request started (ms); 0 when idle. */
