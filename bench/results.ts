@@ -11,22 +11,8 @@ export function median(values: number[]): number {
   return v.length % 2 === 1 ? (v[mid] as number) : ((v[mid - 1] as number) + (v[mid] as number)) / 2;
 }
 
-export interface Summary {
-  reps: number;
-  rps: number;
-  mbps: number | undefined;
-  p50Ms: number;
-  p99Ms: number;
-  /** errors summed over the repetitions */
-  errors: number;
-  serverCpuPct: number;
-  serverCpuUsPerReq: number;
-  wrkCpuPct: number;
-  otherCpuPct: number;
-  rssIdleBytes: number;
-  rssLoadBytes: number;
-  rootRssLoadBytes: number;
-}
+/** A RunResult's medians over the repetitions (errors summed). */
+export type Summary = Omit<RunResult, 'requests' | 'mbps'> & { reps: number; mbps: number | undefined };
 
 export class Results {
   private runs = new Map<string, RunResult[]>();
