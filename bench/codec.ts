@@ -6,7 +6,7 @@
 import { FrameDecoder } from '../src/protocol/frame-decoder.js';
 import { frame, latin1Frame } from '../src/protocol/frame-encoder.js';
 import { Flag, FrameType } from '../src/protocol/frame-types.js';
-import { encodeRequestHead, type RequestHead } from '../src/protocol/request-head.js';
+import { encodeRequestHead, joinHeaders, type RequestHead } from '../src/protocol/request-head.js';
 import { decodeResponseHead, encodeResponseHead } from '../src/protocol/response-head.js';
 
 // What wrk sends, as node:http's rawHeaders gives it.
@@ -48,7 +48,7 @@ function opsPerSecond(fn: (i: number) => void, seconds = 1): number {
 let sink = 0;
 
 const encode = opsPerSecond((i) => {
-  const f = latin1Frame(FrameType.REQUEST, i & 0xffff, Flag.END, encodeRequestHead(head(i), RAW_HEADERS));
+  const f = latin1Frame(FrameType.REQUEST, i & 0xffff, Flag.END, encodeRequestHead(head(i), joinHeaders(RAW_HEADERS)));
   sink += f.length;
 });
 

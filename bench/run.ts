@@ -6,6 +6,7 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { chmodSync, mkdtempSync, readFileSync } from 'node:fs';
 import { cpus, release, tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { describeError } from '../src/errors.js';
 import { installCleanupHandlers, removeOnExit, stopAll } from './cleanup.js';
 import { debianVersion, ensurePackages, pythonVersion } from './install.js';
 import { measure } from './measure.js';
@@ -22,7 +23,7 @@ import { fmtMs, renderTable } from './table.js';
 import { renderTargets } from './targets.js';
 import { validate } from './validate.js';
 
-const firstLine = (err: unknown): string => String(err instanceof Error ? err.message : err).split('\n')[0] ?? '';
+const firstLine = (err: unknown): string => describeError(err).split('\n')[0] ?? '';
 
 function runCodec(): number {
   const node = spawnSync(process.execPath, [join(DIST_BENCH, 'codec.js')], { stdio: 'inherit' });

@@ -3,7 +3,7 @@ import type { ServerConfig } from './config/schema.js';
 import { describeError } from './errors.js';
 import type { Exchange } from './frontend/exchange.js';
 import { buildRoutes, FrontEnd } from './frontend/front-end.js';
-import { GroupStats } from './observability/group-stats.js';
+import { GroupStats, threadUse } from './observability/group-stats.js';
 import type { Logger } from './observability/logger.js';
 import type { ServePlan } from './supervisor/plan.js';
 import { resolveEnvironments, Supervisor } from './supervisor/supervisor.js';
@@ -81,13 +81,7 @@ export class WsgiHostServer {
   /** Once a second: each group's throughput, latency and capacity, for the charts. */
   private sample(): void {
     for (const pool of this.supervisor?.pools.values() ?? []) {
-      let busy = 0;
-      let capacity = 0;
-      for (const w of pool.workers) {
-        if (w.state !== 'ready') continue;
-        capacity += w.threads;
-        busy += Math.min(w.busy, w.threads);
-      }
+      const { busy, capacity } = threadUse(pool.workers);
       this.statsFor(pool.label).sample(busy, capacity, pool.queueLength);
     }
   }

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { mkdirSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import { type ApacheNote, ApacheErrorCode, translateApacheConfig } from '../src/config/apache/index.js';
@@ -398,9 +399,10 @@ describe('mod_wsgi semantics', () => {
     const dir = fixture({ 'legacy.wsgi': WSGI, 'my app.wsgi': WSGI });
     const file = tmp.file(join(`case${counter}`, 'a.conf'), text.replace('LEGACY', join(dir, 'legacy.wsgi')).replace('APP', join(dir, 'my app.wsgi')));
     const r = translateApacheConfig(file);
+    // No ServerName and Listen 80: %{RESOURCE} is the machine's name, then '|' and the SCRIPT_NAME.
     assert.deepEqual(r.config.mount, [
-      { path: '/legacy', script: join(dir, 'legacy.wsgi'), callable: 'application', applicationGroup: r.config.mount?.[0]?.applicationGroup, passAuthorization: false, environ: { GREETING: 'say "hi" there' } },
-      { path: '/my app', script: join(dir, 'my app.wsgi'), callable: 'app', applicationGroup: r.config.mount?.[1]?.applicationGroup, passAuthorization: false, environ: { GREETING: 'say "hi" there' } },
+      { path: '/legacy', script: join(dir, 'legacy.wsgi'), callable: 'application', applicationGroup: `${hostname()}|/legacy`, passAuthorization: false, environ: { GREETING: 'say "hi" there' } },
+      { path: '/my app', script: join(dir, 'my app.wsgi'), callable: 'app', applicationGroup: `${hostname()}|/my app`, passAuthorization: false, environ: { GREETING: 'say "hi" there' } },
     ]);
     assert.equal(r.config.static, undefined, 'an Alias to a WSGI script is not a static folder');
     assert.ok(r.notes.some((n) => n.kind === 'info' && n.line === 3 && n.message.includes('translated as WSGIScriptAlias /legacy')));

@@ -79,7 +79,7 @@ describe('an Apache mod_wsgi site serves the same as its TOML translation', () =
   let apache: WsgiHost;
   let toml: WsgiHost;
   let translated: string;
-  let fromApacheStderr: string;
+  let fromApacheOutput: string;
 
   before(async () => {
     for (const v of ['venv-default', 'venv-site', 'venv-api']) makeVenv(join(t.dir, v));
@@ -93,7 +93,7 @@ describe('an Apache mod_wsgi site serves the same as its TOML translation', () =
     const r = await runCli(['config', 'from-apache', conf], { cwd: t.dir });
     assert.equal(r.code, 0, r.stderr);
     translated = t.file('translated.toml', r.stdout);
-    fromApacheStderr = r.stdout;
+    fromApacheOutput = r.stdout;
     apache = await WsgiHost.serve(['--apache', conf], { cwd: t.dir });
     toml = await WsgiHost.serve(['-c', translated], { cwd: t.dir });
   });
@@ -137,6 +137,12 @@ describe('an Apache mod_wsgi site serves the same as its TOML translation', () =
   });
 
   test('the directives wsgi-host does not use are named once, with file and line', () => {
-    assert.match(fromApacheStderr, /# ignored: .*conf\.d\/logging\.conf:1: LogLevel/);
+    assert.match(fromApacheOutput, /# ignored: .*conf\.d\/logging\.conf:1: LogLevel/);
+    assert.equal(fromApacheOutput.match(/^# ignored: .*: LogLevel/gm)?.length, 1, fromApacheOutput);
+  });
+
+  test("without a Listen directive, the translation says which address wsgi-host's default is", () => {
+    assert.match(fromApacheOutput, /^# info: .*site\.conf:1: The configuration has no Listen directive: wsgi-host listens on 127\.0\.0\.1:8000, its default/m);
+    assert.doesNotMatch(fromApacheOutput, /^listen\b/m, 'no listen key: the default applies');
   });
 });

@@ -138,7 +138,7 @@ server-name = "h.test"
     assert.match(find('PYTHON_HOME_IS_EXECUTABLE').where ?? '', /traps\.toml:7 \(group\[0\]\.python-home\)/);
     assert.equal(find('PYTHON_HOME_IS_EXECUTABLE').hint, `Use python-home of group 'exe' ${venv}`);
     assert.match(find('PYTHON_HOME_IS_SITE_PACKAGES').hint ?? '', new RegExp(`Use python-home of group 'sp' ${venv}$`));
-    find('PYTHON_HOME_NOT_A_DIRECTORY');
+    assert.match(find('PYTHON_HOME_NOT_A_DIRECTORY').where ?? '', /traps\.toml:15 \(group\[2\]\.python-home\)/);
   });
 
   test('python-path naming a version-bound site-packages (suggests python-home)', () => {
@@ -154,6 +154,7 @@ server-name = "h.test"
 
   test('a group no mount uses; a mount in the default group although groups exist', () => {
     assert.match(find('CHECK_UNUSED_GROUP').message, /'unused'/);
+    assert.match(find('CHECK_UNUSED_GROUP').where ?? '', /traps\.toml:17 \(group\[3\]\)/);
     assert.match(find('CHECK_DEFAULT_GROUP_MOUNT', /mount '\/'/).message, /python-home does not apply/);
   });
 
@@ -163,6 +164,9 @@ server-name = "h.test"
 
   test('overlapping or shadowed mounts', () => {
     assert.match(find('CHECK_SHADOWED_MOUNT').message, /'\/shadow' is never used in host h\.test/);
+    const nested = find('CHECK_NESTED_MOUNT', /'\/exe' is served by group exe and the rest of '\/'/);
+    assert.equal(nested.severity, 'info');
+    assert.match(nested.where ?? '', /traps\.toml:\d+ \(mount\[1\]\)/);
   });
 
   test("an application that does not import; each group's interpreter facts", () => {
@@ -173,7 +177,7 @@ server-name = "h.test"
     assert.notEqual(hacks?.python?.base_prefix, venv);
     assert.ok(hacks?.python?.site_packages.some((p) => p.startsWith(venv)));
     assert.ok(hacks?.python?.path.length);
-    assert.ok(hacks?.apps.every((a) => a.imports === true));
+    assert.deepEqual(hacks?.apps.map((a) => a.imports), [true, true, true], 'the three scripts of group hacks import');
     assert.equal(exitCode, 1, 'errors make the exit status non-zero');
     assert.match(human, /Group hacks: 1 process\(es\)/);
     assert.match(human, /sys\.base_prefix: .*\(a virtual environment\)/);

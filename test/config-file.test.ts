@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import { parse } from 'smol-toml';
 import { makeVenv, sitePackages } from './helpers/python.js';
 import { tempDir } from './helpers/tmp.js';
 import { ROOT, runCli } from './helpers/wsgi-host.js';
@@ -92,6 +93,7 @@ group = "site"
     const again = t.file('printed.toml', r.stdout);
     const r2 = await runCli(['config', 'print', '-c', again], { cwd: t.dir });
     assert.equal(r2.code, 0, r2.stderr);
+    assert.deepEqual(parse(r2.stdout), parse(r.stdout), 'the printed configuration loads into the same configuration');
   });
 
   test('the JSON Schema is generated from the model, and docs/wsgi-host.schema.json is that schema', async () => {

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { request, type Response } from './helpers/http.js';
@@ -26,21 +26,10 @@ function csrfToken(html: string): string {
   return m[1] as string;
 }
 
-/** Every file under dir (relative paths). */
-function filesUnder(dir: string, prefix = ''): string[] {
-  let out: string[] = [];
-  let names: string[];
-  try {
-    names = readdirSync(dir);
-  } catch {
-    return out;
-  }
-  for (const n of names) {
-    const p = join(dir, n);
-    if (statSync(p).isDirectory()) out = out.concat(filesUnder(p, `${prefix}${n}/`));
-    else out.push(`${prefix}${n}`);
-  }
-  return out;
+/** Every file under dir (relative paths); none when dir does not exist. */
+function filesUnder(dir: string): string[] {
+  if (!existsSync(dir)) return [];
+  return readdirSync(dir, { recursive: true, encoding: 'utf8' }).filter((p) => statSync(join(dir, p)).isFile());
 }
 
 describe('examples/django under wsgi-host: admin login, static files, uploads', { skip: deb.skip }, () => {

@@ -116,6 +116,11 @@ group = "b"
     assert.equal(metric(after, 'wsgi_host_threads', { group: 'a' }), 4, 'busy + idle = 2 processes x 2 threads');
     assert.equal(metric(after, 'wsgi_host_processes', { group: 'a', state: 'ready' }), 2);
     assert.ok(metric(after, 'wsgi_host_worker_resident_memory_bytes', { group: 'b' }) > 1_000_000);
+    for (const name of ['wsgi_host_worker_resident_memory_bytes', 'wsgi_host_worker_cpu_seconds']) {
+      const pids = after.split('\n').filter((l) => l.startsWith(`${name}{`) && l.includes('group="a"')).map((l) => /pid="(\d+)"/.exec(l)?.[1]);
+      assert.equal(new Set(pids).size, 2, `${name}: one sample per process of group a, each with its pid`);
+    }
+    assert.ok(metric(after, 'wsgi_host_worker_cpu_seconds', { group: 'a' }) > 0);
     assert.match(after, /wsgi_host_frontend_process_resident_memory_bytes \d+/);
   });
 

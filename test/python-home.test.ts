@@ -31,6 +31,7 @@ describe('wrong python-home values are refused before serving', () => {
     const r = await serve(join(venv, 'bin', 'python'));
     refused(r, 'PYTHON_HOME_IS_EXECUTABLE');
     assert.ok(r.stderr.includes(join(venv, 'bin', 'python')), 'names what was given');
+    assert.ok(r.stderr.includes(`[PYTHON_HOME_IS_EXECUTABLE]: --python-home '${join(venv, 'bin', 'python')}' is the Python executable`), `names the flag once:\n${r.stderr}`);
     assert.ok(r.stderr.includes(`fix: Use --python-home ${venv}`), `suggests the venv itself:\n${r.stderr}`);
   });
 

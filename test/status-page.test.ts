@@ -66,7 +66,7 @@ describe('the status page, in a real browser', { timeout: 180_000 }, () => {
     const config = t.file(
       'wsgi-host.toml',
       `
-listen = ["127.0.0.1:8000"]
+listen = ["127.0.0.1:${process.env.STATUS_PAGE_SCREENSHOT ? 8000 : 0}"]
 
 [admin]
 listen = "127.0.0.1:0"

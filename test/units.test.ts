@@ -1,10 +1,12 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
+import { contentType } from '../src/frontend/content-types.js';
 import { parseRequestTarget } from '../src/frontend/request-target.js';
 import { Router } from '../src/frontend/router.js';
 import { FrameDecoder } from '../src/protocol/frame-decoder.js';
 import { frame, latin1Frame } from '../src/protocol/frame-encoder.js';
-import { decodeRequestHead, encodeRequestHead } from '../src/protocol/request-head.js';
+import { decodeRequestHead, encodeRequestHead, joinHeaders } from '../src/protocol/request-head.js';
+import { type AccessRecord, compileFormat } from '../src/observability/access-log.js';
 import { decodeResponseHead, encodeResponseHead } from '../src/protocol/response-head.js';
 
 describe('request targets are normalized as Apache does before mod_wsgi sees them', () => {
@@ -117,7 +119,7 @@ describe('protocol codec', () => {
       scheme: 'http',
       requestId: 'r1',
     };
-    const text = encodeRequestHead(head, ['Host', 'h', 'X-A', 'b']);
+    const text = encodeRequestHead(head, joinHeaders(['Host', 'h', 'X-A', 'b']));
     assert.deepEqual(decodeRequestHead(text), { head, headers: ['Host', 'h', 'X-A', 'b'] });
     const payload = encodeResponseHead(201, 'Created', ['Location', '/x'], Buffer.from('body'));
     const r = decodeResponseHead(payload);
@@ -125,5 +127,63 @@ describe('protocol codec', () => {
     assert.equal(r.reason, 'Created');
     assert.deepEqual(r.headers, ['Location', '/x']);
     assert.equal(r.body.toString(), 'body');
+  });
+});
+
+describe('access log formats', () => {
+  const requestHeaders: Record<string, string> = {
+    referer: 'http://ref.example/',
+    'user-agent': 'agent/1',
+    authorization: `Basic ${Buffer.from('bob:pw').toString('base64')}`,
+  };
+  const record: AccessRecord = {
+    remoteAddr: '10.0.0.1',
+    remotePort: 5000,
+    method: 'GET',
+    url: '/a/b?x=1',
+    httpVersion: '1.1',
+    status: 200,
+    bytes: 0,
+    micros: 1_500_250,
+    requestId: 'rid-1',
+    group: 'g',
+    header: (name) => requestHeaders[name],
+    responseHeader: (name) => (name === 'content-type' ? 'text/plain' : undefined),
+    time: Date.UTC(2000, 9, 10, 13, 55, 36, 500),
+  };
+  test("combined and common are Apache's", () => {
+    assert.equal(compileFormat('combined')(record), '10.0.0.1 - bob [10/Oct/2000:13:55:36 +0000] "GET /a/b?x=1 HTTP/1.1" 200 - "http://ref.example/" "agent/1"');
+    assert.equal(compileFormat('common')({ ...record, bytes: 12 }), '10.0.0.1 - bob [10/Oct/2000:13:55:36 +0000] "GET /a/b?x=1 HTTP/1.1" 200 12');
+  });
+  test("gunicorn's atoms, headers in and out, request id and group", () => {
+    const line = compileFormat('%(m)s %(U)s %(q)s %(H)s %(B)s %(T)s %(M)s %(D)s %(L)s %({content-type}o)s %({x-missing}i)s %(rid)s %(g)s');
+    assert.equal(line(record), 'GET /a/b x=1 HTTP/1.1 0 1 1500 1500250 1.500250 text/plain - rid-1 g');
+    assert.throws(() => compileFormat('%(nope)s'), /unknown atom %\(nope\)s/);
+  });
+  test('json', () => {
+    assert.deepEqual(JSON.parse(compileFormat('json')(record)), {
+      time: '2000-10-10T13:55:36.500Z',
+      remote_addr: '10.0.0.1',
+      method: 'GET',
+      url: '/a/b?x=1',
+      protocol: 'HTTP/1.1',
+      status: 200,
+      bytes: 0,
+      duration_us: 1500250,
+      request_id: 'rid-1',
+      group: 'g',
+      referer: 'http://ref.example/',
+      user_agent: 'agent/1',
+    });
+  });
+});
+
+describe('static file content types', () => {
+  test('text types carry charset=utf-8; case is ignored; unknown and dot-files are octet-stream', () => {
+    assert.equal(contentType('a.HTML'), 'text/html; charset=utf-8');
+    assert.equal(contentType('x.tar.gz'), 'application/gzip');
+    assert.equal(contentType('logo.svg'), 'image/svg+xml');
+    assert.equal(contentType('.css'), 'application/octet-stream');
+    assert.equal(contentType('README'), 'application/octet-stream');
   });
 });

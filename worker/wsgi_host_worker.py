@@ -2,9 +2,11 @@
 
 Standard library only, Python 3.8+. The front end starts this program with the group's own
 interpreter (``<python-home>/bin/python``) through a one-line ``-c`` bootstrap, so this file's
-folder is never on the application's ``sys.path``. File descriptor 3 is a stream socket to the
-front end carrying the framed protocol described in docs/protocol.md; stdin is a pipe the front
-end never writes: it reaches end-of-file when the front end goes away, and then this process exits.
+folder is never on the application's ``sys.path``. It talks to the front end over one stream socket
+carrying the framed protocol described in docs/protocol.md: on Linux a unix socket this process
+listens on (``WSGI_HOST_SOCKET``, see connect_front_end), elsewhere file descriptor 3. stdin is a
+pipe the front end never writes: it reaches end-of-file when the front end goes away, and then
+this process exits.
 """
 
 import sys
@@ -80,7 +82,13 @@ ERROR_BODY = (
     b"Internal Server Error\n\n"
     b"The application failed to handle this request. The server's error log says why.\n"
 )
-NO_BODY_STATUS = frozenset([204, 304])
+_ERROR_HEAD = ("Internal Server Error\0Content-Type\0text/plain; charset=utf-8\0Content-Length\0%d"
+               % (len(ERROR_BODY),)).encode("latin-1")
+# The RESPONSE payload of a 500 (before its body) for an application that failed before it started
+# its response.
+ERROR_PREFIX = RESPONSE_PREFIX.pack(500, len(_ERROR_HEAD)) + _ERROR_HEAD
+# Status codes whose responses have no body (1xx final statuses are refused by _encode_head).
+NO_BODY_CODES = frozenset(["204", "304"])
 
 _local = threading.local()
 
@@ -142,6 +150,8 @@ class Connection(object):
         self.running = 0  # requests being handled by a thread
         self.spin_budget = SPIN_BUDGET
         self.wait_average = 1.0  # recent average wait for a request while idle (seconds)
+        # next_request's wait condition, made once rather than per request.
+        self._has_work = lambda: self.pending or self.shutting_down
 
     # -- writing ------------------------------------------------------------------------------
 
@@ -371,7 +381,7 @@ class Connection(object):
         with self.lock:
             if self.pending:
                 self._poll()
-            self.wait_until(lambda: self.pending or self.shutting_down, cond, True)
+            self.wait_until(self._has_work, cond, True)
             if self.pending:
                 self.running += 1
                 return self.pending.popleft()
@@ -697,7 +707,7 @@ class Response(object):
     """start_response, write() and the streaming of one response."""
 
     __slots__ = ("conn", "req", "cond", "status", "headers", "head_sent", "declared", "sent",
-                 "head_only", "environ")
+                 "head_only", "bodyless")
 
     def __init__(self, conn, req, cond, head_only):
         self.conn = conn
@@ -709,6 +719,7 @@ class Response(object):
         self.declared = None
         self.sent = 0
         self.head_only = head_only
+        self.bodyless = False  # set with the head: a HEAD request, or a 204/304 status
 
     def start_response(self, status, headers, exc_info=None):
         if exc_info is not None:
@@ -774,19 +785,19 @@ class Response(object):
         """Encode the RESPONSE prefix; body_length is the whole body's length when known."""
         if self.status is None:
             raise AppError("the application returned a body without calling start_response()")
-        self.declared = self._declared_length()
+        return self._prefix(self._declared_length(), body_length)
+
+    def _prefix(self, declared, body_length):
+        """The RESPONSE prefix, given the application's Content-Length (_declared_length())."""
+        self.declared = declared
+        no_body = type(self.status) is str and self.status[:3] in NO_BODY_CODES
         extra = None
-        code = self.status[:3]
-        if (self.declared is None and body_length is not None
-                and code not in ("204", "304") and code[0] != "1"):
+        if declared is None and body_length is not None and not no_body:
             extra = ("Content-Length", str(body_length))
         status, head = _encode_head(self.status, self.headers, extra)
+        self.bodyless = self.head_only or no_body
         self.head_sent = True
         return RESPONSE_PREFIX.pack(status, len(head)) + head
-
-    def _bodyless(self):
-        code = self.status[:3]
-        return self.head_only or code == "204" or code == "304" or code[0] == "1"
 
     def complete(self, body):
         """Send the whole response at once (the application returned a list)."""
@@ -794,7 +805,7 @@ class Response(object):
         prefix = self._head(len(body))
         declared = self.declared
         short = False
-        if self._bodyless():
+        if self.bodyless:
             body = b""
         elif declared is not None and declared != len(body):
             if len(body) > declared:
@@ -837,7 +848,7 @@ class Response(object):
                 return
             if len(data) > room:
                 data = data[:room]
-        if self._bodyless():
+        if self.bodyless:
             self.sent += len(data)
             return
         self._send_body(data)
@@ -860,7 +871,7 @@ class Response(object):
         if not self.head_sent:
             self.complete(b"")
             return
-        if self.declared is not None and self.sent < self.declared and not self._bodyless():
+        if self.declared is not None and self.sent < self.declared and not self.bodyless:
             self._short()
             return
         self.conn.frame(T_DATA, self.req.id, F_END)
@@ -891,7 +902,7 @@ class Response(object):
         declared = self._declared_length()
         if declared is not None and declared < length:
             length = declared
-        prefix = self._head(length if declared is None else None)
+        prefix = self._prefix(declared, length if declared is None else None)
         req = self.req
         if self.head_only or length == 0:
             self.conn.frame(T_RESPONSE, req.id, F_END, prefix)
@@ -1092,10 +1103,10 @@ class Worker(object):
         except ConnectionLost:
             raise
         except ClientDisconnected:
-            self._abort(req, None)
+            self._abort(req)
         except BaseException as e:
             if req.cancelled:
-                self._abort(req, None)
+                self._abort(req)
             else:
                 self._failed(req, resp, fields, e)
         finally:
@@ -1104,7 +1115,7 @@ class Worker(object):
             if self.watch_modules and len(sys.modules) != self.known_modules:
                 self.report_modules()
 
-    def _abort(self, req, _reason):
+    def _abort(self, req):
         self.conn.frame(T_DATA, req.id, F_END | F_ABORT)
 
     def _failed(self, req, resp, fields, exc):
@@ -1117,12 +1128,8 @@ class Worker(object):
         if resp.head_sent:
             self.conn.frame(T_DATA, req.id, F_END | F_ABORT)
             return
-        head = "Internal Server Error\0Content-Type\0text/plain; charset=utf-8\0Content-Length\0%d" % (
-            len(ERROR_BODY),)
-        head_b = head.encode("latin-1")
         body = b"" if fields[1] == "HEAD" else ERROR_BODY
-        payload = RESPONSE_PREFIX.pack(500, len(head_b)) + head_b + body
-        self.conn.frame(T_RESPONSE, req.id, F_END, payload)
+        self.conn.frame(T_RESPONSE, req.id, F_END, ERROR_PREFIX + body)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -63,7 +63,7 @@ export async function runCheck(loaded: LoadedConfig): Promise<CheckReport> {
     problems,
   };
   for (const n of loaded.notes) {
-    const where = formatSource(n.file ? { file: n.file, ...(n.line !== undefined ? { line: n.line } : {}) } : undefined);
+    const where = formatSource(n);
     const severity: Severity = n.kind === 'ignored' || n.kind === 'info' ? 'info' : 'warning';
     const code = { ignored: 'CHECK_APACHE_IGNORED', 'not-honoured': 'CHECK_APACHE_NOT_HONOURED', order: 'CHECK_MOUNT_ORDER', info: 'CHECK_APACHE_INFO', warning: 'CHECK_WARNING' }[n.kind];
     problems.push({ severity, code, message: n.message, ...(where ? { where } : {}) });

@@ -48,12 +48,11 @@ export async function configCommand(argv: string[]): Promise<number> {
       throw new ConfigError(C.BAD_FLAG, "'wsgi-host config from-apache' takes one Apache configuration file", { hint: 'wsgi-host config from-apache /etc/apache2/sites-enabled/site.conf' });
     }
     const file = positionals[0] as string;
-    const { translateApacheConfig } = await import('../config/apache/index.js');
-    const t = translateApacheConfig(file, { defines: (values.define as string[] | undefined) ?? [] });
-    const loaded = await loadInput('config from-apache', { apache: file, define: values.define }, []);
+    const { loadApacheTranslation } = await import('../config/apache-file.js');
+    const { translation: t, loaded } = loadApacheTranslation(file, (values.define as string[] | undefined) ?? []);
     planLoaded(loaded);
     const header = [`# Translated from the Apache configuration ${file} by wsgi-host config from-apache.`];
-    for (const n of t.notes) header.push(`# ${n.kind}: ${formatSource({ file: n.file, line: n.line })}: ${n.message}`);
+    for (const n of t.notes) header.push(`# ${n.kind}: ${formatSource(n)}: ${n.message}`);
     process.stdout.write(toToml(t.config, header.join('\n')));
     return 0;
   }

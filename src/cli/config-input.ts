@@ -51,10 +51,11 @@ function applyOverrides(loaded: LoadedConfig, v: Values): void {
   const port = intFlag('port', v.port as string | undefined, 0, 65535);
   const host = v.host as string | undefined;
   if (port !== undefined || host !== undefined) {
-    c.listen = [{ host: host ?? c.listen[0]?.host ?? '127.0.0.1', port: port ?? c.listen[0]?.port ?? 8000 }];
+    // A validated config has at least one listener: the flags replace all of them with one.
+    const first = c.listen[0] as (typeof c.listen)[number];
+    c.listen = [{ host: host ?? first.host, port: port ?? first.port }];
   }
-  const log = validateConfig({ log: { ...c.log, ...logFlags(v) } }).log;
-  c.log = log;
+  c.log = validateConfig({ log: { ...c.log, ...logFlags(v) } }).log;
   if (v['reload-on-changes']) c.reloadOnChanges = true;
 }
 

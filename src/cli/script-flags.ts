@@ -1,7 +1,7 @@
 import { existsSync, statSync } from 'node:fs';
 import { ConfigError, ConfigErrorCode as C } from '../config/errors.js';
 import type { LoadedConfig } from '../config/loaded-config.js';
-import type { ServerConfigInput } from '../config/schema.js';
+import { LogSchema, type ServerConfigInput } from '../config/schema.js';
 import { validateConfig } from '../config/validate.js';
 import { intFlag, type OptionSpec } from './args.js';
 
@@ -104,23 +104,24 @@ export function scriptFlagsToConfig(command: string, v: Values, positionals: str
   };
 }
 
+/** The values the configuration's [log] level and format take: the flags take the same. */
+const LOG_LEVELS: readonly string[] = LogSchema.shape.level.unwrap().options;
+const LOG_FORMATS: readonly string[] = LogSchema.shape.format.unwrap().options;
+
+function oneOf(flag: string, what: string, value: string, allowed: readonly string[]): string {
+  if (!allowed.includes(value)) {
+    throw new ConfigError(C.BAD_FLAG, `${flag} '${value}' is not a ${what}`, {
+      hint: `Use ${allowed.slice(0, -1).join(', ')} or ${allowed[allowed.length - 1]}`,
+    });
+  }
+  return value;
+}
+
 export function logFlags(v: Values): Record<string, string> {
   const out: Record<string, string> = {};
   if (v['access-log'] !== undefined) out.access = v['access-log'] as string;
-  if (v['log-level'] !== undefined) {
-    const level = v['log-level'] as string;
-    if (!['debug', 'info', 'warn', 'error'].includes(level)) {
-      throw new ConfigError(C.BAD_FLAG, `--log-level '${level}' is not a level`, { hint: 'Use debug, info, warn or error' });
-    }
-    out.level = level;
-  }
-  if (v['log-format'] !== undefined) {
-    const format = v['log-format'] as string;
-    if (!['pretty', 'json'].includes(format)) {
-      throw new ConfigError(C.BAD_FLAG, `--log-format '${format}' is not a format`, { hint: 'Use pretty or json' });
-    }
-    out.format = format;
-  }
+  if (v['log-level'] !== undefined) out.level = oneOf('--log-level', 'level', v['log-level'] as string, LOG_LEVELS);
+  if (v['log-format'] !== undefined) out.format = oneOf('--log-format', 'format', v['log-format'] as string, LOG_FORMATS);
   return out;
 }
 

@@ -8,13 +8,13 @@ import { createLogger, type Logger, reopenErrorLog } from '../observability/logg
 import type { Registry } from 'prom-client';
 import { statusReport } from '../observability/status-report.js';
 import { packageRoot } from '../python/worker-program.js';
-
-/** The live status page, served by the admin listener at / (plain HTML and script, no build step). */
-const STATUS_PAGE = join(packageRoot(), 'status-page', 'index.html');
 import { WsgiHostServer } from '../server.js';
 import type { ServePlan } from '../supervisor/plan.js';
 import { parseCommand } from './args.js';
 import { INPUT_OPTIONS, loadInput, planLoaded } from './config-input.js';
+
+/** The live status page, served by the admin listener at / (plain HTML and script, no build step). */
+const STATUS_PAGE = join(packageRoot(), 'status-page', 'index.html');
 
 export const SERVE_HELP = `Usage: wsgi-host serve SCRIPT [options]
        wsgi-host serve -c wsgi-host.toml [--host H] [--port P]
@@ -58,7 +58,7 @@ Development:
 Logging:
   --access-log FILE        write an access log to FILE ('-' for stdout)
   --log-level LEVEL        debug, info, warn or error (default: info)
-  --log-format FORMAT      pretty or json (default: pretty on a terminal, json otherwise)
+  --log-format FORMAT      pretty, json or auto (default: auto, pretty on a terminal, json otherwise)
 
   -h, --help               show this help
 `;

@@ -1,5 +1,6 @@
 import { realpathSync } from 'node:fs';
-import { translateApacheConfig } from './apache/index.js';
+import { type ApacheTranslation, translateApacheConfig } from './apache/index.js';
+import { nearestSource } from './apache/sources.js';
 import { kebab } from './key-names.js';
 import type { LoadedConfig } from './loaded-config.js';
 import type { ServerConfigInput } from './schema.js';
@@ -7,17 +8,19 @@ import { modelPathName, validateConfig, type ModelPath } from './validate.js';
 
 /** An Apache mod_wsgi configuration, translated into the model; messages name the directives. */
 export function loadApacheConfig(file: string, defines: string[] = []): LoadedConfig {
+  return loadApacheTranslation(file, defines).loaded;
+}
+
+/** The translation itself (model input and notes, for `config from-apache`) and its validated config. */
+export function loadApacheTranslation(file: string, defines: string[] = []): { translation: ApacheTranslation; loaded: LoadedConfig } {
   const t = translateApacheConfig(file, { defines });
   const input = t.config;
   const locate = (path: ModelPath) => {
-    for (let n = path.length; n > 0; n--) {
-      const s = t.sources[modelPathName(path.slice(0, n))];
-      if (s !== undefined) return { file: s.file, line: s.line, key: apacheName(input, path) };
-    }
-    return { file, key: apacheName(input, path) };
+    const s = nearestSource(t.sources, path);
+    return s !== undefined ? { file: s.file, line: s.line, key: apacheName(input, path) } : { file, key: apacheName(input, path) };
   };
   const describer = { keyName: (path: ModelPath) => apacheName(input, path), locate };
-  return {
+  const loaded: LoadedConfig = {
     config: validateConfig(input, describer),
     baseDir: process.cwd(),
     describer,
@@ -26,6 +29,7 @@ export function loadApacheConfig(file: string, defines: string[] = []): LoadedCo
     label: `${file} (Apache)`,
     identity: `apache:${realpathSync(file)}:${defines.join(',')}`,
   };
+  return { translation: t, loaded };
 }
 
 const DAEMON_OPTION: Record<string, string> = { workingDirectory: 'home' };

@@ -26,10 +26,16 @@ export class ConfigError extends WsgiHostError {
 
   /** "file:line: message" when the source is known. */
   describe(): string {
-    const s = this.source;
-    const where = s?.file ? `${s.file}${s.line ? `:${s.line}` : ''}${s.key ? ` (${s.key})` : ''}: ` : s?.key ? `${s.key}: ` : '';
-    return `${where}${this.message}${this.hint ? `\n  fix: ${this.hint}` : ''}`;
+    const where = formatSource(this.source);
+    return `${where ? `${where}: ` : ''}${this.message}${this.hint ? `\n  fix: ${this.hint}` : ''}`;
   }
+}
+
+/** "file:line (key)", "file", or "key", for messages. */
+export function formatSource(s: ConfigSource | undefined): string | undefined {
+  if (s === undefined) return undefined;
+  if (s.file) return `${s.file}${s.line ? `:${s.line}` : ''}${s.key ? ` (${s.key})` : ''}`;
+  return s.key;
 }
 
 export const ConfigErrorCode = {

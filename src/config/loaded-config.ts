@@ -33,11 +33,6 @@ export function locateError(err: unknown, describer: InputDescriber): unknown {
   return err;
 }
 
-/** "file:line (key)" for messages. */
-export function formatSource(s: { file?: string; line?: number; key?: string } | undefined): string | undefined {
-  if (s === undefined) return undefined;
-  if (s.file) return `${s.file}${s.line ? `:${s.line}` : ''}${s.key ? ` (${s.key})` : ''}`;
-  return s.key;
-}
+export { formatSource } from './errors.js';
 
 export type { ServerConfig };

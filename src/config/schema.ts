@@ -17,6 +17,9 @@ const ListenerObject = z.strictObject({
   port: z.number().int().min(0).max(65535).default(8000),
 });
 
+/** The listener when none is configured: 127.0.0.1:8000. */
+export const defaultListener = (): ListenerConfig => ListenerObject.parse({});
+
 /** "host:port", "[::1]:port", ":port" or "port" (all interfaces, as Apache's Listen) as an object. */
 export function parseListen(text: string): { host: string; port: number } | string {
   const t = text.trim();
@@ -163,7 +166,7 @@ export const AdminSchema = z.strictObject({
 });
 
 export const ServerConfigSchema = z.strictObject({
-  listen: z.array(ListenerSchema).min(1).default([{ host: '127.0.0.1', port: 8000 }]),
+  listen: z.array(ListenerSchema).min(1).default(() => [defaultListener()]),
   /** WSGIPythonHome: the default group's environment. */
   pythonHome: z.string().min(1).optional(),
   /** WSGIPythonPath: the default group's extra sys.path entries. */

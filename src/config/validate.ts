@@ -2,7 +2,7 @@ import { availableParallelism } from 'node:os';
 import type { z } from 'zod';
 import { didYouMean } from '../util/did-you-mean.js';
 import { ConfigError, ConfigErrorCode as C, type ConfigSource } from './errors.js';
-import { type ServerConfig, ServerConfigSchema } from './schema.js';
+import { DynamicPoolSchema, type ServerConfig, ServerConfigSchema } from './schema.js';
 
 export type ModelPath = (string | number)[];
 
@@ -28,7 +28,7 @@ export function validateConfig(input: unknown, describer: InputDescriber = plain
 
 /** The default group's dynamic pool when it has no explicit process count: 1 to max(2, cores). */
 export function defaultDynamicPool(): { min: number; max: number; idleTimeout: number } {
-  return { min: 1, max: Math.max(2, availableParallelism()), idleTimeout: 300 };
+  return DynamicPoolSchema.parse({ min: 1, max: Math.max(2, availableParallelism()) });
 }
 
 /** Defaults that depend on other settings (so config print shows what will run). */

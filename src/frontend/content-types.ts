@@ -1,5 +1,5 @@
 /** Content types by lower-case file extension: the web's common ones, no more. */
-const TYPES = new Map<string, string>(Object.entries({
+const BASE_TYPES = Object.entries({
   html: 'text/html',
   htm: 'text/html',
   css: 'text/css',
@@ -57,13 +57,15 @@ const TYPES = new Map<string, string>(Object.entries({
   bz2: 'application/x-bzip2',
   xz: 'application/x-xz',
   '7z': 'application/x-7z-compressed',
-}));
+});
+
+/** The Content-Type header values, built once: text types carry charset=utf-8. */
+const TYPES = new Map<string, string>(BASE_TYPES.map(([ext, type]) => [ext, type.startsWith('text/') ? `${type}; charset=utf-8` : type]));
 
 /** The Content-Type for a file name; text types carry charset=utf-8; unknown is octet-stream. */
 export function contentType(fileName: string): string {
   const dot = fileName.lastIndexOf('.');
   const slash = fileName.lastIndexOf('/');
   const type = dot > slash + 1 ? TYPES.get(fileName.slice(dot + 1).toLowerCase()) : undefined;
-  if (type === undefined) return 'application/octet-stream';
-  return type.startsWith('text/') ? `${type}; charset=utf-8` : type;
+  return type ?? 'application/octet-stream';
 }

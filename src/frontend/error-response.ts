@@ -63,14 +63,22 @@ function hasRequestBody(headers: IncomingHttpHeaders): boolean {
   return headers['transfer-encoding'] !== undefined || (cl !== undefined && cl !== '0');
 }
 
-/** A short plain-text error page; never a traceback. */
+/** A short plain-text error page about the application; never a traceback. */
 export function sendError(res: ServerResponse, status: number, requestId?: string, retryAfter?: number): void {
+  sendErrorPage(res, status, EXPLANATIONS[status] ?? '', requestId, retryAfter);
+}
+
+/**
+ * A short plain-text error page with this explanation (static files have their own texts); headers
+ * set before (Allow, Content-Range) are kept. Breaks the response when its head was already sent.
+ */
+export function sendErrorPage(res: ServerResponse, status: number, explanation: string, requestId?: string, retryAfter?: number): void {
   if (res.headersSent) {
     breakResponse(res);
     return;
   }
   const title = `${status} ${STATUS_CODES[status] ?? 'Error'}`;
-  const body = `${title}\n\n${EXPLANATIONS[status] ?? ''}\n${requestId ? `Request id: ${requestId}\n` : ''}`;
+  const body = `${title}\n\n${explanation}\n${requestId ? `Request id: ${requestId}\n` : ''}`;
   const headers: [string, string][] = [
     ['Content-Type', 'text/plain; charset=utf-8'],
     ['Content-Length', String(Buffer.byteLength(body))],

@@ -3,6 +3,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { GroupStats } from '../observability/group-stats.js';
 import type { Logger } from '../observability/logger.js';
 import { FileResult, Flag } from '../protocol/frame-types.js';
+import { decodeResponseHead } from '../protocol/response-head.js';
 import { SlabCopier } from '../protocol/slab-copier.js';
 import type { ExchangeSink, FileSpec, WorkerProcess } from '../supervisor/worker-process.js';
 import { breakResponse, endResponse, sendError } from './error-response.js';
@@ -137,7 +138,7 @@ export class Exchange implements ExchangeSink, Dispatchable {
   reject(status: number, why: string, retryAfter?: number): void {
     if (this.cancelled) return;
     this.terminal = true;
-    this.settings.log.warn({ requestId: this.requestId }, `${this.req.method} ${this.req.url}: ${why}`);
+    this.logProblem('warn', why);
     sendError(this.res, status, this.requestId, retryAfter);
     this.finish();
   }
@@ -170,10 +171,7 @@ export class Exchange implements ExchangeSink, Dispatchable {
   private readonly onBodyTimeout = (): void => {
     this.bodyTimer = undefined;
     if (this.bodyDone || this.terminal) return;
-    this.settings.log.warn(
-      { requestId: this.requestId },
-      `${this.req.method} ${this.req.url}: no request body bytes for ${this.settings.bodyTimeoutMs / 1000}s (body-timeout); answered 408`,
-    );
+    this.logProblem('warn', `no request body bytes for ${this.settings.bodyTimeoutMs / 1000}s (body-timeout); answered 408`);
     this.worker?.cancel(this.id);
     this.cancelled = true;
     this.stopBody();
@@ -212,10 +210,7 @@ export class Exchange implements ExchangeSink, Dispatchable {
   };
 
   private bodyTooLarge(): void {
-    this.settings.log.warn(
-      { requestId: this.requestId },
-      `${this.req.method} ${this.req.url}: request body over the limit of ${this.settings.maxBodySize} bytes; answered 413`,
-    );
+    this.logProblem('warn', `request body over the limit of ${this.settings.maxBodySize} bytes; answered 413`);
     this.worker?.cancel(this.id);
     this.cancelled = true;
     this.stopBody();
@@ -263,10 +258,7 @@ export class Exchange implements ExchangeSink, Dispatchable {
       if (this.terminal) this.finish();
       return;
     }
-    const status = payload.readUInt16BE(0);
-    const headLength = payload.readUInt32BE(2);
-    const fields = payload.latin1Slice(6, 6 + headLength).split('\0');
-    const reason = fields.shift() as string;
+    const { status, reason, headers: fields, body } = decodeResponseHead(payload);
     fields.push('X-Request-Id', this.requestId);
     this.responseHeaders = fields;
     const res = this.res;
@@ -277,7 +269,6 @@ export class Exchange implements ExchangeSink, Dispatchable {
       return;
     }
     this.headersSent = true;
-    const body = payload.length > 6 + headLength ? payload.subarray(6 + headLength) : EMPTY;
     if (this.terminal) {
       this.stopBody();
       this.bytesOut += body.length;
@@ -304,8 +295,7 @@ export class Exchange implements ExchangeSink, Dispatchable {
     if (flags & Flag.ABORT) {
       // The application failed after the head was sent: the client must see a broken response.
       this.stopBody();
-      if (!this.headersSent) sendError(this.res, 502, this.requestId);
-      else breakResponse(this.res);
+      sendError(this.res, 502, this.requestId); // or cut short, when the head was sent
       this.finish();
       return;
     }
@@ -343,10 +333,7 @@ export class Exchange implements ExchangeSink, Dispatchable {
 
   private invalidResponse(err: unknown): void {
     const why = err instanceof Error ? err.message : String(err);
-    this.settings.log.error(
-      { requestId: this.requestId },
-      `${this.req.method} ${this.req.url}: the application's response head is invalid and was not sent (${why}); answered 500`,
-    );
+    this.logProblem('error', `the application's response head is invalid and was not sent (${why}); answered 500`);
     this.worker?.cancel(this.id);
     this.cancelled = !this.terminal;
     this.stopBody();
@@ -411,26 +398,18 @@ export class Exchange implements ExchangeSink, Dispatchable {
       this.finish();
       return;
     }
-    this.settings.log.error(
-      { requestId: this.requestId },
-      `${this.req.method} ${this.req.url}: ${reason} while serving this request; answered 502`,
-    );
+    this.logProblem('error', `${reason} while serving this request; answered 502`);
     this.stopBody();
-    if (!this.headersSent) sendError(this.res, 502, this.requestId);
-    else breakResponse(this.res);
+    sendError(this.res, 502, this.requestId); // or cut short, when the head was sent
     this.finish();
   }
 
   onTimeout(limitSeconds: number): void {
     if (this.cancelled || this.terminal) return;
     this.cancelled = true; // the worker's thread is stuck: drop whatever it still sends
-    this.settings.log.warn(
-      { requestId: this.requestId },
-      `${this.req.method} ${this.req.url}: request-timeout (${limitSeconds}s); answered 504`,
-    );
+    this.logProblem('warn', `request-timeout (${limitSeconds}s); answered 504`);
     this.stopBody();
-    if (!this.headersSent) sendError(this.res, 504, this.requestId);
-    else breakResponse(this.res);
+    sendError(this.res, 504, this.requestId); // or cut short, when the head was sent
     this.finish();
   }
 
@@ -441,6 +420,11 @@ export class Exchange implements ExchangeSink, Dispatchable {
     if (this.worker !== undefined) this.worker.cancel(this.id);
     else this.finish();
   };
+
+  /** A log line about this request: its request id, method and URL, then what happened. */
+  private logProblem(level: 'warn' | 'error', what: string): void {
+    this.settings.log[level]({ requestId: this.requestId }, `${this.req.method} ${this.req.url}: ${what}`);
+  }
 
   private finishIfTerminal(): void {
     if (this.terminal) this.finish();

@@ -1,10 +1,11 @@
 import { randomBytes } from 'node:crypto';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer, type IncomingMessage, STATUS_CODES, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import type { HttpLimits, ListenerConfig } from '../config/schema.js';
 import type { GroupStats } from '../observability/group-stats.js';
 import type { Logger } from '../observability/logger.js';
 import type { ServePlan } from '../supervisor/plan.js';
+import { encodeRequestHead } from '../protocol/request-head.js';
 import type { ProcessPool } from '../supervisor/process-pool.js';
 import { REQUEST_WINDOW, RESPONSE_WINDOW } from '../supervisor/supervisor.js';
 import { sendError } from './error-response.js';
@@ -162,7 +163,7 @@ export class FrontEnd {
     if (err.code === 'HPE_HEADER_OVERFLOW') status = 431;
     else if (err.code === 'ERR_HTTP_REQUEST_TIMEOUT') status = 408;
     this.log.debug(`answered ${status} to ${socket.remoteAddress}:${socket.remotePort} (${err.code ?? err.message})`);
-    const reason = status === 431 ? 'Request Header Fields Too Large' : status === 408 ? 'Request Timeout' : 'Bad Request';
+    const reason = STATUS_CODES[status] as string;
     const body = `${status} ${reason}\n`;
     socket.end(
       `HTTP/1.1 ${status} ${reason}\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: ${body.length}\r\nConnection: close\r\n\r\n${body}`,
@@ -228,34 +229,24 @@ export class FrontEnd {
       return;
     }
     const socket = req.socket;
-    const head =
-      app.appIndex +
-      '\0' +
-      req.method +
-      '\0' +
-      match.scriptName +
-      '\0' +
-      match.pathInfo +
-      '\0' +
-      target.query +
-      '\0' +
-      req.url +
-      '\0' +
-      'HTTP/' +
-      req.httpVersion +
-      '\0' +
-      socket.remoteAddress +
-      '\0' +
-      socket.remotePort +
-      '\0' +
-      (host !== undefined ? hostName(host) : (this.routes.serverNames[match.host] ?? socket.localAddress)) +
-      '\0' +
-      ((host !== undefined ? hostPort(host) : undefined) ?? socket.localPort) +
-      '\0' +
-      'http' +
-      '\0' +
-      requestId +
-      headers;
+    const head = encodeRequestHead(
+      {
+        appIndex: app.appIndex,
+        method: req.method as string,
+        scriptName: match.scriptName,
+        pathInfo: match.pathInfo,
+        queryString: target.query,
+        requestUri: req.url as string,
+        protocol: 'HTTP/' + req.httpVersion,
+        remoteAddr: socket.remoteAddress as string,
+        remotePort: String(socket.remotePort),
+        serverName: host !== undefined ? hostName(host) : (this.routes.serverNames[match.host] ?? (socket.localAddress as string)),
+        serverPort: String((host !== undefined ? hostPort(host) : undefined) ?? socket.localPort),
+        scheme: 'http',
+        requestId,
+      },
+      headers,
+    );
     const hasBody = chunked || (contentLength !== '' && contentLength !== '0');
     const ex = new Exchange(req, res, head, requestId, hasBody, expect, this.settings);
     this.inflight++;

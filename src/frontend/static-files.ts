@@ -5,11 +5,11 @@
  */
 import { constants } from 'node:fs';
 import { type FileHandle, open, realpath, stat } from 'node:fs/promises';
-import { type IncomingMessage, type ServerResponse, STATUS_CODES } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { join, sep } from 'node:path';
 import { etagFor, isNotModified, requestedRange } from './conditional-requests.js';
 import { contentType } from './content-types.js';
-import { breakResponse } from './error-response.js';
+import { breakResponse, sendErrorPage } from './error-response.js';
 import { parseRequestTarget } from './request-target.js';
 
 export interface StaticAlias {
@@ -169,15 +169,7 @@ function statusFor(err: unknown): number {
   }
 }
 
-/** A short plain-text error page (sendError's 404 text speaks of applications, not files). */
+/** A short plain-text error page (sendError's texts speak of applications, not files). */
 function sendStatus(res: ServerResponse, status: number): void {
-  if (res.headersSent) {
-    breakResponse(res);
-    return;
-  }
-  const body = `${status} ${STATUS_CODES[status] ?? 'Error'}\n\n${EXPLANATIONS[status] ?? ''}\n`;
-  res.setHeader('Content-Type', 'text/plain; charset=utf-8');
-  res.setHeader('Content-Length', Buffer.byteLength(body));
-  res.writeHead(status);
-  res.end(res.req.method === 'HEAD' ? undefined : body);
+  sendErrorPage(res, status, EXPLANATIONS[status] ?? '');
 }

@@ -17,7 +17,8 @@ export interface AccessRecord {
   group: string;
   header(name: string): string | undefined;
   responseHeader(name: string): string | undefined;
-  time: Date;
+  /** When the line is written (epoch milliseconds). */
+  time: number;
 }
 
 type Atom = (r: AccessRecord) => string;
@@ -32,10 +33,11 @@ let clfSecond = -1;
 let clfText = '';
 
 /** [10/Oct/2000:13:55:36 +0000], computed once per second. */
-function clfTime(d: Date): string {
-  const second = Math.floor(d.getTime() / 1000);
+function clfTime(ms: number): string {
+  const second = Math.floor(ms / 1000);
   if (second !== clfSecond) {
     const p = (n: number): string => String(n).padStart(2, '0');
+    const d = new Date(ms);
     clfSecond = second;
     clfText = `[${p(d.getUTCDate())}/${MONTHS[d.getUTCMonth()]}/${d.getUTCFullYear()}:${p(d.getUTCHours())}:${p(d.getUTCMinutes())}:${p(d.getUTCSeconds())} +0000]`;
   }
@@ -116,7 +118,7 @@ function atomFor(name: string, format: string): Atom {
 
 function jsonLine(r: AccessRecord): string {
   return JSON.stringify({
-    time: r.time.toISOString(),
+    time: new Date(r.time).toISOString(),
     remote_addr: r.remoteAddr,
     method: r.method,
     url: r.url,
@@ -129,6 +131,49 @@ function jsonLine(r: AccessRecord): string {
     referer: r.header('referer') ?? null,
     user_agent: r.header('user-agent') ?? null,
   });
+}
+
+/** An access log record read from a finished exchange (its lookups are methods: no closures per line). */
+class ExchangeRecord implements AccessRecord {
+  readonly remoteAddr: string;
+  readonly remotePort: number;
+  readonly method: string;
+  readonly url: string;
+  readonly httpVersion: string;
+  readonly status: number;
+  readonly bytes: number;
+  readonly micros: number;
+  readonly requestId: string;
+  readonly group: string;
+  readonly time = Date.now();
+  private readonly ex: Exchange;
+
+  constructor(ex: Exchange) {
+    const req = ex.req;
+    this.ex = ex;
+    this.remoteAddr = req.socket.remoteAddress ?? '-';
+    this.remotePort = req.socket.remotePort ?? 0;
+    this.method = req.method ?? '-';
+    this.url = req.url ?? '-';
+    this.httpVersion = req.httpVersion;
+    this.status = ex.status;
+    this.bytes = ex.bytesOut;
+    this.micros = (performance.now() - ex.arrivedAt) * 1000;
+    this.requestId = ex.requestId;
+    this.group = ex.stats?.label ?? '-';
+  }
+
+  header(name: string): string | undefined {
+    const v = this.ex.req.headers[name];
+    return Array.isArray(v) ? v.join(', ') : v;
+  }
+
+  responseHeader(name: string): string | undefined {
+    const h = this.ex.responseHeaders;
+    for (let i = 0; i < h.length; i += 2) if ((h[i] as string).toLowerCase() === name) return h[i + 1];
+    const v = this.ex.res.getHeader(name);
+    return v === undefined ? undefined : String(v);
+  }
 }
 
 /** The access log: one line per finished request, buffered, reopened on SIGUSR1 (log rotation). */
@@ -153,32 +198,7 @@ export class AccessLog {
   }
 
   write(ex: Exchange): void {
-    const req = ex.req;
-    const res = ex.res;
-    const record: AccessRecord = {
-      remoteAddr: req.socket.remoteAddress ?? '-',
-      remotePort: req.socket.remotePort ?? 0,
-      method: req.method ?? '-',
-      url: req.url ?? '-',
-      httpVersion: req.httpVersion,
-      status: ex.status,
-      bytes: ex.bytesOut,
-      micros: (performance.now() - ex.arrivedAt) * 1000,
-      requestId: ex.requestId,
-      group: ex.stats?.label ?? '-',
-      header: (name) => {
-        const v = req.headers[name];
-        return Array.isArray(v) ? v.join(', ') : v;
-      },
-      responseHeader: (name) => {
-        const h = ex.responseHeaders;
-        for (let i = 0; i < h.length; i += 2) if ((h[i] as string).toLowerCase() === name) return h[i + 1];
-        const v = res.getHeader(name);
-        return v === undefined ? undefined : String(v);
-      },
-      time: new Date(),
-    };
-    this.dest.write(`${this.format(record)}\n`);
+    this.dest.write(`${this.format(new ExchangeRecord(ex))}\n`);
     this.pending = true;
   }
 

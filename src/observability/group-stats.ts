@@ -18,6 +18,25 @@ export interface StatsSample {
 
 const HISTORY_SECONDS = 300;
 
+/** What threadUse() reads of a worker process. */
+export interface ThreadHolder {
+  readonly state: string;
+  readonly threads: number;
+  readonly busy: number;
+}
+
+/** Threads of a group's ready processes (its capacity) and how many are busy. */
+export function threadUse(workers: Iterable<ThreadHolder>): { busy: number; capacity: number } {
+  let busy = 0;
+  let capacity = 0;
+  for (const w of workers) {
+    if (w.state !== 'ready') continue;
+    capacity += w.threads;
+    busy += Math.min(w.busy, w.threads);
+  }
+  return { busy, capacity };
+}
+
 /**
  * What a group's requests did: counts by status class, a latency histogram and in-flight count,
  * updated per request with plain increments; plus a per-second history for charts.

@@ -1,8 +1,12 @@
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { WsgiHostServer } from '../server.js';
 import { RESTART_REASONS } from '../supervisor/restart-log.js';
-import { LATENCY_BUCKETS } from './group-stats.js';
-import { processUsage } from './process-usage.js';
+import { LATENCY_BUCKETS, threadUse } from './group-stats.js';
+import { type ProcessUsage, processUsage } from './process-usage.js';
+
+interface WorkerUsage extends ProcessUsage {
+  labels: { group: string; pid: string };
+}
 
 /**
  * Prometheus metrics. Requests are counted on the hot path with plain increments (GroupStats);
@@ -14,6 +18,21 @@ export function createMetrics(server: WsgiHostServer): Registry {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: 'wsgi_host_frontend_' });
   const groups = () => [...(server.currentSupervisor?.pools.values() ?? [])];
+  // Each worker's /proc figures, read once per scrape for the two gauges that show them: the
+  // registry collects every metric at once, so the second gauge joins the read the first started.
+  let reading: Promise<WorkerUsage[]> | undefined;
+  const workerUsage = (): Promise<WorkerUsage[]> =>
+    (reading ??= Promise.all(
+      groups().flatMap((p) =>
+        p.workers.flatMap((w) => {
+          const pid = w.pid;
+          if (pid === undefined) return [];
+          return [processUsage(pid).then((u) => ({ labels: { group: p.label, pid: String(pid) }, ...u }))];
+        }),
+      ),
+    ).finally(() => {
+      reading = undefined;
+    }));
 
   new Counter({
     name: 'wsgi_host_requests_total',
@@ -80,15 +99,9 @@ export function createMetrics(server: WsgiHostServer): Registry {
     collect() {
       this.reset();
       for (const p of groups()) {
-        let busy = 0;
-        let all = 0;
-        for (const w of p.workers) {
-          if (w.state !== 'ready') continue;
-          all += w.threads;
-          busy += Math.min(w.busy, w.threads);
-        }
+        const { busy, capacity } = threadUse(p.workers);
         this.set({ group: p.label, state: 'busy' }, busy);
-        this.set({ group: p.label, state: 'idle' }, all - busy);
+        this.set({ group: p.label, state: 'idle' }, capacity - busy);
       }
     },
   });
@@ -122,10 +135,9 @@ export function createMetrics(server: WsgiHostServer): Registry {
     labelNames: ['group', 'pid'],
     registers: [registry],
     async collect() {
+      const usage = await workerUsage();
       this.reset();
-      for (const p of groups()) {
-        for (const w of p.workers) this.set({ group: p.label, pid: String(w.pid) }, (await processUsage(w.pid)).rssBytes);
-      }
+      for (const u of usage) this.set(u.labels, u.rssBytes);
     },
   });
   new Gauge({
@@ -134,10 +146,9 @@ export function createMetrics(server: WsgiHostServer): Registry {
     labelNames: ['group', 'pid'],
     registers: [registry],
     async collect() {
+      const usage = await workerUsage();
       this.reset();
-      for (const p of groups()) {
-        for (const w of p.workers) this.set({ group: p.label, pid: String(w.pid) }, (await processUsage(w.pid)).cpuSeconds);
-      }
+      for (const u of usage) this.set(u.labels, u.cpuSeconds);
     },
   });
   return registry;

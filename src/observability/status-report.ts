@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { packageRoot } from '../python/worker-program.js';
 import type { WsgiHostServer } from '../server.js';
 import type { RestartRecord } from '../supervisor/restart-log.js';
-import type { StatsSample } from './group-stats.js';
+import { type StatsSample, threadUse } from './group-stats.js';
 import { processUsage } from './process-usage.js';
 
 export interface ProcessStatus {
@@ -88,15 +88,10 @@ export async function statusReport(server: WsgiHostServer, configLabel: string):
     if (pool === undefined || env === undefined) continue;
     const stats = server.statsFor(pool.label);
     const processList: ProcessStatus[] = [];
-    let capacity = 0;
-    let busy = 0;
+    const { busy, capacity } = threadUse(pool.workers);
     for (const w of pool.workers) {
       if (w.pid === undefined) continue;
       const usage = await processUsage(w.pid);
-      if (w.state === 'ready') {
-        capacity += w.threads;
-        busy += Math.min(w.busy, w.threads);
-      }
       processList.push({
         pid: w.pid,
         generation: w.generation,

@@ -22,8 +22,16 @@ export interface RequestHead {
 
 export const FIXED_FIELDS = 13;
 
-export function encodeRequestHead(head: RequestHead, rawHeaders: readonly string[]): string {
-  let s =
+/** Raw header names and values as the REQUEST payload carries them: each field preceded by NUL. */
+export function joinHeaders(rawHeaders: readonly string[]): string {
+  let s = '';
+  for (let i = 0; i < rawHeaders.length; i++) s += '\0' + rawHeaders[i];
+  return s;
+}
+
+/** The REQUEST payload: the fixed fields, then `headers` as joinHeaders makes them. */
+export function encodeRequestHead(head: RequestHead, headers: string): string {
+  return (
     head.appIndex +
     '\0' +
     head.method +
@@ -48,9 +56,9 @@ export function encodeRequestHead(head: RequestHead, rawHeaders: readonly string
     '\0' +
     head.scheme +
     '\0' +
-    head.requestId;
-  for (let i = 0; i < rawHeaders.length; i++) s += '\0' + rawHeaders[i];
-  return s;
+    head.requestId +
+    headers
+  );
 }
 
 /** Decodes a REQUEST payload (used by tests and the codec benchmark). */

@@ -176,7 +176,7 @@ export class ProcessPool implements WorkerOwner {
     const gen = this.generation;
     for (let i = 0; i < ws.length; i++) {
       const w = ws[i] as WorkerProcess;
-      if (w.state === 'ready' && w.generation === gen && w.recycling !== 'request-timeout' && w.busy < w.threads && (best === undefined || w.busy < best.busy)) best = w;
+      if (w.state === 'ready' && w.generation === gen && !w.stuck && w.busy < w.threads && (best === undefined || w.busy < best.busy)) best = w;
     }
     if (best !== undefined) return best;
     const young = Date.now() - PIPELINE_YOUNG_MS;
@@ -191,7 +191,7 @@ export class ProcessPool implements WorkerOwner {
     return (
       this.serviceMs < PIPELINE_SERVICE_MS &&
       w.state === 'ready' &&
-      w.recycling !== 'request-timeout' &&
+      !w.stuck &&
       w.busy < w.threads + PIPELINE_DEPTH &&
       w.oldestStart() >= young
     );
@@ -213,7 +213,7 @@ export class ProcessPool implements WorkerOwner {
   }
 
   private drainQueueTo(w: WorkerProcess): void {
-    if (w.generation !== this.generation || w.recycling === 'request-timeout') return;
+    if (w.generation !== this.generation || w.stuck) return;
     const young = Date.now() - PIPELINE_YOUNG_MS;
     while ((w.busy < w.threads ? w.state === 'ready' : this.canPipeline(w, young)) && this.queueHead < this.queue.length) {
       const ex = this.dequeue();
@@ -546,12 +546,13 @@ export class ProcessPool implements WorkerOwner {
     sink.onTimeout(limit);
     w.cancel(id);
     w.kill('SIGUSR2'); // faulthandler: every thread's stack to stderr, which is logged
-    if (w.recycling === undefined) {
-      this.recycle(w, 'request-timeout', `a request ran over ${limit}s`);
-      // It stops taking requests now; its other requests get graceful-timeout once the replacement is ready.
-      w.recycling = 'request-timeout';
+    // It takes no new requests from now on (requests waiting in it go elsewhere); its other running
+    // requests get graceful-timeout once the replacement is ready.
+    if (!w.stuck) {
+      w.stuck = true;
       w.recallWaiting();
     }
+    this.recycle(w, 'request-timeout', `a request ran over ${limit}s`);
   }
 
   private fail(why: string, err: Error): void {

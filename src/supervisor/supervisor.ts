@@ -34,7 +34,9 @@ export async function resolveEnvironments(plan: ServePlan): Promise<Map<string, 
       try {
         byPool.set(p.key, await env);
       } catch (err) {
-        if (err instanceof WsgiHostError && err.where === undefined) err.where = formatSource(plan.locate(p.homePath));
+        // The message names the setting already; add where it was set only when that is a file.
+        const source = plan.locate(p.homePath);
+        if (err instanceof WsgiHostError && err.where === undefined && source?.file) err.where = formatSource(source);
         throw err;
       }
     }),

@@ -120,6 +120,8 @@ export class WorkerProcess {
   recycleFailedAt: number | undefined;
   /** Frame ids of requests that ran past request-timeout (answered 504 already). */
   readonly timedOut = new Set<number>();
+  /** A request ran past request-timeout: the process takes no new requests, whatever else happens. */
+  stuck = false;
   /** Frame ids of requests asked back with RECALL. */
   private readonly recalling = new Set<number>();
   readyInfo: ReadyInfo | undefined;
@@ -147,8 +149,6 @@ export class WorkerProcess {
   private exitPromise: Promise<void>;
   /** Requests that failed because this process died. */
   private lostCount = 0;
-  /** How long the last finished request ran (ms). */
-  private lastRan = 0;
   private exitStatus: { code: number | null; signal: NodeJS.Signals | null } | undefined;
   /** Why the process could not be started at all (spawn failed). */
   private spawnError: string | undefined;
@@ -283,9 +283,11 @@ export class WorkerProcess {
 
   /** Sends a request's head; returns its frame id. */
   startRequest(sink: ExchangeSink, head: string, flags: number): number {
-    let id = this.nextId++;
-    if (this.nextId > 0xffffffff) this.nextId = 1;
-    while (this.inflight.has(id)) id = this.nextId++;
+    let id: number;
+    do {
+      id = this.nextId;
+      this.nextId = id >= 0xffffffff ? 1 : id + 1; // ids are u32; 0 is the connection itself
+    } while (this.inflight.has(id));
     const now = Date.now();
     this.requestStarts.set(id, this.inflight.size < this.threads ? now : 0);
     this.inflight.set(id, sink);
@@ -308,7 +310,7 @@ export class WorkerProcess {
   }
 
   sendCredit(id: number, increment: number): void {
-    this.write(creditFrame(FrameType.CREDIT, id, increment));
+    this.write(creditFrame(id, increment));
   }
 
   cancel(id: number): void {
@@ -370,39 +372,48 @@ export class WorkerProcess {
     if (!this.corked) {
       this.corked = true;
       sock.cork();
-      process.nextTick(() => {
-        this.corked = false;
-        sock.uncork();
-      });
+      process.nextTick(this.uncork);
     }
     sock.write(buf);
   }
+
+  /** Ends write()'s cork at the end of the tick: the tick's frames leave in one write. */
+  private readonly uncork = (): void => {
+    this.corked = false;
+    this.sock?.uncork();
+  };
 
   private onFrame(type: number, id: number, flags: number, payload: Buffer): void {
     switch (type) {
       case FrameType.RESPONSE: {
         const sink = this.inflight.get(id);
         if (sink === undefined) return;
-        if (flags & Flag.END) this.release(id);
+        if (!(flags & Flag.END)) {
+          sink.onResponse(payload, flags);
+          return;
+        }
+        const ranMs = this.release(id);
         sink.onResponse(payload, flags);
-        if (flags & Flag.END) this.owner.onFree(this, this.lastRan);
+        this.owner.onFree(this, ranMs);
         return;
       }
       case FrameType.DATA: {
         const sink = this.inflight.get(id);
         if (sink === undefined) return;
+        if (!(flags & Flag.END)) {
+          sink.onData(payload, flags);
+          return;
+        }
         if (flags & Flag.NOT_STARTED) {
           // A recalled request the worker never ran: it goes to another process.
-          this.inflight.delete(id);
-          this.requestStarts.delete(id);
-          this.recalling.delete(id);
+          this.forget(id);
           this.owner.onRecalled(this, [sink]);
           this.owner.onFree(this, 0);
           return;
         }
-        if (flags & Flag.END) this.release(id);
+        const ranMs = this.release(id);
         sink.onData(payload, flags);
-        if (flags & Flag.END) this.owner.onFree(this, this.lastRan);
+        this.owner.onFree(this, ranMs);
         return;
       }
       case FrameType.CREDIT:
@@ -433,15 +444,19 @@ export class WorkerProcess {
     }
   }
 
-  /** Forgets a finished request; returns how long it ran (ms). */
-  private release(id: number): number {
-    const started = this.requestStarts.get(id) ?? 0;
+  private forget(id: number): void {
     this.inflight.delete(id);
     this.requestStarts.delete(id);
     this.recalling.delete(id);
+  }
+
+  /** Forgets a finished request; returns how long it ran (ms). */
+  private release(id: number): number {
+    const started = this.requestStarts.get(id) ?? 0;
+    this.forget(id);
     this.served++;
     const now = Date.now();
-    this.lastRan = started > 0 ? now - started : 0;
+    const ranMs = started > 0 ? now - started : 0;
     this.lastActive = now;
     if (this.requestStarts.size >= this.threads) {
       // A thread freed: the oldest waiting request starts now.
@@ -454,7 +469,7 @@ export class WorkerProcess {
         if (++seen >= this.threads) break;
       }
     }
-    return this.lastRan;
+    return ranMs;
   }
 
   /** When the longest-running request started (ms); 0 when idle. */

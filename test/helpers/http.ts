@@ -1,8 +1,6 @@
 import { type IncomingHttpHeaders, request as httpRequest } from 'node:http';
-import * as net from 'node:net';
+import { connect } from 'node:net';
 import { Readable } from 'node:stream';
-
-const require_net = (): typeof net => net;
 
 export interface Response {
   status: number;
@@ -59,7 +57,6 @@ export async function getJson<T = Record<string, unknown>>(url: string, options:
 
 /** Sends raw bytes on a new connection; resolves with everything read until the server closes. */
 export function rawRequest(url: string, data: string | Buffer, timeoutMs = 10_000): Promise<string> {
-  const { connect } = require_net();
   return new Promise((resolve, reject) => {
     const u = new URL(url);
     const s = connect(Number(u.port), u.hostname, () => s.write(data));

@@ -1,4 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -154,7 +155,6 @@ export function runCli(args: string[], options: { cwd?: string; env?: NodeJS.Pro
 
 /** Worker processes (pids) whose parent is pid. */
 export async function childPids(pid: number): Promise<number[]> {
-  const { readdirSync, readFileSync } = await import('node:fs');
   const out: number[] = [];
   for (const d of readdirSync('/proc')) {
     if (!/^\d+$/.test(d)) continue;
@@ -180,7 +180,6 @@ export function processAlive(pid: number): boolean {
 
 /** Resident memory of a process, in bytes (Linux). */
 export async function rssBytes(pid: number): Promise<number> {
-  const { readFileSync } = await import('node:fs');
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');
   const m = /VmRSS:\s+(\d+) kB/.exec(status);
   return m ? Number(m[1]) * 1024 : 0;

@@ -186,7 +186,8 @@ class Protocol(unittest.TestCase):
     def send(self, ftype, rid, flags, payload=b""):
         self.sock.sendall(HEADER.pack(len(payload), rid, ftype, flags) + payload)
 
-    def frame(self):
+    def frame(self, logs=None):
+        """The next frame; LOG frames are skipped (their texts appended to logs when given)."""
         while True:
             if len(self.buf) >= 10:
                 length, rid, ftype, flags = HEADER.unpack_from(self.buf)
@@ -194,6 +195,8 @@ class Protocol(unittest.TestCase):
                     payload = self.buf[10:10 + length]
                     self.buf = self.buf[10 + length:]
                     if ftype == w.T_LOG:
+                        if logs is not None:
+                            logs.append(payload[1:].decode("utf-8"))
                         continue
                     return ftype, rid, flags, payload
             data = self.sock.recv(1 << 16)
@@ -221,6 +224,88 @@ class Protocol(unittest.TestCase):
         self.assertEqual(status, 200)
         self.assertEqual(head, ["OK", "X-Path", "/p", "Content-Length", "5"])
         self.assertEqual(payload[6 + head_len:], b"hello")
+
+    def head_of(self, payload):
+        status, head_len = w.RESPONSE_PREFIX.unpack_from(payload)
+        return status, payload[6:6 + head_len].decode("latin-1").split("\0"), payload[6 + head_len:]
+
+    def test_bodyless_responses(self):
+        """204 and HEAD send no body bytes, whether returned as a list or iterated; a 204 gets no
+        Content-Length, a HEAD the length its GET would have."""
+        self.start("""
+            def application(environ, start_response):
+                p = environ["PATH_INFO"]
+                start_response("204 No Content" if p.startswith("/204") else "200 OK", [])
+                if p.endswith("/iter"):
+                    return iter([b"abc", b"def"])
+                return [b"abcdef"]
+        """)
+        cases = [("GET", "/204", 204, ["No Content"]), ("GET", "/204/iter", 204, ["No Content"]),
+                 ("HEAD", "/", 200, ["OK", "Content-Length", "6"]), ("HEAD", "/iter", 200, ["OK"])]
+        for rid, (method, path, code, fields) in enumerate(cases, 1):
+            self.request(rid, method=method, path=path)
+            ftype, got_rid, flags, payload = self.frame()
+            self.assertEqual((ftype, got_rid), (w.T_RESPONSE, rid), path)
+            self.assertEqual(self.head_of(payload), (code, fields, b""), (method, path))
+            while not flags & w.F_END:
+                ftype, got_rid, flags, payload = self.frame()
+                self.assertEqual((ftype, got_rid, payload), (w.T_DATA, rid, b""), (method, path))
+            self.assertFalse(flags & w.F_ABORT, (method, path))
+
+    def test_status_that_is_not_a_str_is_a_named_wsgi_error(self):
+        """start_response(200, ...) gets a 500 and the log names the rule, not a TypeError."""
+        self.start("""
+            def application(environ, start_response):
+                start_response(200, [])
+                return [b"x"]
+        """)
+        self.request(1)
+        logs = []
+        ftype, rid, _, payload = self.frame(logs)
+        self.assertEqual((ftype, rid), (w.T_RESPONSE, 1))
+        self.assertEqual(self.head_of(payload)[0], 500)
+        text = "\n".join(logs)
+        self.assertIn("status must be a str", text)
+        self.assertNotIn("TypeError", text)
+
+    def test_file_wrapper_is_offered_to_the_front_end(self):
+        self.start("""
+            import os
+            def application(environ, start_response):
+                start_response("200 OK", [("Content-Type", "text/plain")])
+                f = open(environ["PATH_INFO"], "rb")
+                f.seek(int(environ["QUERY_STRING"] or "0"))
+                return environ["wsgi.file_wrapper"](f)
+        """)
+        path = os.path.join(self.tmp.name, "data.txt")
+        with open(path, "wb") as f:
+            f.write(b"0123456789")
+        st = os.stat(path)
+        fields = ["0", "GET", "", path, "3", path, "HTTP/1.1", "127.0.0.1", "1", "h", "80", "http", "r1"]
+        self.send(w.T_REQUEST, 1, w.F_END, "\0".join(fields).encode("latin-1"))
+        ftype, rid, flags, payload = self.frame()
+        self.assertEqual((ftype, rid, flags), (w.T_RESPONSE, 1, 0))
+        self.assertEqual(self.head_of(payload), (200, ["OK", "Content-Type", "text/plain", "Content-Length", "7"], b""))
+        ftype, rid, flags, payload = self.frame()
+        self.assertEqual((ftype, rid), (w.T_FILE, 1))
+        self.assertEqual(json.loads(payload.decode("utf-8")),
+                         {"path": path, "offset": 3, "length": 7, "dev": str(st.st_dev), "ino": str(st.st_ino)})
+        self.send(w.T_FILE_DONE, 1, 0, bytes((w.FILE_SENT,)))
+        ftype, rid, flags, payload = self.frame()
+        self.assertEqual((ftype, rid, flags, payload), (w.T_DATA, 1, w.F_END, b""))
+        # Refused: the worker sends the file itself.
+        self.send(w.T_REQUEST, 2, w.F_END, "\0".join(fields[:12] + ["r2"]).encode("latin-1"))
+        self.assertEqual(self.frame()[0], w.T_RESPONSE)
+        self.assertEqual(self.frame()[0], w.T_FILE)
+        self.send(w.T_FILE_DONE, 2, 0, bytes((w.FILE_REFUSED,)))
+        body = b""
+        while True:
+            ftype, rid, flags, payload = self.frame()
+            self.assertEqual((ftype, rid), (w.T_DATA, 2))
+            body += payload
+            if flags & w.F_END:
+                break
+        self.assertEqual((body, flags), (b"3456789", w.F_END))
 
     def test_response_waits_for_credit(self):
         self.start("""

@@ -1,3 +1,4 @@
+import { defaultListener, GroupSettingsSchema } from '../schema.js';
 import type { GroupField } from './daemon-options.js';
 import { at } from './errors.js';
 import type { HostPlan } from './hosts.js';
@@ -11,7 +12,8 @@ export function addAdvice(site: Site, mounts: ResolvedMount[], plan: HostPlan, m
   adviseTimeouts(site);
   adviseImportScripts(site, mounts);
   if (site.listen.length === 0) {
-    site.notes.add('info', 'The configuration has no Listen directive: wsgi-host listens on 127.0.0.1:8000, its default; add e.g. Listen 80 to choose.', { file: mainFile, line: 1 });
+    const { host, port } = defaultListener();
+    site.notes.add('info', `The configuration has no Listen directive: wsgi-host listens on ${host}:${port}, its default; add e.g. Listen 80 to choose.`, { file: mainFile, line: 1 });
   }
 }
 
@@ -37,7 +39,8 @@ function advisePerHostSettings(site: Site, mounts: ResolvedMount[]): void {
 
 /** Groups without request-timeout or queue-timeout, one note per set of missing options. */
 function adviseTimeouts(site: Site): void {
-  const defaults: [GroupField, string, number][] = [['requestTimeout', 'request-timeout', 60], ['queueTimeout', 'queue-timeout', 45]];
+  const g = GroupSettingsSchema.parse({});
+  const defaults: [GroupField, string, number][] = [['requestTimeout', 'request-timeout', g.requestTimeout], ['queueTimeout', 'queue-timeout', g.queueTimeout]];
   const byMissing = new Map<string, { groups: Site['groups']; missing: typeof defaults }>();
   for (const g of site.groups) {
     const missing = defaults.filter(([field]) => !g.fields.has(field));

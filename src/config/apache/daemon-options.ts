@@ -1,6 +1,6 @@
 import type { z } from 'zod';
 import { didYouMean } from '../../util/did-you-mean.js';
-import type { GroupSettingsSchema } from '../schema.js';
+import { GroupSettingsSchema } from '../schema.js';
 import { ApacheErrorCode as E, apacheError, type Where } from './errors.js';
 import { type PathResolver, splitPathList } from './paths.js';
 
@@ -105,10 +105,10 @@ export function parseDaemonOption(word: string, group: string, where: Where, pat
   if ('why' in spec) return spec.why;
   const value = parseValue(spec.parse, name, raw, group, where, paths, 'min' in spec ? spec : {});
   if (name === 'threads' && value === 0) {
-    return 'threads=0 is mod_wsgi\'s mode for a process that runs a WSGIImportScript forever and serves no requests; wsgi-host always serves requests, so the group keeps mod_wsgi\'s default of 15 threads';
+    return `threads=0 is mod_wsgi's mode for a process that runs a WSGIImportScript forever and serves no requests; wsgi-host always serves requests, so the group keeps mod_wsgi's default of ${MOD_WSGI_DEFAULT_THREADS} threads`;
   }
   if (name === 'startup-timeout' && value === 0) {
-    return 'mod_wsgi takes 0 as "no limit", while wsgi-host always waits a limited time for an application to load, so the group keeps its default startup-timeout (30 seconds)';
+    return `mod_wsgi takes 0 as "no limit", while wsgi-host always waits a limited time for an application to load, so the group keeps its default startup-timeout (${GroupSettingsSchema.parse({}).startupTimeout} seconds)`;
   }
   return 'env' in spec ? { env: spec.env, value } : { field: spec.field, value };
 }

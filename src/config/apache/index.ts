@@ -1,16 +1,15 @@
 import { resolve } from 'node:path';
 import type { ServerConfigInput } from '../schema.js';
-import { type InputDescriber, modelPathName, validateConfig } from '../validate.js';
 import { buildConfig } from './build.js';
 import { collectSite } from './collect.js';
 import type { ApacheNote } from './notes.js';
 import { readApacheConfig } from './reader.js';
-import type { SourceMap } from './sources.js';
 
 /**
  * Apache mod_wsgi configuration files, translated into wsgi-host's config model: what can be
  * said in the model is, what cannot is named in a note, and unusable input is a ConfigError
- * (see ./errors.ts) naming the file, the line and the fix.
+ * (see ./errors.ts) naming the file, the line and the fix. The result is model input, not yet
+ * validated: loadApacheConfig (../apache-file.ts) validates it, naming values by their directives.
  */
 
 export type { ApacheNote } from './notes.js';
@@ -35,17 +34,5 @@ export function translateApacheConfig(file: string, options: ApacheTranslateOpti
   const read = readApacheConfig(main, options);
   const site = collectSite(read, main);
   const { config, sources } = buildConfig(site, main);
-  validateConfig(config, describer(sources));
   return { config, notes: site.notes.list, sources: sources.record };
-}
-
-/** Names model paths for validation messages, locating them in the Apache files. */
-function describer(sources: SourceMap): InputDescriber {
-  return {
-    keyName: modelPathName,
-    locate: (path) => {
-      const where = sources.locate(path);
-      return where === undefined ? undefined : { file: where.file, line: where.line, key: modelPathName(path) };
-    },
-  };
 }

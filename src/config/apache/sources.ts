@@ -8,13 +8,13 @@ export class SourceMap {
   set(path: ModelPath, where: Where): void {
     this.record[modelPathName(path)] = { file: where.file, line: where.line };
   }
+}
 
-  /** The source of a path, or of the nearest enclosing path that has one. */
-  locate(path: ModelPath): Where | undefined {
-    for (let n = path.length; n > 0; n--) {
-      const found = this.record[modelPathName(path.slice(0, n))];
-      if (found !== undefined) return found;
-    }
-    return undefined;
+/** The source of a path, or of the nearest enclosing path that has one. */
+export function nearestSource(record: Readonly<Record<string, Where>>, path: ModelPath): Where | undefined {
+  for (let n = path.length; n > 0; n--) {
+    const found = record[modelPathName(path.slice(0, n))];
+    if (found !== undefined) return found;
   }
+  return undefined;
 }
