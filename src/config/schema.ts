@@ -117,15 +117,32 @@ export const MountSchema = z.strictObject({
   environ: z.record(z.string(), z.string()).default({}),
 });
 
+/**
+ * Files and folders whose name starts with a dot under a static alias (.env, .git/, .htaccess):
+ * 'deny' answers 403 (as Debian's Apache does for .ht*), 'hide' answers 404, 'allow' serves them
+ * (except .ht*, always 403). /.well-known/ is served under 'deny' and 'hide' alike (RFC 8615).
+ */
+export const DotfilesSchema = z.enum(['deny', 'hide', 'allow']);
+
 export const StaticSchema = z.strictObject({
   path: z.string().min(1),
   directory: z.string().min(1),
+  dotfiles: DotfilesSchema.default('deny'),
 });
+
+/**
+ * Apache's AllowEncodedSlashes: what a %2F in a URL path does. 'off' (Apache's default): 404;
+ * 'on': decoded to '/' (then the path is normalized again); 'nodecode': kept as '%2F' in PATH_INFO.
+ * Apache's spellings (Off, On, NoDecode) are accepted in any case.
+ */
+export const EncodedSlashesSchema = z.preprocess((v) => (typeof v === 'string' ? v.toLowerCase() : v), z.enum(['off', 'on', 'nodecode']));
 
 export const VirtualHostSchema = z.strictObject({
   serverName: z.string().min(1),
   aliases: z.array(z.string().min(1)).default([]),
   default: z.boolean().default(false),
+  /** This host's AllowEncodedSlashes; the top-level setting when absent. */
+  allowEncodedSlashes: EncodedSlashesSchema.optional(),
   mount: z.array(MountSchema).default([]),
   static: z.array(StaticSchema).default([]),
 });
@@ -137,8 +154,20 @@ export const HttpLimitsSchema = z.strictObject({
   maxBodySize: bytes.default(1024 * 1024 * 1024),
   /** Headers must arrive within this time (408 beyond). */
   headerTimeout: seconds.default(10),
+  /** Header lines at most (431 beyond; 0: no limit but max-header-size). */
+  maxHeaderCount: z.number().int().min(0).default(100),
   /** The body must keep arriving: no gap longer than this (408). */
   bodyTimeout: seconds.default(60),
+  /** After body-min-rate-grace, a body must arrive at this many bytes per second on average (408; 0: no minimum). */
+  bodyMinRate: z.number().nonnegative().default(500),
+  /** The time a body gets before body-min-rate applies (mod_reqtimeout's body=20). */
+  bodyMinRateGrace: seconds.default(20),
+  /** Bodies up to this size are read whole before a worker thread is taken (0: stream every body). */
+  bufferRequestBody: bytes.default(1024 * 1024),
+  /** Memory all buffered request bodies may take together; beyond it, bodies stream. */
+  bufferMemory: bytes.default(64 * 1024 * 1024),
+  /** Requests one connection may have read and waiting behind the one being answered; beyond, reading pauses. */
+  maxPipelined: z.number().int().min(1).default(16),
   /** An idle kept-alive connection is closed after this long. */
   keepAliveTimeout: seconds.default(5),
   /** Open connections at most (0: no limit). */
@@ -177,6 +206,8 @@ export const ServerConfigSchema = z.strictObject({
   static: z.array(StaticSchema).default([]),
   host: z.array(VirtualHostSchema).default([]),
   limits: HttpLimitsSchema.default(() => HttpLimitsSchema.parse({})),
+  /** Apache's AllowEncodedSlashes for every host without its own. */
+  allowEncodedSlashes: EncodedSlashesSchema.default('off'),
   /**
    * Busy-polling budget in microseconds (0: off). While a reply is due within this time, the front
    * end and an idle worker poll instead of sleeping: a wake-up costs tens of microseconds on
@@ -199,3 +230,5 @@ export type StaticConfig = z.infer<typeof StaticSchema>;
 export type VirtualHostConfig = z.infer<typeof VirtualHostSchema>;
 export type HttpLimits = z.infer<typeof HttpLimitsSchema>;
 export type ListenerConfig = z.infer<typeof ListenerObject>;
+export type EncodedSlashesSetting = z.infer<typeof EncodedSlashesSchema>;
+export type DotfilesSetting = z.infer<typeof DotfilesSchema>;

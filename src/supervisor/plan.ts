@@ -1,7 +1,7 @@
 import { statSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
 import { ConfigError, ConfigErrorCode as C, type ConfigSource } from '../config/errors.js';
-import type { GroupSettings, MountConfig, ServerConfig, StaticConfig } from '../config/schema.js';
+import type { DotfilesSetting, EncodedSlashesSetting, GroupSettings, MountConfig, ServerConfig, StaticConfig } from '../config/schema.js';
 import { normalizePrefix } from '../frontend/router.js';
 
 export interface AppPlan {
@@ -46,11 +46,14 @@ export interface StaticPlan {
   host: number | undefined;
   prefix: string;
   directory: string;
+  dotfiles: DotfilesSetting;
 }
 
 export interface HostPlan {
   serverName: string;
   names: string[];
+  /** AllowEncodedSlashes in this host (its own, else the server-wide one). */
+  encodedSlashes: EncodedSlashesSetting;
 }
 
 export interface ServePlan {
@@ -190,13 +193,13 @@ export function planServer(config: ServerConfig, baseDir: string, options: PlanO
   };
 
   const addStatic = (s: StaticConfig, host: number | undefined): void => {
-    statics.push({ host, prefix: normalizePrefix(s.path), directory: abs(baseDir, s.directory) });
+    statics.push({ host, prefix: normalizePrefix(s.path), directory: abs(baseDir, s.directory), dotfiles: s.dotfiles });
   };
 
   config.mount.forEach((m, i) => addMount(m, undefined, ['mount', i]));
   config.static.forEach((s) => addStatic(s, undefined));
   config.host.forEach((h, i) => {
-    hosts.push({ serverName: h.serverName, names: [h.serverName, ...h.aliases] });
+    hosts.push({ serverName: h.serverName, names: [h.serverName, ...h.aliases], encodedSlashes: h.allowEncodedSlashes ?? config.allowEncodedSlashes });
     if (h.default) defaultHost = i;
     h.mount.forEach((m, j) => addMount(m, i, ['host', i, 'mount', j]));
     h.static.forEach((s) => addStatic(s, i));

@@ -2,7 +2,7 @@ import type { ServerConfigInput } from '../schema.js';
 import { addAdvice } from './advice.js';
 import { buildGroups } from './build-groups.js';
 import { buildRoutes } from './build-routes.js';
-import { planHosts } from './hosts.js';
+import { type HostPlan, planHosts } from './hosts.js';
 import type { Site } from './site.js';
 import { SourceMap } from './sources.js';
 
@@ -16,6 +16,7 @@ export function buildConfig(site: Site, mainFile: string): { config: ServerConfi
   const mounts = buildRoutes(site, plan, config, src);
   buildGroups(site, mounts, config, src);
   buildLimits(site, config, src);
+  buildEncodedSlashes(site, plan, config, src);
   addAdvice(site, mounts, plan, mainFile);
   return { config, sources: src };
 }
@@ -38,6 +39,34 @@ function buildPython(site: Site, config: ServerConfigInput, src: SourceMap): voi
     src.set(['pythonPath'], site.pythonPath.at);
     site.pythonPath.value.forEach((_p, i) => src.set(['pythonPath', i], (site.pythonPath as NonNullable<Site['pythonPath']>).at));
   }
+}
+
+/** From strictest to most lenient. */
+const STRICTNESS = ['off', 'nodecode', 'on'] as const;
+
+/**
+ * AllowEncodedSlashes: the server level's at the top; a VirtualHost's own in its host (one without
+ * inherits the server level's, as in Apache 2.4). VirtualHosts served as one host (the same
+ * ServerName) get the strictest of their settings, never a weaker one.
+ */
+function buildEncodedSlashes(site: Site, plan: HostPlan, config: ServerConfigInput, src: SourceMap): void {
+  const server = site.encodedSlashes;
+  if (server !== undefined) {
+    config.allowEncodedSlashes = server.value;
+    src.set(['allowEncodedSlashes'], server.at);
+  }
+  plan.hosts.forEach((h, i) => {
+    if (!h.decls.some((d) => d.encodedSlashes !== undefined)) return;
+    const effective = h.decls.map((d) => d.encodedSlashes ?? server ?? { value: 'off' as const, at: d.at });
+    const strictest = effective.reduce((a, b) => (STRICTNESS.indexOf(b.value) < STRICTNESS.indexOf(a.value) ? b : a));
+    if (effective.some((e) => e.value !== strictest.value)) {
+      site.notes.add('info', `The VirtualHosts named ${h.serverName.value} have different AllowEncodedSlashes settings; wsgi-host serves them as one host, with the strictest (${strictest.value}).`, strictest.at);
+    }
+    const host = (config.host ?? [])[i];
+    if (host === undefined) return;
+    host.allowEncodedSlashes = strictest.value;
+    src.set(['host', i, 'allowEncodedSlashes'], strictest.at);
+  });
 }
 
 function buildLimits(site: Site, config: ServerConfigInput, src: SourceMap): void {

@@ -70,12 +70,26 @@ function setHandler(d: DirectiveNode, ctx: Ctx, site: Site): void {
   ctx.scope.wsgiHandler = { value: true, at: whereOf(d) };
 }
 
-/** KeepAliveTimeout and LimitRequestBody: server-wide limits in wsgi-host. */
-function limit(field: 'keepAliveTimeout' | 'maxBodySize'): HandlerSpec['run'] {
+/** AllowEncodedSlashes On|Off|NoDecode: what %2F in a URL path does, server-wide or per VirtualHost. */
+function allowEncodedSlashes(d: DirectiveNode, ctx: Ctx, site: Site): void {
+  expectArgs(d, 1, 1, 'AllowEncodedSlashes On|Off|NoDecode');
+  const value = (d.args[0] as string).toLowerCase();
+  if (value !== 'on' && value !== 'off' && value !== 'nodecode') {
+    throw apacheError(E.BAD_VALUE, `AllowEncodedSlashes ${d.args[0]}: must be On, Off or NoDecode`, d, 'AllowEncodedSlashes', 'Write AllowEncodedSlashes Off (the default), On or NoDecode');
+  }
+  const sourced = { value: value as 'on' | 'off' | 'nodecode', at: whereOf(d) };
+  if (ctx.host === undefined) site.encodedSlashes = sourced;
+  else ctx.host.encodedSlashes = sourced;
+}
+
+const LIMIT_WHAT = { keepAliveTimeout: 'keep-alive timeout', maxBodySize: 'request body limit', maxHeaderCount: 'header count limit' } as const;
+
+/** KeepAliveTimeout, LimitRequestBody and LimitRequestFields: server-wide limits in wsgi-host. */
+function limit(field: 'keepAliveTimeout' | 'maxBodySize' | 'maxHeaderCount'): HandlerSpec['run'] {
   return (d, ctx, site) => {
     expectArgs(d, 1, 1, `${d.name} NUMBER`);
     if (ctx.level !== 'server') {
-      site.notes.add('not-honoured', `${d.name} in ${ctx.label} is not honoured: wsgi-host has one ${field === 'maxBodySize' ? 'request body limit' : 'keep-alive timeout'} for the whole server; set it at the server level.`, d);
+      site.notes.add('not-honoured', `${d.name} in ${ctx.label} is not honoured: wsgi-host has one ${LIMIT_WHAT[field]} for the whole server; set it at the server level.`, d);
       return;
     }
     const raw = d.args[0] as string;
@@ -99,4 +113,6 @@ export const CORE_HANDLERS: Readonly<Record<string, HandlerSpec>> = {
   sethandler: { contexts: ANYWHERE, run: setHandler },
   keepalivetimeout: { contexts: SERVER_VHOST, run: limit('keepAliveTimeout') },
   limitrequestbody: { contexts: ANYWHERE, run: limit('maxBodySize') },
+  limitrequestfields: { contexts: SERVER_VHOST, run: limit('maxHeaderCount') },
+  allowencodedslashes: { contexts: SERVER_VHOST, run: allowEncodedSlashes },
 };

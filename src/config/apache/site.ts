@@ -1,3 +1,4 @@
+import type { EncodedSlashesSetting } from '../schema.js';
 import type { Where } from './errors.js';
 import type { GroupField } from './daemon-options.js';
 import type { Sourced } from './nodes.js';
@@ -53,6 +54,8 @@ export interface HostDecl {
   serverNamePort?: number;
   aliases: Sourced<string>[];
   scope: Scope;
+  /** AllowEncodedSlashes in this VirtualHost. */
+  encodedSlashes?: Sourced<EncodedSlashesSetting>;
 }
 
 export interface AliasOptions {
@@ -102,7 +105,9 @@ export interface Site {
   pythonEnvAll: Map<string, Sourced<string>>;
   /** Environment of the default (embedded-mode) group only (WSGIPythonEggs). */
   pythonEnvDefault: Map<string, Sourced<string>>;
-  limits: Map<'keepAliveTimeout' | 'maxBodySize', Sourced<number>>;
+  limits: Map<'keepAliveTimeout' | 'maxBodySize' | 'maxHeaderCount', Sourced<number>>;
+  /** AllowEncodedSlashes at server level. */
+  encodedSlashes?: Sourced<EncodedSlashesSetting>;
   groups: DaemonGroup[];
   hosts: HostDecl[];
   scopes: Scope[];
