@@ -7,9 +7,9 @@ import { decodeResponseHead } from '../protocol/response-head.js';
 import { SlabCopier } from '../protocol/slab-copier.js';
 import type { ExchangeSink, FileSpec, WorkerProcess } from '../supervisor/worker-process.js';
 import { breakResponse, endResponse, sendError } from './error-response.js';
+import type { RequestRefusal } from './http-refusal.js';
 import type { ReplyPoller } from './reply-poller.js';
-
-const EMPTY = Buffer.alloc(0);
+import type { RequestBody } from './request-body.js';
 /** Payloads arrive in the worker connection's reused read buffer; what is kept is copied into slabs. */
 const COPIER = new SlabCopier();
 const SMALL_BODY = 16 * 1024;
@@ -21,15 +21,12 @@ export interface ExchangeSettings {
   requestWindow: number;
   /** Response bytes the worker may send ahead of the client's reading. */
   responseWindow: number;
-  /** Request body bytes at most (0: no limit). */
-  maxBodySize: number;
-  /** The longest gap while a request body arrives (0: none). */
-  bodyTimeoutMs: number;
   poller: ReplyPoller;
 }
 
 /** What a pool needs from a request waiting for, or running on, a worker. */
 export interface Dispatchable {
+  /** When the request was handed to its pool (Date.now()). */
   readonly queuedAt: number;
   /** The client went away while the request waited. */
   readonly gone: boolean;
@@ -47,11 +44,13 @@ export class Exchange implements ExchangeSink, Dispatchable {
   readonly req: IncomingMessage;
   readonly res: ServerResponse;
   readonly requestId: string;
-  readonly queuedAt = Date.now();
-  /** The head fields before the headers; completed when a worker takes the request. */
-  private readonly head: string;
+  /** Set again when the request is handed to its pool (after its body was buffered). */
+  queuedAt = Date.now();
+  /** The REQUEST frame's payload (retarget() replaces it when a reload routes the request anew). */
+  private head: string;
   private readonly settings: ExchangeSettings;
-  private readonly hasBody: boolean;
+  /** The request body (read by the front end, buffered or streamed); undefined when there is none. */
+  private readonly body: RequestBody | undefined;
   private readonly expectContinue: boolean;
   private continuePending = false;
   private worker: WorkerProcess | undefined;
@@ -63,10 +62,6 @@ export class Exchange implements ExchangeSink, Dispatchable {
   /** The client went away. */
   private cancelled = false;
   private headersSent = false;
-  private sendWindow = 0;
-  private bodyPaused = false;
-  private bodyDone = false;
-  private bodyBytes = 0;
   private ungranted = 0;
   private waitingDrain = false;
   private readonly grantThreshold: number;
@@ -86,7 +81,7 @@ export class Exchange implements ExchangeSink, Dispatchable {
     res: ServerResponse,
     head: string,
     requestId: string,
-    hasBody: boolean,
+    body: RequestBody | undefined,
     expectContinue: boolean,
     settings: ExchangeSettings,
   ) {
@@ -94,7 +89,7 @@ export class Exchange implements ExchangeSink, Dispatchable {
     this.res = res;
     this.head = head;
     this.requestId = requestId;
-    this.hasBody = hasBody;
+    this.body = body;
     this.expectContinue = expectContinue;
     this.settings = settings;
     this.grantThreshold = settings.responseWindow >>> 2;
@@ -107,7 +102,7 @@ export class Exchange implements ExchangeSink, Dispatchable {
 
   /** A request without a body that has not started may be taken back and run by another process. */
   get recallable(): boolean {
-    return !this.hasBody && !this.cancelled && !this.terminal && !this.headersSent;
+    return this.body === undefined && !this.cancelled && !this.terminal && !this.headersSent;
   }
 
   /** The status the client got; 499 when it went away before an answer (as nginx logs it). */
@@ -121,18 +116,19 @@ export class Exchange implements ExchangeSink, Dispatchable {
     this.replyStarted(); // a recalled request was sent before: that send is over
     this.worker = worker;
     let flags = 0;
-    if (!this.hasBody) flags |= Flag.END;
+    if (this.body === undefined) flags |= Flag.END;
     else if (this.expectContinue) flags |= Flag.CONTINUE;
     this.sentAt = this.settings.poller.sent();
     this.id = worker.startRequest(this, this.head, flags);
-    if (this.hasBody) {
-      if (this.expectContinue) {
-        this.continuePending = true;
-      } else {
-        this.sendWindow = this.settings.requestWindow;
-        this.pumpBody();
-      }
+    if (this.body !== undefined) {
+      if (this.expectContinue) this.continuePending = true;
+      else this.body.forward(this.sendBody, this.settings.requestWindow);
     }
+  }
+
+  /** A reload came while the body was buffered: the request goes to where the new routes say. */
+  retarget(head: string): void {
+    if (this.worker === undefined) this.head = head;
   }
 
   reject(status: number, why: string, retryAfter?: number): void {
@@ -145,91 +141,33 @@ export class Exchange implements ExchangeSink, Dispatchable {
 
   // -- request body --------------------------------------------------------------------------
 
-  private bodyTimer: NodeJS.Timeout | undefined;
+  private readonly sendBody = (chunk: Buffer, end: boolean): void => {
+    if (!this.terminal && this.worker !== undefined) this.worker.sendData(this.id, chunk, end);
+  };
 
-  private pumpBody(): void {
-    this.req.on('data', this.onBodyData);
-    this.req.on('end', this.onBodyEnd);
-    this.armBodyTimer();
-  }
-
-  /** The client must keep the body coming (body-timeout); not counted while we hold it back. */
-  private armBodyTimer(): void {
-    const ms = this.settings.bodyTimeoutMs;
-    if (ms <= 0 || this.bodyDone) return;
-    if (this.bodyTimer === undefined) this.bodyTimer = setTimeout(this.onBodyTimeout, ms);
-    else this.bodyTimer.refresh();
-  }
-
-  private disarmBodyTimer(): void {
-    if (this.bodyTimer !== undefined) {
-      clearTimeout(this.bodyTimer);
-      this.bodyTimer = undefined;
-    }
-  }
-
-  private readonly onBodyTimeout = (): void => {
-    this.bodyTimer = undefined;
-    if (this.bodyDone || this.terminal) return;
-    this.logProblem('warn', `no request body bytes for ${this.settings.bodyTimeoutMs / 1000}s (body-timeout); answered 408`);
+  /**
+   * The request body failed (over max-body-size, too slow, malformed framing), before or after the
+   * request went to a worker: answer why.status and close, or cut the response short.
+   */
+  bodyFailed(why: RequestRefusal): void {
+    if (this.cancelled || this.finished) return;
+    this.logProblem('warn', `${why.message}; answered ${why.status}`);
     this.worker?.cancel(this.id);
     this.cancelled = true;
     this.stopBody();
     if (!this.headersSent && !this.res.headersSent) {
       this.res.shouldKeepAlive = false;
-      sendError(this.res, 408, this.requestId);
+      sendError(this.res, why.status, this.requestId);
     } else {
       breakResponse(this.res);
     }
-    this.req.socket.destroySoon?.();
-  };
-
-  private readonly onBodyData = (chunk: Buffer): void => {
-    if (this.terminal || this.worker === undefined) return;
-    this.bodyBytes += chunk.length;
-    const max = this.settings.maxBodySize;
-    if (max > 0 && this.bodyBytes > max) {
-      this.bodyTooLarge();
-      return;
-    }
-    this.worker.sendData(this.id, chunk, false);
-    this.sendWindow -= chunk.length;
-    if (this.sendWindow <= 0 && !this.bodyPaused) {
-      this.bodyPaused = true;
-      this.req.pause();
-      this.disarmBodyTimer();
-    } else {
-      this.armBodyTimer();
-    }
-  };
-
-  private readonly onBodyEnd = (): void => {
-    this.bodyDone = true;
-    this.disarmBodyTimer();
-    if (!this.terminal && this.worker !== undefined) this.worker.sendData(this.id, EMPTY, true);
-  };
-
-  private bodyTooLarge(): void {
-    this.logProblem('warn', `request body over the limit of ${this.settings.maxBodySize} bytes; answered 413`);
-    this.worker?.cancel(this.id);
-    this.cancelled = true;
-    this.stopBody();
-    if (!this.headersSent && !this.res.headersSent) {
-      this.res.shouldKeepAlive = false;
-      sendError(this.res, 413, this.requestId);
-    } else {
-      this.res.destroy();
-    }
+    if (why.status === 408) this.req.socket.destroySoon?.();
+    if (this.worker === undefined) this.finish(); // never dispatched, or still waiting in the queue
   }
 
   /** Stop forwarding the request body; let Node discard what remains. */
   private stopBody(): void {
-    if (!this.hasBody || this.bodyDone) return;
-    this.req.off('data', this.onBodyData);
-    this.req.off('end', this.onBodyEnd);
-    this.bodyDone = true;
-    this.disarmBodyTimer();
-    this.req.resume();
+    this.body?.stop();
   }
 
   onCredit(increment: number): void {
@@ -237,16 +175,10 @@ export class Exchange implements ExchangeSink, Dispatchable {
       // The application started reading: now ask the client for the body (Expect: 100-continue).
       this.continuePending = false;
       if (!this.res.headersSent) this.res.writeContinue();
-      this.sendWindow += increment;
-      this.pumpBody();
+      this.body?.forward(this.sendBody, increment);
       return;
     }
-    this.sendWindow += increment;
-    if (this.bodyPaused && this.sendWindow > 0) {
-      this.bodyPaused = false;
-      this.req.resume();
-      this.armBodyTimer();
-    }
+    this.body?.credit(increment);
   }
 
   // -- response ------------------------------------------------------------------------------
@@ -417,6 +349,7 @@ export class Exchange implements ExchangeSink, Dispatchable {
     if (this.terminal) return;
     // The client went away before the worker finished (or before a worker took the request).
     this.cancelled = true;
+    this.stopBody();
     if (this.worker !== undefined) this.worker.cancel(this.id);
     else this.finish();
   };
@@ -435,6 +368,7 @@ export class Exchange implements ExchangeSink, Dispatchable {
   private finish(): void {
     if (this.finished) return;
     this.finished = true;
+    this.stopBody(); // frees a buffered body's memory whatever ended the exchange
     this.stats?.finished(this.status, (performance.now() - this.arrivedAt) / 1000);
     this.onDone?.(this);
   }

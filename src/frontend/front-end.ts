@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { createServer, type IncomingMessage, STATUS_CODES, type Server, type ServerResponse } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import type { HttpLimits, ListenerConfig } from '../config/schema.js';
 import type { GroupStats } from '../observability/group-stats.js';
@@ -8,12 +8,17 @@ import type { ServePlan } from '../supervisor/plan.js';
 import { encodeRequestHead } from '../protocol/request-head.js';
 import type { ProcessPool } from '../supervisor/process-pool.js';
 import { REQUEST_WINDOW, RESPONSE_WINDOW } from '../supervisor/supervisor.js';
-import { sendError } from './error-response.js';
+import { BufferBudget } from './buffer-budget.js';
+import { sendError, sendErrorPage } from './error-response.js';
 import { Exchange, type ExchangeSettings } from './exchange.js';
+import { type ConnItem, HttpConnection } from './http-connection.js';
+import { REFUSAL_EXPLANATIONS, RefusalCode as C, RequestRefusal } from './http-refusal.js';
 import { ReplyPoller } from './reply-poller.js';
-import { parseRequestTarget } from './request-target.js';
+import { type BodySettings, RequestBody } from './request-body.js';
+import { checkRequestHead, type RequestFacts, withoutAuthorization } from './request-rules.js';
+import { type EncodedSlashes, normalizePath, type TargetError } from './request-target.js';
 import { type StaticAlias, serveStatic } from './static-files.js';
-import { hostName, hostPort, type MountRoute, Router } from './router.js';
+import { type MountRoute, Router } from './router.js';
 
 /** What an application mount routes to. */
 export interface AppTarget {
@@ -29,6 +34,8 @@ export interface Routes {
   router: Router<RouteTarget>;
   /** Server names by host index, for SERVER_NAME when the request has no Host header. */
   serverNames: string[];
+  /** AllowEncodedSlashes by host index. */
+  encodedSlashes: EncodedSlashes[];
 }
 
 export function buildRoutes(plan: ServePlan, pools: Map<string, ProcessPool>, statsFor: (label: string) => GroupStats): Routes {
@@ -36,17 +43,24 @@ export function buildRoutes(plan: ServePlan, pools: Map<string, ProcessPool>, st
     const pool = pools.get(m.pool) as ProcessPool;
     return { kind: 'app', prefix: m.prefix, target: { pool, appIndex: m.appIndex, passAuthorization: m.passAuthorization, stats: statsFor(pool.label) } };
   };
-  const files = (s: ServePlan['statics'][number]): MountRoute<RouteTarget> => ({ kind: 'static', prefix: s.prefix, target: { directory: s.directory } });
+  const files = (s: ServePlan['statics'][number]): MountRoute<RouteTarget> => ({
+    kind: 'static',
+    prefix: s.prefix,
+    target: { directory: s.directory },
+  });
   const scope = (host: number | undefined): MountRoute<RouteTarget>[] => [
     ...plan.mounts.filter((m) => m.host === host).map(app),
     ...plan.statics.filter((s) => s.host === host).map(files),
   ];
   const hosts = plan.hosts.map((h, i) => ({ names: h.names, mounts: scope(i) }));
   const global = scope(undefined);
-  return { router: new Router(hosts, global, plan.defaultHost), serverNames: plan.hosts.map((h) => h.serverName) };
+  return {
+    router: new Router(hosts, global, plan.defaultHost),
+    serverNames: plan.hosts.map((h) => h.serverName),
+    // Without [[host]] tables the router has one host: the server-wide setting applies.
+    encodedSlashes: plan.hosts.length > 0 ? plan.hosts.map((h) => h.encodedSlashes) : [plan.config.allowEncodedSlashes],
+  };
 }
-
-const VALID_REQUEST_ID = /^[\x21-\x7e]{1,200}$/;
 
 /** Request ids: a random prefix per front-end process, then a counter (unique, cheap to make). */
 const ID_PREFIX = randomBytes(6).toString('hex');
@@ -55,12 +69,45 @@ function newRequestId(): string {
   return `${ID_PREFIX}-${(idCounter++).toString(36)}`;
 }
 
-/** The HTTP side: listeners, request parsing, routing, and handing requests to pools. */
+/** How a node:http parser error is answered (after every response before it). */
+function parserRefusal(err: NodeJS.ErrnoException & { reason?: string }): RequestRefusal {
+  const what = `${err.code ?? 'parse error'}${err.reason ? `: ${err.reason}` : ''}`;
+  switch (err.code) {
+    case 'HPE_HEADER_OVERFLOW':
+      return new RequestRefusal(C.HEADERS_TOO_LARGE, 431, `the request line and headers are larger than max-header-size (${what})`);
+    case 'HPE_CHUNK_EXTENSIONS_OVERFLOW':
+      return new RequestRefusal(C.BODY_MALFORMED, 413, `chunk extensions too large (${what})`);
+    case 'ERR_HTTP_REQUEST_TIMEOUT':
+      return new RequestRefusal(C.HEADERS_TIMEOUT, 408, 'the request headers did not arrive within header-timeout');
+    default:
+      return new RequestRefusal(C.MALFORMED, 400, what);
+  }
+}
+
+/** What a normalization failure of the path becomes. */
+function targetRefusal(e: TargetError): RequestRefusal {
+  switch (e) {
+    case 'encoded-slash':
+      return new RequestRefusal(C.ENCODED_SLASH, 404, 'an encoded slash (%2F) in the path (allow-encoded-slashes is off)');
+    case 'above-root':
+      return new RequestRefusal(C.TARGET_ABOVE_ROOT, 400, 'the path climbs above the root with ..');
+    case 'bad-escape':
+      return new RequestRefusal(C.TARGET_BAD_ESCAPE, 400, 'a malformed %-escape in the path');
+    case 'nul':
+      return new RequestRefusal(C.TARGET_NUL, 400, 'an encoded NUL (%00) in the path');
+    default:
+      return new RequestRefusal(C.TARGET_INVALID, 400, 'the request-target is not a path');
+  }
+}
+
+/** The HTTP side: listeners, connections, request rules, routing, and handing requests to pools. */
 export class FrontEnd {
   private routes: Routes;
   private readonly servers = new Map<string, Server>();
-  private readonly sockets = new Set<Socket>();
+  private readonly connections = new Map<Socket, HttpConnection>();
   private readonly settings: ExchangeSettings;
+  private readonly bodySettings: BodySettings;
+  private readonly budget: BufferBudget;
   private limits: HttpLimits;
   private readonly log: Logger;
   private closing = false;
@@ -74,10 +121,11 @@ export class FrontEnd {
       log,
       requestWindow: REQUEST_WINDOW,
       responseWindow: RESPONSE_WINDOW,
-      maxBodySize: limits.maxBodySize,
-      bodyTimeoutMs: limits.bodyTimeout * 1000,
       poller: new ReplyPoller(busyPollUs),
     };
+    this.budget = new BufferBudget(limits.bufferMemory);
+    this.bodySettings = { maxBodySize: 0, pace: { gapMs: 0, minRate: 0, graceMs: 0 }, bufferLimit: 0, budget: this.budget };
+    this.applyBodyLimits(limits);
   }
 
   /** Swap in new routes (a reload); requests in flight keep their pools. */
@@ -91,10 +139,23 @@ export class FrontEnd {
       this.log.warn('limits.max-header-size changed: it applies when wsgi-host restarts, not on reload');
     }
     this.limits = { ...limits, maxHeaderSize: this.limits.maxHeaderSize };
-    this.settings.maxBodySize = limits.maxBodySize;
-    this.settings.bodyTimeoutMs = limits.bodyTimeout * 1000;
+    this.applyBodyLimits(limits);
     this.settings.poller = new ReplyPoller(busyPollUs);
     for (const s of this.servers.values()) this.applyTimeouts(s);
+    for (const c of this.connections.values()) c.setMaxWaiting(limits.maxPipelined);
+  }
+
+  /** Buffered request bodies in memory now (bytes), for the status report. */
+  get bufferedBodyBytes(): number {
+    return this.budget.inUse;
+  }
+
+  private applyBodyLimits(limits: HttpLimits): void {
+    const b = this.bodySettings;
+    b.maxBodySize = limits.maxBodySize;
+    b.pace = { gapMs: limits.bodyTimeout * 1000, minRate: limits.bodyMinRate, graceMs: limits.bodyMinRateGrace * 1000 };
+    b.bufferLimit = limits.bufferRequestBody;
+    this.budget.setLimit(limits.bufferMemory);
   }
 
   private applyTimeouts(server: Server): void {
@@ -131,15 +192,28 @@ export class FrontEnd {
           connectionsCheckingInterval: 1000,
           keepAliveTimeout: this.limits.keepAliveTimeout * 1000,
           noDelay: true,
+          // The Host rules are ours (request-rules.ts), with our error page and log line.
+          requireHostHeader: false,
         },
-        this.handle,
+        this.onRequest,
       );
-      server.on('checkContinue', this.handle);
+      // A client that half-closes after its request still gets the answer (as Apache and gunicorn
+      // give it); node:http's default closes at once. An internal of node:http, set on the instance.
+      (server as Server & { httpAllowHalfOpen: boolean }).httpAllowHalfOpen = true;
+      // Every header line reaches the rules, which refuse more than max-header-count with 431;
+      // node:http's own count limit (2000 fields) drops the rest silently.
+      server.maxHeadersCount = 0;
+      server.on('checkContinue', this.onRequest);
       server.on('connection', (s: Socket) => {
-        this.sockets.add(s);
-        s.once('close', () => this.sockets.delete(s));
+        this.connections.set(s, new HttpConnection(s, this.limits.maxPipelined, this.serve));
+        s.once('close', () => this.connections.delete(s));
       });
       server.on('clientError', (err: NodeJS.ErrnoException, socket: Socket) => this.clientError(err, socket));
+      server.on('connect', (req: IncomingMessage, socket: Socket) => {
+        const c = this.connections.get(socket);
+        if (c === undefined) socket.destroy();
+        else c.fail(new RequestRefusal(C.METHOD_NOT_ALLOWED, 405, `${req.method} is not supported`));
+      });
       this.applyTimeouts(server);
       await new Promise<void>((resolve, reject) => {
         server.once('error', reject);
@@ -154,107 +228,153 @@ export class FrontEnd {
     return out;
   }
 
+  /** node:http's parser refused the bytes, or the headers timed out: answered in order, then closed. */
   private clientError(err: NodeJS.ErrnoException, socket: Socket): void {
-    if (!socket.writable || err.code === 'ECONNRESET') {
+    const c = this.connections.get(socket);
+    if (c === undefined || !socket.writable || err.code === 'ECONNRESET') {
       socket.destroy();
       return;
     }
-    let status = 400;
-    if (err.code === 'HPE_HEADER_OVERFLOW') status = 431;
-    else if (err.code === 'ERR_HTTP_REQUEST_TIMEOUT') status = 408;
-    this.log.debug(`answered ${status} to ${socket.remoteAddress}:${socket.remotePort} (${err.code ?? err.message})`);
-    const reason = STATUS_CODES[status] as string;
-    const body = `${status} ${reason}\n`;
-    socket.end(
-      `HTTP/1.1 ${status} ${reason}\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: ${body.length}\r\nConnection: close\r\n\r\n${body}`,
-    );
+    const why = parserRefusal(err);
+    this.log.debug(`${socket.remoteAddress}:${socket.remotePort}: ${why.code} (${why.message}); answering ${why.status}`);
+    c.fail(why);
   }
 
-  private readonly handle = (req: IncomingMessage, res: ServerResponse): void => {
-    const target = parseRequestTarget(req.url as string);
-    if (typeof target === 'string') {
-      sendError(res, 400);
+  private readonly onRequest = (req: IncomingMessage, res: ServerResponse): void => {
+    const c = this.connections.get(req.socket);
+    if (c !== undefined) c.push(req, res);
+    else this.serve({ req, res, connection: undefined as unknown as HttpConnection });
+  };
+
+  /** A request whose turn came on its connection: every response before it was sent. */
+  private readonly serve = (item: ConnItem): void => {
+    const { req, res } = item;
+    if (item.bodyError !== undefined) {
+      this.refuse(req, res, item.bodyError);
       return;
     }
-    const raw = req.rawHeaders;
-    let host: string | undefined;
-    let contentLength = '';
-    let chunked = false;
-    let expect = false;
-    let requestId: string | undefined;
-    let hasAuthorization = false;
-    let headers = '';
-    for (let i = 0; i < raw.length; i += 2) {
-      const name = raw[i] as string;
-      const value = raw[i + 1] as string;
-      switch (name.length) {
-        case 4:
-          if (host === undefined && name.toLowerCase() === 'host') host = value;
-          break;
-        case 6:
-          if (name.toLowerCase() === 'expect' && value.toLowerCase() === '100-continue') expect = true;
-          break;
-        case 12:
-          if (name.toLowerCase() === 'x-request-id' && VALID_REQUEST_ID.test(value)) requestId = value;
-          break;
-        case 13:
-          if (name.toLowerCase() === 'authorization') hasAuthorization = true;
-          break;
-        case 14:
-          if (name.toLowerCase() === 'content-length') contentLength = value;
-          break;
-        case 17:
-          if (name.toLowerCase() === 'transfer-encoding') chunked = true;
-          break;
-      }
-      headers += '\0' + name + '\0' + value;
-    }
-    requestId ??= newRequestId();
-    const match = this.routes.router.match(host, target.path);
-    if (match === undefined) {
-      sendError(res, 404, requestId);
+    const facts = checkRequestHead(req.method as string, req.url as string, req.httpVersionMajor, req.httpVersionMinor, req.rawHeaders, this.limits);
+    if (facts instanceof RequestRefusal) {
+      this.refuse(req, res, facts);
       return;
     }
-    if (match.route.kind === 'static') {
-      serveStatic(req, res, match.route.target as StaticAlias, match.pathInfo, req.url as string);
+    if (facts.target.form === 'asterisk') {
+      // OPTIONS * asks about the server itself (RFC 9110 9.3.7): no application is involved.
+      res.writeHead(200, { 'Content-Length': '0' });
+      res.end();
       return;
     }
-    const app = match.route.target as AppTarget;
-    if (hasAuthorization && !app.passAuthorization) headers = withoutAuthorization(raw);
+    this.route(item, facts, facts.requestId ?? newRequestId());
+  };
+
+  /**
+   * Routes a request that passed the rules and starts it: a static file, or an application
+   * request, whose body is read into memory first when it may be.
+   */
+  private route(item: ConnItem, facts: RequestFacts, requestId: string): void {
+    const { req, res } = item;
+    const routes = this.routes;
+    const found = this.resolve(req, facts, routes, requestId);
+    if (found.kind === 'refused') return this.refuse(req, res, found.why, requestId);
+    if (found.kind === 'none') return sendError(res, 404, requestId);
+    if (found.kind === 'static') return serveStatic(req, res, found.alias, found.pathInfo, req.url as string);
+    const { app, head } = found;
     const max = this.limits.maxBodySize;
-    if (max > 0 && contentLength !== '' && Number(contentLength) > max) {
-      this.log.warn({ requestId }, `${req.method} ${req.url}: Content-Length ${contentLength} is over the limit of ${max} bytes; answered 413`);
+    if (max > 0 && facts.contentLength > max) {
+      this.log.warn({ requestId }, `${req.method} ${req.url}: Content-Length ${facts.contentLength} is over the limit of ${max} bytes; answered 413`);
       res.shouldKeepAlive = false;
       sendError(res, 413, requestId);
       return;
     }
+    let ex: Exchange | undefined;
+    let body: RequestBody | undefined;
+    let buffering = false;
+    if (facts.chunked || facts.contentLength > 0) {
+      body = new RequestBody(req, facts.chunked ? -1 : facts.contentLength, this.bodySettings, (why) => ex?.bodyFailed(why));
+      item.onBodyError = (why) => body?.broken(why);
+      buffering = body.buffer(() => {
+        if (ex !== undefined && !ex.gone) this.dispatchBuffered(ex, app, req, facts, routes, requestId);
+      });
+      // The front end wants the body now: it answers Expect: 100-continue itself.
+      if (buffering && facts.expectContinue) res.writeContinue();
+    }
+    ex = new Exchange(req, res, head, requestId, body, facts.expectContinue && !buffering, this.settings);
+    this.inflight++;
+    ex.stats = app.stats;
+    app.stats.started();
+    ex.onDone = this.onExchangeDone;
+    if (!buffering) this.dispatch(ex, app);
+  }
+
+  /** Where a request goes, with its REQUEST head when it goes to an application. */
+  private resolve(
+    req: IncomingMessage,
+    facts: RequestFacts,
+    routes: Routes,
+    requestId: string,
+  ):
+    | { kind: 'refused'; why: RequestRefusal }
+    | { kind: 'none' }
+    | { kind: 'static'; alias: StaticAlias; pathInfo: string }
+    | { kind: 'app'; app: AppTarget; head: string } {
+    const hostIndex = routes.router.hostIndex(facts.authority?.name);
+    const path = normalizePath(facts.target.rawPath, routes.encodedSlashes[hostIndex] ?? 'off');
+    if (typeof path === 'string') return { kind: 'refused', why: targetRefusal(path) };
+    const match = routes.router.matchIn(hostIndex, path.path);
+    if (match === undefined) return { kind: 'none' };
+    if (match.route.kind === 'static') return { kind: 'static', alias: match.route.target as StaticAlias, pathInfo: match.pathInfo };
+    const app = match.route.target as AppTarget;
+    let headers = facts.headers;
+    if (facts.hasAuthorization && !app.passAuthorization) headers = withoutAuthorization(headers);
     const socket = req.socket;
+    const authority = facts.authority;
     const head = encodeRequestHead(
       {
         appIndex: app.appIndex,
         method: req.method as string,
         scriptName: match.scriptName,
         pathInfo: match.pathInfo,
-        queryString: target.query,
+        queryString: facts.target.query,
         requestUri: req.url as string,
         protocol: 'HTTP/' + req.httpVersion,
         remoteAddr: socket.remoteAddress as string,
         remotePort: String(socket.remotePort),
-        serverName: host !== undefined ? hostName(host) : (this.routes.serverNames[match.host] ?? (socket.localAddress as string)),
-        serverPort: String((host !== undefined ? hostPort(host) : undefined) ?? socket.localPort),
+        serverName: authority !== undefined && authority.name !== '' ? authority.name : (routes.serverNames[match.host] ?? (socket.localAddress as string)),
+        serverPort: authority?.port ?? String(socket.localPort),
         scheme: 'http',
         requestId,
       },
       headers,
     );
-    const hasBody = chunked || (contentLength !== '' && contentLength !== '0');
-    const ex = new Exchange(req, res, head, requestId, hasBody, expect, this.settings);
-    this.inflight++;
-    ex.stats = app.stats;
-    app.stats.started();
-    ex.onDone = this.onExchangeDone;
+    return { kind: 'app', app, head };
+  }
+
+  private dispatch(ex: Exchange, app: AppTarget): void {
+    ex.queuedAt = Date.now();
     app.pool.dispatch(ex);
-  };
+  }
+
+  /** The body is in memory (or must stream from here): to the group, routed again if a reload came meanwhile. */
+  private dispatchBuffered(ex: Exchange, app: AppTarget, req: IncomingMessage, facts: RequestFacts, routes: Routes, requestId: string): void {
+    if (this.routes === routes) {
+      this.dispatch(ex, app);
+      return;
+    }
+    const found = this.resolve(req, facts, this.routes, requestId);
+    if (found.kind !== 'app') {
+      ex.reject(503, 'a reload changed the configuration while the request body arrived, and the URL no longer leads to an application', 1);
+      return;
+    }
+    ex.retarget(found.head);
+    this.dispatch(ex, found.app);
+  }
+
+  /** A request wsgi-host answers itself (the rules refused it): an error page, then the connection closes. */
+  private refuse(req: IncomingMessage, res: ServerResponse, why: RequestRefusal, requestId?: string): void {
+    this.log.debug({ requestId }, `${req.method} ${req.url}: ${why.code} (${why.message}); answered ${why.status}`);
+    if (why.status !== 404) res.shouldKeepAlive = false;
+    sendErrorPage(res, why.status, REFUSAL_EXPLANATIONS[why.status] ?? '', requestId);
+  }
 
   /** Called for every finished request (the access log). */
   onFinished: ((ex: Exchange) => void) | undefined;
@@ -279,14 +399,4 @@ export class FrontEnd {
     for (const s of servers) s.closeAllConnections();
     await closed;
   }
-}
-
-function withoutAuthorization(raw: string[]): string {
-  let headers = '';
-  for (let i = 0; i < raw.length; i += 2) {
-    const name = raw[i] as string;
-    if (name.length === 13 && name.toLowerCase() === 'authorization') continue;
-    headers += '\0' + name + '\0' + (raw[i + 1] as string);
-  }
-  return headers;
 }

@@ -78,6 +78,9 @@ export class HttpConnection {
       const body = new RequestRefusal(RefusalCode.BODY_MALFORMED, why.status, `the request body is malformed (${why.message})`, { cause: why });
       last.bodyError = body;
       last.onBodyError?.(body);
+      // The parser gives no more of this body: end it, so that nothing waits for the rest of it
+      // (a response that lingers to read the body it did not take, for one).
+      last.req.push(null);
     }
     this.queue.fail(why.status, why.message);
   }

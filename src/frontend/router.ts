@@ -75,7 +75,11 @@ export class Router<T> {
   }
 
   match(hostHeader: string | undefined, path: string): RouteMatch<T> | undefined {
-    const host = this.hostIndex(hostHeader);
+    return this.matchIn(this.hostIndex(hostHeader), path);
+  }
+
+  /** The mount for a normalized path in the host of that index (from hostIndex). */
+  matchIn(host: number, path: string): RouteMatch<T> | undefined {
     const mounts = (this.hosts[host] as CompiledHost<T>).mounts;
     for (let i = 0; i < mounts.length; i++) {
       const m = mounts[i] as MountRoute<T>;
