@@ -18,7 +18,8 @@ const BIG = 20 * 1024 * 1024;
 
 const tmp = tempDir('wsgi-host-static-');
 const dir = join(tmp.dir, 'static');
-const alias: StaticAlias = { directory: dir };
+// Dotfiles are served here: these tests are about types, ranges and containment (test/static-dotfiles covers the policy).
+const alias: StaticAlias = { directory: dir, dotfiles: 'allow' };
 let server: Server;
 let base = '';
 let bigSha = '';

@@ -1,7 +1,14 @@
 /**
  * Validators, conditional requests and byte ranges for static files (RFC 9110 sections 8.8, 13, 14).
  */
-import type { IncomingMessage } from 'node:http';
+
+/** Request header fields by lower-case name, as node:http's req.headers has them. */
+export type RequestHeaders = Readonly<Record<string, string | string[] | undefined>>;
+
+function field(headers: RequestHeaders, name: string): string | undefined {
+  const v = headers[name];
+  return Array.isArray(v) ? v.join(', ') : v;
+}
 
 /** A strong ETag from size and modification time, as Apache's default FileETag MTime Size. */
 export function etagFor(size: number, mtimeMs: number): string {
@@ -22,17 +29,38 @@ function weakEqual(a: string, b: string): boolean {
   return a.replace(/^W\//, '') === b.replace(/^W\//, '');
 }
 
+/** Strong comparison: both strong, the same opaque tag. */
+function strongEqual(a: string, b: string): boolean {
+  return !a.startsWith('W/') && !b.startsWith('W/') && a === b;
+}
+
+/**
+ * RFC 9110 13.2.2 steps 1 and 2: true when a precondition fails and the answer is 412. If-Match
+ * (strong comparison, `*` matches the existing file) decides when present; If-Unmodified-Since
+ * (ignored when it is not a valid date) only when it is absent.
+ */
+export function preconditionFailed(headers: RequestHeaders, etag: string, mtimeMs: number): boolean {
+  const match = field(headers, 'if-match');
+  if (match !== undefined) {
+    return !(match.trim() === '*' || entityTags(match).some((t) => strongEqual(t, etag)));
+  }
+  const since = field(headers, 'if-unmodified-since');
+  if (since === undefined) return false;
+  const date = Date.parse(since);
+  return !Number.isNaN(date) && modifiedSecond(mtimeMs) > date;
+}
+
 /**
  * RFC 9110 13.2.2 steps 3 and 4 for GET/HEAD: true when the client's copy is current and the answer
  * is 304. If-None-Match (weak comparison, `*` matches any) decides when present, If-Modified-Since
  * only when it is absent.
  */
-export function isNotModified(req: IncomingMessage, etag: string, mtimeMs: number): boolean {
-  const noneMatch = req.headers['if-none-match'];
+export function isNotModified(headers: RequestHeaders, etag: string, mtimeMs: number): boolean {
+  const noneMatch = field(headers, 'if-none-match');
   if (noneMatch !== undefined) {
     return noneMatch.trim() === '*' || entityTags(noneMatch).some((t) => weakEqual(t, etag));
   }
-  const since = req.headers['if-modified-since'];
+  const since = field(headers, 'if-modified-since');
   if (since === undefined) return false;
   const date = Date.parse(since);
   return !Number.isNaN(date) && modifiedSecond(mtimeMs) <= date;
@@ -49,10 +77,10 @@ export interface ByteRange {
  * another unit, several ranges, or a malformed header, which RFC 9110 says to ignore);
  * 'unsatisfiable': answer 416.
  */
-export function requestedRange(req: IncomingMessage, size: number, etag: string, mtimeMs: number): ByteRange | 'unsatisfiable' | undefined {
-  const header = req.headers.range;
+export function requestedRange(headers: RequestHeaders, size: number, etag: string, mtimeMs: number): ByteRange | 'unsatisfiable' | undefined {
+  const header = field(headers, 'range');
   if (header === undefined) return undefined;
-  const ifRange = req.headers['if-range'];
+  const ifRange = field(headers, 'if-range');
   if (ifRange !== undefined && !ifRangeHolds(String(ifRange).trim(), etag, mtimeMs)) return undefined;
   const m = /^bytes=[ \t]*(\d*)-(\d*)[ \t]*$/i.exec(header.trim());
   if (m === null) return undefined;

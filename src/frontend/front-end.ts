@@ -46,7 +46,7 @@ export function buildRoutes(plan: ServePlan, pools: Map<string, ProcessPool>, st
   const files = (s: ServePlan['statics'][number]): MountRoute<RouteTarget> => ({
     kind: 'static',
     prefix: s.prefix,
-    target: { directory: s.directory },
+    target: { directory: s.directory, dotfiles: s.dotfiles },
   });
   const scope = (host: number | undefined): MountRoute<RouteTarget>[] => [
     ...plan.mounts.filter((m) => m.host === host).map(app),

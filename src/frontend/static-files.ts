@@ -7,7 +7,8 @@ import { constants } from 'node:fs';
 import { type FileHandle, open, realpath, stat } from 'node:fs/promises';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { join, sep } from 'node:path';
-import { etagFor, isNotModified, requestedRange } from './conditional-requests.js';
+import type { DotfilesSetting } from '../config/schema.js';
+import { etagFor, isNotModified, preconditionFailed, requestedRange } from './conditional-requests.js';
 import { contentType } from './content-types.js';
 import { breakResponse, sendErrorPage } from './error-response.js';
 import { parseRequestTarget } from './request-target.js';
@@ -15,6 +16,8 @@ import { parseRequestTarget } from './request-target.js';
 export interface StaticAlias {
   /** Absolute path of the directory served. */
   directory: string;
+  /** Names starting with a dot: 'deny' (403), 'hide' (404) or 'allow'; .ht* are 403 always. */
+  dotfiles: DotfilesSetting;
 }
 
 const INDEX = 'index.html';
@@ -28,6 +31,7 @@ const EXPLANATIONS: Record<number, string> = {
   403: 'You do not have permission to access this URL.',
   404: 'The requested URL was not found on this server.',
   405: 'Only GET and HEAD are allowed here.',
+  412: 'The file is not the version the request names (If-Match, If-Unmodified-Since).',
   416: 'The requested range is not within the file.',
   500: 'The file could not be read.',
 };
@@ -48,6 +52,11 @@ export function serveStatic(req: IncomingMessage, res: ServerResponse, alias: St
     sendStatus(res, 404);
     return;
   }
+  const hidden = dotfileStatus(segments, alias.dotfiles);
+  if (hidden !== undefined) {
+    sendStatus(res, hidden);
+    return;
+  }
   serve(req, res, alias.directory, segments, subPath.endsWith('/'), rawUrl).catch((err: unknown) => sendStatus(res, statusFor(err)));
 }
 
@@ -65,6 +74,25 @@ function safeSegments(subPath: string, rawUrl: string): string[] | undefined {
   }
   const segments = text.split('/').filter((s) => s !== '');
   return segments.some((s) => s === '.' || s === '..') ? undefined : segments;
+}
+
+/** RFC 8615's folder of site metadata (ACME challenges...): served although its name starts with a dot. */
+const WELL_KNOWN = '.well-known';
+
+/**
+ * The status for a path with a segment starting with a dot, or undefined to serve it. `.ht*`
+ * (.htaccess, .htpasswd) is 403 whatever the setting, as Debian's Apache configures it; other
+ * dotfiles and dot-folders (.env, .git/config) follow the alias's `dotfiles`.
+ */
+export function dotfileStatus(segments: readonly string[], policy: DotfilesSetting): 403 | 404 | undefined {
+  let status: 403 | 404 | undefined;
+  for (const seg of segments) {
+    if (seg.charCodeAt(0) !== 46 /* . */) continue;
+    if (seg.slice(0, 3).toLowerCase() === '.ht') return 403;
+    if (seg === WELL_KNOWN || policy === 'allow') continue;
+    status ??= policy === 'hide' ? 404 : 403;
+  }
+  return status;
 }
 
 async function serve(req: IncomingMessage, res: ServerResponse, directory: string, segments: string[], trailingSlash: boolean, rawUrl: string): Promise<void> {
@@ -101,13 +129,14 @@ async function serveFile(req: IncomingMessage, res: ServerResponse, path: string
     const etag = etagFor(size, st.mtimeMs);
     res.setHeader('ETag', etag);
     res.setHeader('Last-Modified', new Date(st.mtimeMs).toUTCString());
-    if (isNotModified(req, etag, st.mtimeMs)) {
+    if (preconditionFailed(req.headers, etag, st.mtimeMs)) return sendStatus(res, 412);
+    if (isNotModified(req.headers, etag, st.mtimeMs)) {
       res.writeHead(304);
       res.end();
       return;
     }
     res.setHeader('Accept-Ranges', 'bytes');
-    const range = req.method === 'GET' ? requestedRange(req, size, etag, st.mtimeMs) : undefined;
+    const range = req.method === 'GET' ? requestedRange(req.headers, size, etag, st.mtimeMs) : undefined;
     if (range === 'unsatisfiable') {
       res.setHeader('Content-Range', `bytes */${size}`);
       return sendStatus(res, 416);
