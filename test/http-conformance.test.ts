@@ -181,6 +181,47 @@ WSGIScriptAlias / ${join(t.dir, 'echo.wsgi')}
     }
   });
 
+  test('docs/http.md: SCRIPT_NAME, PATH_INFO, REQUEST_URI and QUERY_STRING as its table shows them', async () => {
+    const host = await serve(`[[mount]]
+path = "/app"
+script = "echo.wsgi"
+[[host]]
+server-name = "off.example"
+default = true
+[[host]]
+server-name = "on.example"
+allow-encoded-slashes = "on"
+[[host]]
+server-name = "nodecode.example"
+allow-encoded-slashes = "nodecode"
+`);
+    const rows: [string, string, [string, string, string, string] | number][] = [
+      ['/app', 'off', ['/app', '', '/app', '']],
+      ['/app/', 'off', ['/app', '/', '/app/', '']],
+      ['/app/a%20b/caf%C3%A9?q=%2F', 'off', ['/app', '/a b/cafÃ©', '/app/a%20b/caf%C3%A9?q=%2F', 'q=%2F']],
+      ['//app/./x/../y//z', 'off', ['/app', '/y/z', '//app/./x/../y//z', '']],
+      ['/app/%2e%2e/app/x', 'off', ['/app', '/x', '/app/%2e%2e/app/x', '']],
+      ['/app/a%2Fb', 'off', 404],
+      ['/app/a%2Fb', 'on', ['/app', '/a/b', '/app/a%2Fb', '']],
+      ['/app/a%2Fb', 'nodecode', ['/app', '/a%2Fb', '/app/a%2Fb', '']],
+      ['http://off.example/app/x', 'off', ['/app', '/x', 'http://off.example/app/x', '']],
+    ];
+    try {
+      for (const [target, mode, want] of rows) {
+        const r = await rawExchange(host.url, `GET ${target} HTTP/1.1\r\nHost: ${mode}.example\r\n\r\n`);
+        if (typeof want === 'number') {
+          assert.equal(r?.status, want, target);
+          continue;
+        }
+        assert.equal(r?.status, 200, target);
+        const e = JSON.parse(r?.text ?? '{}') as Record<string, string>;
+        assert.deepEqual([e.SCRIPT_NAME, e.PATH_INFO, e.REQUEST_URI, e.QUERY_STRING], want, `${target} (${mode})`);
+      }
+    } finally {
+      await host.stop();
+    }
+  });
+
   test('5: two Host headers or an invalid one: 400; an absolute-form target is routed by its authority', async () => {
     t.file('a.wsgi', 'def application(e, s):\n    s("200 OK", [])\n    return [("a " + e["HTTP_HOST"]).encode()]\n');
     t.file('b.wsgi', 'def application(e, s):\n    s("200 OK", [])\n    return [("b " + e["HTTP_HOST"]).encode()]\n');

@@ -53,7 +53,12 @@ export class HttpConnection {
   /** A request node:http parsed on this connection. */
   push(req: IncomingMessage, res: ServerResponse): void {
     const item: ConnItem = { req, res, connection: this };
-    const done = (): void => this.queue.done(item);
+    const done = (): void => {
+      // A response that closes the connection (Connection: close, an error) ends what it serves:
+      // a request after it would be answered into a closed socket.
+      if (!res.shouldKeepAlive || (res as ServerResponse & { _last?: boolean })._last === true || this.socket.destroyed) this.queue.close();
+      this.queue.done(item);
+    };
     res.once('finish', done);
     res.once('close', done);
     this.queue.push(item);
