@@ -145,11 +145,6 @@ export class FrontEnd {
     for (const c of this.connections.values()) c.setMaxWaiting(limits.maxPipelined);
   }
 
-  /** Buffered request bodies in memory now (bytes), for the status report. */
-  get bufferedBodyBytes(): number {
-    return this.budget.inUse;
-  }
-
   private applyBodyLimits(limits: HttpLimits): void {
     const b = this.bodySettings;
     b.maxBodySize = limits.maxBodySize;
@@ -243,7 +238,7 @@ export class FrontEnd {
   private readonly onRequest = (req: IncomingMessage, res: ServerResponse): void => {
     const c = this.connections.get(req.socket);
     if (c !== undefined) c.push(req, res);
-    else this.serve({ req, res, connection: undefined as unknown as HttpConnection });
+    else this.serve({ req, res }); // never expected: every connection gets its HttpConnection first
   };
 
   /** A request whose turn came on its connection: every response before it was sent. */

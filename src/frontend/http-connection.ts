@@ -16,7 +16,6 @@ import { REFUSAL_EXPLANATIONS, RefusalCode, RequestRefusal } from './http-refusa
 export interface ConnItem {
   readonly req: IncomingMessage;
   readonly res: ServerResponse;
-  readonly connection: HttpConnection;
   /** The framing broke under this request's body before it started. */
   bodyError?: RequestRefusal;
   /** Set while something reads this request's body: told when the framing breaks under it. */
@@ -52,7 +51,7 @@ export class HttpConnection {
 
   /** A request node:http parsed on this connection. */
   push(req: IncomingMessage, res: ServerResponse): void {
-    const item: ConnItem = { req, res, connection: this };
+    const item: ConnItem = { req, res };
     const done = (): void => {
       // A response that closes the connection (Connection: close, an error) ends what it serves:
       // a request after it would be answered into a closed socket.
