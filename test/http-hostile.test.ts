@@ -142,6 +142,7 @@ group = "g"
     try {
       c.write('GET /sleep?0.2 HTTP/1.1\r\nHost: t\r\n\r\nPOST /upload HTTP/1.1\r\nHost: t\r\nContent-Length: 5\r\n\r\nhello');
       c.end();
+      await othersServed(host.url, 1500, 'a half-closed client');
       const a = await c.readFinal(10_000);
       assert.equal(a?.status, 200);
       assert.equal(a?.text, '/sleep');
