@@ -187,7 +187,7 @@ describe('admin sockets cannot be squatted by another local user', { skip: ROOT_
       const own = join(base, `wsgi-host-admin-${NOBODY}`);
       mkdirSync(own, { mode: 0o700 });
       chownSync(own, 1, 1); // made first by another user (daemon)
-      const refused = await runAsNobody(['serve', app, '--port', '0'], env);
+      const refused = await runAsNobody(['serve', app, '--port', '0'], env, 20_000);
       assert.equal(refused.code, 1);
       assert.match(refused.stderr, new RegExp(`\\[ADMIN_DIR_UNTRUSTED\\]: the admin socket's folder cannot be trusted: ${own} belongs to uid 1 \\(daemon\\), not to uid 65534 \\(nobody\\) or root`));
       const status = await runAsNobody(['status', app, '--port', '8123'], env);

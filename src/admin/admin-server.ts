@@ -64,7 +64,7 @@ export class AdminServer {
     const a = this.address;
     if (a.kind === 'off') return undefined;
     // Bounded: a request must arrive whole within 30 s (headers within 10 s); few connections at once.
-    const server = createServer({ requestTimeout: 30_000, headersTimeout: 10_000 }, (req, res) => this.dispatch(req, res));
+    const server = createServer({ requestTimeout: 30_000, headersTimeout: 10_000, connectionsCheckingInterval: 2_000 }, (req, res) => this.dispatch(req, res));
     server.maxConnections = 64;
     if (a.kind === 'unix' && checkSocketPath(a.path)) {
       if (await pingSocket(a.path)) {

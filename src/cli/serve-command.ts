@@ -19,8 +19,8 @@ import { INPUT_OPTIONS, loadInput, planLoaded } from './config-input.js';
 const STATUS_PAGE = join(packageRoot(), 'status-page', 'index.html');
 
 export const SERVE_HELP = `Usage: wsgi-host serve SCRIPT [options]
-       wsgi-host serve -c wsgi-host.toml [--host H] [--port P]
-       wsgi-host serve --apache site.conf [-D NAME] [--host H] [--port P]
+       wsgi-host serve -c wsgi-host.toml [--host H] [--port P] [--admin WHERE]
+       wsgi-host serve --apache site.conf [-D NAME] [--host H] [--port P] [--admin WHERE]
 
 Serve a WSGI application: SCRIPT is a WSGI script file (loaded as mod_wsgi loads it) or
 package.module:callable (imported as gunicorn imports it). Or serve every application of a
