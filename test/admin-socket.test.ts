@@ -34,7 +34,8 @@ const s = http.createServer((req, res) => {
     res.end('{"ok": true, "message": "squatted"}');
   });
 });
-s.listen(path, () => { require('fs').chmodSync(path, 0o777); process.stdout.write('listening\n'); });
+if (path === 'tcp') s.listen(0, '127.0.0.1', () => process.stdout.write('listening ' + s.address().port + '\n'));
+else s.listen(path, () => { require('fs').chmodSync(path, 0o777); process.stdout.write('listening\n'); });
 `;
 
 class Squatter {
@@ -44,9 +45,13 @@ class Squatter {
     this.child = spawn(process.execPath, ['-e', SQUATTER, path], { uid: NOBODY, gid: NOBODY, cwd: '/', stdio: ['ignore', 'pipe', 'inherit'] });
     this.child.stdout?.setEncoding('utf8').on('data', (t: string) => (this.out += t));
   }
+  /** The port of a squatter on 'tcp'. */
+  get port(): number {
+    return Number(/listening (\d+)/.exec(this.out)?.[1]);
+  }
   async ready(): Promise<void> {
     const deadline = Date.now() + 10_000;
-    while (!this.out.includes('listening\n')) {
+    while (!/listening( \d+)?\n/.test(this.out)) {
       if (Date.now() > deadline || this.child.exitCode !== null) throw new Error(`the squatter did not listen on ${this.path}`);
       await new Promise((r) => setTimeout(r, 20));
     }
@@ -64,7 +69,7 @@ class Squatter {
       this.child.kill('SIGKILL');
       await gone;
     }
-    rmSync(this.path, { force: true });
+    if (this.path !== 'tcp') rmSync(this.path, { force: true });
   }
 }
 
@@ -172,6 +177,17 @@ describe('admin sockets cannot be squatted by another local user', { skip: ROOT_
     } finally {
       rmSync(shared, { recursive: true, force: true });
     }
+  });
+
+  test("a loopback admin port held by another user's process does not get the token", async () => {
+    const squatter = await squat('tcp');
+    const cfg = t.file('tcp.toml', `listen = ["127.0.0.1:0"]\n[admin]\nlisten = "127.0.0.1:${squatter.port}"\ntoken = "s3cret"\n[[mount]]\nscript = "app.wsgi"\n`);
+    for (const cmd of ['status', 'reload']) {
+      const r = await runCli([cmd, '-c', cfg], { cwd: t.dir, timeoutMs: 30_000 });
+      assert.equal(r.code, 1, `${cmd}: ${r.stdout}`);
+      assert.match(r.stderr, new RegExp(`\\[ADMIN_SOCKET_UNTRUSTED\\]: .*port ${squatter.port} on 127\\.0\\.0\\.1 is held by a process of uid 65534 \\(nobody\\)`), cmd);
+    }
+    assert.deepEqual(squatter.requests, [], 'the squatter received nothing, no token');
   });
 
   test('as another user: a private folder someone else made first is refused; otherwise serve makes its own (0700) and status finds it, with XDG_RUNTIME_DIR or without', async () => {
