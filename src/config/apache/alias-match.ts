@@ -1,4 +1,4 @@
-import { globPaths, isFile } from './glob.js';
+import { globPaths, isFile } from './read/glob.js';
 import { urlPrefix } from './paths.js';
 
 /**

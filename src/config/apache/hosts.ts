@@ -1,7 +1,7 @@
 import { hostname } from 'node:os';
 import { serverIdentity } from './addresses.js';
 import { at } from './errors.js';
-import type { Sourced } from './nodes.js';
+import type { Sourced } from './read/nodes.js';
 import type { HostDecl, Site } from './site.js';
 
 /**

@@ -3,7 +3,7 @@ import type { ServerConfigInput } from '../schema.js';
 import { buildConfig } from './build.js';
 import { collectSite } from './collect.js';
 import type { ApacheNote } from './notes.js';
-import { readApacheConfig } from './reader.js';
+import { readApacheConfig } from './read/reader.js';
 
 /**
  * Apache mod_wsgi configuration files, translated into wsgi-host's config model: what can be

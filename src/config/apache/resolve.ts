@@ -1,7 +1,7 @@
 import type { MountCandidate } from './candidates.js';
 import { at } from './errors.js';
 import type { HostPlan } from './hosts.js';
-import type { Sourced } from './nodes.js';
+import type { Sourced } from './read/nodes.js';
 import { underPrefix } from './paths.js';
 import { mergeScopes } from './scopes.js';
 import type { Scope, Site } from './site.js';

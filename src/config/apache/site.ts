@@ -1,6 +1,6 @@
 import type { Where } from './errors.js';
 import type { GroupField } from './daemon-options.js';
-import type { Sourced } from './nodes.js';
+import type { Sourced } from './read/nodes.js';
 import type { NoteCollector } from './notes.js';
 import type { PathResolver } from './paths.js';
 

@@ -5,7 +5,7 @@ import { expectArgs, onOff } from './args.js';
 import type { Ctx } from './context.js';
 import { parseDaemonOption } from './daemon-options.js';
 import { ApacheErrorCode as E, apacheError, at } from './errors.js';
-import { type DirectiveNode, type Sourced, whereOf } from './nodes.js';
+import { type DirectiveNode, type Sourced, whereOf } from './read/nodes.js';
 import { splitPathList } from './paths.js';
 import type { AliasOptions, DaemonGroup, Site, WsgiSetting } from './site.js';
 

@@ -1,5 +1,5 @@
 import { isAbsolute, resolve } from 'node:path';
-import { ApacheErrorCode as E, apacheError, type Where } from './errors.js';
+import { ApacheErrorCode as E, apacheError, type Where } from '../errors.js';
 import { filesUnder, globPaths, hasWildcard, isDirectory, isFile } from './glob.js';
 
 /**
