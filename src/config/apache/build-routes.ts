@@ -5,7 +5,7 @@ import { type MountCandidate, mountCandidates, type StaticCandidate, staticCandi
 import type { HostPlan, MergedHost } from './hosts.js';
 import { type ResolvedMount, resolveMount } from './resolve.js';
 import { dropUnreachable, reportOrder, type Route } from './routes.js';
-import type { Site } from './site.js';
+import type { Site } from './directives/site.js';
 import type { SourceMap } from './sources.js';
 
 /** Hosts, mounts and static folders of the model, from the declarations and their contexts. */

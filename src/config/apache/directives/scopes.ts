@@ -1,8 +1,8 @@
 import { basename, dirname } from 'node:path';
-import type { Where } from './errors.js';
-import { hasWildcard, wildcardRegex } from './read/glob.js';
-import type { Sourced } from './read/nodes.js';
-import { type PathResolver, underPrefix, urlPrefix } from './paths.js';
+import type { Where } from '../errors.js';
+import { hasWildcard, wildcardRegex } from '../read/glob.js';
+import type { Sourced } from '../read/nodes.js';
+import { type PathResolver, underPrefix, urlPrefix } from '../paths.js';
 import type { MountTarget, Scope, ScopeKind, ScopeMatch, WsgiSetting } from './site.js';
 
 /**

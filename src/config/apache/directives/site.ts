@@ -1,8 +1,8 @@
-import type { Where } from './errors.js';
+import type { Where } from '../errors.js';
 import type { GroupField } from './daemon-options.js';
-import type { Sourced } from './read/nodes.js';
-import type { NoteCollector } from './notes.js';
-import type { PathResolver } from './paths.js';
+import type { Sourced } from '../read/nodes.js';
+import type { NoteCollector } from '../notes.js';
+import type { PathResolver } from '../paths.js';
 
 /**
  * What an Apache configuration says, in Apache's own terms, once read: the step between the

@@ -1,8 +1,8 @@
 import { addressPort } from './addresses.js';
 import type { Ctx } from './context.js';
-import { ApacheErrorCode as E, apacheError } from './errors.js';
-import type { ConfigNode, SectionNode } from './read/nodes.js';
-import { urlPrefix } from './paths.js';
+import { ApacheErrorCode as E, apacheError } from '../errors.js';
+import type { ConfigNode, SectionNode } from '../read/nodes.js';
+import { urlPrefix } from '../paths.js';
 import { directoryTester, filesTester, locationTester, newScope, within } from './scopes.js';
 import type { HostDecl, ScopeKind, Site } from './site.js';
 

@@ -1,9 +1,9 @@
 import type { Ctx } from './context.js';
 import { handleDirective } from './directives.js';
-import type { ConfigNode } from './read/nodes.js';
-import { NoteCollector } from './notes.js';
-import { PathResolver } from './paths.js';
-import type { ReadResult } from './read/reader.js';
+import type { ConfigNode } from '../read/nodes.js';
+import { NoteCollector } from '../notes.js';
+import { PathResolver } from '../paths.js';
+import type { ReadResult } from '../read/reader.js';
 import { newScope } from './scopes.js';
 import { handleSection } from './sections.js';
 import type { Site } from './site.js';

@@ -1,8 +1,8 @@
 import type { Ctx } from './context.js';
 import { CORE_HANDLERS } from './core-directives.js';
 import { ACCESS_KEYS, dispositionOf, isPlainAccessLine, NO_ACCESS_CONTROL } from './directive-table.js';
-import { ApacheErrorCode as E, apacheError } from './errors.js';
-import type { DirectiveNode } from './read/nodes.js';
+import { ApacheErrorCode as E, apacheError } from '../errors.js';
+import type { DirectiveNode } from '../read/nodes.js';
 import type { Site } from './site.js';
 import { type HandlerSpec, WSGI_HANDLERS } from './wsgi-directives.js';
 

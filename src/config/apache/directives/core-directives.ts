@@ -2,8 +2,8 @@ import { parseListenAddress, splitServerName } from './addresses.js';
 import { expectArgs, wholeNumber } from './args.js';
 import type { Ctx } from './context.js';
 import { dispositionOf } from './directive-table.js';
-import { ApacheErrorCode as E, apacheError } from './errors.js';
-import { type DirectiveNode, whereOf } from './read/nodes.js';
+import { ApacheErrorCode as E, apacheError } from '../errors.js';
+import { type DirectiveNode, whereOf } from '../read/nodes.js';
 import type { Site } from './site.js';
 import type { HandlerSpec } from './wsgi-directives.js';
 
