@@ -1,6 +1,6 @@
 import { realpathSync } from 'node:fs';
 import { type ApacheTranslation, translateApacheConfig } from './apache/index.js';
-import { nearestSource } from './apache/sources.js';
+import { nearestSource } from './apache/translate/sources.js';
 import { kebab } from './key-names.js';
 import type { LoadedConfig } from './loaded-config.js';
 import type { ServerConfigInput } from './schema.js';

@@ -1,6 +1,6 @@
-import { at, type Where } from './errors.js';
-import type { NoteCollector } from './notes.js';
-import { underPrefix } from './paths.js';
+import { at, type Where } from '../errors.js';
+import type { NoteCollector } from '../notes.js';
+import { underPrefix } from '../paths.js';
 
 /**
  * Where Apache and wsgi-host would send a URL differently. Apache applies every Alias before any

@@ -1,11 +1,11 @@
 import type { z } from 'zod';
-import type { MountSchema, ServerConfigInput, StaticSchema, VirtualHostSchema } from '../schema.js';
-import type { ModelPath } from '../validate.js';
+import type { MountSchema, ServerConfigInput, StaticSchema, VirtualHostSchema } from '../../schema.js';
+import type { ModelPath } from '../../validate.js';
 import { type MountCandidate, mountCandidates, type StaticCandidate, staticCandidates } from './candidates.js';
 import type { HostPlan, MergedHost } from './hosts.js';
 import { type ResolvedMount, resolveMount } from './resolve.js';
 import { dropUnreachable, reportOrder, type Route } from './routes.js';
-import type { Site } from './directives/site.js';
+import type { Site } from '../directives/site.js';
 import type { SourceMap } from './sources.js';
 
 /** Hosts, mounts and static folders of the model, from the declarations and their contexts. */

@@ -1,11 +1,11 @@
 import { readdirSync } from 'node:fs';
 import { extname, join } from 'node:path';
 import { analyseAliasRegex, expandAliasMatch } from './alias-match.js';
-import type { Where } from './errors.js';
-import { isDirectory, isFile } from './read/glob.js';
-import { urlPrefix } from './paths.js';
-import { mergeScopes } from './directives/scopes.js';
-import type { AliasOptions, ScriptAliasDecl, Site, StaticDecl } from './directives/site.js';
+import type { Where } from '../errors.js';
+import { isDirectory, isFile } from '../read/glob.js';
+import { urlPrefix } from '../paths.js';
+import { mergeScopes } from '../directives/scopes.js';
+import type { AliasOptions, ScriptAliasDecl, Site, StaticDecl } from '../directives/site.js';
 
 /**
  * The mounts and static folders the declarations come to, once WSGIScriptAliasMatch and

@@ -1,5 +1,5 @@
-import type { Where } from './errors.js';
-import type { Sourced } from './read/nodes.js';
+import type { Where } from '../errors.js';
+import type { Sourced } from '../read/nodes.js';
 
 /**
  * mod_wsgi's expanding values of WSGIProcessGroup and WSGIApplicationGroup: %{GLOBAL},
