@@ -1,6 +1,6 @@
 import { basename, dirname } from 'node:path';
 import type { Where } from '../errors.js';
-import { hasWildcard, wildcardRegex } from '../read/glob.js';
+import { hasWildcard, wildcardRegex } from '../read/files.js';
 import type { Sourced } from '../read/nodes.js';
 import { type PathResolver, underPrefix, urlPrefix } from '../paths.js';
 import type { MountTarget, Scope, ScopeKind, ScopeMatch, WsgiSetting } from './site.js';

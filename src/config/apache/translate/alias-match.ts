@@ -1,4 +1,4 @@
-import { globPaths, isFile } from '../read/glob.js';
+import { globPaths, isFile } from '../read/files.js';
 import { urlPrefix } from '../paths.js';
 
 /**

@@ -2,7 +2,7 @@ import { readdirSync } from 'node:fs';
 import { extname, join } from 'node:path';
 import { analyseAliasRegex, expandAliasMatch } from './alias-match.js';
 import type { Where } from '../errors.js';
-import { isDirectory, isFile } from '../read/glob.js';
+import { isDirectory, isFile } from '../read/files.js';
 import { urlPrefix } from '../paths.js';
 import { mergeScopes } from '../directives/scopes.js';
 import type { AliasOptions, ScriptAliasDecl, Site, StaticDecl } from '../directives/site.js';
