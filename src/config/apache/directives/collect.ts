@@ -1,4 +1,4 @@
-import type { Ctx } from './context.js';
+import type { Ctx } from './site.js';
 import { handleDirective } from './directives.js';
 import type { ConfigNode } from '../read/nodes.js';
 import { NoteCollector } from '../notes.js';

@@ -1,6 +1,6 @@
 import { parseListenAddress, splitServerName } from './addresses.js';
 import { expectArgs, wholeNumber } from './args.js';
-import type { Ctx } from './context.js';
+import type { Ctx } from './site.js';
 import { dispositionOf } from './directive-table.js';
 import { ApacheErrorCode as E, apacheError } from '../errors.js';
 import { type DirectiveNode, whereOf } from '../read/nodes.js';

@@ -1,12 +1,10 @@
-import type { z } from 'zod';
 import { didYouMean } from '../../../util/did-you-mean.js';
 import { GroupSettingsSchema } from '../../schema.js';
 import { ApacheErrorCode as E, apacheError, type Where } from '../errors.js';
 import { type PathResolver, splitPathList } from '../paths.js';
+import type { GroupField } from './site.js';
 
 /** The options of mod_wsgi's WSGIDaemonProcess: the field each maps to, or why it is not honoured. */
-
-export type GroupField = keyof z.input<typeof GroupSettingsSchema>;
 
 type Parser = 'count' | 'seconds' | 'text' | 'path' | 'paths' | 'displayName';
 

@@ -1,4 +1,4 @@
-import type { Ctx } from './context.js';
+import type { Ctx } from './site.js';
 import { CORE_HANDLERS } from './core-directives.js';
 import { ACCESS_KEYS, dispositionOf, isPlainAccessLine, NO_ACCESS_CONTROL } from './directive-table.js';
 import { ApacheErrorCode as E, apacheError } from '../errors.js';

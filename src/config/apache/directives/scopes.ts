@@ -3,13 +3,46 @@ import type { Where } from '../errors.js';
 import { hasWildcard, wildcardRegex } from '../read/files.js';
 import type { Sourced } from '../read/nodes.js';
 import { type PathResolver, underPrefix, urlPrefix } from '../paths.js';
-import type { MountTarget, Scope, ScopeKind, ScopeMatch, WsgiSetting } from './site.js';
 
 /**
  * The contexts of mod_wsgi's per-directory settings and how Apache merges them for one request:
  * server level, then the VirtualHost, then <Directory> (shortest path first, regular expressions
  * last), <Files>, and <Location> (shortest first): the most specific context wins.
  */
+
+/** mod_wsgi settings that Apache merges from the server, VirtualHost, Directory, Files and Location contexts. */
+export type WsgiSetting = 'processGroup' | 'applicationGroup' | 'callable' | 'passAuthorization' | 'scriptReloading';
+
+export type ScopeKind = 'server' | 'vhost' | 'directory' | 'files' | 'location';
+
+/** What a mount is tested against: its URL prefix and its script file. */
+export interface MountTarget {
+  url: string;
+  script: string;
+}
+
+export type ScopeMatch = 'yes' | 'no' | 'partial';
+
+/** A context whose per-directory settings apply to the mounts it matches. */
+export interface Scope {
+  kind: ScopeKind;
+  /** The VirtualHost (declaration index) it belongs to; undefined at server level. */
+  host: number | undefined;
+  /** '<Location /app>', '<VirtualHost *:80>', 'server level'. */
+  label: string;
+  at: Where;
+  /** Specificity within its kind: the most specific is merged last and wins. */
+  rank: number;
+  order: number;
+  test: (target: MountTarget) => ScopeMatch;
+  /** The URL prefix of a literal <Location>. */
+  prefix?: string;
+  settings: Partial<Record<WsgiSetting, Sourced<string | boolean>>>;
+  /** SetEnv: extra keys of the WSGI environ. */
+  env: Map<string, Sourced<string>>;
+  /** SetHandler wsgi-script. */
+  wsgiHandler?: Sourced<boolean>;
+}
 
 const KIND_ORDER: Record<ScopeKind, number> = { server: 0, vhost: 1, directory: 2, files: 3, location: 4 };
 const REGEX_RANK = 10_000;

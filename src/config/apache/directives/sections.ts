@@ -1,10 +1,10 @@
 import { addressPort } from './addresses.js';
-import type { Ctx } from './context.js';
+import type { Ctx } from './site.js';
 import { ApacheErrorCode as E, apacheError } from '../errors.js';
 import type { ConfigNode, SectionNode } from '../read/nodes.js';
 import { urlPrefix } from '../paths.js';
-import { directoryTester, filesTester, locationTester, newScope, within } from './scopes.js';
-import type { HostDecl, ScopeKind, Site } from './site.js';
+import { directoryTester, filesTester, locationTester, newScope, type ScopeKind, within } from './scopes.js';
+import type { HostDecl, Site } from './site.js';
 
 /** The sections that matter to mod_wsgi: <VirtualHost>, <Directory>, <Location>, <Files> and their Match forms. */
 

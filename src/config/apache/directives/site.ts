@@ -1,47 +1,18 @@
+import type { z } from 'zod';
+import type { GroupSettingsSchema } from '../../schema.js';
 import type { Where } from '../errors.js';
-import type { GroupField } from './daemon-options.js';
-import type { Sourced } from '../read/nodes.js';
 import type { NoteCollector } from '../notes.js';
 import type { PathResolver } from '../paths.js';
+import type { Sourced } from '../read/nodes.js';
+import type { Scope } from './scopes.js';
 
 /**
  * What an Apache configuration says, in Apache's own terms, once read: the step between the
- * directive tree and wsgi-host's model.
+ * directive tree and wsgi-host's model. The directive handlers fill it; translate/ reads it.
  */
 
-/** mod_wsgi settings that Apache merges from the server, VirtualHost, Directory, Files and Location contexts. */
-export type WsgiSetting = 'processGroup' | 'applicationGroup' | 'callable' | 'passAuthorization' | 'scriptReloading';
-
-export type ScopeKind = 'server' | 'vhost' | 'directory' | 'files' | 'location';
-
-/** What a mount is tested against: its URL prefix and its script file. */
-export interface MountTarget {
-  url: string;
-  script: string;
-}
-
-export type ScopeMatch = 'yes' | 'no' | 'partial';
-
-/** A context whose per-directory settings apply to the mounts it matches. */
-export interface Scope {
-  kind: ScopeKind;
-  /** The VirtualHost (declaration index) it belongs to; undefined at server level. */
-  host: number | undefined;
-  /** '<Location /app>', '<VirtualHost *:80>', 'server level'. */
-  label: string;
-  at: Where;
-  /** Specificity within its kind: the most specific is merged last and wins. */
-  rank: number;
-  order: number;
-  test: (target: MountTarget) => ScopeMatch;
-  /** The URL prefix of a literal <Location>. */
-  prefix?: string;
-  settings: Partial<Record<WsgiSetting, Sourced<string | boolean>>>;
-  /** SetEnv: extra keys of the WSGI environ. */
-  env: Map<string, Sourced<string>>;
-  /** SetHandler wsgi-script. */
-  wsgiHandler?: Sourced<boolean>;
-}
+/** A setting of a process group, as the model names it (processes, pythonHome...). */
+export type GroupField = keyof z.input<typeof GroupSettingsSchema>;
 
 export interface HostDecl {
   index: number;
@@ -113,4 +84,22 @@ export interface Site {
   importScripts: Sourced<string>[];
   /** Declaration counter shared by scopes, aliases and statics. */
   counter: number;
+}
+
+/** Where a directive stands while the tree is walked. */
+export type Level = 'server' | 'vhost' | 'section';
+
+export interface Ctx {
+  level: Level;
+  host: HostDecl | undefined;
+  /** The context WSGI settings and SetEnv go to. */
+  scope: Scope;
+  /** The innermost section for messages: '<Location /app>', '<VirtualHost *:80>', 'the server level'. */
+  label: string;
+  /** Inside <Directory>: its test, for a <Files> nested in it. */
+  directory?: Scope['test'];
+  /** Inside <Directory>, <Location>, <Files> or an access-control section. */
+  accessBlock: boolean;
+  /** The serverRoot option replaced ServerRoot directives. */
+  serverRootFromOption: boolean;
 }

@@ -2,12 +2,13 @@ import { didYouMean } from '../../../util/did-you-mean.js';
 import { ConfigError, ConfigErrorCode } from '../../errors.js';
 import { GROUP_NAME } from '../../schema.js';
 import { expectArgs, onOff } from './args.js';
-import type { Ctx } from './context.js';
+import type { Ctx } from './site.js';
 import { parseDaemonOption } from './daemon-options.js';
 import { ApacheErrorCode as E, apacheError, at } from '../errors.js';
 import { type DirectiveNode, type Sourced, whereOf } from '../read/nodes.js';
 import { splitPathList } from '../paths.js';
-import type { AliasOptions, DaemonGroup, Site, WsgiSetting } from './site.js';
+import type { WsgiSetting } from './scopes.js';
+import type { AliasOptions, DaemonGroup, Site } from './site.js';
 
 /** mod_wsgi's own directives. */
 

@@ -3,8 +3,8 @@ import { at } from '../errors.js';
 import type { HostPlan } from './hosts.js';
 import type { Sourced } from '../read/nodes.js';
 import { underPrefix } from '../paths.js';
-import { mergeScopes } from '../directives/scopes.js';
-import type { Scope, Site } from '../directives/site.js';
+import { mergeScopes, type Scope } from '../directives/scopes.js';
+import type { Site } from '../directives/site.js';
 import { expandApplicationGroup, expandProcessGroup } from './variables.js';
 
 /** A mount with its settings merged from every context that applies, as Apache merges them. */
