@@ -1,7 +1,7 @@
 import { resolve } from 'node:path';
 import type { ServerConfigInput } from '../schema.js';
 import { buildConfig } from './translate/build.js';
-import { collectSite } from './directives/collect.js';
+import { collectSite } from './directives/table.js';
 import type { ApacheNote } from './notes.js';
 import { readApacheConfig } from './read/reader.js';
 

@@ -1,10 +1,10 @@
 import type { z } from 'zod';
 import type { GroupSettingsSchema } from '../../schema.js';
 import type { Where } from '../errors.js';
-import type { NoteCollector } from '../notes.js';
-import type { PathResolver } from '../paths.js';
-import type { Sourced } from '../read/nodes.js';
-import type { Scope } from './scopes.js';
+import { NoteCollector } from '../notes.js';
+import { PathResolver } from '../paths.js';
+import type { ConfigNode, DirectiveNode, SectionNode, Sourced } from '../read/nodes.js';
+import { newScope, type Scope } from './scopes.js';
 
 /**
  * What an Apache configuration says, in Apache's own terms, once read: the step between the
@@ -102,4 +102,41 @@ export interface Ctx {
   accessBlock: boolean;
   /** The serverRoot option replaced ServerRoot directives. */
   serverRootFromOption: boolean;
+}
+
+/**
+ * Reads one directive into the Site (table.ts says which handler a directive has). `reason` is
+ * the table row's, for the forms of the directive the handler leaves untranslated.
+ */
+export type Handler = (d: DirectiveNode, ctx: Ctx, site: Site, reason: string) => void;
+
+/** Walks nodes (a section's children) in a context. */
+export type Walk = (nodes: ConfigNode[], ctx: Ctx, site: Site) => void;
+
+/** Reads one section and, through `walk`, what is inside it. */
+export type SectionHandler = (s: SectionNode, ctx: Ctx, site: Site, walk: Walk) => void;
+
+/** An empty Site and the walk's starting point: the server level of the main file. */
+export function newSite(serverRoot: string, serverRootFromOption: boolean, mainFile: string): { site: Site; ctx: Ctx } {
+  const serverScope = newScope('server', undefined, 'the server configuration', { file: mainFile, line: 1 }, 0);
+  const site: Site = {
+    paths: new PathResolver(serverRoot),
+    notes: new NoteCollector(),
+    listen: [],
+    pythonEnvAll: new Map(),
+    pythonEnvDefault: new Map(),
+    limits: new Map(),
+    groups: [],
+    hosts: [],
+    scopes: [serverScope],
+    scriptAliases: [],
+    statics: [],
+    wsgiExtensions: [],
+    importScripts: [],
+    counter: 1,
+  };
+  const ctx: Ctx = {
+    level: 'server', host: undefined, scope: serverScope, label: 'the server configuration', accessBlock: false, serverRootFromOption,
+  };
+  return { site, ctx };
 }
