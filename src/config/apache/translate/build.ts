@@ -1,6 +1,6 @@
 import type { ServerConfigInput } from '../../schema.js';
 import { addAdvice } from './advice.js';
-import { buildGroups } from './build-groups.js';
+import { buildGroups } from './groups.js';
 import { buildRoutes } from './build-routes.js';
 import { planHosts } from './hosts.js';
 import type { Site } from '../directives/site.js';

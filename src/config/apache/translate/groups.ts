@@ -3,7 +3,7 @@ import type { GroupSchema, ServerConfigInput } from '../../schema.js';
 import { MOD_WSGI_DEFAULT_THREADS } from '../directives/daemon-options.js';
 import { at } from '../errors.js';
 import type { Sourced } from '../read/nodes.js';
-import type { ResolvedMount } from './resolve.js';
+import type { ResolvedMount } from './mounts.js';
 import type { Site } from '../directives/site.js';
 import type { SourceMap } from './sources.js';
 
