@@ -1,7 +1,7 @@
 import { defaultListener, GroupSettingsSchema } from '../../schema.js';
 import { at } from '../errors.js';
 import type { HostPlan } from './hosts.js';
-import type { ResolvedMount } from './resolve.js';
+import type { ResolvedMount } from './mounts.js';
 import type { Scope } from '../directives/scopes.js';
 import type { GroupField, Site } from '../directives/site.js';
 

@@ -1,7 +1,7 @@
 import type { ServerConfigInput } from '../../schema.js';
 import { addAdvice } from './advice.js';
 import { buildGroups } from './groups.js';
-import { buildRoutes } from './build-routes.js';
+import { buildRoutes } from './routes.js';
 import { planHosts } from './hosts.js';
 import type { Site } from '../directives/site.js';
 import { SourceMap } from './sources.js';
