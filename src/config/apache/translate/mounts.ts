@@ -7,7 +7,6 @@ import { underPrefix, urlPrefix } from '../paths.js';
 import { isDirectory, isFile } from '../read/files.js';
 import type { Sourced } from '../read/nodes.js';
 import { analyseAliasRegex, expandAliasMatch } from './alias-match.js';
-import type { HostPlan } from './hosts.js';
 
 /**
  * Mounts and static folders: what the declarations come to, once WSGIScriptAliasMatch and
@@ -141,7 +140,13 @@ export interface ResolvedMount {
 /** The URL prefixes declared for each host (undefined: server level), to see which mount a URL reaches. */
 type DeclaredPrefixes = { url: string; host: number | undefined }[];
 
-export function resolveMount(c: MountCandidate, site: Site, plan: HostPlan, declared: DeclaredPrefixes): ResolvedMount {
+/** The host a mount lands in: mod_wsgi's %{SERVER} there, and the model's host index (undefined: server level). */
+export interface MountHost {
+  server: string;
+  index: number | undefined;
+}
+
+export function resolveMount(c: MountCandidate, site: Site, host: MountHost, declared: DeclaredPrefixes): ResolvedMount {
   const merged = mergeScopes(site.scopes, { url: c.url, script: c.script }, c.host);
   merged.partial = merged.partial.filter((s) => s.prefix === undefined || !takenByLongerPrefix(s.prefix, c, declared));
   const values = { ...merged.values };
@@ -149,7 +154,7 @@ export function resolveMount(c: MountCandidate, site: Site, plan: HostPlan, decl
   reportPartial(c, merged.partial, site);
   const env = (name: string): string | undefined => merged.env.get(name)?.value ?? process.env[name];
   const ctx = {
-    server: c.host === undefined ? plan.mainIdentity : (plan.identity[c.host] as string),
+    server: host.server,
     scriptName: c.url === '/' ? '' : c.url,
     env,
     missing: (what: string, name: string, where: Sourced<unknown>['at']) =>
@@ -160,7 +165,7 @@ export function resolveMount(c: MountCandidate, site: Site, plan: HostPlan, decl
   const group = pg === undefined ? undefined : expandProcessGroup(pg, ctx);
   return {
     candidate: c,
-    host: c.host === undefined ? undefined : plan.outIndex[c.host],
+    host: host.index,
     ...(group !== undefined ? { group } : {}),
     applicationGroup: expandApplicationGroup(ag ?? { value: '%{RESOURCE}', at: c.at }, ctx),
     defaultApplicationGroup: ag === undefined,

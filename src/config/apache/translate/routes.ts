@@ -6,7 +6,7 @@ import { at, type Where } from '../errors.js';
 import type { NoteCollector } from '../notes.js';
 import { underPrefix } from '../paths.js';
 import type { HostPlan, MergedHost } from './hosts.js';
-import { type MountCandidate, mountCandidates, type ResolvedMount, resolveMount, type StaticCandidate, staticCandidates } from './mounts.js';
+import { type MountCandidate, mountCandidates, type MountHost, type ResolvedMount, resolveMount, type StaticCandidate, staticCandidates } from './mounts.js';
 import type { SourceMap } from './sources.js';
 
 /**
@@ -22,7 +22,7 @@ export function buildRoutes(site: Site, plan: HostPlan, config: ServerConfigInpu
   const candidates = mountCandidates(site);
   const statics = staticCandidates(site, candidates);
   const declared = [...candidates, ...statics].map((d) => ({ url: d.url, host: d.host }));
-  const resolved = candidates.map((c) => resolveMount(c, site, plan, declared));
+  const resolved = candidates.map((c) => resolveMount(c, site, mountHost(c, plan), declared));
   const items = new Map<Route, ResolvedMount | StaticCandidate>();
   for (const m of resolved) items.set(mountRoute(m), m);
   for (const s of statics) items.set(staticRoute(s, plan), s);
@@ -36,6 +36,10 @@ export function buildRoutes(site: Site, plan: HostPlan, config: ServerConfigInpu
   }
   return resolved.filter((m) => kept.some((r) => items.get(r) === m));
 }
+
+const mountHost = (c: MountCandidate, plan: HostPlan): MountHost => (c.host === undefined
+  ? { server: plan.mainIdentity, index: undefined }
+  : { server: plan.identity[c.host] as string, index: plan.outIndex[c.host] });
 
 const mountRoute = (m: ResolvedMount): Route => ({
   kind: 'mount', byAlias: m.candidate.label.startsWith('Alias '), prefix: m.candidate.url, host: m.host, order: m.candidate.order, at: m.candidate.at, label: m.candidate.label, target: m.candidate.script,
