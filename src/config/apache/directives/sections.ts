@@ -25,6 +25,7 @@ export function virtualHost(s: SectionNode, ctx: Ctx, site: Site, walk: Walk): v
     index, at: { file: s.file, line: s.line }, address, addressPort: addressPort(s.args[0] as string), aliases: [],
     scope: newScope('vhost', index, label, s, site.counter++),
   };
+  host.scope.section = s;
   site.hosts.push(host);
   site.scopes.push(host.scope);
   walk(s.children, { ...ctx, level: 'vhost', host, scope: host.scope, label }, site);
@@ -51,6 +52,9 @@ function scopeSection(s: SectionNode, kind: ScopeKind, regexSection: boolean, ct
   const test = nestedFiles ? within(ctx.directory as NonNullable<Ctx['directory']>, tester.test) : tester.test;
   const rank = nestedFiles ? ctx.scope.rank : tester.rank;
   const scope = newScope(kind, ctx.host?.index, label, s, site.counter++, test, rank);
+  scope.section = s;
+  scope.pattern = { text: pattern, regex };
+  if (nestedFiles) scope.parent = ctx.scope;
   if (kind === 'location' && !regex) scope.prefix = urlPrefix(pattern);
   site.scopes.push(scope);
   const directory = kind === 'directory' ? test : ctx.directory;

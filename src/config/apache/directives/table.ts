@@ -218,6 +218,7 @@ function walk(nodes: ConfigNode[], ctx: Ctx, site: Site): void {
 
 /** Translates one directive by its row, or notes why it is not. */
 function applyDirective(d: DirectiveNode, ctx: Ctx, site: Site): void {
+  ctx.scope.directives.push(d);
   const row = directiveRow(d.key);
   if (row.run !== undefined) {
     checkContext(d, ctx, row.where ?? ANYWHERE);
