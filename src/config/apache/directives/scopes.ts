@@ -1,8 +1,8 @@
 import { basename, dirname } from 'node:path';
 import type { Where } from '../errors.js';
+import { type PathResolver, underPrefix, urlPrefix } from '../paths.js';
 import { hasWildcard, wildcardRegex } from '../read/files.js';
 import type { DirectiveNode, SectionNode, Sourced } from '../read/nodes.js';
-import { type PathResolver, underPrefix, urlPrefix } from '../paths.js';
 
 /**
  * The section model: the server level, each <VirtualHost>, and each <Directory>, <DirectoryMatch>,

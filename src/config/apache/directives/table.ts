@@ -1,6 +1,6 @@
-import type { ReadResult } from '../read/reader.js';
-import type { ConfigNode, DirectiveNode } from '../read/nodes.js';
 import { ApacheErrorCode as E, apacheError } from '../errors.js';
+import type { ConfigNode, DirectiveNode } from '../read/nodes.js';
+import type { ReadResult } from '../read/reader.js';
 import { accessLine } from './access.js';
 import { daemonProcess } from './daemon-options.js';
 import {

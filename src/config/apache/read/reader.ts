@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { ConfigError, ConfigErrorCode } from '../../errors.js';
-import { evaluateIfVersion, evaluateNamed, isModuleLoaded, moduleId } from './conditions.js';
 import { ApacheErrorCode as E, apacheError, at, type Where } from '../errors.js';
+import { evaluateIfVersion, evaluateNamed, isModuleLoaded, moduleId } from './conditions.js';
 import { includeFiles } from './files.js';
 import { type LogicalLine, logicalLines, parseLine, splitWords } from './lexer.js';
 import type { ConfigNode, DirectiveNode, SectionNode } from './nodes.js';
