@@ -1,9 +1,9 @@
-import type { ServerConfigInput } from '../schema.js';
+import type { ServerConfigInput } from '../../schema.js';
+import type { Site } from '../directives/site.js';
 import { addAdvice } from './advice.js';
-import { buildGroups } from './build-groups.js';
-import { buildRoutes } from './build-routes.js';
+import { buildGroups } from './groups.js';
 import { planHosts } from './hosts.js';
-import type { Site } from './site.js';
+import { buildRoutes } from './routes.js';
 import { SourceMap } from './sources.js';
 
 /** Turns what the Apache configuration says into wsgi-host's model, recording each value's source. */

@@ -1,5 +1,5 @@
-import { globPaths, isFile } from './glob.js';
-import { urlPrefix } from './paths.js';
+import { urlPrefix } from '../paths.js';
+import { globPaths, isFile } from '../read/files.js';
 
 /**
  * WSGIScriptAliasMatch in a model of prefix mounts. An expression that is a literal prefix and

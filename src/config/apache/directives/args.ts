@@ -1,5 +1,5 @@
-import { ApacheErrorCode as E, apacheError } from './errors.js';
-import type { DirectiveNode } from './nodes.js';
+import { ApacheErrorCode as E, apacheError } from '../errors.js';
+import type { DirectiveNode } from '../read/nodes.js';
 
 /** Argument checks shared by the directive handlers; each error names the file, line and usage. */
 

@@ -1,4 +1,4 @@
-import { ApacheErrorCode as E, apacheError, type Where } from './errors.js';
+import { ApacheErrorCode as E, apacheError, type Where } from '../errors.js';
 
 /** One logical line: continuations joined, comments and blank lines dropped. */
 export interface LogicalLine {

@@ -1,10 +1,10 @@
 import type { z } from 'zod';
-import type { GroupSchema, ServerConfigInput } from '../schema.js';
-import { MOD_WSGI_DEFAULT_THREADS } from './daemon-options.js';
-import { at } from './errors.js';
-import type { Sourced } from './nodes.js';
-import type { ResolvedMount } from './resolve.js';
-import type { Site } from './site.js';
+import type { GroupSchema, ServerConfigInput } from '../../schema.js';
+import { MOD_WSGI_DEFAULT_THREADS } from '../directives/daemon-options.js';
+import type { Site } from '../directives/site.js';
+import { at } from '../errors.js';
+import type { Sourced } from '../read/nodes.js';
+import type { ResolvedMount } from './mounts.js';
 import type { SourceMap } from './sources.js';
 
 /** The process groups (WSGIDaemonProcess) and the default group (mod_wsgi's embedded mode). */

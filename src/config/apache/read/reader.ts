@@ -1,9 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { dirname, isAbsolute, resolve } from 'node:path';
-import { ConfigError, ConfigErrorCode } from '../errors.js';
+import { ConfigError, ConfigErrorCode } from '../../errors.js';
+import { ApacheErrorCode as E, apacheError, at, type Where } from '../errors.js';
 import { evaluateIfVersion, evaluateNamed, isModuleLoaded, moduleId } from './conditions.js';
-import { ApacheErrorCode as E, apacheError, at, type Where } from './errors.js';
-import { includeFiles } from './include.js';
+import { includeFiles } from './files.js';
 import { type LogicalLine, logicalLines, parseLine, splitWords } from './lexer.js';
 import type { ConfigNode, DirectiveNode, SectionNode } from './nodes.js';
 

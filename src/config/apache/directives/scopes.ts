@@ -1,22 +1,65 @@
 import { basename, dirname } from 'node:path';
-import type { Where } from './errors.js';
-import { hasWildcard, wildcardRegex } from './glob.js';
-import type { Sourced } from './nodes.js';
-import { type PathResolver, underPrefix, urlPrefix } from './paths.js';
-import type { MountTarget, Scope, ScopeKind, ScopeMatch, WsgiSetting } from './site.js';
+import type { Where } from '../errors.js';
+import { type PathResolver, underPrefix, urlPrefix } from '../paths.js';
+import { hasWildcard, wildcardRegex } from '../read/files.js';
+import type { DirectiveNode, SectionNode, Sourced } from '../read/nodes.js';
 
 /**
- * The contexts of mod_wsgi's per-directory settings and how Apache merges them for one request:
- * server level, then the VirtualHost, then <Directory> (shortest path first, regular expressions
- * last), <Files>, and <Location> (shortest first): the most specific context wins.
+ * The section model: the server level, each <VirtualHost>, and each <Directory>, <DirectoryMatch>,
+ * <Files>, <FilesMatch>, <Location>, <LocationMatch> is a Scope, kept with its file:line, what it
+ * matches and the directives written in it; and how Apache merges them for one request: server
+ * level, then the VirtualHost, then <Directory> (shortest path first, regular expressions last),
+ * <Files>, and <Location> (shortest first): the most specific context wins.
  */
+
+/** mod_wsgi settings that Apache merges from the server, VirtualHost, Directory, Files and Location contexts. */
+export type WsgiSetting = 'processGroup' | 'applicationGroup' | 'callable' | 'passAuthorization' | 'scriptReloading';
+
+export type ScopeKind = 'server' | 'vhost' | 'directory' | 'files' | 'location';
+
+/** What a mount is tested against: its URL prefix and its script file. */
+export interface MountTarget {
+  url: string;
+  script: string;
+}
+
+export type ScopeMatch = 'yes' | 'no' | 'partial';
+
+/** A context whose per-directory settings apply to the mounts it matches. */
+export interface Scope {
+  kind: ScopeKind;
+  /** The VirtualHost (declaration index) it belongs to; undefined at server level. */
+  host: number | undefined;
+  /** '<Location /app>', '<VirtualHost *:80>', 'server level'. */
+  label: string;
+  at: Where;
+  /** The section as read (name, arguments, file:line, its children in order); absent at server level. */
+  section?: SectionNode;
+  /** What a <Directory>/<Files>/<Location> (or Match form) matches, as written. */
+  pattern?: { text: string; regex: boolean };
+  /** The <Directory> a <Files> is nested in. */
+  parent?: Scope;
+  /** The directives written in it, in order (those of its <Limit>/<RequireAll>... blocks too). */
+  directives: DirectiveNode[];
+  /** Specificity within its kind: the most specific is merged last and wins. */
+  rank: number;
+  order: number;
+  test: (target: MountTarget) => ScopeMatch;
+  /** The URL prefix of a literal <Location>. */
+  prefix?: string;
+  settings: Partial<Record<WsgiSetting, Sourced<string | boolean>>>;
+  /** SetEnv: extra keys of the WSGI environ. */
+  env: Map<string, Sourced<string>>;
+  /** SetHandler wsgi-script. */
+  wsgiHandler?: Sourced<boolean>;
+}
 
 const KIND_ORDER: Record<ScopeKind, number> = { server: 0, vhost: 1, directory: 2, files: 3, location: 4 };
 const REGEX_RANK = 10_000;
 
 export function newScope(kind: ScopeKind, host: number | undefined, label: string, at: Where, order: number,
   test: Scope['test'] = () => 'yes', rank = 0): Scope {
-  return { kind, host, label, at, rank, order, test, settings: {}, env: new Map() };
+  return { kind, host, label, at, rank, order, test, directives: [], settings: {}, env: new Map() };
 }
 
 type Tester = { test: Scope['test']; rank: number };

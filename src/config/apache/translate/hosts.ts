@@ -1,8 +1,8 @@
 import { hostname } from 'node:os';
-import { serverIdentity } from './addresses.js';
-import { at } from './errors.js';
-import type { Sourced } from './nodes.js';
-import type { HostDecl, Site } from './site.js';
+import { serverIdentity } from '../directives/addresses.js';
+import type { HostDecl, Site } from '../directives/site.js';
+import { at } from '../errors.js';
+import type { Sourced } from '../read/nodes.js';
 
 /**
  * Virtual hosts as wsgi-host has them: by name only. VirtualHosts with one ServerName (the usual

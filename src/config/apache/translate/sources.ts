@@ -1,5 +1,5 @@
-import { type ModelPath, modelPathName } from '../validate.js';
-import type { Where } from './errors.js';
+import { type ModelPath, modelPathName } from '../../validate.js';
+import type { Where } from '../errors.js';
 
 /** Where each value of the produced model came from, keyed by modelPathName(path). */
 export class SourceMap {

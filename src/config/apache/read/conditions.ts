@@ -1,4 +1,4 @@
-import { ApacheErrorCode as E, apacheError, type Where } from './errors.js';
+import { ApacheErrorCode as E, apacheError, type Where } from '../errors.js';
 
 /**
  * Conditional sections. <IfModule> is true for mod_wsgi and Apache's usual modules (plus any

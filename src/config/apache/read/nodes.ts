@@ -1,4 +1,4 @@
-import type { Where } from './errors.js';
+import type { Where } from '../errors.js';
 
 /** A directive as read: its name as written, lower-cased key, and arguments (quotes removed). */
 export interface DirectiveNode extends Where {

@@ -1,12 +1,18 @@
-import type { z } from 'zod';
-import { didYouMean } from '../../util/did-you-mean.js';
-import { GroupSettingsSchema } from '../schema.js';
-import { ApacheErrorCode as E, apacheError, type Where } from './errors.js';
-import { type PathResolver, splitPathList } from './paths.js';
+import { didYouMean } from '../../../util/did-you-mean.js';
+import { ConfigError, ConfigErrorCode } from '../../errors.js';
+import { GROUP_NAME, GroupSettingsSchema } from '../../schema.js';
+import { ApacheErrorCode as E, apacheError, at, type Where } from '../errors.js';
+import { type PathResolver, splitPathList } from '../paths.js';
+import { type DirectiveNode, whereOf } from '../read/nodes.js';
+import { expectArgs } from './args.js';
+import type { Ctx, DaemonGroup, GroupField, Site } from './site.js';
 
-/** The options of mod_wsgi's WSGIDaemonProcess: the field each maps to, or why it is not honoured. */
-
-export type GroupField = keyof z.input<typeof GroupSettingsSchema>;
+/**
+ * WSGIDaemonProcess NAME option=value...: a process group of the model (group[]). The table below
+ * says what each of mod_wsgi's options maps to (a field of the group, an environment variable of
+ * its processes) or why it is not honoured; a new option is one row. The model names a group's
+ * value back by its option (WSGIDaemonProcess blog processes=) through daemonOptionName.
+ */
 
 type Parser = 'count' | 'seconds' | 'text' | 'path' | 'paths' | 'displayName';
 
@@ -78,10 +84,46 @@ export const DAEMON_OPTIONS: Readonly<Record<string, DaemonOption>> = {
   'switch-interval': { why: "wsgi-host leaves the GIL switch interval at Python's default: call sys.setswitchinterval() in the WSGI script instead" },
 };
 
+/** The option that sets a field of a group: 'home' for workingDirectory; undefined for none. */
+export function daemonOptionName(field: string): string | undefined {
+  return Object.entries(DAEMON_OPTIONS).find(([, o]) => 'field' in o && o.field === field)?.[0];
+}
+
 /** mod_wsgi's default threads per daemon process (wsgi-host's own default is lower). */
 export const MOD_WSGI_DEFAULT_THREADS = 15;
 
-export interface OptionValue {
+export function daemonProcess(d: DirectiveNode, ctx: Ctx, site: Site): void {
+  expectArgs(d, 1, Infinity, 'WSGIDaemonProcess NAME [option=value ...]');
+  const name = d.args[0] as string;
+  if (!GROUP_NAME.test(name)) {
+    throw apacheError(E.BAD_VALUE, `WSGIDaemonProcess '${name}': a process group name may use letters, digits and _ . : @ - only`, d, 'WSGIDaemonProcess',
+      `Rename it, e.g. WSGIDaemonProcess ${name.replace(/[^A-Za-z0-9_.:@-]/g, '_') || 'app'} (and every WSGIProcessGroup or process-group= naming it)`);
+  }
+  const earlier = site.groups.find((g) => g.name === name);
+  if (earlier !== undefined) {
+    throw new ConfigError(ConfigErrorCode.DUPLICATE_GROUP, `WSGIDaemonProcess ${name} is defined twice: here and at ${at(earlier.at)}`, {
+      source: { file: d.file, line: d.line, key: 'WSGIDaemonProcess' },
+      hint: `mod_wsgi needs each name once in the whole server: merge the two lines, or rename one (and the WSGIProcessGroup or process-group= naming it)`,
+    });
+  }
+  const group: DaemonGroup = { name, at: whereOf(d), host: ctx.host?.index, fields: new Map(), env: new Map() };
+  for (const word of d.args.slice(1)) applyDaemonOption(word, group, d, site);
+  site.groups.push(group);
+}
+
+function applyDaemonOption(word: string, group: DaemonGroup, d: DirectiveNode, site: Site): void {
+  const where = whereOf(d);
+  const result = parseDaemonOption(word, group.name, where, site.paths);
+  if (typeof result === 'string') {
+    site.notes.add('not-honoured', `WSGIDaemonProcess ${group.name} ${word} is not honoured: ${result}.`, where);
+  } else if (result.env !== undefined) {
+    group.env.set(result.env, { value: String(result.value), at: where });
+  } else if (result.field !== undefined) {
+    group.fields.set(result.field, { value: result.value, at: where });
+  }
+}
+
+interface OptionValue {
   field?: GroupField;
   env?: string;
   value: unknown;
@@ -91,7 +133,7 @@ export interface OptionValue {
  * Parses one "name=value" option of a WSGIDaemonProcess; returns the mapped value, or a string
  * saying why it is not honoured.
  */
-export function parseDaemonOption(word: string, group: string, where: Where, paths: PathResolver): OptionValue | string {
+function parseDaemonOption(word: string, group: string, where: Where, paths: PathResolver): OptionValue | string {
   const eq = word.indexOf('=');
   if (eq <= 0) throw notAnOption(word, where);
   const name = word.slice(0, eq);

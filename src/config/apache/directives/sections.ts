@@ -1,34 +1,17 @@
+import { ApacheErrorCode as E, apacheError } from '../errors.js';
+import { urlPrefix } from '../paths.js';
+import type { ConfigNode, SectionNode } from '../read/nodes.js';
 import { addressPort } from './addresses.js';
-import type { Ctx } from './context.js';
-import { ApacheErrorCode as E, apacheError } from './errors.js';
-import type { ConfigNode, SectionNode } from './nodes.js';
-import { urlPrefix } from './paths.js';
-import { directoryTester, filesTester, locationTester, newScope, within } from './scopes.js';
-import type { HostDecl, ScopeKind, Site } from './site.js';
+import { directoryTester, filesTester, locationTester, newScope, type ScopeKind, within } from './scopes.js';
+import type { Ctx, HostDecl, SectionHandler, Site, Walk } from './site.js';
 
-/** The sections that matter to mod_wsgi: <VirtualHost>, <Directory>, <Location>, <Files> and their Match forms. */
+/**
+ * The handlers of the sections table.ts lists: <VirtualHost> (a host), <Directory>, <Location>,
+ * <Files> and their Match forms (a Scope whose settings merge into what it covers, see scopes.ts),
+ * the access-control blocks, and every other section (skipped, and said so).
+ */
 
-export type Walk = (nodes: ConfigNode[], ctx: Ctx, site: Site) => void;
-
-const ACCESS_SECTIONS = new Set(['limit', 'limitexcept', 'requireall', 'requireany', 'requirenone']);
-const CONTEXT_SECTIONS: Record<string, { kind: ScopeKind; regex: boolean }> = {
-  directory: { kind: 'directory', regex: false },
-  directorymatch: { kind: 'directory', regex: true },
-  location: { kind: 'location', regex: false },
-  locationmatch: { kind: 'location', regex: true },
-  files: { kind: 'files', regex: false },
-  filesmatch: { kind: 'files', regex: true },
-};
-
-export function handleSection(s: SectionNode, ctx: Ctx, site: Site, walk: Walk): void {
-  if (s.key === 'virtualhost') return virtualHost(s, ctx, site, walk);
-  const context = CONTEXT_SECTIONS[s.key];
-  if (context !== undefined) return contextSection(s, context.kind, context.regex, ctx, site, walk);
-  if (ACCESS_SECTIONS.has(s.key)) return walk(s.children, { ...ctx, accessBlock: true }, site);
-  unknownSection(s, ctx, site);
-}
-
-function virtualHost(s: SectionNode, ctx: Ctx, site: Site, walk: Walk): void {
+export function virtualHost(s: SectionNode, ctx: Ctx, site: Site, walk: Walk): void {
   if (ctx.level !== 'server') {
     throw apacheError(E.SYNTAX, `<VirtualHost> is not allowed in ${ctx.label}`, s, '<VirtualHost>', 'Close the enclosing section first: virtual hosts are declared at the server level');
   }
@@ -42,12 +25,18 @@ function virtualHost(s: SectionNode, ctx: Ctx, site: Site, walk: Walk): void {
     index, at: { file: s.file, line: s.line }, address, addressPort: addressPort(s.args[0] as string), aliases: [],
     scope: newScope('vhost', index, label, s, site.counter++),
   };
+  host.scope.section = s;
   site.hosts.push(host);
   site.scopes.push(host.scope);
   walk(s.children, { ...ctx, level: 'vhost', host, scope: host.scope, label }, site);
 }
 
-function contextSection(s: SectionNode, kind: ScopeKind, regexSection: boolean, ctx: Ctx, site: Site, walk: Walk): void {
+/** <Directory>, <DirectoryMatch>, <Files>, <FilesMatch>, <Location>, <LocationMatch>. */
+export function contextSection(kind: ScopeKind, regexSection: boolean): SectionHandler {
+  return (s, ctx, site, walk) => scopeSection(s, kind, regexSection, ctx, site, walk);
+}
+
+function scopeSection(s: SectionNode, kind: ScopeKind, regexSection: boolean, ctx: Ctx, site: Site, walk: Walk): void {
   const label = `<${s.name} ${s.args.join(' ')}>`;
   const nestedFiles = kind === 'files' && ctx.directory !== undefined;
   if (ctx.level === 'section' && !nestedFiles) {
@@ -63,14 +52,22 @@ function contextSection(s: SectionNode, kind: ScopeKind, regexSection: boolean, 
   const test = nestedFiles ? within(ctx.directory as NonNullable<Ctx['directory']>, tester.test) : tester.test;
   const rank = nestedFiles ? ctx.scope.rank : tester.rank;
   const scope = newScope(kind, ctx.host?.index, label, s, site.counter++, test, rank);
+  scope.section = s;
+  scope.pattern = { text: pattern, regex };
+  if (nestedFiles) scope.parent = ctx.scope;
   if (kind === 'location' && !regex) scope.prefix = urlPrefix(pattern);
   site.scopes.push(scope);
   const directory = kind === 'directory' ? test : ctx.directory;
   walk(s.children, { ...ctx, level: 'section', scope, label, directory, accessBlock: true }, site);
 }
 
+/** <Limit>, <LimitExcept>, <RequireAll>, <RequireAny>, <RequireNone>: their lines are access lines of the enclosing section. */
+export function accessSection(s: SectionNode, ctx: Ctx, site: Site, walk: Walk): void {
+  walk(s.children, { ...ctx, accessBlock: true }, site);
+}
+
 /** <If>, <Proxy>, <Macro>...: skipped; a mod_wsgi directive inside one is not silently lost. */
-function unknownSection(s: SectionNode, ctx: Ctx, site: Site): void {
+export function unknownSection(s: SectionNode, ctx: Ctx, site: Site): void {
   site.notes.ignore(`<${s.name}>`, `wsgi-host does not evaluate <${s.name}> sections, so what is inside them is left out.`, s);
   const report = (nodes: ConfigNode[]): void => {
     for (const n of nodes) {

@@ -1,9 +1,9 @@
-import { defaultListener, GroupSettingsSchema } from '../schema.js';
-import type { GroupField } from './daemon-options.js';
-import { at } from './errors.js';
+import { defaultListener, GroupSettingsSchema } from '../../schema.js';
+import type { Scope } from '../directives/scopes.js';
+import type { GroupField, Site } from '../directives/site.js';
+import { at } from '../errors.js';
 import type { HostPlan } from './hosts.js';
-import type { ResolvedMount } from './resolve.js';
-import type { Scope, Site } from './site.js';
+import type { ResolvedMount } from './mounts.js';
 
 /** Notes on where mod_wsgi's defaults and wsgi-host's differ, with what to write to choose. */
 export function addAdvice(site: Site, mounts: ResolvedMount[], plan: HostPlan, mainFile: string): void {
