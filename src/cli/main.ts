@@ -23,7 +23,8 @@ Commands:
   config             print the effective configuration, translate Apache configs, the JSON Schema
   help [COMMAND]     show help for a command
 
-Run 'wsgi-host COMMAND --help' for a command's options.
+Run 'wsgi-host COMMAND --help' for a command's options. The status page and /metrics over HTTP:
+wsgi-host serve ... --admin 127.0.0.1:9100 (by default the admin listener is a private unix socket).
 `;
 
 type Command = (argv: string[]) => Promise<number>;

@@ -1,5 +1,6 @@
-import { adminAddress } from '../admin/admin-address.js';
+import { describeAdmin } from '../admin/admin-address.js';
 import { AdminServer, sendJson } from '../admin/admin-server.js';
+import { type AdminTarget, alreadyServingHint, serveAddress } from '../admin/admin-target.js';
 import { formatSource, type LoadedConfig } from '../config/loaded-config.js';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -10,6 +11,7 @@ import { statusReport } from '../observability/status-report.js';
 import { packageRoot } from '../python/worker-program.js';
 import { WsgiHostServer } from '../server.js';
 import type { ServePlan } from '../supervisor/plan.js';
+import { ADMIN_FLAGS, ADMIN_FLAGS_HELP, adminTarget, takeAdminFlags } from './admin-flags.js';
 import { parseCommand } from './args.js';
 import { INPUT_OPTIONS, loadInput, planLoaded } from './config-input.js';
 
@@ -17,8 +19,8 @@ import { INPUT_OPTIONS, loadInput, planLoaded } from './config-input.js';
 const STATUS_PAGE = join(packageRoot(), 'status-page', 'index.html');
 
 export const SERVE_HELP = `Usage: wsgi-host serve SCRIPT [options]
-       wsgi-host serve -c wsgi-host.toml [--host H] [--port P]
-       wsgi-host serve --apache site.conf [-D NAME] [--host H] [--port P]
+       wsgi-host serve -c wsgi-host.toml [--host H] [--port P] [--admin WHERE]
+       wsgi-host serve --apache site.conf [-D NAME] [--host H] [--port P] [--admin WHERE]
 
 Serve a WSGI application: SCRIPT is a WSGI script file (loaded as mod_wsgi loads it) or
 package.module:callable (imported as gunicorn imports it). Or serve every application of a
@@ -52,6 +54,7 @@ Listening:
   --host HOST              address to listen on (default: 127.0.0.1)
   --port PORT              port to listen on (default: 8000; 0 picks a free one)
 
+${ADMIN_FLAGS_HELP}
 Development:
   --reload-on-changes      restart a group when a Python file its processes loaded changes
 
@@ -64,17 +67,18 @@ Logging:
 `;
 
 export async function serveCommand(argv: string[]): Promise<number> {
-  const { values, positionals } = parseCommand('serve', argv, { ...INPUT_OPTIONS, help: { type: 'boolean', short: 'h' } }, true);
+  const { values, positionals } = parseCommand('serve', argv, { ...INPUT_OPTIONS, ...ADMIN_FLAGS, help: { type: 'boolean', short: 'h' } }, true);
   if (values.help) {
     process.stdout.write(SERVE_HELP);
     return 0;
   }
+  const adminFlags = takeAdminFlags(values);
   const load = async (): Promise<{ loaded: LoadedConfig; plan: ServePlan }> => {
     const loaded = await loadInput('serve', values, positionals);
     return { loaded, plan: planLoaded(loaded) };
   };
   const { loaded, plan } = await load();
-  return runServer(plan, loaded, async () => {
+  return runServer(plan, loaded, adminTarget(loaded, values, adminFlags, 'serve'), async () => {
     const next = await load();
     return { plan: next.plan, notes: next.loaded.notes };
   });
@@ -91,16 +95,19 @@ function logNotes(log: Logger, notes: LoadedConfig['notes']): void {
 export async function runServer(
   plan: ServePlan,
   loaded: LoadedConfig,
+  adminAt: AdminTarget,
   reloadPlan: () => Promise<{ plan: ServePlan; notes: LoadedConfig['notes'] }>,
 ): Promise<number> {
   const log = createLogger({ level: plan.config.log.level, format: plan.config.log.format, destination: plan.config.log.error });
   logNotes(log, loaded.notes);
   const server = new WsgiHostServer(plan, log);
-  const admin = new AdminServer(adminAddress(plan.config.admin.listen, loaded.identity), plan.config.admin.token, log);
+  const adminAddress = serveAddress(adminAt);
+  const admin = new AdminServer(adminAddress, adminAt.token, log, { alreadyServingHint: alreadyServingHint(adminAt), privateSocket: adminAt.listen.kind === 'auto' });
   const addresses = await server.start();
   try {
     const where = await admin.listen();
     if (where) log.info(`admin listener on ${where}`);
+    if (where && adminAddress.kind === 'tcp') log.info(`status page ${where}/ (metrics ${where}/metrics)`);
   } catch (err) {
     await server.stop(0);
     throw err;
@@ -114,6 +121,10 @@ export async function runServer(
       const l = next.plan.config.log;
       if (l.access !== plan.config.log.access || l.accessFormat !== plan.config.log.accessFormat || l.error !== plan.config.log.error) {
         log.warn('log settings changed: they apply when wsgi-host restarts, not on reload');
+      }
+      const ad = next.plan.config.admin;
+      if (ad.listen !== plan.config.admin.listen || ad.token !== plan.config.admin.token) {
+        log.warn(`admin settings changed: they apply when wsgi-host restarts; the admin listener stays on ${describeAdmin(adminAddress)}`);
       }
       return next.plan;
     });

@@ -1,6 +1,7 @@
-import { adminAddress } from '../admin/admin-address.js';
-import { adminRequest } from '../admin/admin-client.js';
+import { adminRequest, answerJson, badAnswer, describeAnswer } from '../admin/admin-client.js';
+import { clientAddress } from '../admin/admin-target.js';
 import type { StatusReport } from '../observability/status-report.js';
+import { ADMIN_FLAGS, adminTarget, takeAdminFlags } from './admin-flags.js';
 import { parseCommand } from './args.js';
 import { INPUT_OPTIONS, loadInput } from './config-input.js';
 
@@ -10,25 +11,41 @@ Show what the running server that serves this configuration is doing: each group
 capacity used, requests and latency, restarts, and its processes. The same as the status page
 (GET / on the admin listener) and GET /status.
 
-  --json       the report as JSON
-  -h, --help   show this help
+  --json                   the report as JSON
+  --admin WHERE            the admin listener the server was started with (--admin of serve;
+                           default: admin.listen of the configuration, else auto)
+  --admin-token-file FILE  the admin token, when the server has one
+  -h, --help               show this help
+
+Exit status: 0 with the report; 1 when no server answers, or it answers something else (what
+came is printed).
 `;
 
 export async function statusCommand(argv: string[]): Promise<number> {
-  const { values, positionals } = parseCommand('status', argv, { ...INPUT_OPTIONS, json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } }, true);
+  const { values, positionals } = parseCommand('status', argv, { ...INPUT_OPTIONS, ...ADMIN_FLAGS, json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } }, true);
   if (values.help) {
     process.stdout.write(STATUS_HELP);
     return 0;
   }
   const json = values.json === true;
   delete values.json;
+  const flags = takeAdminFlags(values);
   const loaded = await loadInput('status', values, positionals);
-  const r = await adminRequest(adminAddress(loaded.config.admin.listen, loaded.identity), 'GET', '/status', loaded.config.admin.token, 30_000);
+  const target = adminTarget(loaded, values, flags, 'client');
+  const r = await adminRequest(await clientAddress(target), 'GET', '/status', target.token, 30_000);
   if (r.status !== 200) {
-    process.stderr.write(`wsgi-host: the server answered ${r.status}: ${r.body}`);
+    const said = /^text\/plain\b/i.test(r.contentType ?? '') && r.body.length < 2000 ? `: ${r.body.trim()}` : ` (${describeAnswer(r)})`;
+    process.stderr.write(`wsgi-host: ${r.from} answered ${r.status}${said}\n`);
     return 1;
   }
-  process.stdout.write(json ? r.body : formatStatus(JSON.parse(r.body) as StatusReport));
+  const report = answerJson(r, 'the status report as JSON');
+  let text: string;
+  try {
+    text = formatStatus(report as StatusReport);
+  } catch {
+    throw badAnswer(r, 'the status report as JSON');
+  }
+  process.stdout.write(json ? r.body : text);
   return 0;
 }
 

@@ -1,6 +1,5 @@
 import { realpathSync } from 'node:fs';
-import { type ApacheTranslation, translateApacheConfig } from './apache/index.js';
-import { nearestSource } from './apache/sources.js';
+import { type ApacheTranslation, daemonOptionName, nearestSource, translateApacheConfig } from './apache/index.js';
 import { kebab } from './key-names.js';
 import type { LoadedConfig } from './loaded-config.js';
 import type { ServerConfigInput } from './schema.js';
@@ -32,8 +31,6 @@ export function loadApacheTranslation(file: string, defines: string[] = []): { t
   return { translation: t, loaded };
 }
 
-const DAEMON_OPTION: Record<string, string> = { workingDirectory: 'home' };
-
 /** How an Apache config names a model value: 'WSGIDaemonProcess blog processes=', 'WSGIPythonHome'... */
 export function apacheName(input: ServerConfigInput, path: ModelPath): string {
   const [a, b, c] = path;
@@ -42,7 +39,7 @@ export function apacheName(input: ServerConfigInput, path: ModelPath): string {
   if (a === 'listen') return 'Listen';
   if (a === 'group' && typeof b === 'number') {
     const name = input.group?.[b]?.name ?? `#${b + 1}`;
-    return c === undefined ? `WSGIDaemonProcess ${name}` : `WSGIDaemonProcess ${name} ${DAEMON_OPTION[String(c)] ?? kebab(String(c))}=`;
+    return c === undefined ? `WSGIDaemonProcess ${name}` : `WSGIDaemonProcess ${name} ${daemonOptionName(String(c)) ?? kebab(String(c))}=`;
   }
   const mount = a === 'mount' ? input.mount?.[b as number] : a === 'host' && c === 'mount' ? input.host?.[b as number]?.mount?.[path[3] as number] : undefined;
   if (mount !== undefined) return `WSGIScriptAlias ${mount.path ?? '/'}`;

@@ -188,7 +188,8 @@ export const LogSchema = z.strictObject({
 export const AdminSchema = z.strictObject({
   /**
    * The admin listener (reload, status, metrics): 'auto' (a unix socket named after the
-   * configuration, in the temporary folder), a unix socket path, host:port, or 'off'.
+   * configuration, in the user's private runtime folder), a unix socket path, host:port, a bare
+   * port (on 127.0.0.1), or 'off'. See src/admin/admin-address.ts.
    */
   listen: z.string().default('auto'),
   token: z.string().min(1).optional(),

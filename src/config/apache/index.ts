@@ -1,19 +1,29 @@
 import { resolve } from 'node:path';
 import type { ServerConfigInput } from '../schema.js';
-import { buildConfig } from './build.js';
-import { collectSite } from './collect.js';
+import { collectSite } from './directives/table.js';
 import type { ApacheNote } from './notes.js';
-import { readApacheConfig } from './reader.js';
+import { readApacheConfig } from './read/reader.js';
+import { buildConfig } from './translate/build.js';
 
 /**
  * Apache mod_wsgi configuration files, translated into wsgi-host's config model: what can be
  * said in the model is, what cannot is named in a note, and unusable input is a ConfigError
  * (see ./errors.ts) naming the file, the line and the fix. The result is model input, not yet
  * validated: loadApacheConfig (../apache-file.ts) validates it, naming values by their directives.
+ *
+ * Three stages, each importing only the ones before it (and errors.ts, notes.ts, paths.ts):
+ *   read/        the files into a tree of directives and sections with file:line (lexer, Include,
+ *                <IfModule>/<IfDefine>/<IfVersion>, Define and ${VAR})
+ *   directives/  the tree into a Site, in Apache's terms, through ONE table (directives/table.ts):
+ *                directive -> handler -> model key, honoured / not honoured / ignored
+ *   translate/   the Site into the model: hosts, mounts, static folders, groups, limits, and notes
+ *                where Apache and wsgi-host would differ
  */
 
 export type { ApacheNote } from './notes.js';
 export { ApacheErrorCode } from './errors.js';
+export { daemonOptionName } from './directives/daemon-options.js';
+export { nearestSource } from './translate/sources.js';
 
 export interface ApacheTranslation {
   config: ServerConfigInput;

@@ -1,0 +1,242 @@
+import { ApacheErrorCode as E, apacheError } from '../errors.js';
+import type { ConfigNode, DirectiveNode } from '../read/nodes.js';
+import type { ReadResult } from '../read/reader.js';
+import { accessLine } from './access.js';
+import { daemonProcess } from './daemon-options.js';
+import {
+  addHandler, alias, allowEncodedSlashes, applicationGroup, callableObject, dontWriteBytecode, importScript, keepAliveTimeout, limitRequestBody,
+  limitRequestFields, listen,
+  passAuthorization, processGroup, pythonEggs, pythonHashSeed, pythonHome, pythonOptimize, pythonPath, pythonWarnings, scriptAlias,
+  scriptReloading, serverAlias, serverName, serverRoot, setEnv, setHandler,
+} from './handlers.js';
+import { accessSection, contextSection, unknownSection, virtualHost } from './sections.js';
+import { type Ctx, type Handler, type Level, newSite, type SectionHandler, type Site } from './site.js';
+
+/**
+ * THE DIRECTIVE TABLE: every Apache directive wsgi-host knows, what it does with it, and where it
+ * lands in the model.
+ *
+ *   honoured      translated by its handler (handlers.ts, daemon-options.ts, access.ts) into the
+ *                 Site, which translate/ turns into the model key shown; the handler notes the
+ *                 forms of the directive it cannot honour.
+ *   not-honoured  Apache would answer some requests differently: a note at every place it appears.
+ *   ignored       nothing the application sees changes: one note, at its first place, with a count.
+ *
+ * `where` is where Apache allows a translated directive (elsewhere it is an error, as in Apache):
+ * the server level, a <VirtualHost>, or a section (<Directory>, <Location>, <Files>...).
+ * Directives no row names fall to FAMILIES (SSL*, Auth*...) below, then to "ignored".
+ * Include, IncludeOptional, Define, UnDefine, ${VAR}, <IfModule>, <IfDefine> and <IfVersion> are
+ * done while reading (read/reader.ts) and never reach this table.
+ *
+ * To add a directive: one row here, and a handler beside its kin when it is translated (access
+ * control in access.ts, request-target rules such as AllowEncodedSlashes with Alias in handlers.ts)
+ * that reads it into a field of the Site (site.ts); translate/ carries that field into the model.
+ */
+
+const SERVER = ['server'] as const;
+const VHOST = ['vhost'] as const;
+const SERVER_VHOST = ['server', 'vhost'] as const;
+const ANYWHERE = ['server', 'vhost', 'section'] as const;
+
+const FILES = "it is Apache's handling of files; wsgi-host serves Alias directories as they are.";
+const NO_ACCESS_CONTROL = 'wsgi-host does no access control: restrict access in a front proxy or in the application.';
+
+const DIRECTIVES: readonly DirectiveRow[] = [
+  //       directive                 where          handler              model key
+  // ---- addresses and names
+  honoured('Listen',                 SERVER,        listen,              'listen'),
+  honoured('ServerName',             SERVER_VHOST,  serverName,          "host.serverName; mod_wsgi's %{SERVER}"),
+  honoured('ServerAlias',            VHOST,         serverAlias,         'host.aliases'),
+  honoured('ServerRoot',             SERVER,        serverRoot,          '(relative paths; followed by read/reader.ts)'),
+  // ---- URLs: what a request path reaches
+  honoured('Alias',                  SERVER_VHOST,  alias,               'static; mount for a WSGI script'),
+  honoured('AllowEncodedSlashes',    SERVER_VHOST,  allowEncodedSlashes, 'allowEncodedSlashes; host.allowEncodedSlashes'),
+  honoured('WSGIScriptAlias',        SERVER_VHOST,  scriptAlias,         'mount (options: process-group= ...)'),
+  honoured('WSGIScriptAliasMatch',   SERVER_VHOST,  scriptAlias,         'mount, one per script it matches'),
+  honoured('AddHandler',             ANYWHERE,      addHandler,          'mount (an Alias to a script)', FILES),
+  honoured('SetHandler',             ANYWHERE,      setHandler,          'mount (an Alias to a script)', FILES),
+  // ---- process groups and their Python
+  honoured('WSGIDaemonProcess',      SERVER_VHOST,  daemonProcess,       'group (options: DAEMON_OPTIONS)'),
+  honoured('WSGIPythonHome',         SERVER,        pythonHome,          'pythonHome'),
+  honoured('WSGIPythonPath',         SERVER,        pythonPath,          'pythonPath'),
+  honoured('WSGIPythonEggs',         SERVER,        pythonEggs,          'defaultGroup.env.PYTHON_EGG_CACHE'),
+  honoured('WSGIPythonOptimize',     SERVER,        pythonOptimize,      'group.env.PYTHONOPTIMIZE'),
+  honoured('WSGIPythonHashSeed',     SERVER,        pythonHashSeed,      'group.env.PYTHONHASHSEED'),
+  honoured('WSGIDontWriteBytecode',  SERVER,        dontWriteBytecode,   'group.env.PYTHONDONTWRITEBYTECODE'),
+  honoured('WSGIPythonWarnings',     SERVER,        pythonWarnings,      'group.env.PYTHONWARNINGS'),
+  honoured('WSGIImportScript',       SERVER_VHOST,  importScript,        '(a note: mounted scripts load at start)'),
+  // ---- settings merged over the server, <VirtualHost> and sections, per mount
+  honoured('WSGIProcessGroup',       ANYWHERE,      processGroup,        'mount.group'),
+  honoured('WSGIApplicationGroup',   ANYWHERE,      applicationGroup,    'mount.applicationGroup'),
+  honoured('WSGICallableObject',     ANYWHERE,      callableObject,      'mount.callable'),
+  honoured('WSGIPassAuthorization',  ANYWHERE,      passAuthorization,   'mount.passAuthorization'),
+  honoured('WSGIScriptReloading',    ANYWHERE,      scriptReloading,     'group.scriptReloading'),
+  honoured('SetEnv',                 ANYWHERE,      setEnv,              'mount.environ'),
+  // ---- limits
+  honoured('KeepAliveTimeout',       SERVER_VHOST,  keepAliveTimeout,    'limits.keepAliveTimeout'),
+  honoured('LimitRequestBody',       ANYWHERE,      limitRequestBody,    'limits.maxBodySize'),
+  honoured('LimitRequestFields',     SERVER_VHOST,  limitRequestFields,  'limits.maxHeaderCount'),
+  // ---- access control: not honoured yet (a restriction inside a section is named at its place)
+  noted('Require',                   ANYWHERE,      accessLine,          NO_ACCESS_CONTROL),
+  noted('Order',                     ANYWHERE,      accessLine,          NO_ACCESS_CONTROL),
+  noted('Allow',                     ANYWHERE,      accessLine,          NO_ACCESS_CONTROL),
+  noted('Deny',                      ANYWHERE,      accessLine,          NO_ACCESS_CONTROL),
+  noted('Satisfy',                   ANYWHERE,      accessLine,          NO_ACCESS_CONTROL),
+  // ---- not honoured: Apache would answer some requests differently
+  ...notHonoured('wsgi-host does not redirect: do it in the application or in a front proxy.',
+    'Redirect', 'RedirectMatch', 'RedirectPermanent', 'RedirectTemp'),
+  ...notHonoured('wsgi-host does not run CGI scripts.', 'ScriptAlias', 'ScriptAliasMatch'),
+  ...notHonoured('only prefix Alias lines become static directories: write one Alias per folder.', 'AliasMatch'),
+  ...notHonoured('only SetEnv values reach the WSGI environ in wsgi-host: use SetEnv NAME value, or read os.environ in the application.',
+    'SetEnvIf', 'SetEnvIfNoCase', 'SetEnvIfExpr', 'BrowserMatch', 'BrowserMatchNoCase', 'UnsetEnv', 'PassEnv'),
+  ...notHonoured('wsgi-host runs only the WSGI application itself, without dispatch, access or authentication scripts: do that work in the application.',
+    'WSGIDispatchScript', 'WSGIHandlerScript', 'WSGIAccessScript', 'WSGIAuthUserScript', 'WSGIAuthGroupScript', 'WSGIGroupAuthoritative'),
+  ...notHonoured('wsgi-host passes REMOTE_ADDR and the URL scheme as it receives them: correct them in the application (e.g. with a ProxyFix middleware).',
+    'WSGITrustedProxies', 'WSGITrustedProxyHeaders'),
+  ...notHonoured('wsgi-host runs each application group in processes of its own, with the interpreter as Python starts it.',
+    'WSGISwitchInterval', 'WSGIPerInterpreterGIL', 'WSGIFreeThreading', 'WSGIInterpreterOptions'),
+  // ---- ignored: nothing the application sees changes
+  ...ignored('wsgi-host has its own logging (log.error, log.access and log.level in its configuration).',
+    'ErrorLog', 'CustomLog', 'TransferLog', 'LogLevel', 'LogFormat', 'ErrorLogFormat', 'BufferedLogs', 'GlobalLog'),
+  ...ignored('wsgi-host loads no Apache modules; what mod_wsgi does is built in.', 'LoadModule', 'LoadFile'),
+  ...ignored('wsgi-host does not add or edit headers: set them in the application or a front proxy.', 'Header', 'RequestHeader'),
+  ...ignored("Apache's own processes do not exist in wsgi-host: one Node.js front end takes the connections and the Python processes are set by WSGIDaemonProcess.",
+    'StartServers', 'MinSpareServers', 'MaxSpareServers', 'MinSpareThreads', 'MaxSpareThreads', 'ServerLimit', 'ThreadLimit',
+    'ThreadsPerChild', 'MaxRequestWorkers', 'MaxClients', 'MaxConnectionsPerChild', 'MaxRequestsPerChild', 'ThreadStackSize',
+    'AsyncRequestWorkerFactor', 'MaxMemFree', 'ListenBacklog', 'GracefulShutdownTimeout', 'Mutex', 'PidFile', 'ScoreBoardFile',
+    'CoreDumpDirectory', 'DefaultRuntimeDir', 'EnableExceptionHook', 'AcceptFilter'),
+  ...ignored("wsgi-host runs as the user that starts it; WSGIDaemonProcess user= and group= set its Python processes' user.", 'User', 'Group'),
+  ...ignored('wsgi-host always keeps connections alive; KeepAliveTimeout (limits.keepAliveTimeout) sets for how long.', 'KeepAlive', 'MaxKeepAliveRequests'),
+  ...ignored("limits.headerTimeout, limits.bodyTimeout, limits.bodyMinRate and limits.bodyMinRateGrace are wsgi-host's equivalents: set them in its configuration.",
+    'RequestReadTimeout', 'Timeout'),
+  ...ignored('wsgi-host bounds the request line and headers together with limits.maxHeaderSize: set it in its configuration.',
+    'LimitRequestFieldSize', 'LimitRequestLine', 'LimitXMLRequestBody'),
+  ...ignored('wsgi-host serves files only from Alias directories: add Alias / /path/to/root if the document root must be served.', 'DocumentRoot'),
+  ...ignored(FILES,
+    'Options', 'AllowOverride', 'AllowOverrideList', 'DirectoryIndex', 'DirectorySlash', 'IndexOptions', 'AccessFileName', 'AddType',
+    'AddCharset', 'AddDefaultCharset', 'AddLanguage', 'AddEncoding', 'AddOutputFilter', 'AddOutputFilterByType', 'TypesConfig',
+    'DefaultType', 'MimeMagicFile', 'EnableSendfile', 'EnableMMAP', 'ForceType', 'ExpiresActive', 'ExpiresByType', 'ExpiresDefault',
+    'FileETag', 'RemoveHandler', 'SetOutputFilter', 'SetInputFilter'),
+  ...ignored('wsgi-host sends short error pages of its own; the application makes its own pages.', 'ErrorDocument'),
+  ...ignored('it has no equivalent in wsgi-host.',
+    'ServerAdmin', 'ServerSignature', 'ServerTokens', 'UseCanonicalName', 'UseCanonicalPhysicalPort', 'HostnameLookups',
+    'NameVirtualHost', 'TraceEnable'),
+  ...ignored("it tunes Apache's side of mod_wsgi, which wsgi-host replaces.",
+    'WSGISocketPrefix', 'WSGISocketRotation', 'WSGIAcceptMutex', 'WSGILazyInitialization', 'WSGIVerboseDebugging',
+    'WSGIDestroyInterpreter', 'WSGICaseSensitivity', 'WSGIRestrictProcess', 'WSGIServerMetrics', 'WSGIEnableSendfile',
+    'WSGIIgnoreActivity', 'WSGIRestrictEmbedded', 'WSGIChunkedRequest', 'WSGIMapHEADToGET', 'WSGIErrorOverride',
+    'WSGIPassApacheRequest', 'WSGIRestrictStdin', 'WSGIRestrictStdout', 'WSGIRestrictSignal', 'WSGITelemetryService',
+    'WSGITelemetryOptions', 'WSGISlowRequests'),
+];
+
+/** Sections, by name: what each one is read into. Any other section is skipped, and said so. */
+const SECTIONS: Readonly<Record<string, SectionHandler>> = {
+  VirtualHost: virtualHost,                             // host (by name; see translate/hosts.ts)
+  Directory: contextSection('directory', false),        // a Scope: its settings merge into the mounts under it
+  DirectoryMatch: contextSection('directory', true),
+  Files: contextSection('files', false),
+  FilesMatch: contextSection('files', true),
+  Location: contextSection('location', false),
+  LocationMatch: contextSection('location', true),
+  Limit: accessSection,                                 // access lines of the enclosing section
+  LimitExcept: accessSection,
+  RequireAll: accessSection,
+  RequireAny: accessSection,
+  RequireNone: accessSection,
+};
+
+/** Directives no row names, by the start of their name; the last one catches the rest. */
+const FAMILIES: readonly { prefix: string; status: 'ignored' | 'not-honoured'; reason: string }[] = [
+  { prefix: 'SSL', status: 'ignored', reason: 'wsgi-host does not terminate TLS: put a TLS-terminating proxy or load balancer in front of it.' },
+  { prefix: 'Rewrite', status: 'ignored', reason: 'wsgi-host does not rewrite URLs: do it in a front proxy or in the application.' },
+  { prefix: 'Auth', status: 'not-honoured', reason: 'wsgi-host does no authentication: protect the application in a front proxy or in the application itself (with WSGIPassAuthorization On it sees the Authorization header).' },
+  { prefix: 'Proxy', status: 'not-honoured', reason: 'wsgi-host is not a reverse proxy: keep a proxy in front for those URLs.' },
+  { prefix: 'WSGI', status: 'not-honoured', reason: 'it is not a mod_wsgi directive wsgi-host knows: check its spelling, or remove it.' },
+  { prefix: '', status: 'ignored', reason: 'wsgi-host does not use it.' },
+];
+
+// ---- the rows ------------------------------------------------------------------------------------
+
+export interface DirectiveRow {
+  name: string;
+  status: 'honoured' | 'not-honoured' | 'ignored';
+  /** Where Apache allows it; checked for rows with a handler. */
+  where?: readonly Level[];
+  run?: Handler;
+  /** Where it lands in the model (documentation). */
+  model?: string;
+  /** Why it is not honoured, or for a handler the forms it leaves untranslated. */
+  reason: string;
+}
+
+function honoured(name: string, where: readonly Level[], run: Handler, model: string, reason = ''): DirectiveRow {
+  return { name, status: 'honoured', where, run, model, reason };
+}
+
+/** A directive whose handler decides, per use, between dropping it and a note. */
+function noted(name: string, where: readonly Level[], run: Handler, reason: string): DirectiveRow {
+  return { name, status: 'not-honoured', where, run, reason };
+}
+
+function notHonoured(reason: string, ...names: string[]): DirectiveRow[] {
+  return names.map((name) => ({ name, status: 'not-honoured', reason }));
+}
+
+function ignored(reason: string, ...names: string[]): DirectiveRow[] {
+  return names.map((name) => ({ name, status: 'ignored', reason }));
+}
+
+const byKey = new Map<string, DirectiveRow>();
+for (const row of DIRECTIVES) {
+  if (byKey.has(row.name.toLowerCase())) throw new Error(`the Apache directive table names ${row.name} twice`);
+  byKey.set(row.name.toLowerCase(), row);
+}
+const sectionByKey = new Map(Object.entries(SECTIONS).map(([name, run]) => [name.toLowerCase(), run]));
+
+/** The row of a directive, by its lower-cased name: its own, else its family's. */
+export function directiveRow(key: string): DirectiveRow {
+  const row = byKey.get(key);
+  if (row !== undefined) return row;
+  const family = FAMILIES.find((f) => key.startsWith(f.prefix.toLowerCase())) as (typeof FAMILIES)[number];
+  return { name: key, status: family.status, reason: family.reason };
+}
+
+/** Every row, for documentation and tests. */
+export const directiveRows = (): readonly DirectiveRow[] => DIRECTIVES;
+
+// ---- applying the table to the tree ---------------------------------------------------------------
+
+/** Walks the directive tree into a Site: what the configuration says, in Apache's terms. */
+export function collectSite(read: ReadResult, mainFile: string): Site {
+  const { site, ctx } = newSite(read.serverRoot, read.serverRootFromOption, mainFile);
+  walk(read.nodes, ctx, site);
+  return site;
+}
+
+function walk(nodes: ConfigNode[], ctx: Ctx, site: Site): void {
+  for (const node of nodes) {
+    if (node.type === 'section') (sectionByKey.get(node.key) ?? unknownSection)(node, ctx, site, walk);
+    else applyDirective(node, ctx, site);
+  }
+}
+
+/** Translates one directive by its row, or notes why it is not. */
+function applyDirective(d: DirectiveNode, ctx: Ctx, site: Site): void {
+  ctx.scope.directives.push(d);
+  const row = directiveRow(d.key);
+  if (row.run !== undefined) {
+    checkContext(d, ctx, row.where ?? ANYWHERE);
+    row.run(d, ctx, site, row.reason);
+  } else if (row.status === 'ignored') {
+    site.notes.ignore(d.name, row.reason, d);
+  } else {
+    site.notes.add('not-honoured', `${d.name} ${d.args.join(' ')} in ${ctx.label} is not honoured: ${row.reason}`, d);
+  }
+}
+
+/** Apache refuses a directive outside its contexts; so do we, saying where it may go. */
+function checkContext(d: DirectiveNode, ctx: Ctx, where: readonly Level[]): void {
+  if (where.includes(ctx.level)) return;
+  const allowed = where.map((c) => (c === 'server' ? 'the server level' : c === 'vhost' ? 'a <VirtualHost>' : '<Directory>/<Location>')).join(' or ');
+  throw apacheError(E.SYNTAX, `${d.name} is not allowed in ${ctx.label} (Apache refuses it there too)`, d, d.name, `Move it to ${allowed}`);
+}
