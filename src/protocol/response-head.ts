@@ -31,13 +31,13 @@ export class InvalidResponseError extends WsgiHostError {
   }
 }
 
-/** RFC 9110 field-name (token). */
-const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 /**
  * What may appear in neither a reason phrase nor a field value (RFC 9112 / RFC 9110): controls
  * other than HTAB, and DEL. NUL is the head's separator, so it never appears inside a field.
  */
 const CONTROL = /[\x01-\x08\x0a-\x1f\x7f]/;
+/** The whole head without any of them (anchored and negated: V8 runs this one fastest). */
+const CLEAN = /^[^\x01-\x08\x0a-\x1f\x7f]*$/;
 /** Content-Length: digits only (RFC 9110 8.6); '+10', '1_0', ' 10 ', '0x10' are refused. */
 const DIGITS = /^[0-9]{1,15}$/;
 
@@ -47,7 +47,29 @@ const DIGITS = /^[0-9]{1,15}$/;
  * honoured. Keyed by length first, so ordinary headers cost one switch.
  */
 const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'proxy-authenticate', 'proxy-authorization', 'te', 'trailer', 'trailers', 'transfer-encoding', 'upgrade']);
-const HOP_LENGTHS = new Set([...HOP_BY_HOP].map((h) => h.length));
+const HOP_LENGTHS = new Uint8Array(32);
+for (const h of HOP_BY_HOP) HOP_LENGTHS[h.length] = 1;
+
+/** tchar (RFC 9110 5.6.2), by character code. */
+const TCHAR = new Uint8Array(128);
+for (const c of "!#$%&'*+-.^_`|~0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ") TCHAR[c.charCodeAt(0)] = 1;
+
+function isToken(name: string): boolean {
+  const n = name.length;
+  if (n === 0) return false;
+  for (let i = 0; i < n; i++) {
+    const c = name.charCodeAt(i);
+    if (c > 127 || TCHAR[c] === 0) return false;
+  }
+  return true;
+}
+
+/** Without leading and trailing SP and HTAB, which are not part of a field value (RFC 9110 5.5). */
+function trimOws(value: string): string {
+  const c0 = value.charCodeAt(0);
+  const cn = value.charCodeAt(value.length - 1);
+  return c0 === 0x20 || c0 === 0x09 || cn === 0x20 || cn === 0x09 ? value.replace(/^[ \t]+|[ \t]+$/g, '') : value;
+}
 
 function describeChar(text: string): string {
   const m = CONTROL.exec(text);
@@ -82,7 +104,7 @@ export function decodeResponseHead(payload: Buffer): ResponseHead {
   const text = payload.latin1Slice(6, 6 + headLength);
   const fields = text.split('\0');
   const reason = fields[0] as string;
-  if (CONTROL.test(text)) {
+  if (!CLEAN.test(text)) {
     if (CONTROL.test(reason)) throw new InvalidResponseError(`the reason phrase ${quote(reason)} contains ${describeChar(reason)}`);
     for (let i = 2; i < fields.length; i += 2) {
       const v = fields[i] as string;
@@ -97,12 +119,11 @@ export function decodeResponseHead(payload: Buffer): ResponseHead {
   let dropped: string[] | undefined;
   for (let i = 1; i < fields.length; i += 2) {
     const name = fields[i] as string;
-    if (!TOKEN.test(name)) throw new InvalidResponseError(`the header name ${quote(name)} is not a token (RFC 9110)`);
-    let value = fields[i + 1] as string;
+    if (!isToken(name)) throw new InvalidResponseError(`the header name ${quote(name)} is not a token (RFC 9110)`);
+    const value = trimOws(fields[i + 1] as string);
     let keep = true;
     const n = name.length;
     if (n === 14 && name.toLowerCase() === 'content-length') {
-      value = value.trim();
       if (!DIGITS.test(value)) throw new InvalidResponseError(`Content-Length ${quote(value)} is not a number of bytes (digits only)`);
       const length = Number(value);
       if (contentLength >= 0) {
@@ -111,7 +132,7 @@ export function decodeResponseHead(payload: Buffer): ResponseHead {
       }
       contentLength = length;
       if (bodyless) keep = false;
-    } else if (HOP_LENGTHS.has(n)) {
+    } else if (n < 32 && HOP_LENGTHS[n] === 1) {
       const lower = name.toLowerCase();
       if (HOP_BY_HOP.has(lower)) {
         keep = false;
@@ -120,10 +141,6 @@ export function decodeResponseHead(payload: Buffer): ResponseHead {
       }
     }
     if (keep) {
-      // Leading and trailing whitespace is not part of a field value (RFC 9110 5.5).
-      const c0 = value.charCodeAt(0);
-      const cn = value.charCodeAt(value.length - 1);
-      if (c0 === 0x20 || c0 === 0x09 || cn === 0x20 || cn === 0x09) value = value.replace(/^[ \t]+|[ \t]+$/g, '');
       if (headers !== undefined) headers.push(name, value);
       else if (value !== fields[i + 1]) headers = fields.slice(1, i).concat(name, value);
     } else {
