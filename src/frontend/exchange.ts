@@ -616,7 +616,13 @@ export class Exchange implements ExchangeSink, Dispatchable {
     if (this.finished) return;
     this.finished = true;
     this.disarmBodyTimer();
-    this.stats?.finished(this.status, (performance.now() - this.arrivedAt) / 1000);
-    this.onDone?.(this);
+    try {
+      this.stats?.finished(this.status, (performance.now() - this.arrivedAt) / 1000);
+      this.onDone?.(this);
+    } catch (err) {
+      // The request is over; only its accounting (metrics, access log) failed.
+      countFault('request');
+      this.logProblem('error', 'internal error while accounting for this request', err);
+    }
   }
 }

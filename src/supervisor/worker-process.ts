@@ -648,8 +648,15 @@ export class WorkerProcess {
     this.inflight.clear();
     this.requestStarts.clear();
     this.lostCount += lost.length;
-    for (const sink of lost) sink.onLost(reason);
-    if (waiting.length) this.owner.onRecalled(this, waiting);
+    for (const sink of lost) {
+      try {
+        sink.onLost(reason);
+      } catch (err) {
+        countFault('worker-frame');
+        this.log.error({ err, requestId: sink.requestId }, `internal error while failing a request of worker process ${this.pid}`);
+      }
+    }
+    if (waiting.length) this.toOwner(() => this.owner.onRecalled(this, waiting));
   }
 
   private onExit(code: number | null, signal: NodeJS.Signals | null): void {
@@ -669,6 +676,6 @@ export class WorkerProcess {
     } else if (!wasDraining && this.stopReason === undefined) {
       this.log.error(`worker process ${reason}`);
     }
-    this.owner.onExit(this, reason, code, signal);
+    this.toOwner(() => this.owner.onExit(this, reason, code, signal));
   }
 }
