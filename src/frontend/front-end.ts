@@ -8,8 +8,9 @@ import type { ServePlan } from '../supervisor/plan.js';
 import { encodeRequestHead } from '../protocol/request-head.js';
 import type { ProcessPool } from '../supervisor/process-pool.js';
 import { REQUEST_WINDOW, RESPONSE_WINDOW } from '../supervisor/supervisor.js';
+import { containRequests, noteRequestId } from './containment.js';
 import { sendError } from './error-response.js';
-import { Exchange, type ExchangeSettings } from './exchange.js';
+import { type AppLabel, Exchange, type ExchangeSettings } from './exchange.js';
 import { ReplyPoller } from './reply-poller.js';
 import { parseRequestTarget } from './request-target.js';
 import { type StaticAlias, serveStatic } from './static-files.js';
@@ -21,6 +22,8 @@ export interface AppTarget {
   appIndex: number;
   passAuthorization: boolean;
   stats: GroupStats;
+  /** Its group and mount point, for log lines. */
+  label: AppLabel;
 }
 
 export type RouteTarget = AppTarget | StaticAlias;
@@ -34,7 +37,8 @@ export interface Routes {
 export function buildRoutes(plan: ServePlan, pools: Map<string, ProcessPool>, statsFor: (label: string) => GroupStats): Routes {
   const app = (m: ServePlan['mounts'][number]): MountRoute<RouteTarget> => {
     const pool = pools.get(m.pool) as ProcessPool;
-    return { kind: 'app', prefix: m.prefix, target: { pool, appIndex: m.appIndex, passAuthorization: m.passAuthorization, stats: statsFor(pool.label) } };
+    const label = { group: pool.label, mount: m.prefix === '' ? '/' : m.prefix };
+    return { kind: 'app', prefix: m.prefix, target: { pool, appIndex: m.appIndex, passAuthorization: m.passAuthorization, stats: statsFor(pool.label), label } };
   };
   const files = (s: ServePlan['statics'][number]): MountRoute<RouteTarget> => ({ kind: 'static', prefix: s.prefix, target: { directory: s.directory } });
   const scope = (host: number | undefined): MountRoute<RouteTarget>[] => [
@@ -70,6 +74,7 @@ export class FrontEnd {
     this.routes = routes;
     this.limits = limits;
     this.log = log;
+    this.handle = containRequests(log, this.route);
     this.settings = {
       log,
       requestWindow: REQUEST_WINDOW,
@@ -170,7 +175,10 @@ export class FrontEnd {
     );
   }
 
-  private readonly handle = (req: IncomingMessage, res: ServerResponse): void => {
+  /** Every request enters here: route(), guarded (src/frontend/containment.ts). */
+  private readonly handle: (req: IncomingMessage, res: ServerResponse) => void;
+
+  private readonly route = (req: IncomingMessage, res: ServerResponse): void => {
     const target = parseRequestTarget(req.url as string);
     if (typeof target === 'string') {
       sendError(res, 400);
@@ -210,6 +218,7 @@ export class FrontEnd {
       headers += '\0' + name + '\0' + value;
     }
     requestId ??= newRequestId();
+    noteRequestId(res, requestId);
     const match = this.routes.router.match(host, target.path);
     if (match === undefined) {
       sendError(res, 404, requestId);
@@ -251,6 +260,7 @@ export class FrontEnd {
     const ex = new Exchange(req, res, head, requestId, hasBody, expect, this.settings);
     this.inflight++;
     ex.stats = app.stats;
+    ex.app = app.label;
     app.stats.started();
     ex.onDone = this.onExchangeDone;
     app.pool.dispatch(ex);
