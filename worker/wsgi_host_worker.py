@@ -26,6 +26,11 @@ import importlib
 import atexit
 from collections import deque
 
+try:
+    import fcntl
+except ImportError:  # not on Unix: no file offload
+    fcntl = None
+
 PROTOCOL_VERSION = 1
 
 # Frame header: payload length (u32), request id (u32), type (u8), flags (u8). Big-endian.
@@ -636,8 +641,9 @@ class ErrorStream(object):
 
 
 class FileWrapper(object):
-    """wsgi.file_wrapper: when the application returns one for a regular file, the front end
-    sends the file itself; otherwise it is iterated in blocks."""
+    """wsgi.file_wrapper: when the application returns one over a regular file this process holds
+    open for reading, the front end may send the file itself (it is offered by descriptor number,
+    see Response.offload_file); otherwise it is iterated in blocks, read with this process's rights."""
 
     def __init__(self, filelike, blksize=65536):
         self.filelike = filelike
@@ -655,8 +661,8 @@ class FileWrapper(object):
         raise StopIteration
 
 
-HOP_BY_HOP = frozenset(["connection", "keep-alive", "proxy-authenticate", "proxy-authorization", "te",
-                        "trailer", "trailers", "transfer-encoding", "upgrade"])
+HOP_BY_HOP = frozenset(["connection", "keep-alive", "proxy-authenticate", "proxy-authorization",
+                        "proxy-connection", "te", "trailer", "trailers", "transfer-encoding", "upgrade"])
 HOP_BY_HOP_LENGTHS = frozenset(len(h) for h in HOP_BY_HOP)
 _warned = set()
 
@@ -707,7 +713,7 @@ class Response(object):
     """start_response, write() and the streaming of one response."""
 
     __slots__ = ("conn", "req", "cond", "status", "headers", "head_sent", "declared", "sent",
-                 "head_only", "bodyless")
+                 "head_only", "bodyless", "ended")
 
     def __init__(self, conn, req, cond, head_only):
         self.conn = conn
@@ -720,6 +726,7 @@ class Response(object):
         self.sent = 0
         self.head_only = head_only
         self.bodyless = False  # set with the head: a HEAD request, or a 204/304 status
+        self.ended = False  # the response's last frame was sent: nothing more may be written
 
     def start_response(self, status, headers, exc_info=None):
         if exc_info is not None:
@@ -816,6 +823,7 @@ class Response(object):
             req.credit -= len(body)
             self.sent = len(body)
             end = 0 if short else F_END
+            self.ended = not short
             if len(body) <= INLINE_BODY:
                 self.conn.send_parts((HEADER.pack(len(prefix) + len(body), req.id, T_RESPONSE, end), prefix, body))
             else:
@@ -827,12 +835,15 @@ class Response(object):
             self.conn.frame(T_RESPONSE, req.id, 0, prefix)
             self._send_body(body)
             if not short:
-                self.conn.frame(T_DATA, req.id, F_END)
+                self._end()
         if short:
             self._short()
 
     def write(self, data):
         """The write() callable of start_response, and the sink for iterated blocks."""
+        if self.ended:
+            raise AppError("write() was called after the response ended (after the iteration "
+                           "finished, from close() or from another thread)")
         if type(data) is not bytes:
             if isinstance(data, (bytearray, memoryview)):
                 data = bytes(data)
@@ -874,28 +885,45 @@ class Response(object):
         if self.declared is not None and self.sent < self.declared and not self.bodyless:
             self._short()
             return
+        self._end()
+
+    def _end(self):
+        self.ended = True
         self.conn.frame(T_DATA, self.req.id, F_END)
+
+    def abort(self):
+        """The response's last frame: it failed (or was cancelled)."""
+        self.ended = True
+        self.conn.frame(T_DATA, self.req.id, F_END | F_ABORT)
 
     def _short(self):
         self.conn.log(LOG_ERROR, self.req.id,
                       "the application declared Content-Length: %d but produced %d bytes; "
                       "the connection is closed so the client sees a truncated response"
                       % (self.declared, self.sent))
-        self.conn.frame(T_DATA, self.req.id, F_END | F_ABORT)
+        self.abort()
 
     def offload_file(self, wrapper):
-        """Let the front end send a regular file itself. False when the file is not suitable."""
+        """Offer the front end a regular file this process holds open for reading, by descriptor
+        number: the front end checks, in /proc, that this process holds it open for reading (never
+        O_PATH) and that it is a regular file, and only then sends it itself. False when the file
+        is not suitable (the wrapper is then iterated, and read with this process's own rights)."""
         f = wrapper.filelike
+        if fcntl is None:
+            return False
         try:
             fd = f.fileno()
             st = os.fstat(fd)
-            name = f.name
-            if not stat.S_ISREG(st.st_mode) or type(name) is not str:
+            if not stat.S_ISREG(st.st_mode):
+                return False
+            flags = fcntl.fcntl(fd, fcntl.F_GETFL)
+            if flags & getattr(os, "O_PATH", 0) or (flags & os.O_ACCMODE) not in (os.O_RDONLY, os.O_RDWR):
                 return False
             offset = f.tell()
         except Exception:
             return False
-        path = os.path.abspath(name)
+        if type(fd) is not int or type(offset) is not int or fd < 0 or offset < 0:
+            return False
         length = max(0, st.st_size - offset)
         if self.status is None:
             raise AppError("the application returned a file without calling start_response()")
@@ -904,17 +932,22 @@ class Response(object):
             length = declared
         prefix = self._prefix(declared, length if declared is None else None)
         req = self.req
-        if self.head_only or length == 0:
+        if self.bodyless or length == 0:
+            if declared and not self.bodyless:
+                # Nothing to send, yet a length was declared: a response cut short.
+                self.conn.frame(T_RESPONSE, req.id, 0, prefix)
+                self._short()
+                return True
+            self.ended = True
             self.conn.frame(T_RESPONSE, req.id, F_END, prefix)
             return True
         self.conn.frame(T_RESPONSE, req.id, 0, prefix)
-        spec = json.dumps({"path": path, "offset": offset, "length": length,
-                           "dev": str(st.st_dev), "ino": str(st.st_ino)})
-        self.conn.frame(T_FILE, req.id, 0, spec.encode("utf-8"))
+        offer = json.dumps({"fd": fd, "offset": offset, "length": length})
+        self.conn.frame(T_FILE, req.id, 0, offer.encode("utf-8"))
         result = self.conn.wait_file_result(req, self.cond)
         if result == FILE_SENT:
             self.sent = length
-            self.conn.frame(T_DATA, req.id, F_END)
+            self.finish()
         elif result == FILE_REFUSED:
             f.seek(offset)
             remaining = length
@@ -1103,10 +1136,10 @@ class Worker(object):
         except ConnectionLost:
             raise
         except ClientDisconnected:
-            self._abort(req)
+            self._abort(req, resp)
         except BaseException as e:
             if req.cancelled:
-                self._abort(req)
+                self._abort(req, resp)
             else:
                 self._failed(req, resp, fields, e)
         finally:
@@ -1115,7 +1148,11 @@ class Worker(object):
             if self.watch_modules and len(sys.modules) != self.known_modules:
                 self.report_modules()
 
-    def _abort(self, req):
+    def _abort(self, req, resp=None):
+        if resp is not None:
+            if resp.ended:
+                return
+            resp.ended = True
         self.conn.frame(T_DATA, req.id, F_END | F_ABORT)
 
     def _failed(self, req, resp, fields, exc):
@@ -1125,9 +1162,12 @@ class Worker(object):
             detail = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__)).rstrip()
         self.conn.log(LOG_ERROR, req.id, "Exception while serving %s %s (application %s):\n%s"
                       % (fields[1], fields[5], self.apps[int(fields[0])].target, detail))
+        if resp.ended:
+            return  # the response was complete (close() failed after it): only the log says so
         if resp.head_sent:
-            self.conn.frame(T_DATA, req.id, F_END | F_ABORT)
+            resp.abort()
             return
+        resp.ended = True
         body = b"" if fields[1] == "HEAD" else ERROR_BODY
         self.conn.frame(T_RESPONSE, req.id, F_END, ERROR_PREFIX + body)
 

@@ -6,6 +6,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { AccessLog } from '../observability/access-log.js';
 import { createLogger, type Logger, reopenErrorLog } from '../observability/logger.js';
+import { installUnhandledErrorHandlers } from '../observability/unhandled-errors.js';
 import type { Registry } from 'prom-client';
 import { statusReport } from '../observability/status-report.js';
 import { packageRoot } from '../python/worker-program.js';
@@ -99,6 +100,7 @@ export async function runServer(
   reloadPlan: () => Promise<{ plan: ServePlan; notes: LoadedConfig['notes'] }>,
 ): Promise<number> {
   const log = createLogger({ level: plan.config.log.level, format: plan.config.log.format, destination: plan.config.log.error });
+  installUnhandledErrorHandlers(log);
   logNotes(log, loaded.notes);
   const server = new WsgiHostServer(plan, log);
   const adminAddress = serveAddress(adminAt);

@@ -77,7 +77,9 @@ export function sendErrorPage(res: ServerResponse, status: number, explanation: 
     breakResponse(res);
     return;
   }
-  const title = `${status} ${STATUS_CODES[status] ?? 'Error'}`;
+  // The standard reason, always: never one an earlier (refused) writeHead left behind.
+  const reason = STATUS_CODES[status] ?? 'Error';
+  const title = `${status} ${reason}`;
   const body = `${title}\n\n${explanation}\n${requestId ? `Request id: ${requestId}\n` : ''}`;
   const headers: [string, string][] = [
     ['Content-Type', 'text/plain; charset=utf-8'],
@@ -85,6 +87,12 @@ export function sendErrorPage(res: ServerResponse, status: number, explanation: 
   ];
   if (requestId) headers.push(['X-Request-Id', requestId]);
   if (retryAfter !== undefined) headers.push(['Retry-After', String(retryAfter)]);
-  res.writeHead(status, headers.flat());
+  try {
+    res.writeHead(status, reason, headers.flat());
+  } catch {
+    // Only a header set before (res.setHeader) could be refused here: the connection is closed.
+    res.destroy();
+    return;
+  }
   endResponse(res, res.req?.method === 'HEAD' ? undefined : body);
 }

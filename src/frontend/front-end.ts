@@ -9,8 +9,9 @@ import { encodeRequestHead } from '../protocol/request-head.js';
 import type { ProcessPool } from '../supervisor/process-pool.js';
 import { REQUEST_WINDOW, RESPONSE_WINDOW } from '../supervisor/supervisor.js';
 import { BufferBudget } from './buffer-budget.js';
+import { containRequests, noteRequestId } from './containment.js';
 import { sendError, sendErrorPage } from './error-response.js';
-import { Exchange, type ExchangeSettings } from './exchange.js';
+import { type AppLabel, Exchange, type ExchangeSettings } from './exchange.js';
 import { type ConnItem, HttpConnection } from './http-connection.js';
 import { REFUSAL_EXPLANATIONS, RefusalCode as C, RequestRefusal } from './http-refusal.js';
 import { ReplyPoller } from './reply-poller.js';
@@ -26,6 +27,8 @@ export interface AppTarget {
   appIndex: number;
   passAuthorization: boolean;
   stats: GroupStats;
+  /** Its group and mount point, for log lines. */
+  label: AppLabel;
 }
 
 export type RouteTarget = AppTarget | StaticAlias;
@@ -41,7 +44,8 @@ export interface Routes {
 export function buildRoutes(plan: ServePlan, pools: Map<string, ProcessPool>, statsFor: (label: string) => GroupStats): Routes {
   const app = (m: ServePlan['mounts'][number]): MountRoute<RouteTarget> => {
     const pool = pools.get(m.pool) as ProcessPool;
-    return { kind: 'app', prefix: m.prefix, target: { pool, appIndex: m.appIndex, passAuthorization: m.passAuthorization, stats: statsFor(pool.label) } };
+    const label = { group: pool.label, mount: m.prefix === '' ? '/' : m.prefix };
+    return { kind: 'app', prefix: m.prefix, target: { pool, appIndex: m.appIndex, passAuthorization: m.passAuthorization, stats: statsFor(pool.label), label } };
   };
   const files = (s: ServePlan['statics'][number]): MountRoute<RouteTarget> => ({
     kind: 'static',
@@ -117,6 +121,7 @@ export class FrontEnd {
     this.routes = routes;
     this.limits = limits;
     this.log = log;
+    this.serveRequest = containRequests(log, this.serve);
     this.settings = {
       log,
       requestWindow: REQUEST_WINDOW,
@@ -200,7 +205,7 @@ export class FrontEnd {
       server.maxHeadersCount = 0;
       server.on('checkContinue', this.onRequest);
       server.on('connection', (s: Socket) => {
-        this.connections.set(s, new HttpConnection(s, this.limits.maxPipelined, this.serve));
+        this.connections.set(s, new HttpConnection(s, this.limits.maxPipelined, this.serveRequest));
         s.once('close', () => this.connections.delete(s));
       });
       server.on('clientError', (err: NodeJS.ErrnoException, socket: Socket) => this.clientError(err, socket));
@@ -238,12 +243,16 @@ export class FrontEnd {
   private readonly onRequest = (req: IncomingMessage, res: ServerResponse): void => {
     const c = this.connections.get(req.socket);
     if (c !== undefined) c.push(req, res);
-    else this.serve({ req, res }); // never expected: every connection gets its HttpConnection first
+    else this.serveRequest(req, res); // never expected: every connection gets its HttpConnection first
   };
 
+  /** Every request is served through here when its turn comes: serve(), guarded (src/frontend/containment.ts). */
+  private readonly serveRequest: (req: IncomingMessage, res: ServerResponse) => void;
+
   /** A request whose turn came on its connection: every response before it was sent. */
-  private readonly serve = (item: ConnItem): void => {
-    const { req, res } = item;
+  private readonly serve = (req: IncomingMessage, res: ServerResponse): void => {
+    const active = this.connections.get(req.socket)?.active;
+    const item: ConnItem = active !== undefined && active.res === res ? active : { req, res };
     if (item.bodyError !== undefined) {
       this.refuse(req, res, item.bodyError);
       return;
@@ -259,7 +268,9 @@ export class FrontEnd {
       res.end();
       return;
     }
-    this.route(item, facts, facts.requestId ?? newRequestId());
+    const requestId = facts.requestId ?? newRequestId();
+    noteRequestId(res, requestId);
+    this.route(item, facts, requestId);
   };
 
   /**
@@ -285,7 +296,13 @@ export class FrontEnd {
     let body: RequestBody | undefined;
     let buffering = false;
     if (facts.chunked || facts.contentLength > 0) {
-      body = new RequestBody(req, facts.chunked ? -1 : facts.contentLength, this.bodySettings, (why) => ex?.bodyFailed(why));
+      body = new RequestBody(
+        req,
+        facts.chunked ? -1 : facts.contentLength,
+        this.bodySettings,
+        (why) => ex?.bodyFailed(why),
+        (err) => ex?.bodyError(err),
+      );
       item.onBodyError = (why) => body?.broken(why);
       buffering = body.buffer(() => {
         if (ex !== undefined && !ex.gone) this.dispatchBuffered(ex, app, req, facts, routes, requestId);
@@ -296,6 +313,7 @@ export class FrontEnd {
     ex = new Exchange(req, res, head, requestId, body, facts.expectContinue && !buffering, this.settings);
     this.inflight++;
     ex.stats = app.stats;
+    ex.app = app.label;
     app.stats.started();
     ex.onDone = this.onExchangeDone;
     if (!buffering) this.dispatch(ex, app);

@@ -37,10 +37,11 @@ export class HttpConnection {
   private readonly queue: ConnectionQueue<ConnItem>;
   private closed = false;
 
-  constructor(socket: Socket, maxWaiting: number, serve: (item: ConnItem) => void) {
+  /** serve: called with each request when its turn comes (it is then `active`). */
+  constructor(socket: Socket, maxWaiting: number, serve: (req: IncomingMessage, res: ServerResponse) => void) {
     this.socket = socket as NodeHttpSocket;
     this.queue = new ConnectionQueue<ConnItem>(maxWaiting, {
-      start: serve,
+      start: (item) => serve(item.req, item.res),
       hold: this.hold,
       release: this.release,
       final: (status, why) => this.writeFinal(status, why),
@@ -61,6 +62,11 @@ export class HttpConnection {
     res.once('finish', done);
     res.once('close', done);
     this.queue.push(item);
+  }
+
+  /** The request being served. */
+  get active(): ConnItem | undefined {
+    return this.queue.active;
   }
 
   /** Requests parsed and waiting behind the one being served. */

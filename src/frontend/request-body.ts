@@ -33,6 +33,7 @@ export class RequestBody {
   private readonly stream: Readable;
   private readonly settings: BodySettings;
   private readonly onFail: (why: RequestRefusal) => void;
+  private readonly onError: (err: unknown) => void;
   private state: State = 'new';
   private readonly chunks: Buffer[] = [];
   /** Budget taken (released when the buffered bytes have gone to the sink, or on stop). */
@@ -48,11 +49,24 @@ export class RequestBody {
   /** Bytes received from the client so far. */
   received = 0;
 
-  constructor(stream: Readable, length: number, settings: BodySettings, onFail: (why: RequestRefusal) => void) {
+  /**
+   * onFail: the body broke a limit or the framing broke (answered with its status); onError: a bug
+   * of ours while reading it (the listeners are guarded: it fails that request, never the process).
+   */
+  constructor(
+    stream: Readable,
+    length: number,
+    settings: BodySettings,
+    onFail: (why: RequestRefusal) => void,
+    onError: (err: unknown) => void = (err) => {
+      throw err;
+    },
+  ) {
     this.stream = stream;
     this.length = length;
     this.settings = settings;
     this.onFail = onFail;
+    this.onError = onError;
   }
 
   /**
@@ -125,6 +139,39 @@ export class RequestBody {
   }
 
   private readonly onData = (chunk: Buffer): void => {
+    try {
+      this.data(chunk);
+    } catch (err) {
+      this.crash(err);
+    }
+  };
+
+  private readonly onEnd = (): void => {
+    try {
+      this.end();
+    } catch (err) {
+      this.crash(err);
+    }
+  };
+
+  private readonly onTimer = (): void => {
+    this.timer = undefined;
+    try {
+      this.arm();
+    } catch (err) {
+      this.crash(err);
+    }
+  };
+
+  private crash(err: unknown): void {
+    try {
+      this.stop();
+    } finally {
+      this.onError(err);
+    }
+  }
+
+  private data(chunk: Buffer): void {
     if (this.state === 'done') return;
     this.received += chunk.length;
     this.clock?.data(chunk.length, Date.now());
@@ -151,7 +198,7 @@ export class RequestBody {
     (this.sink as BodySink)(chunk, false);
     this.window -= chunk.length;
     if (this.window <= 0) this.hold();
-  };
+  }
 
   /** A chunked body keeps its share of the budget as it grows; past the limit it is streamed. */
   private growChunked(n: number): void {
@@ -165,7 +212,7 @@ export class RequestBody {
     this.ready?.(false);
   }
 
-  private readonly onEnd = (): void => {
+  private end(): void {
     if (this.state === 'done') return;
     this.ended = true;
     this.clearTimer();
@@ -178,7 +225,7 @@ export class RequestBody {
     } else if (this.state === 'forwarding') {
       this.flush();
     }
-  };
+  }
 
   /** Sends what is buffered while there is credit; the end once everything went. */
   private flush(): void {
@@ -237,11 +284,6 @@ export class RequestBody {
     }
     if ('waitMs' in s) this.timer = setTimeout(this.onTimer, s.waitMs);
   }
-
-  private readonly onTimer = (): void => {
-    this.timer = undefined;
-    this.arm();
-  };
 
   private clearTimer(): void {
     if (this.timer !== undefined) {

@@ -165,6 +165,8 @@ function streamFile(res: ServerResponse, handle: FileHandle, start: number, end:
   stream.on('end', () => (left === 0 ? res.end() : breakResponse(res)));
   stream.on('error', () => breakResponse(res));
   res.on('close', () => stream.destroy());
+  // The client may have left while the file was being opened: its 'close' came already.
+  if (res.destroyed) stream.destroy();
   stream.pipe(res, { end: false });
 }
 

@@ -1,6 +1,7 @@
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { WsgiHostServer } from '../server.js';
 import { RESTART_REASONS } from '../supervisor/restart-log.js';
+import { containedFaults, FAULT_BOUNDARIES, UNHANDLED_KINDS, unhandledErrors } from './faults.js';
 import { LATENCY_BUCKETS, threadUse } from './group-stats.js';
 import { type ProcessUsage, processUsage } from './process-usage.js';
 
@@ -149,6 +150,26 @@ export function createMetrics(server: WsgiHostServer): Registry {
       const usage = await workerUsage();
       this.reset();
       for (const u of usage) this.set(u.labels, u.cpuSeconds);
+    },
+  });
+  new Counter({
+    name: 'wsgi_host_contained_faults_total',
+    help: 'Faults a containment boundary caught (the request or worker failed, the server did not), by boundary.',
+    labelNames: ['boundary'],
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const b of FAULT_BOUNDARIES) this.inc({ boundary: b }, containedFaults[b]);
+    },
+  });
+  new Counter({
+    name: 'wsgi_host_unhandled_errors_total',
+    help: 'Exceptions and promise rejections that escaped every containment boundary (a wsgi-host bug; the server kept serving), by kind.',
+    labelNames: ['kind'],
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const k of UNHANDLED_KINDS) this.inc({ kind: k }, unhandledErrors[k]);
     },
   });
   return registry;

@@ -1,4 +1,5 @@
-import { FrameType, HEADER_SIZE } from './frame-types.js';
+import { FrameType, HEADER_SIZE, MAX_WORKER_FRAME } from './frame-types.js';
+import { WorkerProtocolError } from './protocol-error.js';
 
 export type FrameHandler = (type: number, id: number, flags: number, payload: Buffer) => void;
 
@@ -7,7 +8,8 @@ export type FrameHandler = (type: number, id: number, flags: number, payload: Bu
  * valid only during the call (the chunk's buffer is read into again), so a handler that keeps
  * bytes copies them. A DATA frame split across chunks is passed on in parts, as they arrive: the
  * frame's flags (END...) come with its last part, the parts before it carry no flags. Any other
- * frame split across chunks is assembled from copies of just its own bytes.
+ * frame split across chunks is assembled from copies of just its own bytes, up to MAX_WORKER_FRAME:
+ * a larger one throws WorkerProtocolError (the decoder is then unusable: the stream is stopped).
  */
 export class FrameDecoder {
   /** Copied bytes of a frame that started in an earlier chunk (its header, at least partly). */
@@ -49,6 +51,7 @@ export class FrameDecoder {
         if (end > off + HEADER_SIZE) this.onFrame(type, id, 0, chunk.subarray(off + HEADER_SIZE, end));
         return;
       }
+      if (length > MAX_WORKER_FRAME) throw tooLarge(type, length);
       break;
     }
     if (off < end) this.pending = Buffer.from(chunk.subarray(off));
@@ -86,6 +89,7 @@ export class FrameDecoder {
       this.streaming = { id, flags, remaining };
       return off;
     }
+    if (length > MAX_WORKER_FRAME) throw tooLarge(type, length);
     const take = Math.min(length - have, chunk.length - off);
     head = take > 0 ? Buffer.concat([head, chunk.subarray(off, off + take)]) : head;
     off += take;
@@ -97,4 +101,8 @@ export class FrameDecoder {
     this.onFrame(type, id, flags, head.subarray(HEADER_SIZE));
     return off;
   }
+}
+
+function tooLarge(type: number, length: number): WorkerProtocolError {
+  return new WorkerProtocolError(`a frame of type ${type} announces ${length} bytes, over the limit of ${MAX_WORKER_FRAME} for frames other than DATA`);
 }

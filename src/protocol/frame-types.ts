@@ -42,3 +42,10 @@ export const FileResult = {
 
 /** The largest payload the front end puts in one frame (the worker's read buffer is 256 KiB). */
 export const MAX_FRONT_END_PAYLOAD = 128 * 1024;
+
+/**
+ * The largest frame other than DATA a worker may send (RESPONSE heads, LOG lines, READY and
+ * LOAD_FAILED reports, MODULES lists): such frames are assembled in memory, so a larger one is a
+ * protocol error, never an allocation. DATA is streamed through and bounded by credit instead.
+ */
+export const MAX_WORKER_FRAME = 16 * 1024 * 1024;

@@ -1,5 +1,6 @@
 import type { GroupSettings } from '../config/schema.js';
 import type { Dispatchable } from '../frontend/exchange.js';
+import { countFault } from '../observability/faults.js';
 import type { Logger } from '../observability/logger.js';
 import { AppLoadError, WorkerStartError } from './errors.js';
 import { FileWatch } from './file-watch.js';
@@ -132,7 +133,7 @@ export class ProcessPool implements WorkerOwner {
     return new Promise((resolve, reject) => {
       this.startWaiter = { resolve, reject };
       for (let i = 0; i < Math.max(1, this.floor); i++) this.spawn(this.generation);
-      this.tickTimer = setInterval(() => this.tick(), TICK_MS);
+      this.tickTimer = setInterval(this.guardedTick, TICK_MS);
       this.tickTimer.unref();
     });
   }
@@ -490,9 +491,22 @@ export class ProcessPool implements WorkerOwner {
 
   // -- supervision ---------------------------------------------------------------------------
 
+  /** The tick, guarded: an error in it is a bug of ours, logged and counted; the next tick runs. */
+  private readonly guardedTick = (): void => {
+    try {
+      this.tick();
+    } catch (err) {
+      countFault('supervisor');
+      this.log.error({ err }, `internal error in group '${this.label}' while checking its processes`);
+    }
+  };
+
   private tick(): void {
-    if (this.state !== 'serving') return;
     const now = Date.now();
+    // Limits on requests apply in every state of a process (ready, recycling, draining) and of the
+    // pool (serving, or stopping while its processes finish their requests).
+    this.enforceRequestTimeout(now);
+    if (this.state !== 'serving') return;
     const s = this.settings;
     this.expireQueued(now);
     const modules = this.moduleWatch;
@@ -503,9 +517,6 @@ export class ProcessPool implements WorkerOwner {
     }
     for (const w of [...this.workers]) {
       if (w.state !== 'ready') continue;
-      if (s.requestTimeout > 0) {
-        for (const [id, sink, started] of w.runningSince(now - s.requestTimeout * 1000)) this.requestTimedOut(w, id, sink, now - started);
-      }
       if (w.recycling !== undefined || w.generation !== this.generation) continue;
       if (s.restartInterval > 0 && now - w.readyAt > s.restartInterval * 1000) {
         this.recycle(w, 'restart-interval', `ran ${Math.round((now - w.readyAt) / 1000)}s (restart-interval ${s.restartInterval}s)`);
@@ -527,6 +538,16 @@ export class ProcessPool implements WorkerOwner {
     if (this.queueLength > 0) this.growIfNeeded();
   }
 
+  /** request-timeout, for the requests of every process that has any: ready, recycling or draining. */
+  private enforceRequestTimeout(now: number): void {
+    const limit = this.settings.requestTimeout;
+    if (limit <= 0) return;
+    for (const w of [...this.workers]) {
+      if (w.busy === 0 || w.state === 'exited') continue;
+      for (const [id, sink, started] of w.runningSince(now - limit * 1000)) this.requestTimedOut(w, id, sink, now - started);
+    }
+  }
+
   private async checkMemory(w: WorkerProcess): Promise<void> {
     const rss = await w.rss();
     if (rss > this.settings.memoryLimit && w.recycling === undefined) {
@@ -541,7 +562,7 @@ export class ProcessPool implements WorkerOwner {
     const limit = this.settings.requestTimeout;
     this.log.error(
       { pid: w.pid, requestId: sink.requestId },
-      `request-timeout: a request has run ${(ranMs / 1000).toFixed(1)}s (limit ${limit}s); answered 504; the Python stacks of every thread of process ${w.pid} follow, then the process is replaced`,
+      `request-timeout: a request has run ${(ranMs / 1000).toFixed(1)}s (limit ${limit}s); answered 504; the Python stacks of every thread of process ${w.pid} follow, ${w.state === 'draining' ? 'while it finishes its other requests and leaves' : 'then the process is replaced'}`,
     );
     sink.onTimeout(limit);
     w.cancel(id);
@@ -587,7 +608,7 @@ export class ProcessPool implements WorkerOwner {
   async stop(graceMs: number): Promise<void> {
     if (this.state === 'stopped') return;
     this.state = 'stopping';
-    clearInterval(this.tickTimer);
+    // The tick keeps enforcing request-timeout while the processes finish their requests.
     for (const t of this.respawnTimers) clearTimeout(t);
     this.respawnTimers.clear();
     this.finishRestart(false, 'the server is stopping');
@@ -595,6 +616,7 @@ export class ProcessPool implements WorkerOwner {
     this.startWaiter?.reject(new WorkerStartError('WORKER_START_FAILED', `group '${this.label}' was stopped while starting`));
     this.startWaiter = undefined;
     await Promise.all([...this.workers].map((w) => w.drain('shutdown', graceMs, this.settings.shutdownTimeout * 1000)));
+    clearInterval(this.tickTimer);
     this.state = 'stopped';
   }
 }

@@ -6,10 +6,25 @@ import { pythonLevelMethod } from '../observability/logger.js';
 import { FrameDecoder } from '../protocol/frame-decoder.js';
 import { creditFrame, frame, frameHeader, latin1Frame } from '../protocol/frame-encoder.js';
 import { Flag, FrameType, MAX_FRONT_END_PAYLOAD } from '../protocol/frame-types.js';
-import type { PythonInfo } from '../python/probe.js';
 import { workerArgs, workerEnvironment } from '../python/worker-program.js';
+import { countFault } from '../observability/faults.js';
+import { WorkerProtocolError } from '../protocol/protocol-error.js';
 import { workerSocketPath } from './runtime-dir.js';
+import {
+  decodeCredit,
+  decodeFileOffer,
+  decodeLoadFailure,
+  decodeModules,
+  decodeReady,
+  type FileOffer,
+  type LoadFailure,
+  type ReadyInfo,
+} from './worker-messages.js';
 
+export type { FileOffer, LoadFailure, ReadyInfo } from './worker-messages.js';
+
+/** The longest line of a worker's stdout or stderr kept whole (longer ones are logged in parts). */
+const MAX_LINE = 64 * 1024;
 /** The reused buffer the worker's frames are read into. */
 const READ_BUFFER = 256 * 1024;
 
@@ -51,43 +66,24 @@ export interface WorkerSpec {
   gid?: number;
 }
 
-/** A file the worker asks the front end to send itself (wsgi.file_wrapper). */
-export interface FileSpec {
-  path: string;
-  offset: number;
-  length: number;
-  dev: string;
-  ino: string;
-}
-
 /** The front end's side of one request being served by a worker. */
 export interface ExchangeSink {
   readonly requestId: string;
   onResponse(payload: Buffer, flags: number): void;
   onData(payload: Buffer, flags: number): void;
   onCredit(increment: number): void;
-  onFile(spec: FileSpec): void;
+  onFile(offer: FileOffer): void;
   /** The worker died or was stopped with this request in flight. */
   onLost(reason: string): void;
   /** The request ran past request-timeout: answer 504 (its thread is stuck in the application). */
   onTimeout(limitSeconds: number): void;
+  /**
+   * A frame of this request could not be handled (it broke the protocol, or handling it threw):
+   * the request fails (502, or its response is cut short), never the process.
+   */
+  onFault(what: string, err: unknown): void;
   /** Whether the request may be taken back before it started and sent to another process. */
   readonly recallable: boolean;
-}
-
-export interface LoadFailure {
-  error: string;
-  traceback: string;
-  python: PythonInfo;
-  cwd: string;
-}
-
-export interface ReadyInfo {
-  protocol: number;
-  pid: number;
-  python: PythonInfo;
-  apps: string[];
-  threads: number;
 }
 
 /** The pool a worker belongs to hears of its life through these. */
@@ -153,6 +149,8 @@ export class WorkerProcess {
   /** Why the process could not be started at all (spawn failed). */
   private spawnError: string | undefined;
   private sockClosed = false;
+  /** The worker broke the protocol about its connection: its frames are ignored until it exits. */
+  private broken = false;
 
   constructor(spec: WorkerSpec, owner: WorkerOwner, log: Logger) {
     this.spec = spec;
@@ -197,7 +195,7 @@ export class WorkerProcess {
     const decoder = new FrameDecoder((t, id, f, p) => this.onFrame(t, id, f, p));
     if (socketName === undefined) {
       const sock = this.child.stdio[3] as Socket;
-      sock.on('data', (chunk: Buffer) => decoder.push(chunk));
+      sock.on('data', (chunk: Buffer) => this.push(decoder, chunk));
       this.attach(sock);
     } else {
       this.connect(socketName, decoder, Date.now() + spec.startupTimeoutMs);
@@ -212,6 +210,17 @@ export class WorkerProcess {
     }, spec.startupTimeoutMs);
   }
 
+  /** Bytes from the worker: frames, unless the worker broke the framing (then it is stopped). */
+  private push(decoder: FrameDecoder, chunk: Buffer): void {
+    if (this.broken) return;
+    try {
+      decoder.push(chunk);
+    } catch (err) {
+      countFault('worker-frame');
+      this.protocolError(err instanceof WorkerProtocolError ? err.message : 'its frames could not be read', err);
+    }
+  }
+
   /** Connects to the worker's socket once it listens (retrying while it starts). */
   private connect(path: string, decoder: FrameDecoder, deadline: number): void {
     const buffer = Buffer.allocUnsafe(READ_BUFFER);
@@ -223,7 +232,7 @@ export class WorkerProcess {
         onread: {
           buffer,
           callback: (n: number, buf: Uint8Array): boolean => {
-            decoder.push((buf as Buffer).subarray(0, n));
+            this.push(decoder, (buf as Buffer).subarray(0, n));
             return true;
           },
         },
@@ -268,6 +277,11 @@ export class WorkerProcess {
 
   get pid(): number | undefined {
     return this.child.pid;
+  }
+
+  /** The process is running (it has not exited, so its pid is still its own). */
+  get alive(): boolean {
+    return this.state !== 'exited' && this.child.exitCode === null && this.child.signalCode === null;
   }
 
   get busy(): number {
@@ -383,64 +397,119 @@ export class WorkerProcess {
     this.sock?.uncork();
   };
 
+  /**
+   * The one guarded dispatch of the worker's frames. A frame of a request goes to that request's
+   * sink; when decoding or handling it throws, that request fails (onFault: 502, or its response cut
+   * short) and nothing else does. A frame about the connection itself that breaks the protocol
+   * stops the worker (its requests in flight get 502). Nothing a worker sends reaches the process.
+   */
   private onFrame(type: number, id: number, flags: number, payload: Buffer): void {
-    switch (type) {
-      case FrameType.RESPONSE: {
-        const sink = this.inflight.get(id);
-        if (sink === undefined) return;
-        if (!(flags & Flag.END)) {
+    if (this.broken) return;
+    let sink: ExchangeSink | undefined;
+    /** How long the request ran, once its END was seen and its thread counted free (-1 before). */
+    let ranMs = -1;
+    try {
+      switch (type) {
+        case FrameType.RESPONSE:
+          sink = this.inflight.get(id);
+          if (sink === undefined) return;
+          if (flags & Flag.END) ranMs = this.release(id);
           sink.onResponse(payload, flags);
-          return;
-        }
-        const ranMs = this.release(id);
-        sink.onResponse(payload, flags);
-        this.owner.onFree(this, ranMs);
-        return;
-      }
-      case FrameType.DATA: {
-        const sink = this.inflight.get(id);
-        if (sink === undefined) return;
-        if (!(flags & Flag.END)) {
+          break;
+        case FrameType.DATA:
+          sink = this.inflight.get(id);
+          if (sink === undefined) return;
+          if (flags & Flag.END && flags & Flag.NOT_STARTED) {
+            if (!this.recalling.has(id)) {
+              ranMs = this.release(id); // it ended, as far as the worker is concerned
+              throw new WorkerProtocolError('NOT_STARTED for a request that was not recalled');
+            }
+            // A recalled request the worker never ran: it goes to another process.
+            const recalled = sink;
+            sink = undefined;
+            this.forget(id);
+            this.toOwner(() => {
+              this.owner.onRecalled(this, [recalled]);
+              this.owner.onFree(this, 0);
+            });
+            return;
+          }
+          if (flags & Flag.END) ranMs = this.release(id);
           sink.onData(payload, flags);
+          break;
+        case FrameType.CREDIT:
+          sink = this.inflight.get(id);
+          if (sink !== undefined) sink.onCredit(decodeCredit(payload));
+          return;
+        case FrameType.FILE:
+          sink = this.inflight.get(id);
+          if (sink !== undefined) sink.onFile(decodeFileOffer(payload));
+          return;
+        case FrameType.LOG:
+          this.onLog(id, payload);
+          return;
+        case FrameType.MODULES:
+          if (this.spec.init.reloadOnChanges) {
+            const files = decodeModules(payload);
+            this.toOwner(() => this.owner.onModules(this, files));
+          }
+          return;
+        case FrameType.READY:
+          if (this.readyInfo !== undefined || this.stopReason === 'load-failed') throw new WorkerProtocolError('a second READY frame');
+          this.onReady(decodeReady(payload));
+          return;
+        case FrameType.LOAD_FAILED: {
+          if (this.readyInfo !== undefined || this.stopReason === 'load-failed') throw new WorkerProtocolError('LOAD_FAILED after READY');
+          const failure = decodeLoadFailure(payload);
+          clearTimeout(this.startupTimer);
+          this.stopReason = 'load-failed';
+          this.toOwner(() => this.owner.onLoadFailed(this, failure));
           return;
         }
-        if (flags & Flag.NOT_STARTED) {
-          // A recalled request the worker never ran: it goes to another process.
-          this.forget(id);
-          this.owner.onRecalled(this, [sink]);
-          this.owner.onFree(this, 0);
-          return;
-        }
-        const ranMs = this.release(id);
-        sink.onData(payload, flags);
-        this.owner.onFree(this, ranMs);
-        return;
+        default:
+          throw new WorkerProtocolError(`unknown frame type ${type}`);
       }
-      case FrameType.CREDIT:
-        this.inflight.get(id)?.onCredit(payload.readUInt32BE(0));
-        return;
-      case FrameType.FILE: {
-        const sink = this.inflight.get(id);
-        if (sink !== undefined) sink.onFile(JSON.parse(payload.toString('utf8')) as FileSpec);
-        return;
+    } catch (err) {
+      this.frameFault(type, id, sink, err);
+    }
+    if (ranMs >= 0) this.toOwner(() => this.owner.onFree(this, ranMs));
+  }
+
+  /** A frame could not be handled: its request fails, or (a frame about the connection) the worker stops. */
+  private frameFault(type: number, id: number, sink: ExchangeSink | undefined, err: unknown): void {
+    const what = `a frame of type ${type} from worker process ${this.pid}`;
+    if (sink !== undefined) {
+      countFault('worker-frame');
+      try {
+        sink.onFault(what, err);
+      } catch (err2) {
+        this.log.error({ err: err2, requestId: sink.requestId }, `could not fail the request after ${what} broke it`);
       }
-      case FrameType.LOG:
-        this.onLog(id, payload);
-        return;
-      case FrameType.MODULES:
-        this.owner.onModules(this, JSON.parse(payload.toString('utf8')) as string[]);
-        return;
-      case FrameType.READY:
-        this.onReady(JSON.parse(payload.toString('utf8')) as ReadyInfo);
-        return;
-      case FrameType.LOAD_FAILED:
-        clearTimeout(this.startupTimer);
-        this.stopReason = 'load-failed';
-        this.owner.onLoadFailed(this, JSON.parse(payload.toString('utf8')) as LoadFailure);
-        return;
-      default:
-        this.log.error(`protocol error: unknown frame type ${type} from the worker; stopping it`);
-        this.kill('SIGKILL');
+      return;
+    }
+    if (id !== 0 && !(err instanceof WorkerProtocolError)) {
+      // A request frame for no request in flight (it ended already): nothing to fail.
+      return;
+    }
+    countFault('worker-frame');
+    this.protocolError(err instanceof WorkerProtocolError ? err.message : `${what} could not be handled`, err);
+  }
+
+  /** The worker broke the protocol about itself: it is stopped (a crash, for the pool), never trusted again. */
+  private protocolError(why: string, err?: unknown): void {
+    if (this.broken) return;
+    this.broken = true;
+    this.log.error({ err }, `protocol error from worker process ${this.pid}: ${why}; stopping it`);
+    this.kill('SIGKILL');
+  }
+
+  /** Calls the pool; an error there is a bug of ours: logged and counted, it fails no request. */
+  private toOwner(call: () => void): void {
+    try {
+      call();
+    } catch (err) {
+      countFault('supervisor');
+      this.log.error({ err }, `internal error in group '${this.spec.label}' while handling worker process ${this.pid}`);
     }
   }
 
@@ -526,7 +595,7 @@ export class WorkerProcess {
     this.readyInfo = info;
     this.readyAt = Date.now();
     if (this.state === 'starting') this.state = 'ready';
-    this.owner.onReady(this);
+    this.toOwner(() => this.owner.onReady(this));
   }
 
   private onLog(id: number, payload: Buffer): void {
@@ -545,6 +614,11 @@ export class WorkerProcess {
       const lines = (rest + text).split('\n');
       rest = lines.pop() ?? '';
       for (const line of lines) this.log[level](line);
+      // A line without end is logged in parts: the worker's output never grows the front end's memory.
+      if (rest.length > MAX_LINE) {
+        this.log[level](rest);
+        rest = '';
+      }
     });
     stream.on('end', () => {
       if (rest) this.log[level](rest);
@@ -574,8 +648,15 @@ export class WorkerProcess {
     this.inflight.clear();
     this.requestStarts.clear();
     this.lostCount += lost.length;
-    for (const sink of lost) sink.onLost(reason);
-    if (waiting.length) this.owner.onRecalled(this, waiting);
+    for (const sink of lost) {
+      try {
+        sink.onLost(reason);
+      } catch (err) {
+        countFault('worker-frame');
+        this.log.error({ err, requestId: sink.requestId }, `internal error while failing a request of worker process ${this.pid}`);
+      }
+    }
+    if (waiting.length) this.toOwner(() => this.owner.onRecalled(this, waiting));
   }
 
   private onExit(code: number | null, signal: NodeJS.Signals | null): void {
@@ -595,6 +676,6 @@ export class WorkerProcess {
     } else if (!wasDraining && this.stopReason === undefined) {
       this.log.error(`worker process ${reason}`);
     }
-    this.owner.onExit(this, reason, code, signal);
+    this.toOwner(() => this.owner.onExit(this, reason, code, signal));
   }
 }

@@ -288,8 +288,15 @@ class Protocol(unittest.TestCase):
         self.assertEqual(self.head_of(payload), (200, ["OK", "Content-Type", "text/plain", "Content-Length", "7"], b""))
         ftype, rid, flags, payload = self.frame()
         self.assertEqual((ftype, rid), (w.T_FILE, 1))
-        self.assertEqual(json.loads(payload.decode("utf-8")),
-                         {"path": path, "offset": 3, "length": 7, "dev": str(st.st_dev), "ino": str(st.st_ino)})
+        offer = json.loads(payload.decode("utf-8"))
+        # The file is offered by descriptor number (the front end checks it in /proc), never by path.
+        self.assertEqual(sorted(offer), ["fd", "length", "offset"])
+        self.assertEqual((offer["offset"], offer["length"]), (3, 7))
+        held = os.open("/proc/%d/fd/%d" % (self.proc.pid, offer["fd"]), os.O_RDONLY)
+        try:
+            self.assertEqual((os.fstat(held).st_dev, os.fstat(held).st_ino), (st.st_dev, st.st_ino))
+        finally:
+            os.close(held)
         self.send(w.T_FILE_DONE, 1, 0, bytes((w.FILE_SENT,)))
         ftype, rid, flags, payload = self.frame()
         self.assertEqual((ftype, rid, flags, payload), (w.T_DATA, 1, w.F_END, b""))
@@ -306,6 +313,71 @@ class Protocol(unittest.TestCase):
             if flags & w.F_END:
                 break
         self.assertEqual((body, flags), (b"3456789", w.F_END))
+
+    def test_unreadable_or_irregular_files_are_never_offered(self):
+        # An O_PATH descriptor (a process may hold one on a file it cannot read), a write-only one
+        # and a FIFO are never offered: the worker iterates them itself, with its own rights.
+        self.start("""
+            import os
+            class Fd(object):
+                def __init__(self, fd):
+                    self.fd = fd
+                def fileno(self):
+                    return self.fd
+                def tell(self):
+                    return 0
+                def read(self, n):
+                    return os.read(self.fd, n)
+            def application(environ, start_response):
+                path, how = environ["QUERY_STRING"].split("&")
+                flags = {"opath": os.O_PATH, "wronly": os.O_WRONLY, "fifo": os.O_RDONLY | os.O_NONBLOCK}[how]
+                start_response("200 OK", [])
+                return environ["wsgi.file_wrapper"](Fd(os.open(path, flags)))
+        """)
+        data = os.path.join(self.tmp.name, "data.txt")
+        with open(data, "wb") as f:
+            f.write(b"0123456789")
+        fifo = os.path.join(self.tmp.name, "fifo")
+        os.mkfifo(fifo)
+        for rid, (path, how) in enumerate([(data, "opath"), (data, "wronly"), (fifo, "fifo")], 1):
+            fields = ["0", "GET", "", "/", path + "&" + how, "/", "HTTP/1.1", "127.0.0.1", "1", "h", "80", "http", "r"]
+            self.send(w.T_REQUEST, rid, w.F_END, "\0".join(fields).encode("latin-1"))
+            logs = []
+            types = []
+            while True:
+                ftype, got, flags, payload = self.frame(logs)
+                self.assertEqual(got, rid)
+                types.append(ftype)
+                if flags & w.F_END:
+                    break
+            self.assertNotIn(w.T_FILE, types, how)
+
+    def test_write_after_the_response_ended_is_an_error(self):
+        self.start("""
+            import threading
+            saved = []
+            class Body(object):
+                def __iter__(self):
+                    return iter([b"done"])
+                def close(self):
+                    saved[0](b"late")
+            def application(environ, start_response):
+                saved[:] = [start_response("200 OK", [])]
+                return Body()
+        """)
+        self.request(1)
+        logs = []
+        frames = []
+        while True:
+            ftype, rid, flags, payload = self.frame(logs)
+            frames.append((ftype, flags))
+            if flags & w.F_END:
+                break
+        self.assertEqual(frames[-1], (w.T_DATA, w.F_END))
+        self.request(2)  # the worker still serves, and sent nothing more for request 1
+        ftype, rid, flags, payload = self.frame(logs)
+        self.assertEqual((ftype, rid), (w.T_RESPONSE, 2))
+        self.assertIn("write() was called after the response ended", "\n".join(logs))
 
     def test_response_waits_for_credit(self):
         self.start("""

@@ -1,0 +1,177 @@
+/**
+ * wsgi.file_wrapper offload: a worker offers one of its open descriptors (FILE frame) and the front
+ * end sends that file to the client itself, without the bytes crossing the worker's connection.
+ *
+ * The privilege rule: the front end never reads a file with more privilege than the worker that
+ * named it. The worker names a descriptor NUMBER, never a path; the front end takes it only when
+ * the worker itself holds it open for reading:
+ *
+ *   1. /proc/<worker pid>/fdinfo/<fd>: the access mode must allow reading (O_RDONLY or O_RDWR) and
+ *      the descriptor must not be O_PATH (which a process may hold on files it cannot read).
+ *   2. stat(/proc/<pid>/fd/<fd>) must be a regular file: FIFOs, sockets, devices and directories are
+ *      never opened.
+ *   3. open(/proc/<pid>/fd/<fd>, O_RDONLY | O_NONBLOCK | O_NOCTTY): nothing can block the open.
+ *   4. fstat of what was opened must be a regular file, with the offered range inside it, and the
+ *      same file (mount id and inode, from /proc/self/fdinfo) as the worker's descriptor, read again
+ *      AFTER the open, and still readable, with the worker still alive: a dup2() of another file
+ *      onto that number between the checks and the open is caught here.
+ *
+ * Anything else is refused (FILE_DONE 1) and the worker streams the file itself, with its own
+ * rights. The pid is the one the front end spawned, never what the worker says. Every error on this
+ * path ends in one place (done()): the offer is refused, or the response is cut short.
+ */
+import { constants, type ReadStream } from 'node:fs';
+import { type FileHandle, open, readFile, stat } from 'node:fs/promises';
+import type { ServerResponse } from 'node:http';
+import { countFault } from '../observability/faults.js';
+import type { FileOffer } from '../supervisor/worker-messages.js';
+
+/** The worker the offer came from. */
+export interface OfferingWorker {
+  /** The pid of the process the front end started. */
+  readonly pid: number | undefined;
+  /** Whether that process is still running (not exited, so its pid was not reused). */
+  readonly alive: boolean;
+}
+
+export type OffloadOutcome =
+  | { result: 'sent'; bytes: number }
+  /** Not offloaded (nothing was written): the worker sends the file itself. */
+  | { result: 'refused'; why: string; cause?: unknown }
+  /** Started but not completed: the client went away, or the file could not be read to the end. */
+  | { result: 'aborted'; why: string; bytes: number; clientGone: boolean; cause?: unknown };
+
+const O_PATH = 0o10000000;
+const O_ACCMODE = 0o3;
+const OPEN_FLAGS = constants.O_RDONLY | (constants.O_NONBLOCK ?? 0) | (constants.O_NOCTTY ?? 0);
+
+interface FdInfo {
+  flags: number;
+  mntId: string;
+  ino: string;
+}
+
+/** Whether this system lets the front end check an offered descriptor (Linux /proc). */
+export const OFFLOAD_SUPPORTED = process.platform === 'linux';
+
+async function fdInfo(pid: number | 'self', fd: number): Promise<FdInfo | string> {
+  let text: string;
+  try {
+    text = await readFile(`/proc/${pid}/fdinfo/${fd}`, 'latin1');
+  } catch (err) {
+    return `descriptor ${fd} is not open in the worker (${(err as NodeJS.ErrnoException).code ?? 'unreadable'})`;
+  }
+  const flags = /^flags:\s*([0-7]+)$/m.exec(text);
+  const mnt = /^mnt_id:\s*(\d+)$/m.exec(text);
+  const ino = /^ino:\s*(\d+)$/m.exec(text);
+  if (flags === null || mnt === null || ino === null) return 'this kernel does not report mnt_id and ino in fdinfo (Linux 5.14+ does)';
+  return { flags: parseInt(flags[1] as string, 8), mntId: mnt[1] as string, ino: ino[1] as string };
+}
+
+function unreadable(info: FdInfo, fd: number): string | undefined {
+  if (info.flags & O_PATH) return `descriptor ${fd} is an O_PATH descriptor, which does not allow reading`;
+  const mode = info.flags & O_ACCMODE;
+  if (mode !== constants.O_RDONLY && mode !== constants.O_RDWR) return `descriptor ${fd} is not open for reading`;
+  return undefined;
+}
+
+/** Opens the offered descriptor's file under the rule above: a handle, or why not. */
+async function openOffered(worker: OfferingWorker, offer: FileOffer): Promise<FileHandle | string> {
+  if (!OFFLOAD_SUPPORTED) return 'file offload needs Linux /proc';
+  const pid = worker.pid;
+  if (pid === undefined || !worker.alive) return 'the worker is gone';
+  const { fd } = offer;
+  const link = `/proc/${pid}/fd/${fd}`;
+  const before = await fdInfo(pid, fd);
+  if (typeof before === 'string') return before;
+  const refused = unreadable(before, fd);
+  if (refused !== undefined) return refused;
+  const target = await stat(link).catch((err: NodeJS.ErrnoException) => err.code ?? 'error');
+  if (typeof target === 'string') return `descriptor ${fd} cannot be examined (${target})`;
+  if (!target.isFile()) return `descriptor ${fd} is not a regular file`;
+  let handle: FileHandle;
+  try {
+    handle = await open(link, OPEN_FLAGS);
+  } catch (err) {
+    return `descriptor ${fd} cannot be opened (${(err as NodeJS.ErrnoException).code ?? 'error'})`;
+  }
+  try {
+    const st = await handle.stat();
+    const ours = await fdInfo('self', handle.fd);
+    const after = await fdInfo(pid, fd);
+    let why: string | undefined;
+    if (!st.isFile()) why = `descriptor ${fd} is not a regular file`;
+    else if (offer.offset + offer.length > st.size) why = `the range ${offer.offset}+${offer.length} is past the end of the file (${st.size} bytes)`;
+    else if (typeof ours === 'string') why = ours;
+    else if (typeof after === 'string') why = after;
+    else if (after.mntId !== ours.mntId || after.ino !== ours.ino) why = `descriptor ${fd} changed while it was opened`;
+    else why = unreadable(after, fd);
+    if (why === undefined && !worker.alive) why = 'the worker is gone';
+    if (why === undefined) return handle;
+    await handle.close();
+    return why;
+  } catch (err) {
+    await handle.close().catch(() => {});
+    throw err;
+  }
+}
+
+/**
+ * Sends bytes offset..offset+length-1 of the offered file to res (whose head was written), with
+ * backpressure, and calls done exactly once with the outcome. Never throws, never rejects.
+ */
+export function sendOfferedFile(res: ServerResponse, worker: OfferingWorker, offer: FileOffer, done: (outcome: OffloadOutcome) => void): void {
+  let called = false;
+  const finish = (outcome: OffloadOutcome): void => {
+    if (called) return;
+    called = true;
+    done(outcome);
+  };
+  openOffered(worker, offer).then(
+    (opened) => {
+      if (typeof opened === 'string') {
+        finish({ result: 'refused', why: opened });
+        return;
+      }
+      if (res.destroyed || res.writableEnded) {
+        void opened.close().catch(() => {});
+        finish({ result: 'aborted', why: 'the client went away', bytes: 0, clientGone: true });
+        return;
+      }
+      stream(res, opened, offer, finish);
+    },
+    (err: unknown) => {
+      countFault('file');
+      finish({ result: 'refused', why: 'the file could not be examined', cause: err });
+    },
+  );
+}
+
+function stream(res: ServerResponse, handle: FileHandle, offer: FileOffer, finish: (outcome: OffloadOutcome) => void): void {
+  if (offer.length === 0) {
+    void handle.close().catch(() => {});
+    finish({ result: 'sent', bytes: 0 });
+    return;
+  }
+  let bytes = 0;
+  const file: ReadStream = handle.createReadStream({ start: offer.offset, end: offer.offset + offer.length - 1, highWaterMark: 256 * 1024 });
+  const onClose = (): void => {
+    file.destroy();
+    finish({ result: 'aborted', why: 'the client went away', bytes, clientGone: true });
+  };
+  res.once('close', onClose);
+  file.on('data', (chunk: Buffer | string) => {
+    bytes += chunk.length;
+  });
+  file.on('error', (err) => {
+    res.off('close', onClose);
+    file.unpipe(res);
+    finish({ result: 'aborted', why: `the file could not be read (${(err as NodeJS.ErrnoException).code ?? err.message})`, bytes, clientGone: false, cause: err });
+  });
+  file.on('end', () => {
+    res.off('close', onClose);
+    if (bytes === offer.length) finish({ result: 'sent', bytes });
+    else finish({ result: 'aborted', why: `the file ended after ${bytes} of ${offer.length} bytes`, bytes, clientGone: false });
+  });
+  file.pipe(res, { end: false });
+}

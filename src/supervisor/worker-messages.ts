@@ -1,0 +1,97 @@
+/**
+ * Decoders for the payloads a worker sends about itself and its files (READY, LOAD_FAILED,
+ * MODULES, CREDIT, FILE). A worker runs code we host, not code we trust: each payload is checked
+ * for the shape the front end relies on, and anything else is a WorkerProtocolError.
+ */
+import { WorkerProtocolError } from '../protocol/protocol-error.js';
+import type { PythonInfo } from '../python/probe.js';
+
+/** A file the worker offers the front end to send (wsgi.file_wrapper): one of its descriptors. */
+export interface FileOffer {
+  /** The descriptor's number in the worker process. */
+  fd: number;
+  offset: number;
+  length: number;
+}
+
+export interface LoadFailure {
+  error: string;
+  traceback: string;
+  python: PythonInfo;
+  cwd: string;
+}
+
+export interface ReadyInfo {
+  protocol: number;
+  pid: number;
+  python: PythonInfo;
+  apps: string[];
+  threads: number;
+}
+
+function json(payload: Buffer, what: string): unknown {
+  try {
+    return JSON.parse(payload.toString('utf8'));
+  } catch {
+    throw new WorkerProtocolError(`the ${what} frame is not JSON`);
+  }
+}
+
+function isObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+const isString = (v: unknown): v is string => typeof v === 'string';
+const isStrings = (v: unknown): v is string[] => Array.isArray(v) && v.every(isString);
+const isCount = (v: unknown): v is number => typeof v === 'number' && Number.isSafeInteger(v) && v >= 0;
+
+function pythonInfo(v: unknown, what: string): PythonInfo {
+  if (
+    !isObject(v) ||
+    !isString(v.executable) ||
+    !isString(v.version) ||
+    !isString(v.implementation) ||
+    !isString(v.prefix) ||
+    !isString(v.base_prefix) ||
+    !isStrings(v.path) ||
+    !(v.site_packages === undefined || isStrings(v.site_packages))
+  ) {
+    throw new WorkerProtocolError(`the ${what} frame's interpreter description is malformed`);
+  }
+  return { ...(v as unknown as PythonInfo), site_packages: (v.site_packages as string[] | undefined) ?? [] };
+}
+
+export function decodeReady(payload: Buffer): ReadyInfo {
+  const v = json(payload, 'READY');
+  if (!isObject(v) || !isCount(v.protocol) || !isCount(v.pid) || !isStrings(v.apps) || !isCount(v.threads)) {
+    throw new WorkerProtocolError('the READY frame is malformed');
+  }
+  return { protocol: v.protocol, pid: v.pid, apps: v.apps, threads: v.threads, python: pythonInfo(v.python, 'READY') };
+}
+
+export function decodeLoadFailure(payload: Buffer): LoadFailure {
+  const v = json(payload, 'LOAD_FAILED');
+  if (!isObject(v) || !isString(v.error) || !isString(v.traceback) || !isString(v.cwd)) {
+    throw new WorkerProtocolError('the LOAD_FAILED frame is malformed');
+  }
+  return { error: v.error, traceback: v.traceback, cwd: v.cwd, python: pythonInfo(v.python, 'LOAD_FAILED') };
+}
+
+export function decodeModules(payload: Buffer): string[] {
+  const v = json(payload, 'MODULES');
+  if (!isStrings(v)) throw new WorkerProtocolError('the MODULES frame is not a list of file names');
+  return v;
+}
+
+export function decodeCredit(payload: Buffer): number {
+  if (payload.length !== 4) throw new WorkerProtocolError(`the CREDIT frame has ${payload.length} bytes, not 4`);
+  return payload.readUInt32BE(0);
+}
+
+export function decodeFileOffer(payload: Buffer): FileOffer {
+  const v = json(payload, 'FILE');
+  if (!isObject(v) || !isCount(v.fd) || v.fd > 0x7fffffff || !isCount(v.offset) || !isCount(v.length)) {
+    throw new WorkerProtocolError('the FILE frame is malformed: it needs {fd, offset, length}, non-negative integers');
+  }
+  return { fd: v.fd, offset: v.offset, length: v.length };
+}
