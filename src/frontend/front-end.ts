@@ -7,6 +7,7 @@ import type { Logger } from '../observability/logger.js';
 import type { ServePlan } from '../supervisor/plan.js';
 import { encodeRequestHead } from '../protocol/request-head.js';
 import type { ProcessPool } from '../supervisor/process-pool.js';
+import { type ProbeAnswer, probeHeaders } from '../supervisor/readiness.js';
 import { REQUEST_WINDOW, RESPONSE_WINDOW } from '../supervisor/supervisor.js';
 import { sendError } from './error-response.js';
 import { Exchange, type ExchangeSettings } from './exchange.js';
@@ -65,6 +66,8 @@ export class FrontEnd {
   private readonly log: Logger;
   private closing = false;
   inflight = 0;
+  /** Health probes on these listeners ([health] on-listeners), answered before routing. */
+  probe: ((method: string, path: string) => ProbeAnswer | undefined) | undefined;
 
   constructor(routes: Routes, limits: HttpLimits, log: Logger, busyPollUs: number) {
     this.routes = routes;
@@ -174,6 +177,12 @@ export class FrontEnd {
     const target = parseRequestTarget(req.url as string);
     if (typeof target === 'string') {
       sendError(res, 400);
+      return;
+    }
+    const probe = this.probe?.(req.method as string, target.path);
+    if (probe !== undefined) {
+      res.writeHead(probe.status, probeHeaders(probe.body));
+      res.end(probe.body);
       return;
     }
     const raw = req.rawHeaders;
