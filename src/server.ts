@@ -84,9 +84,13 @@ export class WsgiHostServer {
     return serverReadiness(this.phase, [...(this.supervisor?.pools.values() ?? [])]);
   }
 
-  /** SIGTERM: readiness fails from now on; the listeners keep serving until stop(). */
+  /**
+   * SIGTERM: readiness fails from now on; the listeners keep serving until stop(), each response
+   * closing its connection (a keep-alive client reconnects, through its balancer, elsewhere).
+   */
   beginDrain(): void {
     if (this.phase === 'starting' || this.phase === 'serving') this.phase = 'draining';
+    if (this.frontEnd !== undefined) this.frontEnd.draining = true;
   }
 
   /** [health] on-listeners: the probes answered on the main listeners, before routing. */

@@ -192,6 +192,7 @@ describe('SIGTERM under load', () => {
       await new Promise((r) => setTimeout(r, 300));
       const duringDelay = await request(`${host.url}/late`);
       assert.deepEqual([duringDelay.status, duringDelay.text], [200, 'app /late']);
+      assert.equal(duringDelay.headers.connection, 'close', 'while draining, connections are not kept alive');
       load.stop();
       const outcomes = await load.done;
 

@@ -68,6 +68,8 @@ export class FrontEnd {
   inflight = 0;
   /** Health probes on these listeners ([health] on-listeners), answered before routing. */
   probe: ((method: string, path: string) => ProbeAnswer | undefined) | undefined;
+  /** After SIGTERM: responses close their connection, so clients reconnect through the balancer. */
+  draining = false;
 
   constructor(routes: Routes, limits: HttpLimits, log: Logger, busyPollUs: number) {
     this.routes = routes;
@@ -179,6 +181,7 @@ export class FrontEnd {
       sendError(res, 400);
       return;
     }
+    if (this.draining) res.shouldKeepAlive = false;
     const probe = this.probe?.(req.method as string, target.path);
     if (probe !== undefined) {
       res.writeHead(probe.status, probeHeaders(probe.body));
