@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import type { ConfigError } from '../../src/config/errors.js';
-import { kebabPath } from '../../src/config/key-names.js';
+import { parse } from 'smol-toml';
+import { camel, kebabPath, mapKeys } from '../../src/config/key-names.js';
 import { validateConfig } from '../../src/config/validate.js';
 import { planServer } from '../../src/supervisor/plan.js';
 
@@ -38,6 +39,22 @@ describe('the front door in the config model', () => {
     assert.equal(c.listen[1]?.proxyProtocol, true);
     assert.equal(c.host[0]?.tls?.certificateChain, 'chain.pem');
     assert.equal(c.host[0]?.redirectToHttps, true);
+  });
+
+  test('in TOML: [[listen]] tables with a [listen.tls] table, beside the string form', () => {
+    const toml = `
+listen = ["127.0.0.1:8080"]
+trusted-proxies = ["10.0.0.0/8"]
+
+[[host]]
+server-name = "shop.example"
+redirect-to-https = true
+tls = { certificate = "shop.crt", private-key = "shop.key" }
+`;
+    const c = validateConfig(mapKeys(parse(toml), (k) => camel(k)));
+    assert.equal(c.host[0]?.tls?.privateKey, 'shop.key');
+    const tables = validateConfig(mapKeys(parse('[[listen]]\nport = 8443\nproxy-protocol = true\n[listen.tls]\ncertificate = "a.crt"\nprivate-key = "a.key"\nmin-version = "TLSv1.3"\n'), (k) => camel(k)));
+    assert.deepEqual(tables.listen, [{ host: '127.0.0.1', port: 8443, proxyProtocol: true, tls: { certificate: 'a.crt', privateKey: 'a.key', minVersion: 'TLSv1.3' } }]);
   });
 
   test('TLS below 1.2 and a certificate without its key are refused with the fix', () => {
