@@ -6,6 +6,7 @@ import { buildRoutes, FrontEnd } from './frontend/front-end.js';
 import { GroupStats, threadUse } from './observability/group-stats.js';
 import type { Logger } from './observability/logger.js';
 import type { ServePlan } from './supervisor/plan.js';
+import { probeAnswer, type Readiness, type ServerPhase, serverReadiness } from './supervisor/readiness.js';
 import { resolveEnvironments, Supervisor } from './supervisor/supervisor.js';
 
 export interface ReloadResult {
@@ -20,6 +21,8 @@ export class WsgiHostServer {
   private supervisor: Supervisor | undefined;
   private frontEnd: FrontEnd | undefined;
   private reloading = false;
+  /** starting -> serving -> draining (SIGTERM: readiness fails) -> stopped. */
+  private phase: ServerPhase = 'starting';
   addresses: AddressInfo[] = [];
   readonly startedAt = Date.now();
   /** Statistics by group label; they outlive reloads. */
@@ -60,6 +63,8 @@ export class WsgiHostServer {
       throw err;
     }
     this.frontEnd = frontEnd;
+    this.applyProbes(this.plan.config.health);
+    if (this.phase === 'starting') this.phase = 'serving';
     this.sampler = setInterval(() => this.sample(), 1000);
     this.sampler.unref();
     return this.addresses;
@@ -73,6 +78,33 @@ export class WsgiHostServer {
     }
     return s;
   };
+
+  /** What /readyz answers: serving, and every group of the running configuration can take a request. */
+  readiness(): Readiness {
+    return serverReadiness(this.phase, [...(this.supervisor?.pools.values() ?? [])]);
+  }
+
+  /**
+   * SIGTERM: readiness fails from now on; the listeners keep serving until stop(), each response
+   * closing its connection (a keep-alive client reconnects, through its balancer, elsewhere).
+   */
+  beginDrain(): void {
+    if (this.phase === 'starting' || this.phase === 'serving') this.phase = 'draining';
+    if (this.frontEnd !== undefined) this.frontEnd.draining = true;
+  }
+
+  /** [health] on-listeners: the probes answered on the main listeners, before routing. */
+  private applyProbes(h: ServerConfig['health']): void {
+    if (this.frontEnd === undefined) return;
+    this.frontEnd.probe = !h.onListeners
+      ? undefined
+      : (method, path) => {
+          if (method !== 'GET' && method !== 'HEAD') return undefined;
+          if (path === h.alivePath) return probeAnswer('alive', this.readiness());
+          if (path === h.readyPath) return probeAnswer('ready', this.readiness());
+          return undefined;
+        };
+  }
 
   get frontEndState(): FrontEnd | undefined {
     return this.frontEnd;
@@ -112,6 +144,7 @@ export class WsgiHostServer {
       const previous = this.supervisor;
       this.frontEnd.setRoutes(buildRoutes(plan, next.pools, this.statsFor));
       this.frontEnd.setLimits(plan.config.limits, plan.config.busyPoll);
+      this.applyProbes(plan.config.health);
       const listenNote = await this.frontEnd.updateListeners(plan.config.listen);
       this.supervisor = next;
       this.plan = plan;
@@ -132,9 +165,11 @@ export class WsgiHostServer {
 
   /** Stop accepting, let requests in flight finish within graceMs, stop the workers. */
   async stop(graceMs: number): Promise<void> {
+    this.beginDrain();
     clearInterval(this.sampler);
     await this.frontEnd?.close(graceMs);
     await this.supervisor?.stop(Math.max(1000, graceMs));
+    this.phase = 'stopped';
   }
 }
 

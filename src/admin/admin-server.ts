@@ -16,6 +16,8 @@ interface RouteEntry {
   handler: AdminRoute;
   /** Bytes of body the route reads at most (0: it takes none). */
   maxBody: number;
+  /** Answered without the token (health probes: they say only ok or not). */
+  open: boolean;
 }
 
 export interface AdminServerOptions {
@@ -55,9 +57,13 @@ export class AdminServer {
     }
   }
 
-  /** A route; it takes no request body unless `maxBody` says how much (at most ADMIN_BODY_LIMIT). */
-  route(method: string, path: string, handler: AdminRoute, options: { maxBody?: number } = {}): void {
-    this.routes.set(`${method} ${path}`, { handler, maxBody: Math.min(options.maxBody ?? 0, ADMIN_BODY_LIMIT) });
+  /**
+   * A route; it takes no request body unless `maxBody` says how much (at most ADMIN_BODY_LIMIT).
+   * `open`: answered without the token (the Host check still applies); only for routes that
+   * reveal nothing and change nothing.
+   */
+  route(method: string, path: string, handler: AdminRoute, options: { maxBody?: number; open?: boolean } = {}): void {
+    this.routes.set(`${method} ${path}`, { handler, maxBody: Math.min(options.maxBody ?? 0, ADMIN_BODY_LIMIT), open: options.open === true && (method === 'GET' || method === 'HEAD') });
   }
 
   async listen(): Promise<string | undefined> {
@@ -156,7 +162,7 @@ export class AdminServer {
       return this.refuse(req, res, 413, `Content Too Large: ${method} ${path} takes ${route.maxBody === 0 ? 'no body' : `at most ${route.maxBody} bytes`}`);
     }
     // The status page itself holds no data (it asks for the token, then polls /status with it).
-    const open = method === 'GET' && (path === '/' || path === '/ping');
+    const open = route.open || (method === 'GET' && (path === '/' || path === '/ping'));
     if (this.token !== undefined && !open && !tokenMatches(req.headers.authorization, this.token)) {
       return this.refuse(req, res, 401, 'Unauthorized: the admin listener needs its token (Authorization: Bearer TOKEN)', { 'WWW-Authenticate': 'Bearer' });
     }

@@ -51,9 +51,10 @@ function applyOverrides(loaded: LoadedConfig, v: Values): void {
   const port = intFlag('port', v.port as string | undefined, 0, 65535);
   const host = v.host as string | undefined;
   if (port !== undefined || host !== undefined) {
-    // A validated config has at least one listener: the flags replace all of them with one.
+    // A validated config has at least one listener: the flags replace all of them with one (which
+    // keeps the first one's other settings: tls, proxy-protocol).
     const first = c.listen[0] as (typeof c.listen)[number];
-    c.listen = [{ host: host ?? first.host, port: port ?? first.port }];
+    c.listen = [{ ...first, host: host ?? first.host, port: port ?? first.port }];
   }
   c.log = validateConfig({ log: { ...c.log, ...logFlags(v) } }).log;
   if (v['reload-on-changes']) c.reloadOnChanges = true;

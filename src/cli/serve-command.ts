@@ -1,6 +1,7 @@
 import { describeAdmin } from '../admin/admin-address.js';
 import { AdminServer, sendJson } from '../admin/admin-server.js';
 import { type AdminTarget, alreadyServingHint, serveAddress } from '../admin/admin-target.js';
+import { addHealthRoutes } from '../admin/health-routes.js';
 import { formatSource, type LoadedConfig } from '../config/loaded-config.js';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -133,6 +134,7 @@ export async function runServer(
   // prom-client costs ~12 MB: loaded on the first scrape, not at start.
   let metrics: Promise<Registry> | undefined;
   admin.route('GET', '/ping', (_req, res) => sendJson(res, 200, { ok: true }));
+  addHealthRoutes(admin, () => server.readiness());
   admin.route('POST', '/reload', async (_req, res) => {
     const r = await reload();
     sendJson(res, r.ok ? 200 : 409, r);
@@ -156,26 +158,43 @@ export async function runServer(
   }
   return new Promise((resolve) => {
     let stopping = false;
+    /**
+     * SIGTERM: readiness fails at once (/readyz answers 503), the listeners keep serving for
+     * shutdown.readiness-delay so that load balancers stop sending first, then they close and
+     * requests in flight get graceful-timeout; the admin listener (and its probes) closes last.
+     * SIGINT (Ctrl-C) skips the delay.
+     */
     const stop = (signal: string): void => {
       if (stopping) {
         log.warn(`${signal} again: exiting now`);
         process.exit(1);
       }
       stopping = true;
+      server.beginDrain();
       const grace = Math.max(...server.currentPlan.pools.map((p) => p.settings.gracefulTimeout)) * 1000;
-      log.info(`${signal}: finishing requests in flight (up to ${grace / 1000}s), then stopping`);
-      Promise.all([admin.close(), server.stop(grace)]).then(
-        () => accessLog?.flush(),
-      ).then(
-        () => {
-          log.info('stopped');
-          resolve(0);
-        },
-        (err: unknown) => {
-          log.error({ err }, 'error while stopping');
-          resolve(1);
-        },
-      );
+      const delay = signal === 'SIGTERM' ? server.config.shutdown.readinessDelay * 1000 : 0;
+      if (delay > 0) {
+        log.info(`${signal}: not ready from now on (/readyz answers 503); the listeners keep serving for ${delay / 1000}s (shutdown.readiness-delay), then close, and requests in flight get up to ${grace / 1000}s`);
+      } else {
+        log.info(`${signal}: finishing requests in flight (up to ${grace / 1000}s), then stopping`);
+      }
+      new Promise<void>((r) => setTimeout(r, delay))
+        .then(() => {
+          if (delay > 0) log.info('readiness delay over: closing the listeners');
+          return server.stop(grace);
+        })
+        .then(() => admin.close())
+        .then(() => accessLog?.flush())
+        .then(
+          () => {
+            log.info('stopped');
+            resolve(0);
+          },
+          (err: unknown) => {
+            log.error({ err }, 'error while stopping');
+            resolve(1);
+          },
+        );
     };
     process.on('SIGTERM', () => stop('SIGTERM'));
     process.on('SIGINT', () => stop('SIGINT'));

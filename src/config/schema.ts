@@ -1,4 +1,13 @@
 import { z } from 'zod';
+import {
+  CertificateFilesSchema,
+  CompressSchema,
+  HealthSchema,
+  ListenerTlsSchema,
+  ShutdownSchema,
+  TrustedProxiesSchema,
+  TrustedProxyHeadersSchema,
+} from './frontdoor-schema.js';
 
 /**
  * The one config model. CLI flags, the TOML file and Apache mod_wsgi directives are all
@@ -15,6 +24,10 @@ export const GROUP_NAME = /^[A-Za-z0-9_.:@-]+$/;
 const ListenerObject = z.strictObject({
   host: z.string().min(1).default('127.0.0.1'),
   port: z.number().int().min(0).max(65535).default(8000),
+  /** HTTPS on this listener (see frontdoor-schema.ts). */
+  tls: ListenerTlsSchema.optional(),
+  /** Every connection starts with a PROXY protocol v1/v2 header (from a trusted proxy). */
+  proxyProtocol: z.boolean().default(false),
 });
 
 /** The listener when none is configured: 127.0.0.1:8000. */
@@ -115,6 +128,8 @@ export const MountSchema = z.strictObject({
   passAuthorization: z.boolean().default(true),
   /** Extra keys in each request's environ (mod_wsgi-express --setenv, Apache SetEnv). */
   environ: z.record(z.string(), z.string()).default({}),
+  /** Response compression (off unless set). */
+  compress: CompressSchema,
 });
 
 /**
@@ -128,6 +143,8 @@ export const StaticSchema = z.strictObject({
   path: z.string().min(1),
   directory: z.string().min(1),
   dotfiles: DotfilesSchema.default('deny'),
+  /** Response compression (off unless set). */
+  compress: CompressSchema,
 });
 
 /**
@@ -145,6 +162,10 @@ export const VirtualHostSchema = z.strictObject({
   allowEncodedSlashes: EncodedSlashesSchema.optional(),
   mount: z.array(MountSchema).default([]),
   static: z.array(StaticSchema).default([]),
+  /** The host's certificate on TLS listeners, chosen by SNI. */
+  tls: CertificateFilesSchema.optional(),
+  /** Plain-HTTP requests for this host get a 308 to the same URL on HTTPS. */
+  redirectToHttps: z.boolean().default(false),
 });
 
 export const HttpLimitsSchema = z.strictObject({
@@ -219,6 +240,12 @@ export const ServerConfigSchema = z.strictObject({
   reloadOnChanges: z.boolean().default(false),
   log: LogSchema.default(() => LogSchema.parse({})),
   admin: AdminSchema.default(() => AdminSchema.parse({})),
+  /** Peers whose proxy headers (and PROXY protocol headers) are believed: addresses or CIDR ranges. */
+  trustedProxies: TrustedProxiesSchema,
+  /** The proxy headers believed from trusted proxies (one per purpose); from others they are removed. */
+  trustedProxyHeaders: TrustedProxyHeadersSchema,
+  health: HealthSchema.default(() => HealthSchema.parse({})),
+  shutdown: ShutdownSchema.default(() => ShutdownSchema.parse({})),
 });
 
 export type ServerConfig = z.infer<typeof ServerConfigSchema>;

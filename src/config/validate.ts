@@ -66,7 +66,10 @@ export function issueToError(issue: z.core.$ZodIssue, describer: InputDescriber)
   if (issue.code === 'invalid_type' && issue.expected === 'int') {
     return new ConfigError(C.BAD_NUMBER, `'${shown}' must be a whole number`, { path, source, hint: 'Write a whole number, without quotes' });
   }
-  return new ConfigError(C.INVALID_VALUE, `'${shown}': ${issue.message}`, { path, source, hint: 'See docs/configuration.md for this key' });
+  // A custom check of the model may carry its own fix (frontdoor-schema.ts).
+  const custom = issue.code === 'custom' ? (issue.params as { hint?: unknown } | undefined)?.hint : undefined;
+  const hint = typeof custom === 'string' ? custom : 'See docs/configuration.md for this key';
+  return new ConfigError(C.INVALID_VALUE, `'${shown}': ${issue.message}`, { path, source, hint });
 }
 
 /** The keys the model allows at a path (for did-you-mean). */
@@ -99,6 +102,10 @@ function unwrap(schema: z.core.$ZodType): z.core.$ZodType {
   let s = schema;
   for (;;) {
     const def = s._zod.def as unknown as Record<string, unknown>;
+    if (def.type === 'pipe') {
+      s = def.out as z.core.$ZodType; // z.preprocess: the schema the value is checked against
+      continue;
+    }
     if (def.type !== 'default' && def.type !== 'optional' && def.type !== 'nullable' && def.type !== 'prefault') return s;
     s = def.innerType as z.core.$ZodType;
   }

@@ -7,6 +7,7 @@ import type { Logger } from '../observability/logger.js';
 import type { ServePlan } from '../supervisor/plan.js';
 import { encodeRequestHead } from '../protocol/request-head.js';
 import type { ProcessPool } from '../supervisor/process-pool.js';
+import { type ProbeAnswer, probeHeaders } from '../supervisor/readiness.js';
 import { REQUEST_WINDOW, RESPONSE_WINDOW } from '../supervisor/supervisor.js';
 import { BufferBudget } from './buffer-budget.js';
 import { containRequests, noteRequestId } from './containment.js';
@@ -116,6 +117,10 @@ export class FrontEnd {
   private readonly log: Logger;
   private closing = false;
   inflight = 0;
+  /** Health probes on these listeners ([health] on-listeners), answered before routing. */
+  probe: ((method: string, path: string) => ProbeAnswer | undefined) | undefined;
+  /** After SIGTERM: responses close their connection, so clients reconnect through the balancer. */
+  draining = false;
 
   constructor(routes: Routes, limits: HttpLimits, log: Logger, busyPollUs: number) {
     this.routes = routes;
@@ -260,6 +265,13 @@ export class FrontEnd {
     const facts = checkRequestHead(req.method as string, req.url as string, req.httpVersionMajor, req.httpVersionMinor, req.rawHeaders, this.limits);
     if (facts instanceof RequestRefusal) {
       this.refuse(req, res, facts);
+      return;
+    }
+    if (this.draining) res.shouldKeepAlive = false;
+    const probe = this.probe?.(req.method as string, facts.target.rawPath);
+    if (probe !== undefined) {
+      res.writeHead(probe.status, probeHeaders(probe.body));
+      res.end(probe.body);
       return;
     }
     if (facts.target.form === 'asterisk') {

@@ -1,6 +1,7 @@
 import { statSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
 import { ConfigError, ConfigErrorCode as C, type ConfigSource } from '../config/errors.js';
+import { refusePendingFeatures } from '../config/pending-features.js';
 import type { DotfilesSetting, EncodedSlashesSetting, GroupSettings, MountConfig, ServerConfig, StaticConfig } from '../config/schema.js';
 import { normalizePrefix } from '../frontend/router.js';
 
@@ -81,6 +82,7 @@ export interface PlanOptions {
 }
 
 export function planServer(config: ServerConfig, baseDir: string, options: PlanOptions = {}): ServePlan {
+  refusePendingFeatures(config);
   const homeName = options.homeSetting ?? ((g: string | undefined) => (g === undefined ? 'python-home' : `python-home of group '${g}'`));
   const groups = new Map<string, { settings: GroupSettings; index: number }>();
   config.group.forEach((g, index) => {
