@@ -1,15 +1,14 @@
 import assert from 'node:assert/strict';
 import { chmodSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { after, describe, test } from 'node:test';
+import { after, describe, test } from './helpers/node-test.js';
 import { getJson } from './helpers/http.js';
 import { defaultPython, makeVenv, systemPython } from './helpers/python.js';
+import { needsRoot } from './helpers/requirements.js';
 import { tempDir } from './helpers/tmp.js';
 import { childPids, runCli, WsgiHost } from './helpers/wsgi-host.js';
 
-const root = process.getuid?.() === 0;
-
-describe("a group's user= and display-name= (when wsgi-host runs as root)", { skip: root ? false : 'needs root, as user= does' }, () => {
+describe("a group's user= and display-name= (when wsgi-host runs as root)", { skip: needsRoot() }, () => {
   test('an interpreter the user cannot run fails fast and says why, in serve and in check', async () => {
     const u = tempDir();
     try {
