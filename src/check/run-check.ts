@@ -6,8 +6,8 @@ import { type EnvironmentSource, resolveEnvironment } from '../python/environmen
 import { resolvePythonHome } from '../python/python-home.js';
 import type { PythonInfo } from '../python/probe.js';
 import { DEFAULT_GROUP_LABEL, type PoolPlan, planServer, type ServePlan } from '../supervisor/plan.js';
-import { type Identity, lookupIdentity } from '../supervisor/user-ids.js';
-import { accessProblem } from './file-access.js';
+import { type Identity, lookupIdentity, runAsOf } from '../supervisor/user-ids.js';
+import { accessProblem } from '../supervisor/file-access.js';
 
 export type Severity = 'error' | 'warning' | 'info';
 
@@ -305,7 +305,8 @@ async function checkPool(pool: PoolPlan, plan: ServePlan, loaded: LoadedConfig, 
       env: pool.env,
       apps: pool.apps.map((a) => ({ kind: a.kind, target: a.target, callable: a.callable })),
       addWorkingDirectory: pool.addWorkingDirectory,
-      ...(who !== undefined && process.getuid?.() === 0 ? { uid: who.uid, gid: who.gid } : {}),
+      label: pool.label,
+      ...(who !== undefined && process.getuid?.() === 0 ? { runAs: runAsOf(who) } : {}),
     });
   } catch (err) {
     if (err instanceof WsgiHostError && err.where === undefined) err.where = where(loaded, pool.homePath);

@@ -2,8 +2,10 @@ import { formatSource } from '../config/loaded-config.js';
 import { WsgiHostError } from '../errors.js';
 import type { Logger } from '../observability/logger.js';
 import { type PythonEnvironment, resolveEnvironment } from '../python/environment.js';
+import type { RunAs } from '../python/worker-launch.js';
+import { accessProblem } from './file-access.js';
 import type { PoolPlan, ServePlan } from './plan.js';
-import { lookupIdentity } from './user-ids.js';
+import { lookupIdentity, runAsOf } from './user-ids.js';
 import { ProcessPool } from './process-pool.js';
 import type { WorkerInit } from './worker-process.js';
 
@@ -12,13 +14,17 @@ export const REQUEST_WINDOW = 256 * 1024;
 /** Response bytes a worker sends ahead of the client's reading, per request. */
 export const RESPONSE_WINDOW = 512 * 1024;
 
-/** Checks every pool's Python environment (in parallel); the first error is thrown. */
+/**
+ * Checks every pool's Python environment (in parallel), as the group's user when it has one (so
+ * nothing of the environment runs as root); the first error is thrown.
+ */
 export async function resolveEnvironments(plan: ServePlan): Promise<Map<string, PythonEnvironment>> {
   const cache = new Map<string, Promise<PythonEnvironment>>();
   const byPool = new Map<string, PythonEnvironment>();
   await Promise.all(
     plan.pools.map(async (p) => {
-      const key = JSON.stringify([p.settings.pythonHome, p.settings.pythonPath, p.cwd, p.env, p.addWorkingDirectory]);
+      const runAs = poolRunAs(p);
+      const key = JSON.stringify([p.settings.pythonHome, p.settings.pythonPath, p.cwd, p.env, p.addWorkingDirectory, runAs]);
       let env = cache.get(key);
       if (env === undefined) {
         env = resolveEnvironment({
@@ -28,10 +34,13 @@ export async function resolveEnvironments(plan: ServePlan): Promise<Map<string, 
           cwd: p.cwd,
           env: p.env,
           addWorkingDirectory: p.addWorkingDirectory,
+          label: p.label,
+          ...(runAs !== undefined ? { runAs } : {}),
         });
         cache.set(key, env);
       }
       try {
+        if (runAs !== undefined) checkScriptsReadable(p, runAs);
         byPool.set(p.key, await env);
       } catch (err) {
         // The message names the setting already; add where it was set only when that is a file.
@@ -42,6 +51,28 @@ export async function resolveEnvironments(plan: ServePlan): Promise<Map<string, 
     }),
   );
   return byPool;
+}
+
+/** The user a pool's processes run as, when wsgi-host runs as root and the group names one. */
+export function poolRunAs(p: PoolPlan): RunAs | undefined {
+  const s = p.settings;
+  if ((s.user === undefined && s.group === undefined) || process.getuid?.() !== 0) return undefined;
+  return runAsOf(lookupIdentity(s.user ?? 'root', s.group));
+}
+
+/** A WSGI script the group's user cannot read is refused before anything starts, as check reports it. */
+function checkScriptsReadable(p: PoolPlan, runAs: RunAs): void {
+  const who = lookupIdentity(String(runAs.uid), undefined);
+  const id = { ...who, gid: runAs.gid, groups: [...new Set([runAs.gid, ...who.groups])], name: runAs.name ?? String(runAs.uid) };
+  for (const app of p.apps) {
+    if (app.kind !== 'script') continue;
+    const problem = accessProblem(app.target, 'r', id);
+    if (problem !== undefined) {
+      throw new WsgiHostError('SCRIPT_UNREADABLE', `the WSGI script ${app.target} of group ${p.label} cannot be read by its user ${id.name}: ${problem}`, {
+        hint: 'Make the file readable and its folders searchable by that user (chmod o+r on the file, o+x on the folders), or change user=',
+      });
+    }
+  }
 }
 
 export function workerInit(p: PoolPlan, busyPollUs: number, reloadOnChanges = false): WorkerInit {

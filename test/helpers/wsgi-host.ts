@@ -23,8 +23,8 @@ export class WsgiHost {
   url = '';
   private exitPromise: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 
-  constructor(args: string[], options: { cwd?: string; env?: NodeJS.ProcessEnv } = {}) {
-    this.child = spawn(process.execPath, [CLI, ...args], {
+  constructor(args: string[], options: { cwd?: string; env?: NodeJS.ProcessEnv; cli?: string } = {}) {
+    this.child = spawn(process.execPath, [options.cli ?? CLI, ...args], {
       cwd: options.cwd,
       env: { ...process.env, ...options.env },
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -49,7 +49,7 @@ export class WsgiHost {
   }
 
   /** Starts `wsgi-host serve ARGS --port 0` and waits (bounded) until it serves. */
-  static async serve(args: string[], options: { cwd?: string; env?: NodeJS.ProcessEnv; timeoutMs?: number } = {}): Promise<WsgiHost> {
+  static async serve(args: string[], options: { cwd?: string; env?: NodeJS.ProcessEnv; timeoutMs?: number; cli?: string } = {}): Promise<WsgiHost> {
     const host = new WsgiHost(['serve', ...args, '--port', '0', '--log-format', 'json'], options);
     await host.waitForLog(/^wsgi-host serving (http:\/\/\S+?)\/?$/, options.timeoutMs ?? 30_000).then((m) => {
       host.url = (m[1] as string).replace(/\/$/, '');
