@@ -951,6 +951,7 @@ class Worker(object):
         self.threads = max(1, int(config.get("threads", 1)))
         self.watch_modules = bool(config.get("reloadOnChanges"))
         self.known_modules = 0
+        self.hashed_pycs = set()
 
     # -- loading ------------------------------------------------------------------------------
 
@@ -992,7 +993,11 @@ class Worker(object):
             if isinstance(f, str) and f.endswith(".py") and not f.startswith(roots):
                 files.append(os.path.abspath(f))
         self.known_modules = len(sys.modules)
-        self.conn.frame(T_MODULES, 0, 0, json.dumps(sorted(set(files))).encode("utf-8"))
+        files = sorted(set(files))
+        fresh = [f for f in files if f not in self.hashed_pycs]
+        self.hashed_pycs.update(fresh)
+        use_source_hashes(fresh)
+        self.conn.frame(T_MODULES, 0, 0, json.dumps(files).encode("utf-8"))
 
     def serve(self):
         for _ in range(self.threads - 1):
@@ -1188,6 +1193,32 @@ def _resolve_object(module, expr, target):
     if call_args is not None:
         obj = obj(*call_args[0], **call_args[1])
     return obj
+
+
+def use_source_hashes(files):
+    """--reload-on-changes: make the cached bytecode of the application's own modules checked by a
+    hash of the source (PEP 552) instead of its modification time. Python trusts a timestamp-based
+    __pycache__/*.pyc while the source's whole-second mtime and size are unchanged, so an edit in the
+    same second that keeps the size would be detected, the group restarted, and the new process would
+    still run the old code. With checked-hash bytecode every new process compiles what changed."""
+    if sys.dont_write_bytecode or not files:
+        return
+    import importlib.util
+    import py_compile
+    for source in files:
+        try:
+            cached = importlib.util.cache_from_source(source)
+            try:
+                with open(cached, "rb") as f:
+                    flags = int.from_bytes(f.read(8)[4:8], "little")
+                if flags & 0b11 == 0b11:  # hash-based, checked against the source
+                    continue
+            except OSError:
+                pass
+            py_compile.compile(source, cfile=cached, doraise=True,
+                               invalidation_mode=py_compile.PycInvalidationMode.CHECKED_HASH)
+        except Exception:
+            pass  # a folder the process cannot write: Python compiles from source then
 
 
 def add_python_path(entries):
