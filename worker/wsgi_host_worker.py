@@ -1127,7 +1127,7 @@ class Worker(object):
         if isinstance(exc, AppError):
             detail = "WSGI error: %s" % (exc,)
         else:
-            detail = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__)).rstrip()
+            detail = app_traceback(exc).rstrip()
         self.conn.log(LOG_ERROR, req.id, "Exception while serving %s %s (application %s):\n%s"
                       % (fields[1], fields[5], self.apps[int(fields[0])].target, detail))
         if resp.head_sent:
@@ -1140,6 +1140,50 @@ class Worker(object):
 # ---------------------------------------------------------------------------------------------
 # Loading applications and preparing the interpreter.
 # ---------------------------------------------------------------------------------------------
+
+
+# This program's own file name (as the bootstrap compiled it), and importlib's: frames of these at the
+# start of a traceback are the server's, not the application's.
+_OWN_FILE = globals().get("__file__") or "<wsgi-host worker>"
+_IMPORTLIB_FILE = getattr(importlib, "__file__", None) or "<importlib>"
+
+
+def _server_frame(filename):
+    return filename in (_OWN_FILE, _IMPORTLIB_FILE) or filename.startswith("<frozen importlib")
+
+
+def app_traceback(exc):
+    """The traceback of an application's exception, from the application's first frame: the
+    worker's own frames (and importlib's) that lead to it are left out. An exception raised by the
+    worker itself (no application frame) is shown without a traceback."""
+    tb = exc.__traceback__
+    while tb is not None and _server_frame(tb.tb_frame.f_code.co_filename):
+        tb = tb.tb_next
+    if tb is None:
+        return "".join(traceback.format_exception_only(type(exc), exc))
+    return "".join(traceback.format_exception(type(exc), exc, tb))
+
+
+def missing_module_folder(exc, apps):
+    """For an import of a missing module that exists as a folder (or a .py file) in the working
+    directory, next to a WSGI script or in the script's parent folder, but that folder is not on
+    sys.path: {"name": ..., "folder": ...}, the folder python-path should name. Else None."""
+    name = getattr(exc, "name", None)
+    if not isinstance(exc, ImportError) or not name:
+        return None
+    top = name.split(".")[0]
+    candidates = [os.getcwd()]
+    for app in apps or []:
+        if app.get("kind") == "script":
+            here = os.path.dirname(os.path.abspath(app["target"]))
+            candidates += [here, os.path.dirname(here)]
+    on_path = set(os.path.abspath(p or ".") for p in sys.path)
+    for folder in candidates:
+        if folder in on_path:
+            continue
+        if os.path.isdir(os.path.join(folder, top)) or os.path.isfile(os.path.join(folder, top + ".py")):
+            return {"name": top, "folder": folder}
+    return None
 
 
 def load_application(spec):
@@ -1350,7 +1394,10 @@ def probe(spec):
             except BaseException as e:
                 entry["ok"] = False
                 entry["error"] = "".join(traceback.format_exception_only(type(e), e)).strip()
-                entry["traceback"] = "".join(traceback.format_exception(type(e), e, e.__traceback__))
+                entry["traceback"] = app_traceback(e)
+                missing = missing_module_folder(e, [app])
+                if missing is not None:
+                    entry["missing"] = missing
             apps.append(entry)
     result["apps"] = apps
     out.write("\n" + PROBE_MARKER + json.dumps(result) + "\n")
@@ -1435,10 +1482,15 @@ def main():
     except BaseException as e:
         report = {
             "error": "".join(traceback.format_exception_only(type(e), e)).strip(),
-            "traceback": "".join(traceback.format_exception(type(e), e, e.__traceback__)),
+            "traceback": app_traceback(e),
             "python": python_info(),
             "cwd": os.getcwd(),
         }
+        missing = missing_module_folder(e, config.get("apps"))
+        if missing is not None:
+            report["missing"] = missing
+        if config.get("pathSetting"):
+            report["pathSetting"] = config["pathSetting"]
         conn.frame(T_LOAD_FAILED, 0, 0, json.dumps(report).encode("utf-8"))
         os._exit(3)
     info = {"protocol": PROTOCOL_VERSION, "pid": os.getpid(), "python": python_info(),

@@ -4,6 +4,8 @@ import { formatSource, type LoadedConfig, locateError } from '../config/loaded-c
 import { WsgiHostError } from '../errors.js';
 import { type EnvironmentSource, resolveEnvironment } from '../python/environment.js';
 import { resolvePythonHome } from '../python/python-home.js';
+import { pythonPathSetting, settingWithValue } from '../python/setting-form.js';
+import { missingModuleHint } from '../supervisor/errors.js';
 import type { PythonInfo } from '../python/probe.js';
 import { DEFAULT_GROUP_LABEL, type PoolPlan, planServer, type ServePlan } from '../supervisor/plan.js';
 import { type Identity, lookupIdentity, runAsOf } from '../supervisor/user-ids.js';
@@ -70,7 +72,11 @@ export async function runCheck(loaded: LoadedConfig): Promise<CheckReport> {
   }
   let plan: ServePlan;
   try {
-    plan = planServer(loaded.config, loaded.baseDir, { homeSetting: loaded.homeSetting, locate: loaded.describer.locate });
+    plan = planServer(loaded.config, loaded.baseDir, {
+      homeSetting: loaded.homeSetting,
+      locate: loaded.describer.locate,
+      ...(loaded.addWorkingDirectory ? { addWorkingDirectory: true } : {}),
+    });
   } catch (err) {
     problems.push(problemOf(locateError(err, loaded.describer)));
     return report;
@@ -127,9 +133,9 @@ function lintPlan(plan: ServePlan, loaded: LoadedConfig, problems: Problem[]): v
       });
     }
   }
-  const pathLists: [(string | number)[], string[], string][] = [[['pythonPath'], config.pythonPath, 'python-path']];
-  config.group.forEach((g, i) => pathLists.push([['group', i, 'pythonPath'], g.pythonPath, `python-path of group '${g.name}'`]));
-  for (const [path, list, what] of pathLists) {
+  const pathLists: [(string | number)[], string[], string, string][] = [[['pythonPath'], config.pythonPath, 'python-path', loaded.homeSetting(undefined)]];
+  config.group.forEach((g, i) => pathLists.push([['group', i, 'pythonPath'], g.pythonPath, `python-path of group '${g.name}'`, loaded.homeSetting(g.name)]));
+  for (const [path, list, what, homeSetting] of pathLists) {
     list.forEach((entry, j) => {
       const m = SITE_PACKAGES_PATH.exec(entry);
       if (m === null) return;
@@ -139,7 +145,7 @@ function lintPlan(plan: ServePlan, loaded: LoadedConfig, problems: Problem[]): v
         code: 'CHECK_PYTHON_PATH_SITE_PACKAGES',
         message: `${what} names the version-bound site-packages folder ${entry}: it breaks when that environment's Python version changes, and the rest of the environment does not apply`,
         ...opt('where', where(loaded, [...path, j])),
-        hint: `Use python-home=${top} (the environment's top directory) instead`,
+        hint: `Use ${settingWithValue(homeSetting, top)} (the environment's top directory) instead`,
       });
     });
   }
@@ -344,9 +350,7 @@ async function checkPool(pool: PoolPlan, plan: ServePlan, loaded: LoadedConfig, 
         code: 'CHECK_APP_IMPORT_FAILED',
         message: `${app.target} (group ${pool.label}) does not load: ${app.error}`,
         ...opt('where', m ? where(loaded, m.path) : undefined),
-        hint: /No module named/.test(app.error)
-          ? `Install the missing package into ${env.home}, or add its folder with python-path`
-          : 'The traceback above shows where it fails',
+        hint: missingModuleHint(app.error, a.missing, pythonPathSetting(pool.homeSetting), env.home) ?? 'The traceback above shows where it fails',
       });
     }
   });

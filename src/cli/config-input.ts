@@ -2,7 +2,7 @@ import { ConfigError, ConfigErrorCode as C } from '../config/errors.js';
 import { type LoadedConfig, locateError } from '../config/loaded-config.js';
 import { loadTomlConfig } from '../config/toml-file.js';
 import { validateConfig } from '../config/validate.js';
-import { planServer, type ServePlan } from '../supervisor/plan.js';
+import { type PlanOptions, planServer, type ServePlan } from '../supervisor/plan.js';
 import { intFlag, type OptionSpec } from './args.js';
 import { logFlags, SCRIPT_FLAGS, scriptFlagsToConfig } from './script-flags.js';
 
@@ -59,10 +59,19 @@ function applyOverrides(loaded: LoadedConfig, v: Values): void {
   if (v['reload-on-changes']) c.reloadOnChanges = true;
 }
 
+/** How a loaded configuration is planned: its names for settings, where values are, sys.path. */
+export function planOptions(loaded: LoadedConfig): PlanOptions {
+  return {
+    homeSetting: loaded.homeSetting,
+    locate: loaded.describer.locate,
+    ...(loaded.addWorkingDirectory ? { addWorkingDirectory: true } : {}),
+  };
+}
+
 /** The plan for a loaded configuration; errors about model paths get their file and line. */
 export function planLoaded(loaded: LoadedConfig): ServePlan {
   try {
-    return planServer(loaded.config, loaded.baseDir, { homeSetting: loaded.homeSetting, locate: loaded.describer.locate });
+    return planServer(loaded.config, loaded.baseDir, planOptions(loaded));
   } catch (err) {
     throw locateError(err, loaded.describer);
   }

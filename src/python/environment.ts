@@ -3,6 +3,7 @@ import { delimiter, join } from 'node:path';
 import { PythonEnvironmentError, PythonErrorCode as E } from './errors.js';
 import { type AppSpec, type ProbeResult, type PythonInfo, probeInterpreter, versionAtLeast } from './probe.js';
 import { resolvePythonHome } from './python-home.js';
+import { settingWithValue } from './setting-form.js';
 import type { RunAs } from './worker-launch.js';
 import { MIN_PYTHON } from './worker-program.js';
 
@@ -88,7 +89,7 @@ export async function resolveEnvironment(req: EnvironmentRequest): Promise<Pytho
       E.PREFIX_MISMATCH,
       `${describeSource(source, req.what, home)}: its interpreter ${interpreter} runs with sys.prefix ` +
         `${info.prefix}, so ${home} is not a Python environment of its own (no pyvenv.cfg?) and its packages would not apply.`,
-      { hint: `Use ${req.what} ${info.prefix}, or make ${home} a virtual environment: python3 -m venv ${home}` },
+      { hint: `Use ${settingWithValue(req.what, info.prefix)}, or make ${home} a virtual environment: python3 -m venv ${home}` },
     );
   }
   return { home: home ?? info.prefix, interpreter, source, info, probe };

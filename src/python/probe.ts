@@ -19,11 +19,18 @@ export interface AppSpec {
   callable: string;
 }
 
+/** A module an application imports that is not on sys.path but is a folder (or .py) in `folder`. */
+export interface MissingModule {
+  name: string;
+  folder: string;
+}
+
 export interface AppProbe {
   target: string;
   ok: boolean;
   error?: string;
   traceback?: string;
+  missing?: MissingModule;
 }
 
 export interface ProbeResult {

@@ -1,6 +1,7 @@
 import { existsSync, lstatSync, readdirSync, readFileSync, readlinkSync, realpathSync, statSync } from 'node:fs';
-import { basename, dirname, join, resolve, sep } from 'node:path';
+import { basename, dirname, join, relative, resolve, sep } from 'node:path';
 import { PythonEnvironmentError, PythonErrorCode as E } from './errors.js';
+import { settingWithValue } from './setting-form.js';
 
 /** What a python-home names once checked: the environment's top folder and its interpreter. */
 export interface PythonHome {
@@ -40,7 +41,7 @@ export function resolvePythonHome(given: string, what = 'python-home'): PythonHo
         E.HOME_IS_EXECUTABLE,
         `${what} ${show} is the Python executable, not the environment's top directory; ` +
           `a python-home that names the executable is the "all too common mistake" that mod_wsgi silently ignores.`,
-        { hint: `Use ${what} ${suggestion}` },
+        { hint: `Use ${settingWithValue(what, suggestion)}` },
       );
     }
     throw new PythonEnvironmentError(
@@ -56,11 +57,21 @@ export function resolvePythonHome(given: string, what = 'python-home'): PythonHo
       E.HOME_IS_SITE_PACKAGES,
       `${what} ${show} is a site-packages folder inside an environment, not the environment itself; ` +
         `naming it ties the setting to one Python version.`,
-      { hint: `Use ${what} ${top}` },
+      { hint: `Use ${settingWithValue(what, top)}` },
     );
   }
   const venv = readVenvConfig(home);
   const interpreter = findInterpreter(home);
+  if (interpreter === undefined && venv === undefined) {
+    const top = enclosingEnvironment(home);
+    if (top !== undefined) {
+      throw new PythonEnvironmentError(
+        E.HOME_INSIDE_ENVIRONMENT,
+        `${what} ${show} is the ${relative(top, home)} folder inside the Python environment ${top}, not the environment's top directory (its sys.prefix).`,
+        { hint: `Use ${settingWithValue(what, top)}` },
+      );
+    }
+  }
   if (interpreter === undefined) {
     const dangling = danglingInterpreter(home);
     if (venv !== undefined || dangling !== undefined) {
@@ -176,6 +187,22 @@ function brokenSymlink(p: string): string | undefined {
       return undefined;
     }
   }
+}
+
+/** The folders an environment's top directory holds, where a python-home may wrongly point. */
+const ENVIRONMENT_PARTS = new Set(['bin', 'Scripts', 'lib', 'lib64', 'include', 'share', 'Lib', 'Include']);
+
+/** The environment a folder is inside of (venv/bin, venv/lib, venv/lib/python3.11): up to 3 levels up. */
+function enclosingEnvironment(dir: string): string | undefined {
+  let d = dir;
+  for (let i = 0; i < 3; i++) {
+    const up = dirname(d);
+    if (up === d) return undefined;
+    d = up;
+    if (!ENVIRONMENT_PARTS.has(relative(d, dir).split(sep)[0] as string)) continue;
+    if (findInterpreter(d) !== undefined || readVenvConfig(d) !== undefined) return d;
+  }
+  return undefined;
 }
 
 /** When a folder holds (or sits next to) a virtual environment, name it as the value to use. */

@@ -75,6 +75,8 @@ export interface PlanOptions {
   /** How the input names a group's python-home in messages; the default group has no name. */
   homeSetting?: (group: string | undefined) => string;
   locate?: (path: (string | number)[]) => ConfigSource | undefined;
+  /** Every group's working directory goes on sys.path (module targets always have it). */
+  addWorkingDirectory?: boolean;
 }
 
 export function planServer(config: ServerConfig, baseDir: string, options: PlanOptions = {}): ServePlan {
@@ -169,7 +171,7 @@ export function planServer(config: ServerConfig, baseDir: string, options: PlanO
         apps: [],
         cwd,
         env,
-        addWorkingDirectory: false,
+        addWorkingDirectory: options.addWorkingDirectory ?? false,
       };
       pools.set(key, pool);
     }

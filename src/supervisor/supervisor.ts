@@ -2,6 +2,7 @@ import { formatSource } from '../config/loaded-config.js';
 import { WsgiHostError } from '../errors.js';
 import type { Logger } from '../observability/logger.js';
 import { type PythonEnvironment, resolveEnvironment } from '../python/environment.js';
+import { pythonPathSetting } from '../python/setting-form.js';
 import type { RunAs } from '../python/worker-launch.js';
 import { accessProblem } from './file-access.js';
 import type { PoolPlan, ServePlan } from './plan.js';
@@ -89,6 +90,7 @@ export function workerInit(p: PoolPlan, busyPollUs: number, reloadOnChanges = fa
     responseWindow: RESPONSE_WINDOW,
     spinBudget: busyPollUs / 1e6,
     ...(reloadOnChanges ? { reloadOnChanges: true } : {}),
+    pathSetting: pythonPathSetting(p.homeSetting),
     ...(s.displayName !== undefined ? { displayName: s.displayName.replace('%{GROUP}', `(wsgi:${p.group ?? 'default'})`) } : {}),
     environ: {},
   };

@@ -6,7 +6,7 @@ import { pythonLevelMethod } from '../observability/logger.js';
 import { FrameDecoder } from '../protocol/frame-decoder.js';
 import { creditFrame, frame, frameHeader, latin1Frame } from '../protocol/frame-encoder.js';
 import { Flag, FrameType, MAX_FRONT_END_PAYLOAD } from '../protocol/frame-types.js';
-import type { PythonInfo } from '../python/probe.js';
+import type { MissingModule, PythonInfo } from '../python/probe.js';
 import { identityEnvironment, launchFailure, planLaunch, type RunAs } from '../python/worker-launch.js';
 import { workerArgs, workerEnvironment, workerProgram } from '../python/worker-program.js';
 import { workerSocketPath } from './runtime-dir.js';
@@ -32,6 +32,8 @@ export interface WorkerInit {
   displayName?: string;
   /** Report loaded module files (--reload-on-changes). */
   reloadOnChanges?: boolean;
+  /** How this group's python-path is written in its input, for the fix of a load failure. */
+  pathSetting?: string;
   environ: Record<string, string>;
 }
 
@@ -82,6 +84,10 @@ export interface LoadFailure {
   traceback: string;
   python: PythonInfo;
   cwd: string;
+  /** A missing module that is a folder next to the script or in the working directory. */
+  missing?: MissingModule;
+  /** The INIT's pathSetting, echoed. */
+  pathSetting?: string;
 }
 
 export interface ReadyInfo {
