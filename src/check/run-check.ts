@@ -54,8 +54,34 @@ export interface CheckReport {
   problems: Problem[];
 }
 
-/** Checks a configuration as `wsgi-host check` does: nothing is served. */
-export async function runCheck(loaded: LoadedConfig): Promise<CheckReport> {
+/** The report for a configuration that could not be read at all (a missing file, a syntax error). */
+export function unreadableReport(label: string, errors: unknown[]): CheckReport {
+  return { config: label, listeners: [], hosts: [], groups: [], problems: dedupe(errors.map((e) => problemOf(e))) };
+}
+
+/** The same finding twice (two application groups of one process group share its python-home) is shown once. */
+function dedupe(problems: Problem[]): Problem[] {
+  const seen = new Set<string>();
+  return problems.filter((p) => {
+    const key = JSON.stringify([p.severity, p.code, p.where, p.message]);
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
+}
+
+/**
+ * Checks a configuration as `wsgi-host check` does: nothing is served. configErrors: what loading
+ * it found already (every validation error of a TOML file); planning errors are added, and the
+ * rest of the configuration is checked all the same.
+ */
+export async function runCheck(loaded: LoadedConfig, configErrors: ConfigError[] = []): Promise<CheckReport> {
+  const report = await checkLoaded(loaded, configErrors);
+  report.problems = dedupe(report.problems);
+  return report;
+}
+
+async function checkLoaded(loaded: LoadedConfig, configErrors: ConfigError[]): Promise<CheckReport> {
   const problems: Problem[] = [];
   const report: CheckReport = {
     config: loaded.label,
@@ -70,17 +96,21 @@ export async function runCheck(loaded: LoadedConfig): Promise<CheckReport> {
     const code = { ignored: 'CHECK_APACHE_IGNORED', 'not-honoured': 'CHECK_APACHE_NOT_HONOURED', order: 'CHECK_MOUNT_ORDER', info: 'CHECK_APACHE_INFO', warning: 'CHECK_WARNING' }[n.kind];
     problems.push({ severity, code, message: n.message, ...(where ? { where } : {}) });
   }
+  const errors = [...configErrors];
   let plan: ServePlan;
   try {
     plan = planServer(loaded.config, loaded.baseDir, {
       homeSetting: loaded.homeSetting,
       locate: loaded.describer.locate,
+      errors,
       ...(loaded.addWorkingDirectory ? { addWorkingDirectory: true } : {}),
     });
   } catch (err) {
-    problems.push(problemOf(locateError(err, loaded.describer)));
+    errors.push(err as ConfigError);
+    problems.push(...errors.map((e) => problemOf(locateError(e, loaded.describer))));
     return report;
   }
+  problems.push(...errors.map((e) => problemOf(locateError(e, loaded.describer))));
   lintPlan(plan, loaded, problems);
   report.groups = await Promise.all(plan.pools.map((p) => checkPool(p, plan, loaded, problems)));
   return report;

@@ -19,7 +19,11 @@ const OVERRIDES = new Set(['host', 'port', 'access-log', 'log-level', 'log-forma
 
 type Values = Record<string, string | boolean | string[] | undefined>;
 
-export async function loadInput(command: string, v: Values, positionals: string[]): Promise<LoadedConfig> {
+/**
+ * The configuration the flags choose. With `errors` (wsgi-host check), a TOML file's validation
+ * errors are collected there and the rest of the file is returned, so every error shows at once.
+ */
+export async function loadInput(command: string, v: Values, positionals: string[], errors?: ConfigError[]): Promise<LoadedConfig> {
   const file = v.config as string | undefined;
   const apache = v.apache as string | undefined;
   if (file !== undefined && apache !== undefined) {
@@ -40,7 +44,7 @@ export async function loadInput(command: string, v: Values, positionals: string[
   }
   const loaded =
     file !== undefined
-      ? loadTomlConfig(file)
+      ? loadTomlConfig(file, errors)
       : (await import('../config/apache-file.js')).loadApacheConfig(apache as string, (v.define as string[] | undefined) ?? []);
   applyOverrides(loaded, v);
   return loaded;

@@ -61,6 +61,10 @@ Logging:
   --log-format FORMAT      pretty, json or auto (default: auto, pretty on a terminal, json otherwise)
 
   -h, --help               show this help
+
+Exit status: 0 after SIGTERM or SIGINT (requests in flight finished), 1 when it could not start
+(a python-home, an application, a listener) or stopped on an error, 2 when the command line or the
+configuration is invalid (nothing was started).
 `;
 
 export async function serveCommand(argv: string[]): Promise<number> {

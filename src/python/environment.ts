@@ -96,7 +96,7 @@ export async function resolveEnvironment(req: EnvironmentRequest): Promise<Pytho
 }
 
 function describeSource(source: EnvironmentSource, what: string, home: string | undefined): string {
-  if (source === 'python-home') return `${what} ${home}`;
+  if (source === 'python-home') return what.endsWith('=') ? `${what}${home}` : `${what} ${home}`;
   if (source === 'VIRTUAL_ENV') return `$VIRTUAL_ENV ${home}`;
   return 'the python3 on PATH';
 }
