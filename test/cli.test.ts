@@ -7,7 +7,8 @@ import { after, describe, test } from 'node:test';
 import { INPUT_OPTIONS } from '../src/cli/config-input.js';
 import { listenError } from '../src/cli/listen-error.js';
 import { tempDir } from './helpers/tmp.js';
-import { ROOT, runCli } from './helpers/wsgi-host.js';
+import { request } from './helpers/http.js';
+import { ROOT, runCli, WsgiHost } from './helpers/wsgi-host.js';
 
 describe('the command line', () => {
   const t = tempDir();
@@ -153,5 +154,35 @@ describe('the command line', () => {
     assert.equal(err.code, 'LISTEN_PERMISSION_DENIED');
     assert.match(err.message, /^cannot listen on 127\.0\.0\.1:80: permission denied \(ports below 1024 need root or the CAP_NET_BIND_SERVICE capability\)$/);
     assert.match(err.hint ?? '', /--port 8000/);
+  });
+
+  test('the startup line names the URL that answers: the mount\'s prefix; several mounts and hosts are listed', async () => {
+    const one = await WsgiHost.serve([app, '--mount', '/cal'], { cwd: t.dir });
+    try {
+      const lines = one.logs.filter((l) => String(l.msg).startsWith('wsgi-host serving ')).map((l) => String(l.msg));
+      assert.deepEqual(lines, [`wsgi-host serving ${one.url}/cal/`]);
+      assert.equal((await request(`${one.url}/cal/`)).status, 200);
+    } finally {
+      await one.stop();
+    }
+    t.file('static/a.txt', 'a');
+    const config = t.file(
+      'several.toml',
+      `listen = ["127.0.0.1:0"]\n[[mount]]\npath = "/blog"\nscript = "app.wsgi"\n[[static]]\npath = "/static"\ndirectory = "static"\n[[host]]\nserver-name = "shop.test"\n  [[host.mount]]\n  path = "/"\n  script = "app.wsgi"\n`,
+    );
+    const several = await WsgiHost.serve(['-c', config], { cwd: t.dir });
+    try {
+      const port = new URL(several.url).port;
+      const lines = several.logs.filter((l) => String(l.msg).startsWith('wsgi-host serving ')).map((l) => String(l.msg));
+      assert.deepEqual(lines, [
+        `wsgi-host serving ${several.url}/blog/ (group (default))`,
+        `wsgi-host serving ${several.url}/static/ (static files from ${join(t.dir, 'static')})`,
+        `wsgi-host serving http://shop.test:${port}/ (group (default); virtual host shop.test on ${several.url})`,
+      ]);
+      assert.equal((await request(`${several.url}/blog/`)).status, 200);
+      assert.equal((await request(`${several.url}/`, { headers: { Host: `shop.test:${port}` } })).status, 200);
+    } finally {
+      await several.stop();
+    }
   });
 });

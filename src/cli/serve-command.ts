@@ -11,6 +11,7 @@ import { packageRoot } from '../python/worker-program.js';
 import { WsgiHostServer } from '../server.js';
 import type { ServePlan } from '../supervisor/plan.js';
 import { parseCommand } from './args.js';
+import { servingLines } from './serving-lines.js';
 import { INPUT_OPTIONS, loadInput, planLoaded } from './config-input.js';
 
 /** The live status page, served by the admin listener at / (plain HTML and script, no build step). */
@@ -141,10 +142,7 @@ export async function runServer(
     res.writeHead(200, { 'Content-Type': 'text/html; charset=utf-8', 'Cache-Control': 'no-store', 'X-Content-Type-Options': 'nosniff' });
     res.end(page);
   });
-  for (const a of addresses) {
-    const host = a.family === 'IPv6' ? `[${a.address}]` : a.address;
-    log.info(`wsgi-host serving http://${host}:${a.port}/`);
-  }
+  for (const line of servingLines(plan, addresses)) log.info({ listen: line.listen }, `wsgi-host serving ${line.url}${line.what ? ` (${line.what})` : ''}`);
   return new Promise((resolve) => {
     let stopping = false;
     const stop = (signal: string): void => {

@@ -51,12 +51,17 @@ export class WsgiHost {
   /** Starts `wsgi-host serve ARGS --port 0` and waits (bounded) until it serves. */
   static async serve(args: string[], options: { cwd?: string; env?: NodeJS.ProcessEnv; timeoutMs?: number; cli?: string } = {}): Promise<WsgiHost> {
     const host = new WsgiHost(['serve', ...args, '--port', '0', '--log-format', 'json'], options);
-    await host.waitForLog(/^wsgi-host serving (http:\/\/\S+?)\/?$/, options.timeoutMs ?? 30_000).then((m) => {
-      host.url = (m[1] as string).replace(/\/$/, '');
-    }, async (err: unknown) => {
+    // The startup line names the URL that answers (a mount's prefix, a virtual host's name); its
+    // listen field is the listener itself, which the tests use as the base URL.
+    try {
+      await host.waitForLog(/^wsgi-host serving http:\/\/\S+/, options.timeoutMs ?? 30_000);
+      const line = host.logs.find((l) => String(l.msg ?? '').startsWith('wsgi-host serving ') && typeof l.listen === 'string');
+      if (line === undefined) throw new Error(`the startup line has no listen field:\n${host.logText()}`);
+      host.url = line.listen as string;
+    } catch (err) {
       await host.kill();
       throw err;
-    });
+    }
     return host;
   }
 
