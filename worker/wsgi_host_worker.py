@@ -149,6 +149,7 @@ class Connection(object):
         self.request_window = 0
         self.running = 0  # requests being handled by a thread
         self.spin_budget = SPIN_BUDGET
+        self.log_threshold = 0  # lines below this level (the front end's --log-level) are not sent
         self.wait_average = 1.0  # recent average wait for a request while idle (seconds)
         # next_request's wait condition, made once rather than per request.
         self._has_work = lambda: self.pending or self.shutting_down
@@ -190,6 +191,8 @@ class Connection(object):
         self.send(HEADER.pack(len(payload), rid, ftype, flags) + payload)
 
     def log(self, level, rid, text):
+        if level < self.log_threshold:
+            return  # the front end's log level drops it: do not send it
         data = bytes((level,)) + text.encode("utf-8", "replace")
         try:
             self.frame(T_LOG, rid, 0, data)
@@ -1301,8 +1304,10 @@ def python_info():
 
 def install_logging_bridge(worker):
     """Keep the level of records from the logging module: an unconfigured logging call goes to
-    the front end with its own level, and a StreamHandler writing to our stderr or stdout tags
-    its lines with the record's level."""
+    the front end with its own level, and any handler that writes a record to our stderr, stdout
+    or wsgi.errors (a StreamHandler, or an application's own Handler such as Radicale's, which
+    writes to wsgi.errors) tags those lines with the record's level. Plain writes keep their
+    stream's level: stderr and wsgi.errors ERROR (as mod_wsgi logs them), stdout INFO."""
     try:
         import logging
     except Exception:
@@ -1319,18 +1324,23 @@ def install_logging_bridge(worker):
     last = FrontEndHandler(logging.WARNING)
     last.setFormatter(logging.Formatter("%(name)s: %(message)s"))
     logging.lastResort = last
+    original_handle = logging.Handler.handle
     original_emit = logging.StreamHandler.emit
 
-    def emit(self, record):
+    def handle(self, record):
         previous = getattr(_local, "log_level", None)
-        _local.log_level = min(max(record.levelno, 1), 255)
+        _local.log_level = min(max(getattr(record, "levelno", LOG_ERROR), 1), 255)
         try:
-            original_emit(self, record)
-            if self.stream is sys.stderr or self.stream is sys.stdout:
-                self.stream.flush()
+            return original_handle(self, record)
         finally:
             _local.log_level = previous
 
+    def emit(self, record):
+        original_emit(self, record)
+        if self.stream is sys.stderr or self.stream is sys.stdout:
+            self.stream.flush()  # the line leaves while the record's level applies
+
+    logging.Handler.handle = handle
     logging.StreamHandler.emit = emit
 
 
@@ -1458,6 +1468,7 @@ def main():
     except ConnectionLost:
         return 0
     conn.request_window = int(config["requestWindow"])
+    conn.log_threshold = int(config.get("logLevel", 0))
     conn.spin_budget = float(config.get("spinBudget", SPIN_BUDGET))
     conn.response_window = int(config["responseWindow"])
     worker = Worker(conn, config)

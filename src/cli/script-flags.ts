@@ -85,7 +85,8 @@ export function scriptFlagsToConfig(command: string, v: Values, positionals: str
         environ: env,
       },
     ],
-    log: logFlags(v),
+    // serve SCRIPT logs each request to stdout (combined format) unless --access-log says otherwise.
+    log: { access: '-', ...logFlags(v) },
     ...(v['reload-on-changes'] ? { reloadOnChanges: true } : {}),
   };
   const describer = {

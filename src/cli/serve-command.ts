@@ -57,7 +57,9 @@ Development:
   --reload-on-changes      restart a group when a Python file its processes loaded changes
 
 Logging:
-  --access-log FILE        write an access log to FILE ('-' for stdout)
+  --access-log FILE        write the access log (Apache's combined format) to FILE; '-' for stdout,
+                           'off' for none. Default with SCRIPT: stdout; with -c or --apache: the
+                           file's [log] access (off unless set)
   --log-level LEVEL        debug, info, warn or error (default: info)
   --log-format FORMAT      pretty, json or auto (default: auto, pretty on a terminal, json otherwise)
 
@@ -142,7 +144,9 @@ export async function runServer(
     res.writeHead(200, { 'Content-Type': 'text/html; charset=utf-8', 'Cache-Control': 'no-store', 'X-Content-Type-Options': 'nosniff' });
     res.end(page);
   });
-  for (const line of servingLines(plan, addresses)) log.info({ listen: line.listen }, `wsgi-host serving ${line.url}${line.what ? ` (${line.what})` : ''}`);
+  // Where it serves is shown whatever --log-level says (as mod_wsgi-express always prints its URL).
+  const startup = log.isLevelEnabled('info') ? log : log.child({}, { level: 'info' });
+  for (const line of servingLines(plan, addresses)) startup.info({ listen: line.listen }, `wsgi-host serving ${line.url}${line.what ? ` (${line.what})` : ''}`);
   return new Promise((resolve) => {
     let stopping = false;
     const stop = (signal: string): void => {

@@ -76,7 +76,10 @@ function checkScriptsReadable(p: PoolPlan, runAs: RunAs): void {
   }
 }
 
-export function workerInit(p: PoolPlan, busyPollUs: number, reloadOnChanges = false): WorkerInit {
+/** The front end's log level as Python's numbers: the workers do not send lines below it. */
+const PYTHON_LEVEL: Record<string, number> = { trace: 0, debug: 10, info: 20, warn: 30, error: 40, fatal: 50 };
+
+export function workerInit(p: PoolPlan, busyPollUs: number, reloadOnChanges = false, logLevel = 'info'): WorkerInit {
   const s = p.settings;
   return {
     group: p.group ?? '',
@@ -91,6 +94,7 @@ export function workerInit(p: PoolPlan, busyPollUs: number, reloadOnChanges = fa
     spinBudget: busyPollUs / 1e6,
     ...(reloadOnChanges ? { reloadOnChanges: true } : {}),
     pathSetting: pythonPathSetting(p.homeSetting),
+    logLevel: PYTHON_LEVEL[logLevel] ?? 0,
     ...(s.displayName !== undefined ? { displayName: s.displayName.replace('%{GROUP}', `(wsgi:${p.group ?? 'default'})`) } : {}),
     environ: {},
   };
@@ -119,7 +123,8 @@ export class Supervisor {
         interpreter: env.interpreter,
         cwd: p.cwd,
         env: p.env,
-        init: workerInit(p, plan.config.busyPoll, plan.config.reloadOnChanges),
+        // The level the running logger has (set at start; [log] changes apply at restart).
+        init: workerInit(p, plan.config.busyPoll, plan.config.reloadOnChanges, log.level),
         log,
         ...identityFor(p, log),
       };

@@ -34,6 +34,8 @@ export interface WorkerInit {
   reloadOnChanges?: boolean;
   /** How this group's python-path is written in its input, for the fix of a load failure. */
   pathSetting?: string;
+  /** Log lines below this Python level are not sent (the front end would drop them). */
+  logLevel?: number;
   environ: Record<string, string>;
 }
 
