@@ -57,4 +57,21 @@ describe("a group's user= and display-name= (when wsgi-host runs as root)", { sk
       await host.stop();
     }
   });
+
+  test('a WSGI script the user cannot read is refused at start with SCRIPT_UNREADABLE, not a traceback', async () => {
+    const u = tempDir();
+    try {
+      chmodSync(u.dir, 0o755);
+      makeVenv(join(u.dir, 'venv'), { python: (systemPython() ?? defaultPython()).path });
+      u.file('secret.wsgi', 'def application(e, s):\n    s("200 OK", [])\n    return [b""]\n');
+      chmodSync(join(u.dir, 'secret.wsgi'), 0o600);
+      const config = u.file('c.toml', `listen = ["127.0.0.1:0"]\n[[group]]\nname = "web"\npython-home = "venv"\nuser = "nobody"\n[[mount]]\nscript = "secret.wsgi"\ngroup = "web"\n`);
+      const r = await runCli(['serve', '-c', config], { cwd: u.dir, timeoutMs: 20_000 });
+      assert.equal(r.code, 1);
+      assert.match(r.stderr, /\[SCRIPT_UNREADABLE\]: .*secret\.wsgi of group web cannot be read by its user nobody: .*secret\.wsgi is not readable by user nobody/);
+      assert.doesNotMatch(r.stderr, /Traceback|PermissionError/);
+    } finally {
+      u.cleanup();
+    }
+  });
 });

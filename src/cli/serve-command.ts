@@ -36,7 +36,9 @@ Python environment (with SCRIPT):
                            else the python3 on PATH.
   --python-path DIR        put DIR at the front of sys.path, processing its .pth files
                            (repeatable; mod_wsgi's python-path)
-  --working-directory DIR  the workers' current directory (default: this one)
+  --working-directory DIR  the workers' current directory (default: this one); it is put first on
+                           sys.path, as mod_wsgi-express does, so a Django project's package
+                           imports when served from the project folder
   --setenv KEY=VALUE       set KEY in the workers' os.environ and in each request's environ
                            (repeatable)
 
