@@ -8,7 +8,7 @@ import { INPUT_OPTIONS } from '../src/cli/config-input.js';
 import { listenError } from '../src/cli/listen-error.js';
 import { tempDir } from './helpers/tmp.js';
 import { request } from './helpers/http.js';
-import { ROOT, runCli, WsgiHost } from './helpers/wsgi-host.js';
+import { ROOT, runCli, waitFor, WsgiHost } from './helpers/wsgi-host.js';
 
 describe('the command line', () => {
   const t = tempDir();
@@ -173,7 +173,10 @@ describe('the command line', () => {
     const several = await WsgiHost.serve(['-c', config], { cwd: t.dir });
     try {
       const port = new URL(several.url).port;
-      const lines = several.logs.filter((l) => String(l.msg).startsWith('wsgi-host serving ')).map((l) => String(l.msg));
+      const serving = (): string[] => several.logs.filter((l) => String(l.msg).startsWith('wsgi-host serving ')).map((l) => String(l.msg));
+      // serve() returns at the first line; the others follow it at once.
+      await waitFor(() => serving().length >= 3, 5000, 'the three startup lines');
+      const lines = serving();
       assert.deepEqual(lines, [
         `wsgi-host serving ${several.url}/blog/ (group (default))`,
         `wsgi-host serving ${several.url}/static/ (static files from ${join(t.dir, 'static')})`,
