@@ -136,14 +136,14 @@ server-name = "h.test"
 
   test('python-home that is bin/python, a site-packages folder, not a directory', () => {
     assert.match(find('PYTHON_HOME_IS_EXECUTABLE').where ?? '', /traps\.toml:7 \(group\[0\]\.python-home\)/);
-    assert.equal(find('PYTHON_HOME_IS_EXECUTABLE').hint, `Use python-home of group 'exe' ${venv}`);
-    assert.match(find('PYTHON_HOME_IS_SITE_PACKAGES').hint ?? '', new RegExp(`Use python-home of group 'sp' ${venv}$`));
+    assert.equal(find('PYTHON_HOME_IS_EXECUTABLE').hint, `Use python-home = "${venv}"`);
+    assert.equal(find('PYTHON_HOME_IS_SITE_PACKAGES').hint, `Use python-home = "${venv}"`);
     assert.match(find('PYTHON_HOME_NOT_A_DIRECTORY').where ?? '', /traps\.toml:15 \(group\[2\]\.python-home\)/);
   });
 
   test('python-path naming a version-bound site-packages (suggests python-home)', () => {
     const p = find('CHECK_PYTHON_PATH_SITE_PACKAGES');
-    assert.equal(p.hint, `Use python-home=${venv} (the environment's top directory) instead`);
+    assert.equal(p.hint, `Use python-home = "${venv}" (the environment's top directory) instead`);
     assert.match(p.where ?? '', /traps\.toml:3/);
   });
 
@@ -203,5 +203,85 @@ server-name = "h.test"
     assert.equal(order.severity, 'warning');
     assert.match(order.where ?? '', /order\.conf:\d/);
     assert.match(order.message, /\/app/);
+  });
+});
+
+describe('wsgi-host check reports every error at once, with exit codes as documented', () => {
+  const t = tempDir();
+  let venv: string;
+  before(() => {
+    venv = makeVenv(join(t.dir, 'venv'));
+    t.file('ok.wsgi', OK_APP);
+  });
+  after(() => t.cleanup());
+
+  test('three mistakes in one file (a wrong type, a misspelt key, an unknown group) are three findings of one run (exit 1)', async () => {
+    const file = t.file(
+      'three.toml',
+      `listen = ["127.0.0.1:0"]\n\n[[group]]\nname = "web"\npython-home = "venv"\nprocesses = "two"\nthredas = 4\n\n[[mount]]\npath = "/"\nscript = "ok.wsgi"\ngroup = "wbe"\n\n[log]\nlevel = "loud"\n`,
+    );
+    const r = await runCli(['check', '-c', file, '--json'], { cwd: t.dir, timeoutMs: 60_000 });
+    assert.equal(r.code, 1, r.stderr);
+    const problems = (JSON.parse(r.stdout) as Report).problems.filter((p) => p.severity === 'error');
+    const found = problems.map((p) => `${p.code} ${(p.where ?? '').replace(`${t.dir}/`, '')}`);
+    assert.deepEqual(found.sort(), [
+      'CONFIG_BAD_NUMBER three.toml:6 (group[0].processes)',
+      'CONFIG_INVALID_VALUE three.toml:15 (log.level)',
+      'CONFIG_UNKNOWN_GROUP three.toml:12 (mount[0].group)',
+      'CONFIG_UNKNOWN_KEY three.toml:7 (group[0].thredas)',
+    ]);
+    assert.match(problems.find((p) => p.code === 'CONFIG_UNKNOWN_KEY')?.hint ?? '', /Did you mean 'group\[0\]\.threads'\?/);
+    // serve still refuses at the first (exit 2: the configuration given cannot be served).
+    const s = await runCli(['serve', '-c', file], { cwd: t.dir, timeoutMs: 60_000 });
+    assert.equal(s.code, 2);
+    assert.match(s.stderr, /\[CONFIG_/);
+  });
+
+  test('a dropped mount does not shift the lines of the errors after it', async () => {
+    const file = t.file(
+      'shift.toml',
+      `listen = ["127.0.0.1:0"]\n\n[[mount]]\npath = 7\nscript = "ok.wsgi"\n\n[[mount]]\npath = "/b"\nscript = "missing.wsgi"\n`,
+    );
+    const r = await runCli(['check', '-c', file, '--json'], { cwd: t.dir, timeoutMs: 60_000 });
+    assert.equal(r.code, 1);
+    const problems = (JSON.parse(r.stdout) as Report).problems;
+    const missing = problems.find((p) => p.code === 'CONFIG_SCRIPT_NOT_FOUND');
+    assert.ok(missing, r.stdout);
+    assert.match(missing.where ?? '', /\/shift\.toml:9 \(mount\[1\]\.script\)$/);
+    assert.ok(problems.some((p) => p.code === 'CONFIG_INVALID_VALUE' && /shift\.toml:4/.test(p.where ?? '')), r.stdout);
+  });
+
+  test('a file that cannot be read or parsed is a finding too (exit 1); a wrong flag is a usage error (exit 2)', async () => {
+    const missing = await runCli(['check', '-c', join(t.dir, 'nope.toml')], { cwd: t.dir });
+    assert.equal(missing.code, 1);
+    assert.match(missing.stdout, /ERROR +\[CONFIG_FILE_NOT_FOUND\]/);
+    assert.match(missing.stdout, /1 error\(s\)/);
+    const syntax = await runCli(['check', '-c', t.file('syntax.toml', 'listen = [\n')], { cwd: t.dir });
+    assert.equal(syntax.code, 1);
+    assert.match(syntax.stdout, /\[CONFIG_SYNTAX\] \S*syntax\.toml:\d/);
+    const flag = await runCli(['check', '-c', join(t.dir, 'nope.toml'), '--bogus'], { cwd: t.dir });
+    assert.equal(flag.code, 2);
+    assert.match(flag.stderr, /\[CLI_BAD_FLAG\]/);
+  });
+
+  test('an Apache finding shared by two application groups is printed once, with a fix written as Apache writes it', async () => {
+    const conf = t.file(
+      'two.conf',
+      `Listen 127.0.0.1:0\nWSGIDaemonProcess blog python-home=${join(venv, 'bin', 'python')} processes=1 threads=2\n` +
+        `WSGIScriptAlias /one ${join(t.dir, 'ok.wsgi')} process-group=blog application-group=one\n` +
+        `WSGIScriptAlias /two ${join(t.dir, 'ok.wsgi')} process-group=blog application-group=two\n`,
+    );
+    const r = await runCli(['check', '--apache', conf], { cwd: t.dir, timeoutMs: 60_000 });
+    assert.equal(r.code, 1);
+    assert.equal(r.stdout.match(/\[PYTHON_HOME_IS_EXECUTABLE\]/g)?.length, 1, r.stdout);
+    assert.ok(r.stdout.includes(`fix: Use WSGIDaemonProcess blog python-home=${venv}\n`), r.stdout);
+    assert.ok(r.stdout.includes(`WSGIDaemonProcess blog python-home='${join(venv, 'bin', 'python')}' is the Python executable`), r.stdout);
+  });
+
+  test('a finding about a command-line application names no bogus location', async () => {
+    t.file('needs.wsgi', `import not_installed_anywhere\n${OK_APP}`);
+    const r = await runCli(['check', 'needs.wsgi', '--python-home', venv], { cwd: t.dir, timeoutMs: 60_000 });
+    assert.equal(r.code, 1);
+    assert.match(r.stdout, /ERROR +\[CHECK_APP_IMPORT_FAILED\] \S+needs\.wsgi \(group \(default\)\) does not load/);
   });
 });

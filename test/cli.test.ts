@@ -1,10 +1,14 @@
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { type AddressInfo, createServer } from 'node:net';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import { INPUT_OPTIONS } from '../src/cli/config-input.js';
+import { listenError } from '../src/cli/listen-error.js';
 import { tempDir } from './helpers/tmp.js';
-import { ROOT, runCli } from './helpers/wsgi-host.js';
+import { request } from './helpers/http.js';
+import { ROOT, runCli, waitFor, WsgiHost } from './helpers/wsgi-host.js';
 
 describe('the command line', () => {
   const t = tempDir();
@@ -83,5 +87,105 @@ describe('the command line', () => {
     assert.equal(r.code, 0);
     const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string };
     assert.equal(r.stdout, `wsgi-host ${pkg.version}\n`);
+  });
+
+  test('a negative number is our range error, not the argument parser\'s text', async () => {
+    for (const [flag, range] of [['--threads', '1 to 1024'], ['--processes', '1 to 1024'], ['--port', '0 to 65535']] as const) {
+      for (const args of [[flag, '-1'], [`${flag}=-1`]]) {
+        const r = await runCli(['serve', app, ...args]);
+        assert.equal(r.code, 2, `${args.join(' ')}: ${r.stderr}`);
+        assert.equal(r.stderr, `wsgi-host: error [CONFIG_BAD_NUMBER]: ${flag} -1 is out of range\n  fix: Give ${flag} a number from ${range}\n`);
+      }
+    }
+    const noValue = await runCli(['serve', app, '--python-home', '--threads', '2']);
+    assert.equal(noValue.code, 2);
+    assert.match(noValue.stderr, /\[CLI_BAD_FLAG\]: --python-home needs a value/);
+    assert.doesNotMatch(noValue.stderr, /ambiguous|Did you forget/);
+  });
+
+  test('help with an unknown command is an error naming the commands (exit 2)', async () => {
+    const r = await runCli(['help', 'nope']);
+    assert.equal(r.code, 2);
+    assert.equal(r.stdout, '');
+    assert.match(r.stderr, /\[CLI_UNKNOWN_COMMAND\]: unknown command 'nope'\n {2}fix: The commands are serve, config, check, reload, status and help/);
+    const typo = await runCli(['help', 'chek']);
+    assert.equal(typo.code, 2);
+    assert.match(typo.stderr, /Did you mean 'check'\?/);
+    assert.equal((await runCli(['help'])).code, 0);
+  });
+
+  /** serve that cannot listen: exit 1, our code and a fix, never an internal error with a Node stack. */
+  const cannotListen = async (args: string[], code: string, message: RegExp): Promise<void> => {
+    const r = await runCli(['serve', app, '--log-level', 'warn', ...args], { cwd: t.dir, timeoutMs: 60_000 });
+    assert.equal(r.code, 1, r.stderr);
+    assert.match(r.stderr, new RegExp(`wsgi-host: error \\[${code}\\]: `));
+    assert.match(r.stderr, message);
+    assert.match(r.stderr, /\n {2}fix: /);
+    assert.doesNotMatch(r.stderr, /internal error|\n\s+at /);
+  };
+
+  test('an address this machine does not have (EADDRNOTAVAIL)', async () => {
+    await cannotListen(['--host', '192.0.2.1', '--port', '0'], 'LISTEN_ADDRESS_NOT_AVAILABLE', /cannot listen on 192\.0\.2\.1: no network interface of this machine has that address/);
+  });
+
+  test('a host name that does not resolve (ENOTFOUND)', async () => {
+    await cannotListen(['--host', 'nosuchhost.invalid', '--port', '0'], 'LISTEN_HOST_NOT_FOUND', /cannot listen on 'nosuchhost\.invalid': the host name does not resolve/);
+  });
+
+  test('a port in use (EADDRINUSE)', async () => {
+    const busy = createServer();
+    await new Promise<void>((resolve) => busy.listen(0, '127.0.0.1', resolve));
+    const port = (busy.address() as AddressInfo).port;
+    try {
+      await cannotListen(['--port', String(port)], 'LISTEN_ADDRESS_IN_USE', new RegExp(`cannot listen on 127\\.0\\.0\\.1:${port}: the address is already in use`));
+    } finally {
+      busy.close();
+    }
+  });
+
+  test('a low port without the privilege (EACCES): the real error of an unprivileged listen, explained', () => {
+    // The system's own error, from a node process without the privilege (nobody, when we are root).
+    const script = "require('net').createServer().listen(80, '127.0.0.1').on('error', (e) => { process.stdout.write(JSON.stringify({ code: e.code, syscall: e.syscall, address: e.address, port: e.port, message: e.message })); process.exit(0); }).on('listening', () => process.exit(3));";
+    const r = spawnSync(process.execPath, ['-e', script], { encoding: 'utf8', timeout: 20_000, cwd: '/', ...(process.getuid?.() === 0 ? { uid: 65534, gid: 65534 } : {}) });
+    assert.equal(r.status, 0, `node could listen on port 80 without privilege? ${r.stderr}`);
+    const raw = JSON.parse(r.stdout) as Record<string, unknown>;
+    const err = listenError(Object.assign(new Error(String(raw.message)), raw));
+    assert.ok(err, `mapped: ${r.stdout}`);
+    assert.equal(err.code, 'LISTEN_PERMISSION_DENIED');
+    assert.match(err.message, /^cannot listen on 127\.0\.0\.1:80: permission denied \(ports below 1024 need root or the CAP_NET_BIND_SERVICE capability\)$/);
+    assert.match(err.hint ?? '', /--port 8000/);
+  });
+
+  test('the startup line names the URL that answers: the mount\'s prefix; several mounts and hosts are listed', async () => {
+    const one = await WsgiHost.serve([app, '--mount', '/cal'], { cwd: t.dir });
+    try {
+      const lines = one.logs.filter((l) => String(l.msg).startsWith('wsgi-host serving ')).map((l) => String(l.msg));
+      assert.deepEqual(lines, [`wsgi-host serving ${one.url}/cal/`]);
+      assert.equal((await request(`${one.url}/cal/`)).status, 200);
+    } finally {
+      await one.stop();
+    }
+    t.file('static/a.txt', 'a');
+    const config = t.file(
+      'several.toml',
+      `listen = ["127.0.0.1:0"]\n[[mount]]\npath = "/blog"\nscript = "app.wsgi"\n[[static]]\npath = "/static"\ndirectory = "static"\n[[host]]\nserver-name = "shop.test"\n  [[host.mount]]\n  path = "/"\n  script = "app.wsgi"\n`,
+    );
+    const several = await WsgiHost.serve(['-c', config], { cwd: t.dir });
+    try {
+      const port = new URL(several.url).port;
+      const serving = (): string[] => several.logs.filter((l) => String(l.msg).startsWith('wsgi-host serving ')).map((l) => String(l.msg));
+      // serve() returns at the first line; the others follow it at once.
+      await waitFor(() => serving().length >= 3, 5000, 'the three startup lines');
+      const lines = serving();
+      assert.deepEqual(lines, [
+        `wsgi-host serving ${several.url}/blog/ (group (default))`,
+        `wsgi-host serving ${several.url}/static/ (static files from ${join(t.dir, 'static')})`,
+        `wsgi-host serving http://shop.test:${port}/ (group (default); virtual host shop.test on ${several.url})`,
+      ]);
+      assert.equal((await request(`${several.url}/blog/`)).status, 200);
+      assert.equal((await request(`${several.url}/`, { headers: { Host: `shop.test:${port}` } })).status, 200);
+    } finally {
+      await several.stop();
+    }
   });
 });

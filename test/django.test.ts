@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { after, before, describe, test } from 'node:test';
+import { after, before, describe, test } from './helpers/node-test.js';
 import { request, type Response } from './helpers/http.js';
 import { makeVenv } from './helpers/python.js';
 import { tempDir } from './helpers/tmp.js';

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { request as httpRequest } from 'node:http';
 import { join } from 'node:path';
-import { after, before, describe, test } from 'node:test';
+import { after, before, describe, test } from './helpers/node-test.js';
 import { getJson, request } from './helpers/http.js';
 import { makeVenv } from './helpers/python.js';
 import { tempDir } from './helpers/tmp.js';

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { type ChildProcess, spawn } from 'node:child_process';
 import { brotliDecompressSync, gunzipSync, inflateSync } from 'node:zlib';
 import { join } from 'node:path';
-import { after, before, describe, test } from 'node:test';
+import { after, before, describe, test } from './helpers/node-test.js';
 import { rawRequest, request, type RequestOptions, type Response } from './helpers/http.js';
 import { makeVenv } from './helpers/python.js';
 import { tempDir } from './helpers/tmp.js';

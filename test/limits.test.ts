@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -201,12 +201,41 @@ script = "app.wsgi"
     mkdirSync(join(t.dir, 'proj'), { recursive: true });
     writeFileSync(join(t.dir, 'proj', 'helper.py'), 'WORD = "before"\n');
     writeFileSync(join(t.dir, 'proj', 'webapp.py'), 'import helper\ndef application(e, s):\n    s("200 OK", [])\n    return [helper.WORD.encode()]\n');
-    const host = await WsgiHost.serve(['webapp:application', '--python-home', venv, '--working-directory', join(t.dir, 'proj'), '--reload-on-changes'], { cwd: t.dir });
+    // As on users' machines, Python writes __pycache__ (an empty value unsets the variable).
+    const host = await WsgiHost.serve(['webapp:application', '--python-home', venv, '--working-directory', join(t.dir, 'proj'), '--reload-on-changes'], {
+      cwd: t.dir,
+      env: { PYTHONDONTWRITEBYTECODE: '' },
+    });
     try {
       assert.equal((await request(`${host.url}/`)).text, 'before');
-      writeFileSync(join(t.dir, 'proj', 'helper.py'), 'WORD = "after!"\n');
+      assert.ok(readdirSync(join(t.dir, 'proj', '__pycache__')).some((f) => f.startsWith('helper.')), 'helper.py was cached as bytecode');
+      // An edit within the same second that keeps the size: the bytecode's whole-second mtime and
+      // size still match, so Python would run the cached old code. (Pinned to the same second.)
+      const helper = join(t.dir, 'proj', 'helper.py');
+      const was = statSync(helper).mtimeMs / 1000;
+      writeFileSync(helper, 'WORD = "after!"\n');
+      const second = Math.floor(was);
+      const sameSecond = second + (was - second < 0.5 ? 0.9 : 0.1);
+      utimesSync(helper, sameSecond, sameSecond);
       await waitFor(async () => (await request(`${host.url}/`)).text === 'after!', 15_000, 'the new code to serve');
       await host.waitForLog(/helper\.py changed \(--reload-on-changes\)/);
+    } finally {
+      await host.stop();
+    }
+  });
+
+  test('script reloading: an edit of the WSGI script in the same second that keeps its size serves the new script', async () => {
+    // A script is compiled from its source at every load (as mod_wsgi does), never from a cached .pyc.
+    const script = t.file('same-second.wsgi', 'def application(e, s):\n    s("200 OK", [])\n    return [b"before"]\n');
+    const host = await WsgiHost.serve([script, '--python-home', venv], { cwd: t.dir, env: { PYTHONDONTWRITEBYTECODE: '' } });
+    try {
+      assert.equal((await request(`${host.url}/`)).text, 'before');
+      const was = statSync(script).mtimeMs / 1000;
+      writeFileSync(script, 'def application(e, s):\n    s("200 OK", [])\n    return [b"after!"]\n');
+      const second = Math.floor(was);
+      const sameSecond = second + (was - second < 0.5 ? 0.9 : 0.1);
+      utimesSync(script, sameSecond, sameSecond);
+      await waitFor(async () => (await request(`${host.url}/`)).text === 'after!', 15_000, 'the new script to serve');
     } finally {
       await host.stop();
     }

@@ -228,3 +228,105 @@ group = "b"
     }
   });
 });
+
+describe('logs a newcomer reads: the access log of serve SCRIPT, and the levels of what an app logs through wsgi.errors', () => {
+  const t = tempDir();
+  // Radicale's way: a logging.Handler of its own that writes each record to environ['wsgi.errors'].
+  const app = t.file(
+    'radicale_like.wsgi',
+    String.raw`
+import logging
+class ToErrors(logging.Handler):
+    stream = None
+    def emit(self, record):
+        self.stream.write(self.format(record) + "\n")
+handler = ToErrors()
+handler.setFormatter(logging.Formatter("[%(levelname)s] %(message)s"))
+log = logging.getLogger("radicale")
+log.addHandler(handler)
+log.setLevel(logging.DEBUG)
+log.propagate = False
+def application(environ, start_response):
+    handler.stream = environ["wsgi.errors"]
+    p = environ["PATH_INFO"]
+    log.info("info through wsgi.errors %s", p)
+    log.debug("debug through wsgi.errors %s", p)
+    log.warning("warning through wsgi.errors %s", p)
+    if p == "/plain":
+        environ["wsgi.errors"].write("a plain write to wsgi.errors\n")
+    start_response("200 OK", [("Content-Type", "text/plain")])
+    return [b"ok"]
+`,
+  );
+  after(() => t.cleanup());
+
+  test('a logging record written to wsgi.errors keeps its level; a plain write is ERROR (as mod_wsgi); --log-level warn keeps it quiet', async () => {
+    const host = await WsgiHost.serve([app, '--log-level', 'debug'], { cwd: t.dir });
+    try {
+      await request(`${host.url}/levels`);
+      await request(`${host.url}/plain`);
+      await host.waitForLog(/a plain write to wsgi\.errors/);
+      const level = (re: RegExp): string | undefined => host.logs.find((l) => re.test(String(l.msg)))?.level;
+      assert.equal(level(/\[INFO\] info through wsgi\.errors \/levels/), 'INFO');
+      assert.equal(level(/\[DEBUG\] debug through wsgi\.errors \/levels/), 'DEBUG');
+      assert.equal(level(/\[WARNING\] warning through wsgi\.errors \/levels/), 'WARNING');
+      assert.equal(level(/a plain write to wsgi\.errors/), 'ERROR');
+    } finally {
+      await host.stop();
+    }
+    const quiet = await WsgiHost.serve([app, '--log-level', 'warn'], { cwd: t.dir });
+    try {
+      for (let i = 0; i < 20; i++) await request(`${quiet.url}/quiet`);
+      await quiet.waitForLog(/\[WARNING\] warning through wsgi\.errors \/quiet/);
+      assert.ok(!quiet.logs.some((l) => /through wsgi\.errors/.test(String(l.msg)) && l.level !== 'WARNING'), quiet.logText());
+    } finally {
+      await quiet.stop();
+    }
+  });
+
+  test('serve SCRIPT writes an access log to stdout by default (combined format); --access-log off turns it off', async () => {
+    const host = await WsgiHost.serve([app], { cwd: t.dir });
+    try {
+      await request(`${host.url}/seen?x=1`, { headers: { 'User-Agent': 'newcomer-test', Referer: 'http://ref.test/' } });
+      await waitFor(() => host.stdout.join('').includes('/seen?x=1'), 5000, 'the access log line on stdout');
+      const line = host.stdout.join('').split('\n').find((l) => l.includes('/seen?x=1')) as string;
+      assert.match(line, /^127\.0\.0\.1 - - \[\d\d\/\w{3}\/\d{4}:\d\d:\d\d:\d\d \+0000\] "GET \/seen\?x=1 HTTP\/1\.1" 200 2 "http:\/\/ref\.test\/" "newcomer-test"$/);
+    } finally {
+      await host.stop();
+    }
+    const off = await WsgiHost.serve([app, '--access-log', 'off'], { cwd: t.dir });
+    try {
+      await request(`${off.url}/unseen`);
+      await new Promise((r) => setTimeout(r, 300));
+      assert.ok(!off.stdout.join('').includes('/unseen'), off.stdout.join(''));
+    } finally {
+      await off.stop();
+    }
+  });
+
+  test('access log lines on stdout arrive one by one as requests end, not in batches', async (ctx) => {
+    const host = await WsgiHost.serve([app, '--log-level', 'warn'], { cwd: t.dir });
+    const arrived = new Map<string, number>();
+    host.child.stdout?.on('data', (text: string) => {
+      for (const m of text.matchAll(/GET \/line-(\d+) /g)) if (!arrived.has(m[1] as string)) arrived.set(m[1] as string, performance.now());
+    });
+    try {
+      const delays: number[] = [];
+      for (let i = 0; i < 8; i++) {
+        await request(`${host.url}/line-${i}`);
+        const done = performance.now();
+        await waitFor(() => arrived.has(String(i)), 5000, `the access log line of request ${i}`);
+        delays.push((arrived.get(String(i)) as number) - done);
+        await new Promise((r) => setTimeout(r, 30));
+      }
+      delays.sort((a, b) => a - b);
+      const median = delays[Math.floor(delays.length / 2)] as number;
+      ctx.diagnostic(`delays from response to access log line (ms): ${delays.map((d) => d.toFixed(1)).join(', ')}`);
+      // Written within ACCESS_LOG_FLUSH_MS (50 ms) of the response; bounds leave room for a busy machine.
+      assert.ok(median <= 100, `median delay ${median.toFixed(1)} ms (all: ${delays.map((d) => d.toFixed(0)).join(', ')})`);
+      assert.ok((delays[delays.length - 1] as number) <= 500, `slowest ${delays[delays.length - 1]?.toFixed(0)} ms`);
+    } finally {
+      await host.stop();
+    }
+  });
+});

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
-import { mkdirSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { makeVenv, sitePackages } from './helpers/python.js';
+import { makeVenv, oldInterpreters, sitePackages } from './helpers/python.js';
 import { tempDir } from './helpers/tmp.js';
 import { runCli } from './helpers/wsgi-host.js';
 
@@ -91,5 +91,32 @@ describe('wrong python-home values are refused before serving', () => {
     refused(r, 'PYTHON_HOME_PREFIX_MISMATCH');
     assert.match(r.stderr, /runs with sys\.prefix \S+, so \S+ is not a Python environment of its own/);
     assert.match(r.stderr, /fix: Use --python-home \S+, or make \S+ a virtual environment: python3 -m venv/);
+  });
+
+  test('a folder inside the environment (bin, lib, lib/python3.X): use the environment itself', async () => {
+    const inside = [join(venv, 'bin'), join(venv, 'lib'), join(venv, 'include')];
+    const lib = readdirSync(join(venv, 'lib')).find((n) => n.startsWith('python'));
+    if (lib) inside.push(join(venv, 'lib', lib));
+    for (const home of inside) {
+      if (!existsSync(home)) continue;
+      const r = await serve(home);
+      refused(r, 'PYTHON_HOME_INSIDE_ENVIRONMENT');
+      assert.ok(r.stderr.includes(`inside the Python environment ${venv}, not the environment's top directory`), r.stderr);
+      assert.ok(r.stderr.includes(`fix: Use --python-home ${venv}\n`), `suggests the venv itself:\n${r.stderr}`);
+      assert.doesNotMatch(r.stderr, /python3 -m venv/, 'never advises making a venv inside the venv');
+    }
+  });
+
+  const old = oldInterpreters();
+  test(`a Python older than 3.8 is PYTHON_TOO_OLD, named by its version (found: ${old.map((i) => i.version).join(', ') || 'none'})`, { skip: old.length ? false : 'no Python older than 3.8 on this machine (pyenv install 2.7.18 3.7.16 to test it)' }, async () => {
+    for (const py of old) {
+      const r = await serve(py.home);
+      refused(r, 'PYTHON_TOO_OLD');
+      assert.ok(r.stderr.includes(`runs Python ${py.version}`), r.stderr);
+      assert.doesNotMatch(r.stderr, /Traceback|PYTHON_PROBE_FAILED/, r.stderr);
+      const c = await runCli(['check', app, '--python-home', py.home], { timeoutMs: 30_000 });
+      assert.equal(c.code, 1);
+      assert.match(c.stdout, /\[PYTHON_TOO_OLD\]/);
+    }
   });
 });

@@ -93,7 +93,7 @@ group = "${groupName(i)}"
     ctx.diagnostic(`hosted: ${chosen.map((i) => `${groupName(i)} = ${i.version}`).join(', ')}`);
     if (found.length < 2) {
       ctx.diagnostic(`only one Python 3.8+ on this machine (${found[0]?.version}): two versions at once cannot be shown here; install another (e.g. apt-get install python3.N, or pyenv) to test it`);
-      ctx.skip('only one Python version on this machine');
+      ctx.skip('only one Python 3.8+ version on this machine: install another (pyenv install 3.12; Debian 12 packages only 3.11)');
       return;
     }
     assert.notDeepEqual(chosen[0]?.mm, chosen[1]?.mm, 'two different minor versions');

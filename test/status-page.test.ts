@@ -1,17 +1,16 @@
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { after, before, describe, test } from 'node:test';
+import { after, before, describe, test } from './helpers/node-test.js';
 import { type BrowserContext, chromium, type Page } from 'playwright-core';
 import type { StatusReport } from '../src/observability/status-report.js';
 import { getJson, request } from './helpers/http.js';
 import { discoverInterpreters, makeVenv } from './helpers/python.js';
+import { CHROMIUM, needsChromium } from './helpers/requirements.js';
 import { tempDir } from './helpers/tmp.js';
 import { WsgiHost } from './helpers/wsgi-host.js';
 
-/** Debian's chromium (apt-get install chromium); playwright-core never downloads a browser here. */
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 
 const APP = (name: string): string => `
@@ -41,7 +40,7 @@ async function eventually<T>(fn: () => Promise<T>, timeoutMs: number): Promise<T
 
 const count = (text: string | null): number => Number((text ?? '').replace(/[^0-9]/g, ''));
 
-describe('the status page, in a real browser', { timeout: 180_000 }, () => {
+describe('the status page, in a real browser', { timeout: 180_000, skip: needsChromium() }, () => {
   const t = tempDir();
   const interpreters = discoverInterpreters();
   let host: WsgiHost | undefined;
@@ -55,7 +54,6 @@ describe('the status page, in a real browser', { timeout: 180_000 }, () => {
   const card = (label: string) => page.locator(`article[data-group="${label}"]`);
 
   before(async () => {
-    assert.ok(existsSync(CHROMIUM), `no browser at ${CHROMIUM}: install Debian's chromium (apt-get install chromium) or set CHROMIUM_PATH`);
     const pyA = interpreters[0];
     const pyB = interpreters[interpreters.length - 1];
     assert.ok(pyA && pyB, 'at least one Python 3.8+ on this machine');

@@ -164,4 +164,67 @@ describe('each application runs from its own virtual environment', () => {
       await host.stop();
     }
   });
+
+  /** A Django-style project: mysite/wsgi.py imports the package mysite (settings), as startproject makes it. */
+  const djangoLayout = (): { project: string; script: string } => {
+    const project = join(t.dir, 'djproject');
+    mkdirSync(join(project, 'mysite'), { recursive: true });
+    writeFileSync(join(project, 'mysite', '__init__.py'), '');
+    writeFileSync(join(project, 'mysite', 'settings.py'), 'GREETING = "hello from mysite.settings"\n');
+    writeFileSync(
+      join(project, 'mysite', 'wsgi.py'),
+      'import os\nos.environ.setdefault("DJANGO_SETTINGS_MODULE", "mysite.settings")\nimport mysite.settings\n' +
+        'def application(e, s):\n    s("200 OK", [("Content-Type", "text/plain")])\n    return [mysite.settings.GREETING.encode()]\n',
+    );
+    return { project, script: join(project, 'mysite', 'wsgi.py') };
+  };
+
+  test("serve mysite/wsgi.py from the project folder (Django's layout): the working directory is on sys.path, as mod_wsgi-express's home", async () => {
+    const { project } = djangoLayout();
+    const host = await WsgiHost.serve(['mysite/wsgi.py', '--python-home', venvB], { cwd: project });
+    try {
+      assert.equal((await fetch(`${host.url}/`).then((r) => r.text())), 'hello from mysite.settings');
+    } finally {
+      await host.stop();
+    }
+  });
+
+  test('a missing module that is a folder next to the script: the fix names --python-path DIR (not pip), and the traceback starts in the application', async () => {
+    const { project, script } = djangoLayout();
+    // Served from elsewhere: the project folder is not the working directory, so not on sys.path.
+    const r = await runCli(['serve', script, '--python-home', venvB, '--port', '0'], { cwd: t.dir, timeoutMs: 30_000 });
+    assert.notEqual(r.code, 0);
+    assert.match(r.stderr, /\[APP_LOAD_FAILED\]/);
+    assert.ok(r.stderr.includes(`fix: 'mysite' is in ${project}, which is not on sys.path: add it with --python-path ${project}\n`), r.stderr);
+    assert.doesNotMatch(r.stderr, /pip install/);
+    const frames = [...r.stderr.matchAll(/^\s+File "([^"]+)", line \d+/gm)].map((m) => m[1]);
+    assert.deepEqual(frames, [script], `only the application's frames, none of the worker's or importlib's:\n${r.stderr}`);
+    const c = await runCli(['check', script, '--python-home', venvB], { cwd: t.dir, timeoutMs: 30_000 });
+    assert.equal(c.code, 1);
+    assert.ok(c.stdout.includes(`fix: 'mysite' is in ${project}, which is not on sys.path: add it with --python-path ${project}\n`), c.stdout);
+    // With the folder on python-path, it serves.
+    const host = await WsgiHost.serve([script, '--python-home', venvB, '--python-path', project], { cwd: t.dir });
+    try {
+      assert.equal((await fetch(`${host.url}/`).then((x) => x.text())), 'hello from mysite.settings');
+    } finally {
+      await host.stop();
+    }
+  });
+
+  test('a module missing everywhere still says how to install it, and an error while serving starts at the application too', async () => {
+    const r = await runCli(['serve', needsA, '--python-home', venvB, '--port', '0'], { cwd: t.dir, timeoutMs: 30_000 });
+    const frames = [...r.stderr.matchAll(/^\s+File "([^"]+)", line \d+/gm)].map((m) => m[1]);
+    assert.deepEqual(frames, [needsA], r.stderr);
+    assert.match(r.stderr, /fix: 'onlyina' is not importable with this interpreter and sys\.path\. Install it into the group's environment \(\S+ -m pip install \.\.\.\), point python-home at the environment that has it, or add its folder with --python-path DIR\./);
+    const boom = t.file('boom.wsgi', 'def application(e, s):\n    raise RuntimeError("boom at request time")\n');
+    const host = await WsgiHost.serve([boom, '--python-home', venvB]);
+    try {
+      assert.equal((await fetch(`${host.url}/`)).status, 500);
+      const m = await host.waitForLog(/Exception while serving GET \/ [\s\S]*boom at request time/);
+      const logged = [...m[0].matchAll(/^\s+File "([^"]+)", line \d+/gm)].map((x) => x[1]);
+      assert.deepEqual(logged, [boom], m[0]);
+    } finally {
+      await host.stop();
+    }
+  });
 });

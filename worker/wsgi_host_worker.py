@@ -154,6 +154,7 @@ class Connection(object):
         self.request_window = 0
         self.running = 0  # requests being handled by a thread
         self.spin_budget = SPIN_BUDGET
+        self.log_threshold = 0  # lines below this level (the front end's --log-level) are not sent
         self.wait_average = 1.0  # recent average wait for a request while idle (seconds)
         # next_request's wait condition, made once rather than per request.
         self._has_work = lambda: self.pending or self.shutting_down
@@ -195,6 +196,8 @@ class Connection(object):
         self.send(HEADER.pack(len(payload), rid, ftype, flags) + payload)
 
     def log(self, level, rid, text):
+        if level < self.log_threshold:
+            return  # the front end's log level drops it: do not send it
         data = bytes((level,)) + text.encode("utf-8", "replace")
         try:
             self.frame(T_LOG, rid, 0, data)
@@ -984,6 +987,7 @@ class Worker(object):
         self.threads = max(1, int(config.get("threads", 1)))
         self.watch_modules = bool(config.get("reloadOnChanges"))
         self.known_modules = 0
+        self.hashed_pycs = set()
 
     # -- loading ------------------------------------------------------------------------------
 
@@ -1025,7 +1029,11 @@ class Worker(object):
             if isinstance(f, str) and f.endswith(".py") and not f.startswith(roots):
                 files.append(os.path.abspath(f))
         self.known_modules = len(sys.modules)
-        self.conn.frame(T_MODULES, 0, 0, json.dumps(sorted(set(files))).encode("utf-8"))
+        files = sorted(set(files))
+        fresh = [f for f in files if f not in self.hashed_pycs]
+        self.hashed_pycs.update(fresh)
+        use_source_hashes(fresh)
+        self.conn.frame(T_MODULES, 0, 0, json.dumps(files).encode("utf-8"))
 
     def serve(self):
         for _ in range(self.threads - 1):
@@ -1159,7 +1167,7 @@ class Worker(object):
         if isinstance(exc, AppError):
             detail = "WSGI error: %s" % (exc,)
         else:
-            detail = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__)).rstrip()
+            detail = app_traceback(exc).rstrip()
         self.conn.log(LOG_ERROR, req.id, "Exception while serving %s %s (application %s):\n%s"
                       % (fields[1], fields[5], self.apps[int(fields[0])].target, detail))
         if resp.ended:
@@ -1175,6 +1183,50 @@ class Worker(object):
 # ---------------------------------------------------------------------------------------------
 # Loading applications and preparing the interpreter.
 # ---------------------------------------------------------------------------------------------
+
+
+# This program's own file name (as the bootstrap compiled it), and importlib's: frames of these at the
+# start of a traceback are the server's, not the application's.
+_OWN_FILE = globals().get("__file__") or "<wsgi-host worker>"
+_IMPORTLIB_FILE = getattr(importlib, "__file__", None) or "<importlib>"
+
+
+def _server_frame(filename):
+    return filename in (_OWN_FILE, _IMPORTLIB_FILE) or filename.startswith("<frozen importlib")
+
+
+def app_traceback(exc):
+    """The traceback of an application's exception, from the application's first frame: the
+    worker's own frames (and importlib's) that lead to it are left out. An exception raised by the
+    worker itself (no application frame) is shown without a traceback."""
+    tb = exc.__traceback__
+    while tb is not None and _server_frame(tb.tb_frame.f_code.co_filename):
+        tb = tb.tb_next
+    if tb is None:
+        return "".join(traceback.format_exception_only(type(exc), exc))
+    return "".join(traceback.format_exception(type(exc), exc, tb))
+
+
+def missing_module_folder(exc, apps):
+    """For an import of a missing module that exists as a folder (or a .py file) in the working
+    directory, next to a WSGI script or in the script's parent folder, but that folder is not on
+    sys.path: {"name": ..., "folder": ...}, the folder python-path should name. Else None."""
+    name = getattr(exc, "name", None)
+    if not isinstance(exc, ImportError) or not name:
+        return None
+    top = name.split(".")[0]
+    candidates = [os.getcwd()]
+    for app in apps or []:
+        if app.get("kind") == "script":
+            here = os.path.dirname(os.path.abspath(app["target"]))
+            candidates += [here, os.path.dirname(here)]
+    on_path = set(os.path.abspath(p or ".") for p in sys.path)
+    for folder in candidates:
+        if folder in on_path:
+            continue
+        if os.path.isdir(os.path.join(folder, top)) or os.path.isfile(os.path.join(folder, top + ".py")):
+            return {"name": top, "folder": folder}
+    return None
 
 
 def load_application(spec):
@@ -1230,6 +1282,32 @@ def _resolve_object(module, expr, target):
     return obj
 
 
+def use_source_hashes(files):
+    """--reload-on-changes: make the cached bytecode of the application's own modules checked by a
+    hash of the source (PEP 552) instead of its modification time. Python trusts a timestamp-based
+    __pycache__/*.pyc while the source's whole-second mtime and size are unchanged, so an edit in the
+    same second that keeps the size would be detected, the group restarted, and the new process would
+    still run the old code. With checked-hash bytecode every new process compiles what changed."""
+    if sys.dont_write_bytecode or not files:
+        return
+    import importlib.util
+    import py_compile
+    for source in files:
+        try:
+            cached = importlib.util.cache_from_source(source)
+            try:
+                with open(cached, "rb") as f:
+                    flags = int.from_bytes(f.read(8)[4:8], "little")
+                if flags & 0b11 == 0b11:  # hash-based, checked against the source
+                    continue
+            except OSError:
+                pass
+            py_compile.compile(source, cfile=cached, doraise=True,
+                               invalidation_mode=py_compile.PycInvalidationMode.CHECKED_HASH)
+        except Exception:
+            pass  # a folder the process cannot write: Python compiles from source then
+
+
 def add_python_path(entries):
     """mod_wsgi's python-path: site.addsitedir() each entry (so .pth files are processed) and
     move what was added to the front of sys.path."""
@@ -1266,8 +1344,10 @@ def python_info():
 
 def install_logging_bridge(worker):
     """Keep the level of records from the logging module: an unconfigured logging call goes to
-    the front end with its own level, and a StreamHandler writing to our stderr or stdout tags
-    its lines with the record's level."""
+    the front end with its own level, and any handler that writes a record to our stderr, stdout
+    or wsgi.errors (a StreamHandler, or an application's own Handler such as Radicale's, which
+    writes to wsgi.errors) tags those lines with the record's level. Plain writes keep their
+    stream's level: stderr and wsgi.errors ERROR (as mod_wsgi logs them), stdout INFO."""
     try:
         import logging
     except Exception:
@@ -1284,18 +1364,23 @@ def install_logging_bridge(worker):
     last = FrontEndHandler(logging.WARNING)
     last.setFormatter(logging.Formatter("%(name)s: %(message)s"))
     logging.lastResort = last
+    original_handle = logging.Handler.handle
     original_emit = logging.StreamHandler.emit
 
-    def emit(self, record):
+    def handle(self, record):
         previous = getattr(_local, "log_level", None)
-        _local.log_level = min(max(record.levelno, 1), 255)
+        _local.log_level = min(max(getattr(record, "levelno", LOG_ERROR), 1), 255)
         try:
-            original_emit(self, record)
-            if self.stream is sys.stderr or self.stream is sys.stdout:
-                self.stream.flush()
+            return original_handle(self, record)
         finally:
             _local.log_level = previous
 
+    def emit(self, record):
+        original_emit(self, record)
+        if self.stream is sys.stderr or self.stream is sys.stdout:
+            self.stream.flush()  # the line leaves while the record's level applies
+
+    logging.Handler.handle = handle
     logging.StreamHandler.emit = emit
 
 
@@ -1359,7 +1444,10 @@ def probe(spec):
             except BaseException as e:
                 entry["ok"] = False
                 entry["error"] = "".join(traceback.format_exception_only(type(e), e)).strip()
-                entry["traceback"] = "".join(traceback.format_exception(type(e), e, e.__traceback__))
+                entry["traceback"] = app_traceback(e)
+                missing = missing_module_folder(e, [app])
+                if missing is not None:
+                    entry["missing"] = missing
             apps.append(entry)
     result["apps"] = apps
     out.write("\n" + PROBE_MARKER + json.dumps(result) + "\n")
@@ -1420,6 +1508,7 @@ def main():
     except ConnectionLost:
         return 0
     conn.request_window = int(config["requestWindow"])
+    conn.log_threshold = int(config.get("logLevel", 0))
     conn.spin_budget = float(config.get("spinBudget", SPIN_BUDGET))
     conn.response_window = int(config["responseWindow"])
     worker = Worker(conn, config)
@@ -1444,10 +1533,15 @@ def main():
     except BaseException as e:
         report = {
             "error": "".join(traceback.format_exception_only(type(e), e)).strip(),
-            "traceback": "".join(traceback.format_exception(type(e), e, e.__traceback__)),
+            "traceback": app_traceback(e),
             "python": python_info(),
             "cwd": os.getcwd(),
         }
+        missing = missing_module_folder(e, config.get("apps"))
+        if missing is not None:
+            report["missing"] = missing
+        if config.get("pathSetting"):
+            report["pathSetting"] = config["pathSetting"]
         conn.frame(T_LOAD_FAILED, 0, 0, json.dumps(report).encode("utf-8"))
         os._exit(3)
     info = {"protocol": PROTOCOL_VERSION, "pid": os.getpid(), "python": python_info(),

@@ -20,6 +20,7 @@ export const wsgiHost: Peer = {
         '--threads', String(layout.threads),
         '--python-home', PYTHON_HOME,
         '--log-level', 'warn',
+        '--access-log', 'off', // as the other servers run: no access log
         '--log-format', 'json',
       ],
       port,

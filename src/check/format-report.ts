@@ -5,7 +5,8 @@ const MARK = { error: 'ERROR  ', warning: 'WARNING', info: 'info   ' } as const;
 
 /** The check report for people. */
 export function formatReport(r: CheckReport): string {
-  const out: string[] = [`Configuration: ${r.config}`, `  listen: ${r.listeners.join(', ')}`];
+  const out: string[] = [`Configuration: ${r.config}`];
+  if (r.listeners.length) out.push(`  listen: ${r.listeners.join(', ')}`);
   for (const h of r.hosts) {
     out.push(`  host: ${h.serverName}${h.aliases.length ? ` (also ${h.aliases.join(', ')})` : ''}${h.default ? ' [default]' : ''}`);
   }

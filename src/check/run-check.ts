@@ -4,10 +4,12 @@ import { formatSource, type LoadedConfig, locateError } from '../config/loaded-c
 import { WsgiHostError } from '../errors.js';
 import { type EnvironmentSource, resolveEnvironment } from '../python/environment.js';
 import { resolvePythonHome } from '../python/python-home.js';
+import { pythonPathSetting, settingWithValue } from '../python/setting-form.js';
+import { missingModuleHint } from '../supervisor/errors.js';
 import type { PythonInfo } from '../python/probe.js';
 import { DEFAULT_GROUP_LABEL, type PoolPlan, planServer, type ServePlan } from '../supervisor/plan.js';
-import { type Identity, lookupIdentity } from '../supervisor/user-ids.js';
-import { accessProblem } from './file-access.js';
+import { type Identity, lookupIdentity, runAsOf } from '../supervisor/user-ids.js';
+import { accessProblem } from '../supervisor/file-access.js';
 
 export type Severity = 'error' | 'warning' | 'info';
 
@@ -52,8 +54,34 @@ export interface CheckReport {
   problems: Problem[];
 }
 
-/** Checks a configuration as `wsgi-host check` does: nothing is served. */
-export async function runCheck(loaded: LoadedConfig): Promise<CheckReport> {
+/** The report for a configuration that could not be read at all (a missing file, a syntax error). */
+export function unreadableReport(label: string, errors: unknown[]): CheckReport {
+  return { config: label, listeners: [], hosts: [], groups: [], problems: dedupe(errors.map((e) => problemOf(e))) };
+}
+
+/** The same finding twice (two application groups of one process group share its python-home) is shown once. */
+function dedupe(problems: Problem[]): Problem[] {
+  const seen = new Set<string>();
+  return problems.filter((p) => {
+    const key = JSON.stringify([p.severity, p.code, p.where, p.message]);
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
+}
+
+/**
+ * Checks a configuration as `wsgi-host check` does: nothing is served. configErrors: what loading
+ * it found already (every validation error of a TOML file); planning errors are added, and the
+ * rest of the configuration is checked all the same.
+ */
+export async function runCheck(loaded: LoadedConfig, configErrors: ConfigError[] = []): Promise<CheckReport> {
+  const report = await checkLoaded(loaded, configErrors);
+  report.problems = dedupe(report.problems);
+  return report;
+}
+
+async function checkLoaded(loaded: LoadedConfig, configErrors: ConfigError[]): Promise<CheckReport> {
   const problems: Problem[] = [];
   const report: CheckReport = {
     config: loaded.label,
@@ -68,13 +96,21 @@ export async function runCheck(loaded: LoadedConfig): Promise<CheckReport> {
     const code = { ignored: 'CHECK_APACHE_IGNORED', 'not-honoured': 'CHECK_APACHE_NOT_HONOURED', order: 'CHECK_MOUNT_ORDER', info: 'CHECK_APACHE_INFO', warning: 'CHECK_WARNING' }[n.kind];
     problems.push({ severity, code, message: n.message, ...(where ? { where } : {}) });
   }
+  const errors = [...configErrors];
   let plan: ServePlan;
   try {
-    plan = planServer(loaded.config, loaded.baseDir, { homeSetting: loaded.homeSetting, locate: loaded.describer.locate });
+    plan = planServer(loaded.config, loaded.baseDir, {
+      homeSetting: loaded.homeSetting,
+      locate: loaded.describer.locate,
+      errors,
+      ...(loaded.addWorkingDirectory ? { addWorkingDirectory: true } : {}),
+    });
   } catch (err) {
-    problems.push(problemOf(locateError(err, loaded.describer)));
+    errors.push(err as ConfigError);
+    problems.push(...errors.map((e) => problemOf(locateError(e, loaded.describer))));
     return report;
   }
+  problems.push(...errors.map((e) => problemOf(locateError(e, loaded.describer))));
   lintPlan(plan, loaded, problems);
   report.groups = await Promise.all(plan.pools.map((p) => checkPool(p, plan, loaded, problems)));
   return report;
@@ -127,9 +163,9 @@ function lintPlan(plan: ServePlan, loaded: LoadedConfig, problems: Problem[]): v
       });
     }
   }
-  const pathLists: [(string | number)[], string[], string][] = [[['pythonPath'], config.pythonPath, 'python-path']];
-  config.group.forEach((g, i) => pathLists.push([['group', i, 'pythonPath'], g.pythonPath, `python-path of group '${g.name}'`]));
-  for (const [path, list, what] of pathLists) {
+  const pathLists: [(string | number)[], string[], string, string][] = [[['pythonPath'], config.pythonPath, 'python-path', loaded.homeSetting(undefined)]];
+  config.group.forEach((g, i) => pathLists.push([['group', i, 'pythonPath'], g.pythonPath, `python-path of group '${g.name}'`, loaded.homeSetting(g.name)]));
+  for (const [path, list, what, homeSetting] of pathLists) {
     list.forEach((entry, j) => {
       const m = SITE_PACKAGES_PATH.exec(entry);
       if (m === null) return;
@@ -139,7 +175,7 @@ function lintPlan(plan: ServePlan, loaded: LoadedConfig, problems: Problem[]): v
         code: 'CHECK_PYTHON_PATH_SITE_PACKAGES',
         message: `${what} names the version-bound site-packages folder ${entry}: it breaks when that environment's Python version changes, and the rest of the environment does not apply`,
         ...opt('where', where(loaded, [...path, j])),
-        hint: `Use python-home=${top} (the environment's top directory) instead`,
+        hint: `Use ${settingWithValue(homeSetting, top)} (the environment's top directory) instead`,
       });
     });
   }
@@ -305,7 +341,8 @@ async function checkPool(pool: PoolPlan, plan: ServePlan, loaded: LoadedConfig, 
       env: pool.env,
       apps: pool.apps.map((a) => ({ kind: a.kind, target: a.target, callable: a.callable })),
       addWorkingDirectory: pool.addWorkingDirectory,
-      ...(who !== undefined && process.getuid?.() === 0 ? { uid: who.uid, gid: who.gid } : {}),
+      label: pool.label,
+      ...(who !== undefined && process.getuid?.() === 0 ? { runAs: runAsOf(who) } : {}),
     });
   } catch (err) {
     if (err instanceof WsgiHostError && err.where === undefined) err.where = where(loaded, pool.homePath);
@@ -343,9 +380,7 @@ async function checkPool(pool: PoolPlan, plan: ServePlan, loaded: LoadedConfig, 
         code: 'CHECK_APP_IMPORT_FAILED',
         message: `${app.target} (group ${pool.label}) does not load: ${app.error}`,
         ...opt('where', m ? where(loaded, m.path) : undefined),
-        hint: /No module named/.test(app.error)
-          ? `Install the missing package into ${env.home}, or add its folder with python-path`
-          : 'The traceback above shows where it fails',
+        hint: missingModuleHint(app.error, a.missing, pythonPathSetting(pool.homeSetting), env.home) ?? 'The traceback above shows where it fails',
       });
     }
   });

@@ -12,7 +12,7 @@ export function parseCommand(
   allowPositionals: boolean,
 ): { values: Record<string, string | boolean | string[] | undefined>; positionals: string[] } {
   try {
-    const { values, positionals } = parseArgs({ args: argv, options, allowPositionals, strict: true });
+    const { values, positionals } = parseArgs({ args: negativeValues(argv, options), options, allowPositionals, strict: true });
     return { values: values as Record<string, string | boolean | string[] | undefined>, positionals };
   } catch (err) {
     const e = err as NodeJS.ErrnoException;
@@ -22,6 +22,11 @@ export function parseCommand(
       const guess = didYouMean(flag.replace(/=.*$/, ''), names);
       throw new ConfigError(C.BAD_FLAG, `unknown flag ${flag} for 'wsgi-host ${command}'`, {
         hint: `${guess ? `Did you mean ${guess}? ` : ''}See wsgi-host ${command} --help`,
+      });
+    }
+    if (e.code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE' && flag !== undefined && /ambiguous/.test(e.message)) {
+      throw new ConfigError(C.BAD_FLAG, `${flag} needs a value, and what follows it looks like another flag`, {
+        hint: `Give ${flag} its value; a value that starts with '-' is written ${flag}=-VALUE`,
       });
     }
     if (e.code === 'ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL') {
@@ -35,8 +40,29 @@ export function parseCommand(
   }
 }
 
+/**
+ * `--threads -1` is the flag with a negative number (for our message on its range), not the flag
+ * without a value followed by a flag -1: parseArgs would say "ambiguous".
+ */
+function negativeValues(argv: string[], options: OptionSpec): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i] as string;
+    const next = argv[i + 1];
+    const name = arg.startsWith('--') ? arg.slice(2) : arg.length === 2 && arg.startsWith('-') ? Object.keys(options).find((k) => options[k]?.short === arg[1]) : undefined;
+    if (name !== undefined && options[name]?.type === 'string' && next !== undefined && /^-\d/.test(next)) {
+      out.push(`--${name}=${next}`);
+      i++;
+    } else out.push(arg);
+  }
+  return out;
+}
+
 export function intFlag(name: string, value: string | undefined, min: number, max: number): number | undefined {
   if (value === undefined) return undefined;
+  if (/^-\d+$/.test(value.trim())) {
+    throw new ConfigError(C.BAD_NUMBER, `--${name} ${value.trim()} is out of range`, { hint: `Give --${name} a number from ${min} to ${max}` });
+  }
   if (!/^\d+$/.test(value.trim())) {
     throw new ConfigError(C.BAD_NUMBER, `--${name} '${value}' is not a whole number`, {
       hint: `Give --${name} a number from ${min} to ${max}`,

@@ -1,5 +1,7 @@
 import { formatReport } from '../check/format-report.js';
-import { runCheck } from '../check/run-check.js';
+import { type CheckReport, runCheck, unreadableReport } from '../check/run-check.js';
+import { ConfigError, ConfigErrorCode as C } from '../config/errors.js';
+import { WsgiHostError } from '../errors.js';
 import { parseCommand } from './args.js';
 import { INPUT_OPTIONS, loadInput } from './config-input.js';
 
@@ -17,7 +19,10 @@ Apache directives ignored or not honoured, and WSGIScriptAlias order that mod_ws
   --json       the report as JSON, for tools
   -h, --help   show this help
 
-Exit status: 0 when there is no error (warnings allowed), 1 when there is one.
+Every error of the configuration is reported at once, with the file, line and fix of each.
+
+Exit status: 0 no error (warnings and notes allowed), 1 errors found (in the configuration, an
+environment or an application), 2 the command line itself is wrong (an unknown flag).
 `;
 
 export async function checkCommand(argv: string[]): Promise<number> {
@@ -33,8 +38,17 @@ export async function checkCommand(argv: string[]): Promise<number> {
   }
   const json = values.json === true;
   delete values.json;
-  const loaded = await loadInput('check', values, positionals);
-  const report = await runCheck(loaded);
+  const errors: ConfigError[] = [];
+  let report: CheckReport;
+  try {
+    const loaded = await loadInput('check', values, positionals, errors);
+    report = await runCheck(loaded, errors);
+  } catch (err) {
+    // A command line that cannot be understood is a usage error (exit 2); a configuration that
+    // cannot be read or used is what check reports (exit 1), as a finding.
+    if (!(err instanceof WsgiHostError) || err.code === C.BAD_FLAG) throw err;
+    report = unreadableReport(String(values.config ?? values.apache ?? positionals[0] ?? 'command-line flags'), errors.includes(err as ConfigError) ? errors : [...errors, err]);
+  }
   process.stdout.write(json ? `${JSON.stringify(report, null, 2)}\n` : formatReport(report));
   return report.problems.some((p) => p.severity === 'error') ? 1 : 0;
 }

@@ -2,7 +2,7 @@ import { ConfigError, ConfigErrorCode as C } from '../config/errors.js';
 import { type LoadedConfig, locateError } from '../config/loaded-config.js';
 import { loadTomlConfig } from '../config/toml-file.js';
 import { validateConfig } from '../config/validate.js';
-import { planServer, type ServePlan } from '../supervisor/plan.js';
+import { type PlanOptions, planServer, type ServePlan } from '../supervisor/plan.js';
 import { intFlag, type OptionSpec } from './args.js';
 import { logFlags, SCRIPT_FLAGS, scriptFlagsToConfig } from './script-flags.js';
 
@@ -19,7 +19,11 @@ const OVERRIDES = new Set(['host', 'port', 'access-log', 'log-level', 'log-forma
 
 type Values = Record<string, string | boolean | string[] | undefined>;
 
-export async function loadInput(command: string, v: Values, positionals: string[]): Promise<LoadedConfig> {
+/**
+ * The configuration the flags choose. With `errors` (wsgi-host check), a TOML file's validation
+ * errors are collected there and the rest of the file is returned, so every error shows at once.
+ */
+export async function loadInput(command: string, v: Values, positionals: string[], errors?: ConfigError[]): Promise<LoadedConfig> {
   const file = v.config as string | undefined;
   const apache = v.apache as string | undefined;
   if (file !== undefined && apache !== undefined) {
@@ -40,7 +44,7 @@ export async function loadInput(command: string, v: Values, positionals: string[
   }
   const loaded =
     file !== undefined
-      ? loadTomlConfig(file)
+      ? loadTomlConfig(file, errors)
       : (await import('../config/apache-file.js')).loadApacheConfig(apache as string, (v.define as string[] | undefined) ?? []);
   applyOverrides(loaded, v);
   return loaded;
@@ -60,10 +64,19 @@ function applyOverrides(loaded: LoadedConfig, v: Values): void {
   if (v['reload-on-changes']) c.reloadOnChanges = true;
 }
 
+/** How a loaded configuration is planned: its names for settings, where values are, sys.path. */
+export function planOptions(loaded: LoadedConfig): PlanOptions {
+  return {
+    homeSetting: loaded.homeSetting,
+    locate: loaded.describer.locate,
+    ...(loaded.addWorkingDirectory ? { addWorkingDirectory: true } : {}),
+  };
+}
+
 /** The plan for a loaded configuration; errors about model paths get their file and line. */
 export function planLoaded(loaded: LoadedConfig): ServePlan {
   try {
-    return planServer(loaded.config, loaded.baseDir, { homeSetting: loaded.homeSetting, locate: loaded.describer.locate });
+    return planServer(loaded.config, loaded.baseDir, planOptions(loaded));
   } catch (err) {
     throw locateError(err, loaded.describer);
   }

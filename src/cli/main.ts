@@ -4,8 +4,10 @@ import { join } from 'node:path';
 import { ConfigError } from '../config/errors.js';
 import { WsgiHostError } from '../errors.js';
 import { packageRoot } from '../python/worker-program.js';
+import { didYouMean } from '../util/did-you-mean.js';
 import { checkCommand } from './check-command.js';
 import { configCommand } from './config-command.js';
+import { listenError } from './listen-error.js';
 import { reloadCommand } from './reload-command.js';
 import { serveCommand } from './serve-command.js';
 import { statusCommand } from './status-command.js';
@@ -50,20 +52,29 @@ export async function main(argv: string[]): Promise<number> {
   }
   if (command === 'help') {
     const sub = rest[0];
-    if (sub !== undefined && COMMANDS[sub] !== undefined) return (COMMANDS[sub] as Command)(['--help']);
-    process.stdout.write(HELP);
-    return 0;
+    if (sub === undefined) {
+      process.stdout.write(HELP);
+      return 0;
+    }
+    if (COMMANDS[sub] !== undefined) return (COMMANDS[sub] as Command)(['--help']);
+    return unknownCommand(sub);
   }
   const run = COMMANDS[command];
-  if (run === undefined) {
-    process.stderr.write(`wsgi-host: unknown command '${command}'\n\n${HELP}`);
-    return 2;
-  }
+  if (run === undefined) return unknownCommand(command);
   try {
     return await run(rest);
   } catch (err) {
     return reportError(err);
   }
+}
+
+function unknownCommand(name: string): number {
+  const guess = didYouMean(name, Object.keys(COMMANDS));
+  process.stderr.write(
+    `wsgi-host: error [CLI_UNKNOWN_COMMAND]: unknown command '${name}'\n` +
+      `  fix: ${guess ? `Did you mean '${guess}'? ` : ''}The commands are ${Object.keys(COMMANDS).join(', ')} and help; see wsgi-host --help\n`,
+  );
+  return 2;
 }
 
 export function reportError(err: unknown): number {
@@ -76,11 +87,9 @@ export function reportError(err: unknown): number {
     process.stderr.write(`wsgi-host: error [${err.code}]: ${where}${err.message}\n${err.hint ? `  fix: ${err.hint}\n` : ''}`);
     return 1;
   }
+  const listen = listenError(err);
+  if (listen !== undefined) return reportError(listen);
   const e = err as NodeJS.ErrnoException;
-  if (e?.code === 'EADDRINUSE' || e?.code === 'EACCES') {
-    process.stderr.write(`wsgi-host: error [LISTEN_FAILED]: cannot listen: ${e.message}\n  fix: pick another --port or stop what uses it\n`);
-    return 1;
-  }
   process.stderr.write(`wsgi-host: internal error: ${e?.stack ?? String(err)}\n`);
   return 1;
 }

@@ -85,12 +85,16 @@ export function scriptFlagsToConfig(command: string, v: Values, positionals: str
         environ: env,
       },
     ],
-    log: logFlags(v),
+    // serve SCRIPT logs each request to stdout (combined format) unless --access-log says otherwise.
+    log: { access: '-', ...logFlags(v) },
     ...(v['reload-on-changes'] ? { reloadOnChanges: true } : {}),
   };
   const describer = {
     keyName: (path: (string | number)[]) => FLAG_FOR[String(path[path.length - 1])] ?? path.join('.'),
-    locate: (path: (string | number)[]) => ({ key: FLAG_FOR[String(path.find((p) => typeof p === 'string' && FLAG_FOR[p]))] ?? String(path[path.length - 1]) }),
+    locate: (path: (string | number)[]) => {
+      const flag = FLAG_FOR[String([...path].reverse().find((p) => typeof p === 'string' && FLAG_FOR[p]))];
+      return flag === undefined ? undefined : { key: flag };
+    },
   };
   return {
     config: validateConfig(input, describer),
@@ -99,6 +103,7 @@ export function scriptFlagsToConfig(command: string, v: Values, positionals: str
     notes: [],
     homeSetting: () => '--python-home',
     label: 'command-line flags',
+    addWorkingDirectory: true,
     // Servers started with flags are told apart by their address (and, for --port 0, their pid).
     identity: `flags:${input.listen?.[0] ? JSON.stringify(input.listen[0]) : ''}${port === 0 ? `:${process.pid}` : ''}`,
   };

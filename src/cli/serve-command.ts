@@ -15,6 +15,7 @@ import { WsgiHostServer } from '../server.js';
 import type { ServePlan } from '../supervisor/plan.js';
 import { ADMIN_FLAGS, ADMIN_FLAGS_HELP, adminTarget, takeAdminFlags } from './admin-flags.js';
 import { parseCommand } from './args.js';
+import { servingLines } from './serving-lines.js';
 import { INPUT_OPTIONS, loadInput, planLoaded } from './config-input.js';
 
 /** The live status page, served by the admin listener at / (plain HTML and script, no build step). */
@@ -39,7 +40,9 @@ Python environment (with SCRIPT):
                            else the python3 on PATH.
   --python-path DIR        put DIR at the front of sys.path, processing its .pth files
                            (repeatable; mod_wsgi's python-path)
-  --working-directory DIR  the workers' current directory (default: this one)
+  --working-directory DIR  the workers' current directory (default: this one); it is put first on
+                           sys.path, as mod_wsgi-express does, so a Django project's package
+                           imports when served from the project folder
   --setenv KEY=VALUE       set KEY in the workers' os.environ and in each request's environ
                            (repeatable)
 
@@ -61,11 +64,17 @@ Development:
   --reload-on-changes      restart a group when a Python file its processes loaded changes
 
 Logging:
-  --access-log FILE        write an access log to FILE ('-' for stdout)
+  --access-log FILE        write the access log (Apache's combined format) to FILE; '-' for stdout,
+                           'off' for none. Default with SCRIPT: stdout; with -c or --apache: the
+                           file's [log] access (off unless set)
   --log-level LEVEL        debug, info, warn or error (default: info)
   --log-format FORMAT      pretty, json or auto (default: auto, pretty on a terminal, json otherwise)
 
   -h, --help               show this help
+
+Exit status: 0 after SIGTERM or SIGINT (requests in flight finished), 1 when it could not start
+(a python-home, an application, a listener) or stopped on an error, 2 when the command line or the
+configuration is invalid (nothing was started).
 `;
 
 export async function serveCommand(argv: string[]): Promise<number> {
@@ -152,10 +161,9 @@ export async function runServer(
     res.writeHead(200, { 'Content-Type': 'text/html; charset=utf-8', 'Cache-Control': 'no-store', 'X-Content-Type-Options': 'nosniff' });
     res.end(page);
   });
-  for (const a of addresses) {
-    const host = a.family === 'IPv6' ? `[${a.address}]` : a.address;
-    log.info(`wsgi-host serving http://${host}:${a.port}/`);
-  }
+  // Where it serves is shown whatever --log-level says (as mod_wsgi-express always prints its URL).
+  const startup = log.isLevelEnabled('info') ? log : log.child({}, { level: 'info' });
+  for (const line of servingLines(plan, addresses)) startup.info({ listen: line.listen }, `wsgi-host serving ${line.url}${line.what ? ` (${line.what})` : ''}`);
   return new Promise((resolve) => {
     let stopping = false;
     /**

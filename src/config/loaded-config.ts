@@ -23,6 +23,11 @@ export interface LoadedConfig {
   label: string;
   /** What makes this configuration itself: the file's real path, or the flags' listen address. */
   identity: string;
+  /**
+   * Put each group's working directory first on sys.path (`serve SCRIPT`, as mod_wsgi-express's
+   * daemon home=: a Django project's package imports when served from the project folder).
+   */
+  addWorkingDirectory?: boolean;
 }
 
 /** Gives a ConfigError raised about a model path its file and line, when it has none yet. */

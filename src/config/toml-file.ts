@@ -5,11 +5,27 @@ import { didYouMean } from '../util/did-you-mean.js';
 import { ConfigError, ConfigErrorCode as C } from './errors.js';
 import { camel, kebab, kebabPath, mapKeys } from './key-names.js';
 import type { LoadedConfig } from './loaded-config.js';
-import { knownKeys, validateConfig } from './validate.js';
+import { knownKeys, validateConfig, validateConfigCollect } from './validate.js';
+
+/** A key whose error was collected: removed before validation. */
+const DROPPED = '\u0000dropped';
+
+function withoutDropped(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(withoutDropped);
+  if (value === null || typeof value !== 'object' || value instanceof Date) return value;
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(value as Record<string, unknown>)) if (k !== DROPPED) out[k] = withoutDropped(v);
+  return out;
+}
 import { lineFor, locateTomlKeys } from './toml-locator.js';
 
-/** Reads, parses and validates a wsgi-host.toml; every error names the file, line, key and fix. */
-export function loadTomlConfig(file: string): LoadedConfig {
+/**
+ * Reads, parses and validates a wsgi-host.toml; every error names the file, line, key and fix.
+ * With `errors` (wsgi-host check), validation errors are collected there instead of thrown, and the
+ * config without the offending values is returned, so the rest can be checked too; what cannot be
+ * read or parsed at all is still thrown.
+ */
+export function loadTomlConfig(file: string, errors?: ConfigError[]): LoadedConfig {
   const path = resolve(file);
   let text: string;
   try {
@@ -45,16 +61,28 @@ export function loadTomlConfig(file: string): LoadedConfig {
       const known = knownKeys(parent);
       const guess = didYouMean(key, known.map(kebab));
       const shown = parent.length ? `${kebabPath(parent)}.${key}` : key;
-      throw new ConfigError(C.UNKNOWN_KEY, `unknown key '${shown}'`, {
+      const err = new ConfigError(C.UNKNOWN_KEY, `unknown key '${shown}'`, {
         path: [...parent, key],
         source: { file, line: lineFor(lines, shown) ?? lineFor(lines, kebabPath(parent)), key: shown },
         hint: guess ? `Did you mean '${guess}'? Keys are written in kebab-case, as mod_wsgi's options` : 'Keys are written in kebab-case',
       });
+      if (errors === undefined) throw err;
+      errors.push(err);
+      return DROPPED;
     }
     return name;
   });
-  const describer = { keyName: kebabPath, locate };
-  const config = validateConfig(input, describer);
+  let describer = { keyName: kebabPath, locate };
+  let config;
+  if (errors === undefined) config = validateConfig(input, describer);
+  else {
+    const collected = validateConfigCollect(withoutDropped(input), describer);
+    errors.push(...collected.errors);
+    if (collected.config === undefined) throw errors[0] ?? new ConfigError(C.INVALID_VALUE, `${file} is not a valid configuration`);
+    config = collected.config;
+    const { toOriginal } = collected;
+    describer = { keyName: (p) => kebabPath(toOriginal(p)), locate: (p) => locate(toOriginal(p)) };
+  }
   return {
     config,
     baseDir: dirname(path),

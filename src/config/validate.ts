@@ -26,6 +26,90 @@ export function validateConfig(input: unknown, describer: InputDescriber = plain
   throw issueToError(result.error.issues[0] as z.core.$ZodIssue, describer);
 }
 
+/**
+ * Validates an input and reports every problem, not only the first (for `wsgi-host check`): each
+ * offending value is dropped and the rest validated again, so the config that remains (defaults in
+ * place of what was dropped) can still be planned and checked. config is undefined when no valid
+ * config could be made that way. Dropping a list element (a mount without its required values)
+ * shifts the elements after it: toOriginal maps a path of the returned config back to the input's,
+ * and the describer given here is already wrapped with it for the errors.
+ */
+export function validateConfigCollect(
+  input: unknown,
+  describer: InputDescriber = plainDescriber,
+): { config: ServerConfig | undefined; errors: ConfigError[]; toOriginal: (path: ModelPath) => ModelPath } {
+  const errors: ConfigError[] = [];
+  const seen = new Set<string>();
+  /** Removed list elements, by the list's path in the input, as indexes in the input. */
+  const removed = new Map<string, number[]>();
+  const toOriginal = (path: ModelPath): ModelPath => {
+    const out: ModelPath = [];
+    for (const p of path) {
+      if (typeof p !== 'number') {
+        out.push(p);
+        continue;
+      }
+      let i = p;
+      for (const r of [...(removed.get(JSON.stringify(out)) ?? [])].sort((a, b) => a - b)) if (r <= i) i++;
+      out.push(i);
+    }
+    return out;
+  };
+  let current: unknown = structuredClone(input);
+  for (let round = 0; round < 20; round++) {
+    const result = ServerConfigSchema.safeParse(current);
+    if (result.success) return { config: withEffectiveDefaults(result.data), errors, toOriginal };
+    let dropped = false;
+    const spliced = new Map<unknown[], { path: ModelPath; indexes: Set<number> }>();
+    for (const issue of result.error.issues) {
+      let path = issue.path.filter((p): p is string | number => typeof p !== 'symbol');
+      const err = issueToError({ ...issue, path: toOriginal(path) } as z.core.$ZodIssue, describer);
+      const key = `${err.code}\0${err.message}`;
+      if (!seen.has(key)) {
+        seen.add(key);
+        errors.push(err);
+      }
+      if (issue.code === 'unrecognized_keys') {
+        const obj = valueAt(current, path);
+        if (obj !== null && typeof obj === 'object') {
+          for (const k of issue.keys) if (k in obj) dropped = delete (obj as Record<string, unknown>)[k];
+        }
+        continue;
+      }
+      // A required value that is missing: drop what holds it (the mount, the group...).
+      while (path.length > 0 && valueAt(current, path) === undefined) path = path.slice(0, -1);
+      if (path.length === 0) continue;
+      const parent = valueAt(current, path.slice(0, -1));
+      const last = path[path.length - 1] as string | number;
+      if (Array.isArray(parent) && typeof last === 'number') {
+        const entry = spliced.get(parent) ?? { path: path.slice(0, -1), indexes: new Set<number>() };
+        entry.indexes.add(last);
+        spliced.set(parent, entry);
+      } else if (parent !== null && typeof parent === 'object') {
+        dropped = delete (parent as Record<string, unknown>)[String(last)];
+      }
+    }
+    for (const [parent, { path, indexes }] of spliced) {
+      const listKey = JSON.stringify(toOriginal(path));
+      const originals = [...indexes].map((i) => toOriginal([...path, i])[path.length] as number);
+      for (const i of [...indexes].sort((a, b) => b - a)) parent.splice(i, 1);
+      removed.set(listKey, [...(removed.get(listKey) ?? []), ...originals]);
+      dropped = true;
+    }
+    if (!dropped) break;
+  }
+  return { config: undefined, errors, toOriginal };
+}
+
+function valueAt(root: unknown, path: (string | number)[]): unknown {
+  let v = root;
+  for (const p of path) {
+    if (v === null || typeof v !== 'object') return undefined;
+    v = (v as Record<string | number, unknown>)[p];
+  }
+  return v;
+}
+
 /** The default group's dynamic pool when it has no explicit process count: 1 to max(2, cores). */
 export function defaultDynamicPool(): { min: number; max: number; idleTimeout: number } {
   return DynamicPoolSchema.parse({ min: 1, max: Math.max(2, availableParallelism()) });

@@ -176,38 +176,54 @@ class ExchangeRecord implements AccessRecord {
   }
 }
 
-/** The access log: one line per finished request, buffered, reopened on SIGUSR1 (log rotation). */
+/** How long a written line may wait in the buffer before it is written out. */
+export const ACCESS_LOG_FLUSH_MS = 50;
+
+/**
+ * The access log: one line per finished request, reopened on SIGUSR1 (log rotation). Lines are
+ * buffered (one write per 4 KiB under load) but never for longer than ACCESS_LOG_FLUSH_MS: someone
+ * watching the log (tail -f, a terminal) sees each request as it ends, not in batches.
+ */
 export class AccessLog {
   private readonly dest: ReturnType<typeof pino.destination>;
   private readonly format: (r: AccessRecord) => string;
-
-  private readonly flusher: NodeJS.Timeout;
-  private pending = false;
+  private flusher: NodeJS.Timeout | undefined;
+  private closed = false;
 
   constructor(target: string, format: string) {
     this.format = compileFormat(format);
-    // Buffered (one write per 4 KiB under load), and flushed every second so a quiet log is current.
     this.dest = pino.destination({ dest: target === '-' ? 1 : target, sync: false, minLength: 4096, mkdir: true });
-    this.flusher = setInterval(() => {
-      if (this.pending) {
-        this.pending = false;
-        this.dest.flush();
-      }
-    }, 1000);
-    this.flusher.unref();
   }
 
   write(ex: Exchange): void {
     this.dest.write(`${this.format(new ExchangeRecord(ex))}\n`);
-    this.pending = true;
+    if (this.flusher === undefined && !this.closed) {
+      this.flusher = setTimeout(this.flushSoon, ACCESS_LOG_FLUSH_MS);
+      this.flusher.unref();
+    }
   }
+
+  private readonly flushSoon = (): void => {
+    this.flusher = undefined;
+    try {
+      this.dest.flush();
+    } catch {
+      // Not open yet (the file is opened asynchronously): try again shortly.
+      if (!this.closed) {
+        this.flusher = setTimeout(this.flushSoon, ACCESS_LOG_FLUSH_MS);
+        this.flusher.unref();
+      }
+    }
+  };
 
   reopen(): void {
     this.dest.reopen();
   }
 
   flush(): void {
-    clearInterval(this.flusher);
+    this.closed = true;
+    clearTimeout(this.flusher);
+    this.flusher = undefined;
     try {
       this.dest.flushSync();
     } catch {

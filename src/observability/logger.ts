@@ -22,7 +22,7 @@ const LEVEL_NAMES: Record<number, string> = {
 
 /** Context keys shown in brackets on a pretty line, in this order. */
 const CONTEXT_KEYS = ['group', 'pid', 'requestId'];
-const HIDDEN_KEYS = new Set(['level', 'time', 'msg', 'pid', 'hostname', 'v', ...CONTEXT_KEYS]);
+const HIDDEN_KEYS = new Set(['level', 'time', 'msg', 'pid', 'hostname', 'v', 'listen', ...CONTEXT_KEYS]);
 
 /** A line for people: "12:00:00.123 WARNING  [group=app pid=42 requestId=x] message key=value". */
 export function formatPretty(line: string): string {

@@ -3,6 +3,9 @@ import { delimiter, join } from 'node:path';
 import { PythonEnvironmentError, PythonErrorCode as E } from './errors.js';
 import { type AppSpec, type ProbeResult, type PythonInfo, probeInterpreter, versionAtLeast } from './probe.js';
 import { resolvePythonHome } from './python-home.js';
+import { settingWithValue } from './setting-form.js';
+import type { RunAs } from './worker-launch.js';
+import { MIN_PYTHON } from './worker-program.js';
 
 /** Where a group's interpreter came from, for messages and `check`. */
 export type EnvironmentSource = 'python-home' | 'VIRTUAL_ENV' | 'PATH';
@@ -28,12 +31,12 @@ export interface EnvironmentRequest {
   apps?: AppSpec[];
   addWorkingDirectory?: boolean;
   /** Probe as this user (a group's user=, when running as root). */
-  uid?: number;
-  gid?: number;
+  runAs?: RunAs;
+  /** The group, for messages. */
+  label?: string;
 }
 
-/** The oldest Python the worker program supports. */
-export const MIN_PYTHON: [number, number] = [3, 8];
+export { MIN_PYTHON };
 
 /** Finds and checks a group's interpreter before any worker starts. */
 export async function resolveEnvironment(req: EnvironmentRequest): Promise<PythonEnvironment> {
@@ -64,8 +67,8 @@ export async function resolveEnvironment(req: EnvironmentRequest): Promise<Pytho
     addWorkingDirectory: req.addWorkingDirectory ?? false,
     cwd: req.cwd,
     env: req.env,
-    ...(req.uid !== undefined ? { uid: req.uid } : {}),
-    ...(req.gid !== undefined ? { gid: req.gid } : {}),
+    ...(req.runAs !== undefined ? { runAs: req.runAs } : {}),
+    ...(req.label !== undefined ? { label: req.label } : {}),
   });
   const info = probe.python;
   if (source === 'PATH') {
@@ -86,14 +89,14 @@ export async function resolveEnvironment(req: EnvironmentRequest): Promise<Pytho
       E.PREFIX_MISMATCH,
       `${describeSource(source, req.what, home)}: its interpreter ${interpreter} runs with sys.prefix ` +
         `${info.prefix}, so ${home} is not a Python environment of its own (no pyvenv.cfg?) and its packages would not apply.`,
-      { hint: `Use ${req.what} ${info.prefix}, or make ${home} a virtual environment: python3 -m venv ${home}` },
+      { hint: `Use ${settingWithValue(req.what, info.prefix)}, or make ${home} a virtual environment: python3 -m venv ${home}` },
     );
   }
   return { home: home ?? info.prefix, interpreter, source, info, probe };
 }
 
 function describeSource(source: EnvironmentSource, what: string, home: string | undefined): string {
-  if (source === 'python-home') return `${what} ${home}`;
+  if (source === 'python-home') return what.endsWith('=') ? `${what}${home}` : `${what} ${home}`;
   if (source === 'VIRTUAL_ENV') return `$VIRTUAL_ENV ${home}`;
   return 'the python3 on PATH';
 }

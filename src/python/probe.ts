@@ -1,6 +1,7 @@
 import { execFile } from 'node:child_process';
 import { PythonEnvironmentError, PythonErrorCode as E } from './errors.js';
-import { workerArgs, workerEnvironment } from './worker-program.js';
+import { identityEnvironment, launchFailure, planLaunch, type RunAs } from './worker-launch.js';
+import { PROBE_MARKER, workerArgs, workerEnvironment, workerProgram } from './worker-program.js';
 
 export interface PythonInfo {
   executable: string;
@@ -18,11 +19,18 @@ export interface AppSpec {
   callable: string;
 }
 
+/** A module an application imports that is not on sys.path but is a folder (or .py) in `folder`. */
+export interface MissingModule {
+  name: string;
+  folder: string;
+}
+
 export interface AppProbe {
   target: string;
   ok: boolean;
   error?: string;
   traceback?: string;
+  missing?: MissingModule;
 }
 
 export interface ProbeResult {
@@ -38,11 +46,13 @@ export interface ProbeOptions {
   cwd?: string;
   env?: Record<string, string>;
   timeoutMs?: number;
-  uid?: number;
-  gid?: number;
+  /** Probe as this user (a group's user=, when running as root): nothing runs as root first. */
+  runAs?: RunAs;
+  /** The group, for messages ('web'). */
+  label?: string;
 }
 
-const MARKER = '@@wsgi-host-probe@@';
+const MARKER = PROBE_MARKER;
 
 /** Runs the interpreter once (the worker program in probe mode) and reports what it sees. */
 export function probeInterpreter(interpreter: string, options: ProbeOptions = {}): Promise<ProbeResult> {
@@ -51,18 +61,19 @@ export function probeInterpreter(interpreter: string, options: ProbeOptions = {}
     apps: options.apps ?? [],
     addWorkingDirectory: options.addWorkingDirectory ?? false,
   });
+  const launch = planLaunch(interpreter, workerArgs(['probe', spec]), options.runAs);
   return new Promise((resolve, reject) => {
-    execFile(
-      interpreter,
-      workerArgs(['probe', spec]),
+    const child = execFile(
+      launch.command,
+      launch.args,
       {
         cwd: options.cwd,
-        env: workerEnvironment(process.env, options.env ?? {}),
+        env: workerEnvironment(process.env, { ...identityEnvironment(options.runAs), ...(options.env ?? {}) }),
         timeout: options.timeoutMs ?? 60_000,
         maxBuffer: 16 * 1024 * 1024,
         encoding: 'utf8',
-        ...(options.uid !== undefined ? { uid: options.uid } : {}),
-        ...(options.gid !== undefined ? { gid: options.gid } : {}),
+        ...(launch.uid !== undefined ? { uid: launch.uid } : {}),
+        ...(launch.gid !== undefined ? { gid: launch.gid } : {}),
       },
       (err, stdout, stderr) => {
         const at = stdout.lastIndexOf(MARKER);
@@ -73,6 +84,24 @@ export function probeInterpreter(interpreter: string, options: ProbeOptions = {}
           } catch {
             /* fall through */
           }
+        }
+        const failed = stderr.split('\n').map(launchFailure).find((f) => f !== undefined);
+        const spawnCode = (err as NodeJS.ErrnoException | null)?.code;
+        if (failed !== undefined || typeof spawnCode === 'string') {
+          const code = failed?.code ?? (spawnCode as string);
+          const who = options.runAs?.name ?? (options.runAs ? `uid ${options.runAs.uid}` : 'this user');
+          reject(
+            new PythonEnvironmentError(
+              E.NOT_RUNNABLE,
+              `the Python interpreter ${interpreter}${options.label ? ` of group ${options.label}` : ''} could not be started (${code}): ` +
+                `${failed?.message ?? (err as Error).message}`,
+              {
+                cause: err ?? undefined,
+                hint: `Make the environment (and the Python it was made from) readable and its folders searchable by ${who}, or make the venv from a system-wide Python`,
+              },
+            ),
+          );
+          return;
         }
         const why = err ? err.message.split('\n')[0] : 'it printed no report';
         reject(
@@ -85,6 +114,8 @@ export function probeInterpreter(interpreter: string, options: ProbeOptions = {}
         );
       },
     );
+    child.stdin?.on('error', () => {});
+    child.stdin?.end(workerProgram());
   });
 }
 

@@ -1,6 +1,7 @@
 import { existsSync, lstatSync, readdirSync, readFileSync, readlinkSync, realpathSync, statSync } from 'node:fs';
-import { basename, dirname, join, resolve, sep } from 'node:path';
+import { basename, dirname, join, relative, resolve, sep } from 'node:path';
 import { PythonEnvironmentError, PythonErrorCode as E } from './errors.js';
+import { settingWithValue } from './setting-form.js';
 
 /** What a python-home names once checked: the environment's top folder and its interpreter. */
 export interface PythonHome {
@@ -15,6 +16,11 @@ export interface PythonHome {
 const SITE_PACKAGES = /^(.*?)[\\/](lib|lib64)[\\/](python\d+(\.\d+)?|pypy\d*(\.\d+)?)[\\/](site|dist)-packages[\\/]?$/i;
 const WINDOWS_SITE_PACKAGES = /^(.*?)[\\/]Lib[\\/]site-packages[\\/]?$/;
 
+/** "--python-home '/x'", "WSGIDaemonProcess blog python-home='/x'" (no space after '='). */
+function named(what: string, show: string): string {
+  return what.endsWith('=') ? `${what}${show}` : `${what} ${show}`;
+}
+
 /** `what` names the setting in messages: "python-home", "--python-home", "WSGIPythonHome". */
 export function resolvePythonHome(given: string, what = 'python-home'): PythonHome {
   const home = resolve(given);
@@ -26,7 +32,7 @@ export function resolvePythonHome(given: string, what = 'python-home'): PythonHo
     const broken = brokenSymlink(home);
     throw new PythonEnvironmentError(
       E.HOME_NOT_FOUND,
-      `${what} ${show} does not exist${broken ? ` (it is a symbolic link to the missing '${broken}')` : ''}. ` +
+      `${named(what, show)} does not exist${broken ? ` (it is a symbolic link to the missing '${broken}')` : ''}. ` +
         `It must be the top directory of a Python virtual environment (that environment's sys.prefix).`,
       { hint: nearestEnvironmentHint(home) ?? `Create one with: python3 -m venv ${home}` },
     );
@@ -38,14 +44,14 @@ export function resolvePythonHome(given: string, what = 'python-home'): PythonHo
       const suggestion = basename(parent) === 'bin' || basename(parent) === 'Scripts' ? dirname(parent) : parent;
       throw new PythonEnvironmentError(
         E.HOME_IS_EXECUTABLE,
-        `${what} ${show} is the Python executable, not the environment's top directory; ` +
+        `${named(what, show)} is the Python executable, not the environment's top directory; ` +
           `a python-home that names the executable is the "all too common mistake" that mod_wsgi silently ignores.`,
-        { hint: `Use ${what} ${suggestion}` },
+        { hint: `Use ${settingWithValue(what, suggestion)}` },
       );
     }
     throw new PythonEnvironmentError(
       E.HOME_IS_FILE,
-      `${what} ${show} is a file, not a directory; it must be the top directory of a Python virtual environment.`,
+      `${named(what, show)} is a file, not a directory; it must be the top directory of a Python virtual environment.`,
       { hint: nearestEnvironmentHint(dirname(home)) ?? 'Point it at the folder you created with python3 -m venv' },
     );
   }
@@ -54,13 +60,23 @@ export function resolvePythonHome(given: string, what = 'python-home'): PythonHo
     const top = sp[1] || sep;
     throw new PythonEnvironmentError(
       E.HOME_IS_SITE_PACKAGES,
-      `${what} ${show} is a site-packages folder inside an environment, not the environment itself; ` +
+      `${named(what, show)} is a site-packages folder inside an environment, not the environment itself; ` +
         `naming it ties the setting to one Python version.`,
-      { hint: `Use ${what} ${top}` },
+      { hint: `Use ${settingWithValue(what, top)}` },
     );
   }
   const venv = readVenvConfig(home);
   const interpreter = findInterpreter(home);
+  if (interpreter === undefined && venv === undefined) {
+    const top = enclosingEnvironment(home);
+    if (top !== undefined) {
+      throw new PythonEnvironmentError(
+        E.HOME_INSIDE_ENVIRONMENT,
+        `${named(what, show)} is the ${relative(top, home)} folder inside the Python environment ${top}, not the environment's top directory (its sys.prefix).`,
+        { hint: `Use ${settingWithValue(what, top)}` },
+      );
+    }
+  }
   if (interpreter === undefined) {
     const dangling = danglingInterpreter(home);
     if (venv !== undefined || dangling !== undefined) {
@@ -68,7 +84,7 @@ export function resolvePythonHome(given: string, what = 'python-home'): PythonHo
     }
     throw new PythonEnvironmentError(
       E.NO_INTERPRETER,
-      `${what} ${show} is a directory with no Python interpreter in it (no bin/python or bin/python3), ` +
+      `${named(what, show)} is a directory with no Python interpreter in it (no bin/python or bin/python3), ` +
         `so it is not a Python environment.`,
       { hint: nearestEnvironmentHint(home) ?? `Create a virtual environment there with: python3 -m venv ${home}` },
     );
@@ -94,7 +110,7 @@ function brokenVenv(
   const py = version ? `python${version.split('.').slice(0, 2).join('.')}` : 'python3';
   return new PythonEnvironmentError(
     E.BROKEN_VENV,
-    `${what} ${show} is a virtual environment whose base interpreter is gone: ${reason}` +
+    `${named(what, show)} is a virtual environment whose base interpreter is gone: ${reason}` +
       `${version ? ` (it was made with Python ${version})` : ''}.`,
     { hint: `Recreate it with an interpreter that exists: ${py} -m venv --clear ${home} (then reinstall its packages)` },
   );
@@ -176,6 +192,22 @@ function brokenSymlink(p: string): string | undefined {
       return undefined;
     }
   }
+}
+
+/** The folders an environment's top directory holds, where a python-home may wrongly point. */
+const ENVIRONMENT_PARTS = new Set(['bin', 'Scripts', 'lib', 'lib64', 'include', 'share', 'Lib', 'Include']);
+
+/** The environment a folder is inside of (venv/bin, venv/lib, venv/lib/python3.11): up to 3 levels up. */
+function enclosingEnvironment(dir: string): string | undefined {
+  let d = dir;
+  for (let i = 0; i < 3; i++) {
+    const up = dirname(d);
+    if (up === d) return undefined;
+    d = up;
+    if (!ENVIRONMENT_PARTS.has(relative(d, dir).split(sep)[0] as string)) continue;
+    if (findInterpreter(d) !== undefined || readVenvConfig(d) !== undefined) return d;
+  }
+  return undefined;
 }
 
 /** When a folder holds (or sits next to) a virtual environment, name it as the value to use. */

@@ -79,18 +79,39 @@ export interface PlanOptions {
   /** How the input names a group's python-home in messages; the default group has no name. */
   homeSetting?: (group: string | undefined) => string;
   locate?: (path: (string | number)[]) => ConfigSource | undefined;
+  /** Every group's working directory goes on sys.path (module targets always have it). */
+  addWorkingDirectory?: boolean;
+  /**
+   * Collect errors here instead of throwing the first (wsgi-host check): a mount or group in error
+   * is left out of the plan and the rest is planned.
+   */
+  errors?: ConfigError[];
 }
 
 export function planServer(config: ServerConfig, baseDir: string, options: PlanOptions = {}): ServePlan {
   refusePendingFeatures(config);
   const homeName = options.homeSetting ?? ((g: string | undefined) => (g === undefined ? 'python-home' : `python-home of group '${g}'`));
+  const collected = options.errors;
+  /** Runs one step of planning; with options.errors, its ConfigError is collected, not thrown. */
+  const step = (fn: () => void): void => {
+    if (collected === undefined) return fn();
+    try {
+      fn();
+    } catch (err) {
+      if (!(err instanceof ConfigError)) throw err;
+      collected.push(err);
+    }
+  };
   const groups = new Map<string, { settings: GroupSettings; index: number }>();
   config.group.forEach((g, index) => {
     if (groups.has(g.name)) {
-      throw new ConfigError(C.DUPLICATE_GROUP, `process group '${g.name}' is defined twice`, {
-        path: ['group', index, 'name'],
-        hint: `Give each group its own name, or merge the two definitions of '${g.name}'`,
+      step(() => {
+        throw new ConfigError(C.DUPLICATE_GROUP, `process group '${g.name}' is defined twice`, {
+          path: ['group', index, 'name'],
+          hint: `Give each group its own name, or merge the two definitions of '${g.name}'`,
+        });
       });
+      return;
     }
     const { name: _name, ...settings } = g;
     groups.set(g.name, { settings, index });
@@ -174,7 +195,7 @@ export function planServer(config: ServerConfig, baseDir: string, options: PlanO
         apps: [],
         cwd,
         env,
-        addWorkingDirectory: false,
+        addWorkingDirectory: options.addWorkingDirectory ?? false,
       };
       pools.set(key, pool);
     }
@@ -198,15 +219,15 @@ export function planServer(config: ServerConfig, baseDir: string, options: PlanO
     statics.push({ host, prefix: normalizePrefix(s.path), directory: abs(baseDir, s.directory), dotfiles: s.dotfiles });
   };
 
-  config.mount.forEach((m, i) => addMount(m, undefined, ['mount', i]));
+  config.mount.forEach((m, i) => step(() => addMount(m, undefined, ['mount', i])));
   config.static.forEach((s) => addStatic(s, undefined));
   config.host.forEach((h, i) => {
     hosts.push({ serverName: h.serverName, names: [h.serverName, ...h.aliases], encodedSlashes: h.allowEncodedSlashes ?? config.allowEncodedSlashes });
     if (h.default) defaultHost = i;
-    h.mount.forEach((m, j) => addMount(m, i, ['host', i, 'mount', j]));
+    h.mount.forEach((m, j) => step(() => addMount(m, i, ['host', i, 'mount', j])));
     h.static.forEach((s) => addStatic(s, i));
   });
-  if (mounts.length === 0 && statics.length === 0) {
+  if (mounts.length === 0 && statics.length === 0 && !(collected !== undefined && collected.length > 0)) {
     throw new ConfigError(C.NO_MOUNTS, 'the configuration mounts no application', {
       path: ['mount'],
       hint: "Add a [[mount]] with path = '/' and script = 'app.wsgi' (or module = 'package.module:app')",

@@ -2,8 +2,11 @@ import { formatSource } from '../config/loaded-config.js';
 import { WsgiHostError } from '../errors.js';
 import type { Logger } from '../observability/logger.js';
 import { type PythonEnvironment, resolveEnvironment } from '../python/environment.js';
+import { pythonPathSetting } from '../python/setting-form.js';
+import type { RunAs } from '../python/worker-launch.js';
+import { accessProblem } from './file-access.js';
 import type { PoolPlan, ServePlan } from './plan.js';
-import { lookupIdentity } from './user-ids.js';
+import { lookupIdentity, runAsOf } from './user-ids.js';
 import { ProcessPool } from './process-pool.js';
 import type { WorkerInit } from './worker-process.js';
 
@@ -12,13 +15,17 @@ export const REQUEST_WINDOW = 256 * 1024;
 /** Response bytes a worker sends ahead of the client's reading, per request. */
 export const RESPONSE_WINDOW = 512 * 1024;
 
-/** Checks every pool's Python environment (in parallel); the first error is thrown. */
+/**
+ * Checks every pool's Python environment (in parallel), as the group's user when it has one (so
+ * nothing of the environment runs as root); the first error is thrown.
+ */
 export async function resolveEnvironments(plan: ServePlan): Promise<Map<string, PythonEnvironment>> {
   const cache = new Map<string, Promise<PythonEnvironment>>();
   const byPool = new Map<string, PythonEnvironment>();
   await Promise.all(
     plan.pools.map(async (p) => {
-      const key = JSON.stringify([p.settings.pythonHome, p.settings.pythonPath, p.cwd, p.env, p.addWorkingDirectory]);
+      const runAs = poolRunAs(p);
+      const key = JSON.stringify([p.settings.pythonHome, p.settings.pythonPath, p.cwd, p.env, p.addWorkingDirectory, runAs]);
       let env = cache.get(key);
       if (env === undefined) {
         env = resolveEnvironment({
@@ -28,10 +35,13 @@ export async function resolveEnvironments(plan: ServePlan): Promise<Map<string, 
           cwd: p.cwd,
           env: p.env,
           addWorkingDirectory: p.addWorkingDirectory,
+          label: p.label,
+          ...(runAs !== undefined ? { runAs } : {}),
         });
         cache.set(key, env);
       }
       try {
+        if (runAs !== undefined) checkScriptsReadable(p, runAs);
         byPool.set(p.key, await env);
       } catch (err) {
         // The message names the setting already; add where it was set only when that is a file.
@@ -44,7 +54,32 @@ export async function resolveEnvironments(plan: ServePlan): Promise<Map<string, 
   return byPool;
 }
 
-export function workerInit(p: PoolPlan, busyPollUs: number, reloadOnChanges = false): WorkerInit {
+/** The user a pool's processes run as, when wsgi-host runs as root and the group names one. */
+export function poolRunAs(p: PoolPlan): RunAs | undefined {
+  const s = p.settings;
+  if ((s.user === undefined && s.group === undefined) || process.getuid?.() !== 0) return undefined;
+  return runAsOf(lookupIdentity(s.user ?? 'root', s.group));
+}
+
+/** A WSGI script the group's user cannot read is refused before anything starts, as check reports it. */
+function checkScriptsReadable(p: PoolPlan, runAs: RunAs): void {
+  const who = lookupIdentity(String(runAs.uid), undefined);
+  const id = { ...who, gid: runAs.gid, groups: [...new Set([runAs.gid, ...who.groups])], name: runAs.name ?? String(runAs.uid) };
+  for (const app of p.apps) {
+    if (app.kind !== 'script') continue;
+    const problem = accessProblem(app.target, 'r', id);
+    if (problem !== undefined) {
+      throw new WsgiHostError('SCRIPT_UNREADABLE', `the WSGI script ${app.target} of group ${p.label} cannot be read by its user ${id.name}: ${problem}`, {
+        hint: 'Make the file readable and its folders searchable by that user (chmod o+r on the file, o+x on the folders), or change user=',
+      });
+    }
+  }
+}
+
+/** The front end's log level as Python's numbers: the workers do not send lines below it. */
+const PYTHON_LEVEL: Record<string, number> = { trace: 0, debug: 10, info: 20, warn: 30, error: 40, fatal: 50 };
+
+export function workerInit(p: PoolPlan, busyPollUs: number, reloadOnChanges = false, logLevel = 'info'): WorkerInit {
   const s = p.settings;
   return {
     group: p.group ?? '',
@@ -58,6 +93,8 @@ export function workerInit(p: PoolPlan, busyPollUs: number, reloadOnChanges = fa
     responseWindow: RESPONSE_WINDOW,
     spinBudget: busyPollUs / 1e6,
     ...(reloadOnChanges ? { reloadOnChanges: true } : {}),
+    pathSetting: pythonPathSetting(p.homeSetting),
+    logLevel: PYTHON_LEVEL[logLevel] ?? 0,
     ...(s.displayName !== undefined ? { displayName: s.displayName.replace('%{GROUP}', `(wsgi:${p.group ?? 'default'})`) } : {}),
     environ: {},
   };
@@ -86,7 +123,8 @@ export class Supervisor {
         interpreter: env.interpreter,
         cwd: p.cwd,
         env: p.env,
-        init: workerInit(p, plan.config.busyPoll, plan.config.reloadOnChanges),
+        // The level the running logger has (set at start; [log] changes apply at restart).
+        init: workerInit(p, plan.config.busyPoll, plan.config.reloadOnChanges, log.level),
         log,
         ...identityFor(p, log),
       };

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { WsgiHostError } from '../errors.js';
+import type { RunAs } from '../python/worker-launch.js';
 
 export interface Identity {
   uid: number;
@@ -7,6 +8,10 @@ export interface Identity {
   /** Supplementary groups. */
   groups: number[];
   name: string;
+  /** The home directory of its passwd entry, when it has one. */
+  home: string | undefined;
+  /** Whether the user has a passwd entry (a bare uid has none: no supplementary groups). */
+  inPasswd: boolean;
 }
 
 function readTable(path: string): string[][] {
@@ -43,5 +48,16 @@ export function lookupIdentity(user: string, group?: string): Identity {
     gid = g ? Number(g[2]) : Number(group);
   }
   const supplementary = groups.filter((r) => (r[3] ?? '').split(',').includes(name)).map((r) => Number(r[2]));
-  return { uid, gid, groups: [...new Set([gid, ...supplementary])], name };
+  return { uid, gid, groups: [...new Set([gid, ...supplementary])], name, home: row?.[5] || undefined, inPasswd: row !== undefined };
+}
+
+/** What the launcher needs to switch to an identity. */
+export function runAsOf(id: Identity): RunAs {
+  return { uid: id.uid, gid: id.gid, name: id.inPasswd ? id.name : undefined, home: id.home };
+}
+
+/** The identity of a uid (its passwd entry, when it has one) with the group gid. */
+export function runAsForIds(uid: number, gid: number | undefined): RunAs {
+  const row = readTable('/etc/passwd').find((r) => Number(r[2]) === uid);
+  return { uid, gid: gid ?? (row ? Number(row[3]) : uid), name: row?.[0], home: row?.[5] || undefined };
 }

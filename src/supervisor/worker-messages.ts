@@ -4,7 +4,7 @@
  * for the shape the front end relies on, and anything else is a WorkerProtocolError.
  */
 import { WorkerProtocolError } from '../protocol/protocol-error.js';
-import type { PythonInfo } from '../python/probe.js';
+import type { MissingModule, PythonInfo } from '../python/probe.js';
 
 /** A file the worker offers the front end to send (wsgi.file_wrapper): one of its descriptors. */
 export interface FileOffer {
@@ -19,6 +19,10 @@ export interface LoadFailure {
   traceback: string;
   python: PythonInfo;
   cwd: string;
+  /** A missing module that is a folder next to the script or in the working directory. */
+  missing?: MissingModule;
+  /** The INIT's pathSetting, echoed. */
+  pathSetting?: string;
 }
 
 export interface ReadyInfo {
@@ -74,7 +78,11 @@ export function decodeLoadFailure(payload: Buffer): LoadFailure {
   if (!isObject(v) || !isString(v.error) || !isString(v.traceback) || !isString(v.cwd)) {
     throw new WorkerProtocolError('the LOAD_FAILED frame is malformed');
   }
-  return { error: v.error, traceback: v.traceback, cwd: v.cwd, python: pythonInfo(v.python, 'LOAD_FAILED') };
+  const failure: LoadFailure = { error: v.error, traceback: v.traceback, cwd: v.cwd, python: pythonInfo(v.python, 'LOAD_FAILED') };
+  const m = v.missing;
+  if (isObject(m) && isString(m.name) && isString(m.folder)) failure.missing = { name: m.name, folder: m.folder };
+  if (isString(v.pathSetting)) failure.pathSetting = v.pathSetting;
+  return failure;
 }
 
 export function decodeModules(payload: Buffer): string[] {

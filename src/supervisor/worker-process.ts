@@ -6,10 +6,12 @@ import { pythonLevelMethod } from '../observability/logger.js';
 import { FrameDecoder } from '../protocol/frame-decoder.js';
 import { creditFrame, frame, frameHeader, latin1Frame } from '../protocol/frame-encoder.js';
 import { Flag, FrameType, MAX_FRONT_END_PAYLOAD } from '../protocol/frame-types.js';
-import { workerArgs, workerEnvironment } from '../python/worker-program.js';
+import { identityEnvironment, launchFailure, planLaunch, type RunAs } from '../python/worker-launch.js';
+import { workerArgs, workerEnvironment, workerProgram } from '../python/worker-program.js';
 import { countFault } from '../observability/faults.js';
 import { WorkerProtocolError } from '../protocol/protocol-error.js';
 import { workerSocketPath } from './runtime-dir.js';
+import { runAsForIds } from './user-ids.js';
 import {
   decodeCredit,
   decodeFileOffer,
@@ -45,6 +47,10 @@ export interface WorkerInit {
   displayName?: string;
   /** Report loaded module files (--reload-on-changes). */
   reloadOnChanges?: boolean;
+  /** How this group's python-path is written in its input, for the fix of a load failure. */
+  pathSetting?: string;
+  /** Log lines below this Python level are not sent (the front end would drop them). */
+  logLevel?: number;
   environ: Record<string, string>;
 }
 
@@ -162,18 +168,25 @@ export class WorkerProcess {
     // stdio pipe would allocate a new 64 KiB buffer per read, which caps bulk transfers at a few
     // hundred MB/s here. Elsewhere, file descriptor 3 is a socketpair made at spawn.
     const socketName = process.platform === 'linux' ? workerSocketPath(spec.uid, spec.gid) : undefined;
-    this.child = spawn(spec.interpreter, workerArgs(), {
+    // user=: a root-owned launcher switches user (with initgroups) before the group's interpreter
+    // runs; the worker program itself arrives on stdin, so that user needs no access to our files.
+    const runAs: RunAs | undefined = spec.uid !== undefined ? runAsForIds(spec.uid, spec.gid) : undefined;
+    const launch = planLaunch(spec.interpreter, workerArgs(), runAs);
+    this.child = spawn(launch.command, launch.args, {
       cwd: spec.cwd,
       env: workerEnvironment(process.env, {
+        ...identityEnvironment(runAs),
         ...spec.env,
         WSGI_HOST_WATCH_STDIN: '1',
         ...(socketName !== undefined ? { WSGI_HOST_SOCKET: socketName } : {}),
       }),
       stdio: socketName !== undefined ? ['pipe', 'pipe', 'pipe'] : ['pipe', 'pipe', 'pipe', 'pipe'],
-      ...(spec.uid !== undefined ? { uid: spec.uid } : {}),
-      ...(spec.gid !== undefined ? { gid: spec.gid } : {}),
+      ...(launch.uid !== undefined ? { uid: launch.uid } : {}),
+      ...(launch.gid !== undefined ? { gid: launch.gid } : {}),
     });
     this.log = log.child({ group: spec.label, pid: this.child.pid });
+    if (launch.note !== undefined) this.log.warn(launch.note);
+    this.child.stdin?.write(workerProgram());
     this.exitPromise = new Promise((resolve) => this.child.once('exit', () => resolve()));
     this.child.stdin?.on('error', () => {});
     this.child.on('error', (err) => {
@@ -187,7 +200,14 @@ export class WorkerProcess {
     this.child.on('exit', (code, signal) => {
       // Frames the process wrote before exiting may not be read yet: finish once the socket closed.
       this.exitStatus = { code, signal };
-      if (this.sockClosed || this.sock === undefined) this.onExit(code, signal);
+      if (this.sock === undefined) {
+        // Never connected: what it wrote to stderr (a launcher's reason) may still be in the pipe.
+        const t = setTimeout(() => this.onExit(code, signal), 500);
+        this.child.once('close', () => {
+          clearTimeout(t);
+          this.onExit(code, signal);
+        });
+      } else if (this.sockClosed) this.onExit(code, signal);
       else setTimeout(() => this.onExit(code, signal), 1000).unref();
     });
     this.captureLines(this.child.stdout, 'info');
@@ -613,7 +633,11 @@ export class WorkerProcess {
     stream.on('data', (text: string) => {
       const lines = (rest + text).split('\n');
       rest = lines.pop() ?? '';
-      for (const line of lines) this.log[level](line);
+      for (const line of lines) {
+        const failed = launchFailure(line);
+        if (failed !== undefined) this.spawnError = `${failed.code}: ${failed.message}`;
+        else this.log[level](line);
+      }
       // A line without end is logged in parts: the worker's output never grows the front end's memory.
       if (rest.length > MAX_LINE) {
         this.log[level](rest);
@@ -666,7 +690,7 @@ export class WorkerProcess {
     const wasDraining = this.state === 'draining';
     this.state = 'exited';
     const reason = this.spawnError
-      ? `could not be started (${this.spawnError}: is ${this.spec.interpreter} executable by the group's user?)`
+      ? `could not be started (${this.spawnError.includes(':') ? this.spawnError : `${this.spawnError}: is ${this.spec.interpreter} executable by the group's user?`})`
       : signal
         ? `killed by ${signal}`
         : `exited with code ${code}`;

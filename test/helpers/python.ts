@@ -12,7 +12,7 @@ export interface Interpreter {
 
 function probe(path: string): Interpreter | undefined {
   try {
-    const out = execFileSync(path, ['-c', 'import sys,platform;print("%d.%d.%d" % sys.version_info[:3], platform.python_implementation())'], {
+    const out = execFileSync(path, ['-c', 'import sys,platform;sys.stdout.write("%d.%d.%d %s" % (sys.version_info[:3] + (platform.python_implementation(),)))'], {
       encoding: 'utf8',
       timeout: 15_000,
       stdio: ['ignore', 'pipe', 'ignore'],
@@ -26,6 +26,36 @@ function probe(path: string): Interpreter | undefined {
 }
 
 let cached: Interpreter[] | undefined;
+
+function pyenvVersionDirs(): string[] {
+  let root = process.env.PYENV_ROOT;
+  if (!root) {
+    try {
+      root = execFileSync('pyenv', ['root'], { encoding: 'utf8', timeout: 10_000, stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+    } catch {
+      return [];
+    }
+  }
+  const versions = join(root, 'versions');
+  return existsSync(versions) ? readdirSync(versions).map((v) => join(versions, v)) : [];
+}
+
+/**
+ * CPython installations older than the worker supports (2.7, 3.6, 3.7...) as python-home values:
+ * their top folder, one per minor version (pyenv's versions, /usr/bin/python2*).
+ */
+export function oldInterpreters(): (Interpreter & { home: string })[] {
+  const found = new Map<string, Interpreter & { home: string }>();
+  const candidates = pyenvVersionDirs().flatMap((d) => ['python', 'python3', 'python2'].map((n) => join(d, 'bin', n)));
+  for (const p of candidates) {
+    if (!existsSync(p)) continue;
+    const i = probe(p);
+    if (!i || i.implementation !== 'CPython' || (i.mm[0] === 3 && i.mm[1] >= 8)) continue;
+    const key = `${i.mm[0]}.${i.mm[1]}`;
+    if (!found.has(key)) found.set(key, { ...i, home: join(p, '..', '..') });
+  }
+  return [...found.values()];
+}
 
 /**
  * Every CPython 3.8+ on this machine, one per minor version: python3 on PATH, /usr/bin/python3.*,

@@ -23,8 +23,8 @@ export class WsgiHost {
   url = '';
   private exitPromise: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 
-  constructor(args: string[], options: { cwd?: string; env?: NodeJS.ProcessEnv; nodeArgs?: string[] } = {}) {
-    this.child = spawn(process.execPath, [...(options.nodeArgs ?? []), CLI, ...args], {
+  constructor(args: string[], options: { cwd?: string; env?: NodeJS.ProcessEnv; cli?: string; nodeArgs?: string[] } = {}) {
+    this.child = spawn(process.execPath, [...(options.nodeArgs ?? []), options.cli ?? CLI, ...args], {
       cwd: options.cwd,
       env: { ...process.env, ...options.env },
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -49,14 +49,19 @@ export class WsgiHost {
   }
 
   /** Starts `wsgi-host serve ARGS --port 0` and waits (bounded) until it serves. */
-  static async serve(args: string[], options: { cwd?: string; env?: NodeJS.ProcessEnv; timeoutMs?: number; nodeArgs?: string[] } = {}): Promise<WsgiHost> {
+  static async serve(args: string[], options: { cwd?: string; env?: NodeJS.ProcessEnv; timeoutMs?: number; cli?: string; nodeArgs?: string[] } = {}): Promise<WsgiHost> {
     const host = new WsgiHost(['serve', ...args, '--port', '0', '--log-format', 'json'], options);
-    await host.waitForLog(/^wsgi-host serving (http:\/\/\S+?)\/?$/, options.timeoutMs ?? 30_000).then((m) => {
-      host.url = (m[1] as string).replace(/\/$/, '');
-    }, async (err: unknown) => {
+    // The startup line names the URL that answers (a mount's prefix, a virtual host's name); its
+    // listen field is the listener itself, which the tests use as the base URL.
+    try {
+      await host.waitForLog(/^wsgi-host serving http:\/\/\S+/, options.timeoutMs ?? 30_000);
+      const line = host.logs.find((l) => String(l.msg ?? '').startsWith('wsgi-host serving ') && typeof l.listen === 'string');
+      if (line === undefined) throw new Error(`the startup line has no listen field:\n${host.logText()}`);
+      host.url = line.listen as string;
+    } catch (err) {
       await host.kill();
       throw err;
-    });
+    }
     return host;
   }
 

@@ -9,6 +9,7 @@ import subprocess
 import sys
 import tempfile
 import textwrap
+import types
 import unittest
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -144,6 +145,91 @@ class LoadApplication(unittest.TestCase):
                 self.assertEqual(func({}, None), [b"42"])
             finally:
                 sys.path.remove(d)
+
+
+class LoadFailures(unittest.TestCase):
+    def test_traceback_starts_at_the_application(self):
+        with tempfile.TemporaryDirectory() as d:
+            path = os.path.join(d, "broken.wsgi")
+            with open(path, "w") as f:
+                f.write("import not_a_module_anywhere_xyz\n")
+            try:
+                w.load_application({"kind": "script", "target": path, "callable": "application"})
+            except ImportError as e:
+                # As in the worker: the traceback starts in the worker's own frames.
+                text = w.app_traceback(e.with_traceback(e.__traceback__.tb_next))
+            files = [line.split('"')[1] for line in text.splitlines() if line.strip().startswith("File ")]
+            self.assertEqual(files, [path])
+            self.assertIn("No module named 'not_a_module_anywhere_xyz'", text)
+
+    def test_an_error_of_the_worker_itself_has_no_frames(self):
+        with tempfile.TemporaryDirectory() as d:
+            path = os.path.join(d, "site.wsgi")
+            with open(path, "w") as f:
+                f.write("x = 1\n")
+            try:
+                w.load_application({"kind": "script", "target": path, "callable": "application"})
+            except LookupError as e:
+                text = w.app_traceback(e.with_traceback(e.__traceback__.tb_next))
+            self.assertNotIn("Traceback", text)
+            self.assertIn("no callable named 'application'", text)
+
+    def test_a_missing_module_that_is_a_folder_next_to_the_script(self):
+        with tempfile.TemporaryDirectory() as d:
+            os.makedirs(os.path.join(d, "mysite"))
+            script = os.path.join(d, "mysite", "wsgi.py")
+            with open(script, "w") as f:
+                f.write("import mysite.settings\n")
+            err = ModuleNotFoundError("No module named 'mysite'", name="mysite")
+            self.assertEqual(w.missing_module_folder(err, [{"kind": "script", "target": script}]), {"name": "mysite", "folder": d})
+            self.assertIsNone(w.missing_module_folder(ModuleNotFoundError("x", name="elsewhere"), [{"kind": "script", "target": script}]))
+            self.assertIsNone(w.missing_module_folder(ValueError("x"), []))
+
+
+class SourceHashes(unittest.TestCase):
+    def test_cached_bytecode_is_checked_by_source_hash(self):
+        import importlib.util
+        if sys.dont_write_bytecode:
+            self.skipTest("PYTHONDONTWRITEBYTECODE is set: nothing is cached")
+        with tempfile.TemporaryDirectory() as d:
+            src = os.path.join(d, "helper_for_hashes.py")
+            with open(src, "w") as f:
+                f.write('WORD = "before"\n')
+            w.use_source_hashes([src])
+            with open(importlib.util.cache_from_source(src), "rb") as f:
+                flags = int.from_bytes(f.read(8)[4:8], "little")
+            self.assertEqual(flags & 0b11, 0b11, "hash-based, checked against the source")
+
+
+class LogLevels(unittest.TestCase):
+    def test_a_logging_handler_writing_to_wsgi_errors_keeps_the_record_level(self):
+        import logging
+        conn = FakeConn([])
+        worker = types.SimpleNamespace(conn=conn)
+        sent = []
+        conn.log = lambda level, rid, text: sent.append((level, text))
+        saved = (logging.Handler.handle, logging.StreamHandler.emit, logging.lastResort)
+        try:
+            w.install_logging_bridge(worker)
+            errors = w.ErrorStream(w.LogWriter(conn, w.LOG_ERROR, 2, "<stderr>"))
+
+            class ToErrors(logging.Handler):
+                def emit(self, record):
+                    errors.write(self.format(record) + "\n")
+
+            log = logging.getLogger("wsgi-host-test-radicale")
+            log.propagate = False
+            log.setLevel(logging.DEBUG)
+            handler = ToErrors()
+            log.addHandler(handler)
+            try:
+                log.info("an info line")
+                errors.write("a plain write\n")
+            finally:
+                log.removeHandler(handler)
+            self.assertEqual(sent, [(logging.INFO, "an info line"), (w.LOG_ERROR, "a plain write")])
+        finally:
+            logging.Handler.handle, logging.StreamHandler.emit, logging.lastResort = saved
 
 
 HEADER = struct.Struct(">IIBB")

@@ -1,6 +1,6 @@
 import { accessSync, constants, realpathSync, statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
-import type { Identity } from '../supervisor/user-ids.js';
+import type { Identity } from './user-ids.js';
 
 /** Why `who` cannot reach path with the given access ('r' read, 'x' execute), or undefined if it can. */
 export function accessProblem(path: string, mode: 'r' | 'x', who: Identity | undefined): string | undefined {
