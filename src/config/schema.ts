@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { AccessSchema } from './access-schema.js';
 
 /**
  * The one config model. CLI flags, the TOML file and Apache mod_wsgi directives are all
@@ -115,11 +116,15 @@ export const MountSchema = z.strictObject({
   passAuthorization: z.boolean().default(true),
   /** Extra keys in each request's environ (mod_wsgi-express --setenv, Apache SetEnv). */
   environ: z.record(z.string(), z.string()).default({}),
+  /** Who may reach it (Apache's Require, Order/Allow/Deny): see src/access/policy.ts. */
+  access: AccessSchema.optional(),
 });
 
 export const StaticSchema = z.strictObject({
   path: z.string().min(1),
   directory: z.string().min(1),
+  /** Who may reach which files (Apache's Require, Order/Allow/Deny): see src/access/policy.ts. */
+  access: AccessSchema.optional(),
 });
 
 export const VirtualHostSchema = z.strictObject({
