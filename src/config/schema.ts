@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { parseVhostAddress } from '../util/vhost-address.js';
 import { AccessSchema } from './access-schema.js';
 
 /**
@@ -127,9 +128,20 @@ export const StaticSchema = z.strictObject({
   access: AccessSchema.optional(),
 });
 
+/** '*:80', '127.0.0.1:8080', '[::1]:443', '_default_:*', '10.0.0.5' (every port): as <VirtualHost> writes them. */
+const VhostAddressSchema = z.string().min(1).superRefine((text, ctx) => {
+  const a = parseVhostAddress(text);
+  if (typeof a === 'string') ctx.addIssue({ code: 'custom', message: `${a}; write e.g. "*:80", "127.0.0.1:8080" or "[::1]:443"` });
+});
+
 export const VirtualHostSchema = z.strictObject({
   serverName: z.string().min(1),
   aliases: z.array(z.string().min(1)).default([]),
+  /**
+   * The addresses it answers on, as <VirtualHost> lists them: a connection is matched to the hosts
+   * of its own address first, then by name (src/frontend/vhost-select.ts). None: every address.
+   */
+  addresses: z.array(VhostAddressSchema).optional(),
   default: z.boolean().default(false),
   mount: z.array(MountSchema).default([]),
   static: z.array(StaticSchema).default([]),

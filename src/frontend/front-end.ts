@@ -13,6 +13,7 @@ import { Exchange, type ExchangeSettings } from './exchange.js';
 import { ReplyPoller } from './reply-poller.js';
 import { parseRequestTarget } from './request-target.js';
 import { type StaticAlias, serveStatic } from './static-files.js';
+import { appDenied, guardStatic, routeAccess } from './route-access.js';
 import { hostName, hostPort, type MountRoute, Router } from './router.js';
 
 /** What an application mount routes to. */
@@ -34,14 +35,18 @@ export interface Routes {
 export function buildRoutes(plan: ServePlan, pools: Map<string, ProcessPool>, statsFor: (label: string) => GroupStats): Routes {
   const app = (m: ServePlan['mounts'][number]): MountRoute<RouteTarget> => {
     const pool = pools.get(m.pool) as ProcessPool;
-    return { kind: 'app', prefix: m.prefix, target: { pool, appIndex: m.appIndex, passAuthorization: m.passAuthorization, stats: statsFor(pool.label) } };
+    const guard = routeAccess(plan, m.path, plan.pools.find((p) => p.key === m.pool)?.apps[m.appIndex]?.target);
+    return { kind: 'app', prefix: m.prefix, slash: guard.slash, guard, target: { pool, appIndex: m.appIndex, passAuthorization: m.passAuthorization, stats: statsFor(pool.label) } };
   };
-  const files = (s: ServePlan['statics'][number]): MountRoute<RouteTarget> => ({ kind: 'static', prefix: s.prefix, target: { directory: s.directory } });
+  const files = (s: ServePlan['statics'][number]): MountRoute<RouteTarget> => {
+    const guard = routeAccess(plan, s.path);
+    return { kind: 'static', prefix: s.prefix, slash: guard.slash, guard, target: { directory: s.directory } };
+  };
   const scope = (host: number | undefined): MountRoute<RouteTarget>[] => [
     ...plan.mounts.filter((m) => m.host === host).map(app),
     ...plan.statics.filter((s) => s.host === host).map(files),
   ];
-  const hosts = plan.hosts.map((h, i) => ({ names: h.names, mounts: scope(i) }));
+  const hosts = plan.hosts.map((h, i) => ({ names: h.names, addresses: plan.config.host[i]?.addresses, mounts: scope(i) }));
   const global = scope(undefined);
   return { router: new Router(hosts, global, plan.defaultHost), serverNames: plan.hosts.map((h) => h.serverName) };
 }
@@ -210,15 +215,18 @@ export class FrontEnd {
       headers += '\0' + name + '\0' + value;
     }
     requestId ??= newRequestId();
-    const match = this.routes.router.match(host, target.path);
+    const match = this.routes.router.match(host, target.path, req.socket.localAddress, req.socket.localPort);
     if (match === undefined) {
       sendError(res, 404, requestId);
       return;
     }
+    const guard = match.route.guard ?? {};
     if (match.route.kind === 'static') {
-      serveStatic(req, res, match.route.target as StaticAlias, match.pathInfo, req.url as string);
+      const alias = match.route.target as StaticAlias;
+      guardStatic(guard, req, res, alias.directory, match.pathInfo, target.path, requestId, () => serveStatic(req, res, alias, match.pathInfo, req.url as string));
       return;
     }
+    if (appDenied(guard, req, target.path, match.pathInfo)) return sendError(res, 403, requestId);
     const app = match.route.target as AppTarget;
     if (hasAuthorization && !app.passAuthorization) headers = withoutAuthorization(raw);
     const max = this.limits.maxBodySize;

@@ -46,6 +46,8 @@ export interface StaticPlan {
   host: number | undefined;
   prefix: string;
   directory: string;
+  /** Where the static alias is in the config model. */
+  path: (string | number)[];
 }
 
 export interface HostPlan {
@@ -189,17 +191,17 @@ export function planServer(config: ServerConfig, baseDir: string, options: PlanO
     mounts.push({ host, prefix, pool: key, appIndex, passAuthorization: m.passAuthorization, path });
   };
 
-  const addStatic = (s: StaticConfig, host: number | undefined): void => {
-    statics.push({ host, prefix: normalizePrefix(s.path), directory: abs(baseDir, s.directory) });
+  const addStatic = (s: StaticConfig, host: number | undefined, path: (string | number)[]): void => {
+    statics.push({ host, prefix: normalizePrefix(s.path), directory: abs(baseDir, s.directory), path });
   };
 
   config.mount.forEach((m, i) => addMount(m, undefined, ['mount', i]));
-  config.static.forEach((s) => addStatic(s, undefined));
+  config.static.forEach((s, i) => addStatic(s, undefined, ['static', i]));
   config.host.forEach((h, i) => {
     hosts.push({ serverName: h.serverName, names: [h.serverName, ...h.aliases] });
     if (h.default) defaultHost = i;
     h.mount.forEach((m, j) => addMount(m, i, ['host', i, 'mount', j]));
-    h.static.forEach((s) => addStatic(s, i));
+    h.static.forEach((s, j) => addStatic(s, i, ['host', i, 'static', j]));
   });
   if (mounts.length === 0 && statics.length === 0) {
     throw new ConfigError(C.NO_MOUNTS, 'the configuration mounts no application', {
