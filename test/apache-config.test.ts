@@ -136,14 +136,18 @@ describe('a realistic mod_wsgi site configuration', () => {
         serverName: 'www.example.com',
         aliases: ['example.com', '*.example.org'],
         default: true,
+        // Issue 14: a connection to :8080 reaches api.example.com only, and :80 www.example.com only.
+        addresses: ['*:80'],
         mount: [
           { path: '/blog', script: `${dir}/site/blog.wsgi`, callable: 'application', applicationGroup: '%{GLOBAL}', passAuthorization: true, group: 'blog' },
           { path: '/', script: `${dir}/site/site.wsgi`, callable: 'application', applicationGroup: 'www.example.com|', passAuthorization: true, group: 'api' },
         ],
-        static: [{ path: '/static', directory: `${dir}/site/static files` }],
+        // Issue 14: Alias /static/ (trailing slash) does not take /static, as in Apache.
+        static: [{ path: '/static/', directory: `${dir}/site/static files` }],
       },
       {
         serverName: 'api.example.com',
+        addresses: ['*:8080'],
         mount: [
           { path: '/v1', script: `${dir}/api/api v1.wsgi`, callable: 'app', applicationGroup: '%{GLOBAL}', passAuthorization: true, group: 'api' },
           {
@@ -205,7 +209,8 @@ describe('a realistic mod_wsgi site configuration', () => {
       n('ignored', 'DocumentRoot ignored: wsgi-host serves files only from Alias directories: add Alias / /path/to/root if the document root must be served.',
         file, lineOf(main, 'DocumentRoot')),
       n('ignored', `CustomLog ignored: ${logging}`, file, lineOf(main, 'CustomLog')),
-      n('ignored', 'Header ignored: wsgi-host does not add or edit headers: set them in the application or a front proxy.', join(dir, 'conf.d', '20-headers.conf'), 1),
+      // Issue 14: a header Apache would add (here X-Frame-Options) is refused, not ignored: serve stops unless --accept-apache-differences.
+      { ...n('not-honoured', 'Header always set X-Frame-Options DENY in <VirtualHost *:8080> is not honoured: wsgi-host does not add, edit or remove headers: set them in the application or a front proxy.', join(dir, 'conf.d', '20-headers.conf'), 1), refused: true },
       n('info',
         "mod_wsgi's default application group is %{RESOURCE}, one sub-interpreter per application named after the server and URL, so WSGIScriptAlias / runs in application group 'www.example.com|'; wsgi-host keeps these names and gives each application group processes of its own. Add WSGIApplicationGroup %{GLOBAL} (or application-group=%{GLOBAL}) to let the applications of a process group share its processes, which is also what C extensions such as numpy need.",
         file, lineOf(main, 'WSGIScriptAlias / ')),
@@ -408,7 +413,9 @@ describe('mod_wsgi semantics', () => {
     assert.ok(r.notes.some((n) => n.kind === 'info' && n.line === 3 && n.message.includes('translated as WSGIScriptAlias /legacy')));
   });
 
-  test('VirtualHosts of one ServerName (:80 and :443) become one host', () => {
+  // Issue 14 changed this: VirtualHosts of one ServerName stay apart (Apache tells them apart by
+  // port first, so what one maps is never reached through the other's port).
+  test('VirtualHosts of one ServerName (:80 and :443) stay two hosts, told apart by port', () => {
     const text = [
       'Listen 80',
       'Listen 443',
@@ -427,11 +434,13 @@ describe('mod_wsgi semantics', () => {
     const dir = fixture({ 'site.wsgi': WSGI });
     const file = tmp.file(join(`case${counter}`, 'a.conf'), text.replace('SITE', join(dir, 'site.wsgi')));
     const r = translateApacheConfig(file);
-    assert.equal(r.config.host?.length, 1);
-    assert.deepEqual(r.config.host?.[0]?.aliases, ['example.com']);
-    assert.equal(r.config.host?.[0]?.mount?.[0]?.path, '/');
+    assert.equal(r.config.host?.length, 2);
+    assert.deepEqual(r.config.host?.map((h) => [h.serverName, h.addresses, h.mount?.length ?? 0]), [['www.example.com', ['*:80'], 0], ['www.example.com', ['*:443'], 1]]);
+    assert.deepEqual(r.config.host?.[1]?.aliases, ['example.com']);
+    assert.equal(r.config.host?.[1]?.mount?.[0]?.path, '/');
     const kinds = r.notes.map((n) => [n.kind, n.line]);
-    assert.deepEqual(kinds, [['not-honoured', 5], ['ignored', 10], ['ignored', 11], ['info', 7]]);
+    assert.deepEqual(kinds, [['not-honoured', 5], ['ignored', 10], ['ignored', 11]]);
+    assert.equal(r.notes[0]?.refused, true, 'the redirect is refused: serve stops unless the difference is accepted');
     assert.match(r.notes[1]?.message ?? '', /^SSLEngine ignored: wsgi-host does not terminate TLS/);
   });
 });

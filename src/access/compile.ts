@@ -51,7 +51,9 @@ export type Matcher =
   | { type: 'directory'; dir: string; glob?: RegExp }
   | { type: 'directoryMatch'; re: RegExp }
   | { type: 'files'; glob: RegExp }
-  | { type: 'filesMatch'; re: RegExp };
+  | { type: 'filesMatch'; re: RegExp }
+  /** A <Files> inside a <Directory>: both must match. */
+  | { type: 'both'; outer: Matcher; inner: Matcher };
 
 export interface CompiledRule {
   matcher: Matcher;
@@ -76,7 +78,7 @@ export function compilePolicy(rules: readonly AccessRule[]): CompiledPolicy {
   rules.forEach((rule, i) => {
     const at = (...p: (string | number)[]): (string | number)[] => [i, ...p];
     const matcher = compileMatcher(rule, at);
-    if (matcher.type === 'directory' || matcher.type === 'directoryMatch' || matcher.type === 'files' || matcher.type === 'filesMatch') out.dependsOnFile = true;
+    if (matcher.type !== 'always' && matcher.type !== 'path' && matcher.type !== 'pathMatch') out.dependsOnFile = true;
     if (rule.require === undefined && rule.merge === undefined && rule.compat === undefined) {
       throw new AccessRuleError('an access rule needs require, merge or compat', at(), 'Add require = "all granted" (or "all denied", "ip 10.0.0.0/8"...)');
     }
@@ -102,11 +104,23 @@ export function compilePolicy(rules: readonly AccessRule[]): CompiledPolicy {
 
 function compileMatcher(rule: AccessRule, at: (...p: (string | number)[]) => (string | number)[]): Matcher {
   const given = MATCHER_KEYS.filter((k) => rule[k] !== undefined);
+  const folder = given.filter((k) => k === 'directory' || k === 'directoryMatch');
+  const file = given.filter((k) => k === 'files' || k === 'filesMatch');
+  if (given.length === 2 && folder.length === 1 && file.length === 1) {
+    // A <Files> inside a <Directory>.
+    return { type: 'both', outer: compileOne(rule, folder[0] as MatcherKey, at), inner: compileOne(rule, file[0] as MatcherKey, at) };
+  }
   if (given.length > 1) {
-    throw new AccessRuleError(`an access rule has one matcher, not ${given.join(' and ')}`, at(given[1] as string), 'Split it into one rule per matcher');
+    throw new AccessRuleError(`an access rule has one matcher (or a folder and a file name), not ${given.join(' and ')}`, at(given[1] as string), 'Split it into one rule per matcher');
   }
   const key = given[0];
   if (key === undefined) return { type: 'always' };
+  return compileOne(rule, key, at);
+}
+
+type MatcherKey = (typeof MATCHER_KEYS)[number];
+
+function compileOne(rule: AccessRule, key: MatcherKey, at: (...p: (string | number)[]) => (string | number)[]): Matcher {
   const value = rule[key] as string;
   const regex = (): RegExp => {
     try {

@@ -78,6 +78,8 @@ export function matches(m: Matcher, f: RequestFacts): boolean {
       return f.file !== undefined && m.glob.test(baseName(f.file));
     case 'filesMatch':
       return f.file !== undefined && m.re.test(baseName(f.file));
+    case 'both':
+      return matches(m.outer, f) && matches(m.inner, f);
   }
 }
 

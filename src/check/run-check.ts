@@ -64,8 +64,10 @@ export async function runCheck(loaded: LoadedConfig): Promise<CheckReport> {
   };
   for (const n of loaded.notes) {
     const where = formatSource(n);
-    const severity: Severity = n.kind === 'ignored' || n.kind === 'info' ? 'info' : 'warning';
-    const code = { ignored: 'CHECK_APACHE_IGNORED', 'not-honoured': 'CHECK_APACHE_NOT_HONOURED', order: 'CHECK_MOUNT_ORDER', info: 'CHECK_APACHE_INFO', warning: 'CHECK_WARNING' }[n.kind];
+    let severity: Severity = n.kind === 'ignored' || n.kind === 'info' ? 'info' : 'warning';
+    let code = { ignored: 'CHECK_APACHE_IGNORED', 'not-honoured': 'CHECK_APACHE_NOT_HONOURED', order: 'CHECK_MOUNT_ORDER', info: 'CHECK_APACHE_INFO', warning: 'CHECK_WARNING' }[n.kind];
+    // What serve refuses is an error here, unless --accept-apache-differences accepts it.
+    if (n.refused === true && loaded.acceptDifferences !== true) [severity, code] = ['error', 'CHECK_APACHE_REFUSED'];
     problems.push({ severity, code, message: n.message, ...(where ? { where } : {}) });
   }
   let plan: ServePlan;

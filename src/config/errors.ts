@@ -51,4 +51,6 @@ export const ConfigErrorCode = {
   SYNTAX: 'CONFIG_SYNTAX',
   FILE_NOT_FOUND: 'CONFIG_FILE_NOT_FOUND',
   BAD_FLAG: 'CLI_BAD_FLAG',
+  /** --host/--port would put virtual hosts of different addresses on one listener. */
+  LISTEN_OVERRIDE: 'CONFIG_LISTEN_OVERRIDE',
 } as const;
