@@ -141,8 +141,10 @@ describe('an Apache mod_wsgi site serves the same as its TOML translation', () =
     assert.equal(fromApacheOutput.match(/^# ignored: .*: LogLevel/gm)?.length, 1, fromApacheOutput);
   });
 
-  test("without a Listen directive, the translation says which address wsgi-host's default is", () => {
-    assert.match(fromApacheOutput, /^# info: .*site\.conf:1: The configuration has no Listen directive: wsgi-host listens on 127\.0\.0\.1:8000, its default/m);
-    assert.doesNotMatch(fromApacheOutput, /^listen\b/m, 'no listen key: the default applies');
+  // Issue 14 changed this: never a silent 127.0.0.1:8000; the VirtualHosts' addresses, said in a note.
+  test('without a Listen directive, wsgi-host listens on the addresses of the VirtualHosts, and says so', () => {
+    assert.match(fromApacheOutput, /^# info: .*site\.conf:1: The configuration has no Listen directive \(Debian keeps them in ports\.conf.*wsgi-host listens on the addresses its VirtualHosts name, 0\.0\.0\.0:80;/m);
+    assert.match(fromApacheOutput, /^\[\[listen\]\]\nhost = "0\.0\.0\.0"\nport = 80$/m);
+    assert.doesNotMatch(fromApacheOutput, /8000/);
   });
 });

@@ -175,7 +175,8 @@ function reportOrder(routes: Route[], hostCount: number, notes: NoteCollector): 
       const covering = list.filter((c) => underPrefix(r.prefix, c.prefix));
       const apache = covering[0] as Route;
       const ours = [...covering].sort((a, b) => b.prefix.length - a.prefix.length || scopeRank(a) - scopeRank(b))[0] as Route;
-      if (apache !== ours && ours === r) notes.add('order', orderMessage(apache, ours), ours.at, true);
+      // A warning, not a refusal: both aliases are honoured, only their precedence differs (check: CHECK_MOUNT_ORDER).
+      if (apache !== ours && ours === r) notes.add('order', orderMessage(apache, ours), ours.at);
     }
   }
 }
