@@ -20,6 +20,8 @@ export interface ScopeAccess {
   compat?: CompatLine[];
   /** AuthType other than None, in this section. */
   authType?: DirectiveNode;
+  /** What wsgi-host cannot decide here: refused when the section covers a route. */
+  refusals: { message: string; at: DirectiveNode }[];
 }
 
 const NESTED_SCOPES = new Set(['directory', 'directorymatch', 'files', 'filesmatch', 'location', 'locationmatch']);
@@ -28,7 +30,7 @@ export class SectionReader {
   private readonly byScope = new Map<Scope, ScopeAccess | undefined>();
   private readonly envSet: Set<string>;
 
-  constructor(private readonly site: Site) {
+  constructor(site: Site) {
     this.envSet = envVariablesSet(site);
   }
 
@@ -36,7 +38,7 @@ export class SectionReader {
   read(scope: Scope): ScopeAccess | undefined {
     if (this.byScope.has(scope)) return this.byScope.get(scope);
     const section = scope.section;
-    const out: ScopeAccess = {};
+    const out: ScopeAccess = { refusals: [] };
     const compat: CompatLine[] = [];
     const items = section === undefined ? [] : this.items(section.children, undefined, compat, out);
     if (items.length > 0) out.require = items.length === 1 && typeof items[0] === 'string' ? items[0] : items;
@@ -67,7 +69,7 @@ export class SectionReader {
       }
       switch (n.key) {
         case 'require':
-          items.push(this.requireLine(n));
+          items.push(this.requireLine(n, out));
           break;
         case 'order':
         case 'satisfy':
@@ -75,7 +77,7 @@ export class SectionReader {
           break;
         case 'allow':
         case 'deny':
-          for (const from of n.args.slice(1)) compat.push(withLimit(`${n.name} from ${this.compatFrom(n, from)}`, limit));
+          for (const from of n.args.slice(1)) compat.push(withLimit(`${n.name} from ${this.compatFrom(n, from, out)}`, limit));
           break;
         case 'authmerging': {
           const v = (n.args[0] ?? '').toLowerCase();
@@ -92,13 +94,15 @@ export class SectionReader {
   }
 
   /** A Require line as the model writes it; what cannot be decided is refused (and kept, decided both ways). */
-  private requireLine(d: DirectiveNode): string {
+  private requireLine(d: DirectiveNode, out: ScopeAccess): string {
     const words = [...d.args];
     const negated = words[0]?.toLowerCase() === 'not';
     const provider = (negated ? words[1] : words[0])?.toLowerCase() ?? '';
     const args = words.slice(negated ? 2 : 1);
     const text = words.join(' ');
-    const refuse = (why: string): void => this.site.notes.refuse(`Require ${text} in ${d.file}:${d.line} is not honoured: ${why}`, d);
+    const refuse = (why: string): void => {
+      out.refusals.push({ message: `Require ${text} in ${d.file}:${d.line} is not honoured: ${why}`, at: d });
+    };
     if (provider === 'env') {
       const set = args.filter((a) => this.envSet.has(a));
       if (set.length > 0) {
@@ -116,15 +120,15 @@ export class SectionReader {
   }
 
   /** An Allow/Deny address; a host name, or a variable set by SetEnvIf, cannot be decided: refused. */
-  private compatFrom(d: DirectiveNode, from: string): string {
+  private compatFrom(d: DirectiveNode, from: string, out: ScopeAccess): string {
     if (from.toLowerCase().startsWith('env=')) {
       const name = from.slice(4).replace(/^!/, '');
       if (!this.envSet.has(name)) return from;
-      this.site.notes.refuse(`${d.name} from ${from} in ${d.file}:${d.line} is not honoured: ${name} is set by SetEnvIf, BrowserMatch or RewriteRule, which wsgi-host does not evaluate; decide it in the application or a front proxy.`, d);
+      out.refusals.push({ message: `${d.name} from ${from} in ${d.file}:${d.line} is not honoured: ${name} is set by SetEnvIf, BrowserMatch or RewriteRule, which wsgi-host does not evaluate; decide it in the application or a front proxy.`, at: d });
       return `setenvif=${from.slice(4)}`;
     }
     if (from.toLowerCase() === 'all' || /^[\d.]+(\/[\d.]+)?$/.test(from) || from.includes(':')) return from;
-    this.site.notes.refuse(`${d.name} from ${from} in ${d.file}:${d.line} is not honoured: a host name needs DNS lookups of the client, which wsgi-host does not make; write the addresses.`, d);
+    out.refusals.push({ message: `${d.name} from ${from} in ${d.file}:${d.line} is not honoured: a host name needs DNS lookups of the client, which wsgi-host does not make; write the addresses.`, at: d });
     return from;
   }
 

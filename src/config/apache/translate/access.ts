@@ -46,6 +46,8 @@ export class AccessTranslator {
 
   constructor(private readonly site: Site) {
     this.lines = new SectionReader(site);
+    // Apache checks every section's lines when it starts, whether a request ever reaches it or not.
+    for (const scope of site.scopes) this.lines.read(scope);
   }
 
   /** The rules of a route, or undefined when nothing can deny a request of it. */
@@ -65,6 +67,7 @@ export class AccessTranslator {
       }
       const matcher = this.matcherFor(scope, target);
       if (matcher === undefined) continue;
+      for (const r of access.refusals) this.site.notes.refuse(r.message, r.at);
       if (access.authType !== undefined) authType = access.authType;
       if (access.require === undefined && access.merge === undefined && access.compat === undefined) continue;
       const rule: AccessRule = { ...matcher };
