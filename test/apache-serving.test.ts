@@ -123,7 +123,8 @@ describe('an Apache mod_wsgi site serves the same as its TOML translation', () =
 
   test('and the answers are the ones mod_wsgi would give', async () => {
     const root = JSON.parse((await get(apache.url, 'www.example.test', '/some/page')).body) as Record<string, string>;
-    assert.deepEqual([root.app, root.group, root.app_group, root.prefix, root.path_info], ['site', 'site', '%{GLOBAL}', join(t.dir, 'venv-site'), '/some/page']);
+    // Issue 14: mod_wsgi names the %{GLOBAL} application group "" in the environ.
+    assert.deepEqual([root.app, root.group, root.app_group, root.prefix, root.path_info], ['site', 'site', '', join(t.dir, 'venv-site'), '/some/page']);
     const api = JSON.parse((await get(apache.url, 'example.test', '/api/v1', { Authorization: 'Bearer secret' })).body) as Record<string, string>;
     assert.deepEqual([api.app, api.group, api.prefix, api.script_name, api.authorization], ['api', 'api', join(t.dir, 'venv-api'), '/api', 'Bearer secret']);
     const legacy = JSON.parse((await get(apache.url, 'other.test', '/legacy/x', { Authorization: 'Basic abc' })).body) as Record<string, string>;

@@ -87,6 +87,11 @@ export const GroupSettingsSchema = z.strictObject({
   shutdownTimeout: seconds.default(5),
   /** mod_wsgi's script reloading: touching the WSGI script restarts the group. */
   scriptReloading: z.boolean().default(true),
+  /**
+   * wsgi.multiprocess; default: whether the group can have more than one process. mod_wsgi says
+   * true whenever WSGIDaemonProcess has processes=, even processes=1.
+   */
+  multiprocess: z.boolean().optional(),
 });
 
 /**

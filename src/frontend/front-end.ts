@@ -13,6 +13,7 @@ import { Exchange, type ExchangeSettings } from './exchange.js';
 import { ReplyPoller } from './reply-poller.js';
 import { parseRequestTarget } from './request-target.js';
 import { type StaticAlias, serveStatic } from './static-files.js';
+import { RequestFacts } from './request-facts.js';
 import { appDenied, guardStatic, routeAccess } from './route-access.js';
 import { hostName, hostPort, type MountRoute, Router } from './router.js';
 
@@ -69,6 +70,7 @@ export class FrontEnd {
   private limits: HttpLimits;
   private readonly log: Logger;
   private closing = false;
+  private readonly facts = new RequestFacts();
   inflight = 0;
 
   constructor(routes: Routes, limits: HttpLimits, log: Logger, busyPollUs: number) {
@@ -154,6 +156,7 @@ export class FrontEnd {
         });
       });
       this.servers.set(`${l.host}:${l.port}`, server);
+      this.facts.listening(l.host, server.address() as AddressInfo);
       out.push(server.address() as AddressInfo);
     }
     return out;
@@ -253,7 +256,7 @@ export class FrontEnd {
         scheme: 'http',
         requestId,
       },
-      headers,
+      this.facts.fields(socket) + headers,
     );
     const hasBody = chunked || (contentLength !== '' && contentLength !== '0');
     const ex = new Exchange(req, res, head, requestId, hasBody, expect, this.settings);
