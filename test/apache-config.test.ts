@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, symlinkSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
@@ -591,5 +591,31 @@ describe('issue 14: access control, refusals, addresses', () => {
     const named = translateError(join(dir, 'name.conf'));
     assert.equal(named.code, ApacheErrorCode.BAD_VALUE);
     assert.equal(named.source?.line, 2);
+  });
+
+  test('what Apache reads from the folders served: .htaccess files (AllowOverride) and symbolic links (Options) are refused where they exist', () => {
+    const dir = fixture({ 'site/a.txt': '', 'site/guarded/.htaccess': 'Require all denied\n', 'plain/a.txt': '' });
+    symlinkSync(join(dir, 'site', 'a.txt'), join(dir, 'site', 'link.txt'));
+    const text = [
+      'Listen 80',
+      'Alias /site/ DIR/site/',
+      'Alias /plain/ DIR/plain/',
+      '<Directory DIR/site>',
+      '    Options -FollowSymLinks',
+      '    AllowOverride AuthConfig',
+      '    Require all granted',
+      '</Directory>',
+      '<Directory DIR/plain>',
+      '    Options None',
+      '    AllowOverride All',
+      '    Require all granted',
+      '</Directory>',
+    ].join('\n').replaceAll('DIR', dir);
+    const file = tmp.file(join(`case${counter}`, 'a.conf'), text);
+    const r = translateApacheConfig(file);
+    const refused = r.notes.filter((n) => n.refused);
+    assert.deepEqual(refused.map((n) => n.line), [6, 5]);
+    assert.match(refused[0]?.message ?? '', /guarded\/\.htaccess change how Apache serves Alias \/site/);
+    assert.match(refused[1]?.message ?? '', /refuse symbolic links such as .*link\.txt/);
   });
 });

@@ -34,3 +34,8 @@ export function allowOverride(d: DirectiveNode, ctx: Ctx, site: Site, reason: st
   if (d.args.length === 1 && (d.args[0] as string).toLowerCase() === 'none') return site.notes.ignore(d.name, reason, d);
   ctx.scope.allowOverride = { value: d.args, at: whereOf(d) };
 }
+
+/** A directive noted as ignored here, whose refused forms translate/ finds (Options, against the folders served). */
+export function noteIgnored(d: DirectiveNode, _ctx: Ctx, site: Site, reason: string): void {
+  site.notes.ignore(d.name, reason, d);
+}

@@ -1,7 +1,7 @@
 import { ApacheErrorCode as E, apacheError } from '../errors.js';
 import type { ConfigNode, DirectiveNode } from '../read/nodes.js';
 import type { ReadResult } from '../read/reader.js';
-import { accessLine, allowOverride, refuseUnless } from './access.js';
+import { accessLine, allowOverride, noteIgnored, refuseUnless } from './access.js';
 import { daemonProcess } from './daemon-options.js';
 import {
   addHandler, alias, applicationGroup, callableObject, dontWriteBytecode, importScript, keepAliveTimeout, limitRequestBody, listen,
@@ -39,6 +39,8 @@ const ANYWHERE = ['server', 'vhost', 'section'] as const;
 const SECTION = ['section'] as const;
 
 const FILES = "it is Apache's handling of files; wsgi-host serves Alias directories as they are.";
+const REQUIRE_REFUSED = 'Refused (translate/access-lines.ts): Require user, group, valid-user and other providers that need an authenticated user, host and forward-dns (DNS lookups), expr, and env of a variable SetEnvIf, BrowserMatch or RewriteRule sets.';
+const FROM_REFUSED = 'Refused: a host name (DNS lookups), and env= of a variable SetEnvIf, BrowserMatch or RewriteRule sets.';
 
 const DIRECTIVES: readonly DirectiveRow[] = [
   //       directive                 where          handler              model key
@@ -74,11 +76,11 @@ const DIRECTIVES: readonly DirectiveRow[] = [
   honoured('KeepAliveTimeout',       SERVER_VHOST,  keepAliveTimeout,    'limits.keepAliveTimeout'),
   honoured('LimitRequestBody',       ANYWHERE,      limitRequestBody,    'limits.maxBodySize'),
   // ---- access control (in <Directory>, <Files>, <Location> and their Match forms; access.ts)
-  honoured('Require',                SECTION,       accessLine,          'mount.access / static.access: require'),
+  honoured('Require',                SECTION,       accessLine,          'mount.access / static.access: require', REQUIRE_REFUSED),
   honoured('AuthMerging',            SECTION,       accessLine,          'mount.access / static.access: merge'),
   honoured('Order',                  SECTION,       accessLine,          'mount.access / static.access: compat'),
-  honoured('Allow',                  SECTION,       accessLine,          'mount.access / static.access: compat'),
-  honoured('Deny',                   SECTION,       accessLine,          'mount.access / static.access: compat'),
+  honoured('Allow',                  SECTION,       accessLine,          'mount.access / static.access: compat', FROM_REFUSED),
+  honoured('Deny',                   SECTION,       accessLine,          'mount.access / static.access: compat', FROM_REFUSED),
   honoured('Satisfy',                SECTION,       accessLine,          'mount.access / static.access: compat'),
   // ---- refused: Apache would restrict access or send requests elsewhere, and wsgi-host cannot
   ...refused('wsgi-host does not redirect: do it in the application or in a front proxy.',
@@ -95,6 +97,7 @@ const DIRECTIVES: readonly DirectiveRow[] = [
   conditional('ProxyRequests',       SERVER_VHOST,  refuseUnless(/^off$/i), 'when On', 'wsgi-host is not a forward proxy.'),
   conditional('AllowOverride',       SECTION,       allowOverride,       'when it lets .htaccess files restrict a folder wsgi-host serves that has one',
     "wsgi-host reads no .htaccess files: move their rules into the configuration (and set AllowOverride None)."),
+  conditional('Options',             ANYWHERE,      noteIgnored,         'when it drops FollowSymLinks for a folder wsgi-host serves that holds a symbolic link (translate/access.ts)', FILES),
   ...refused("wsgi-host runs only the WSGI application itself: Apache would let this script decide who gets in or which interpreter runs a request; do that in the application.",
     'WSGIAccessScript', 'WSGIDispatchScript', 'WSGIHandlerScript'),
   ...refused("wsgi-host does not expand mod_macro's macros: write the expanded configuration.", 'Use'),
@@ -123,7 +126,7 @@ const DIRECTIVES: readonly DirectiveRow[] = [
     'LimitRequestFields', 'LimitRequestFieldSize', 'LimitRequestLine', 'LimitXMLRequestBody'),
   ...ignored('wsgi-host serves files only from Alias directories: add Alias / /path/to/root if the document root must be served.', 'DocumentRoot'),
   ...ignored(FILES,
-    'Options', 'AllowOverrideList', 'DirectoryIndex', 'DirectorySlash', 'IndexOptions', 'AccessFileName', 'AddType',
+    'AllowOverrideList', 'DirectoryIndex', 'DirectorySlash', 'IndexOptions', 'AccessFileName', 'AddType',
     'AddCharset', 'AddDefaultCharset', 'AddLanguage', 'AddEncoding', 'AddOutputFilter', 'AddOutputFilterByType', 'TypesConfig',
     'DefaultType', 'MimeMagicFile', 'EnableSendfile', 'EnableMMAP', 'ForceType', 'ExpiresActive', 'ExpiresByType', 'ExpiresDefault',
     'FileETag', 'RemoveHandler', 'SetOutputFilter', 'SetInputFilter'),

@@ -1,4 +1,4 @@
-import { existsSync, readdirSync } from 'node:fs';
+import { type Dirent, existsSync, readdirSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import type { AccessRule } from '../../../access/policy.js';
 import type { Scope } from '../directives/scopes.js';
@@ -58,6 +58,7 @@ export class AccessTranslator {
       if (scope.kind === 'server' || scope.kind === 'vhost') continue;
       const access = this.lines.read(scope);
       if (scope.allowOverride !== undefined) this.checkOverrides(scope, target);
+      if (target.kind === 'static') this.checkSymlinks(scope, target);
       if (access === undefined) continue;
       if (scope.host !== undefined && scope.host !== target.host) {
         if (target.host === undefined && this.matcherFor(scope, target) !== undefined) {
@@ -122,6 +123,25 @@ export class AccessTranslator {
     return undefined;
   }
 
+  /**
+   * Options without FollowSymLinks: Apache answers 403 for a symbolic link, wsgi-host follows links
+   * that stay inside the folder. Refused where the folder served holds a link (the table notes Options otherwise).
+   */
+  private checkSymlinks(scope: Scope, target: RouteTarget): void {
+    if (scope.kind !== 'directory' || scope.pattern === undefined || scope.pattern.regex) return;
+    if (scope.host !== undefined && scope.host !== target.host) return;
+    const options = scope.directives.filter((d) => d.key === 'options' && !d.args.some((a) => /^\+?(followsymlinks|all)$/i.test(a)));
+    const removes = options.filter((d) => d.args.some((a) => /^-(followsymlinks|symlinksifownermatch)$/i.test(a)) || d.args.every((a) => !/^[+-]/.test(a)));
+    const line = removes[removes.length - 1];
+    if (line === undefined) return;
+    const dir = this.site.paths.absolute(scope.pattern.text);
+    if (!underPrefix(target.file, dir) && !underPrefix(dir, target.file)) return;
+    const link = findEntry(underPrefix(target.file, dir) ? target.file : dir, (e) => e.isSymbolicLink());
+    if (link !== undefined) {
+      this.site.notes.refuse(`Options ${line.args.join(' ')} in ${scope.label} makes Apache refuse symbolic links such as ${link} (served by ${target.label}), which wsgi-host follows when they stay inside the folder: remove the links, or allow FollowSymLinks.`, line);
+    }
+  }
+
   /** AllowOverride other than None lets .htaccess files add rules: refused where one exists in what is served. */
   private checkOverrides(scope: Scope, target: RouteTarget): void {
     const o = scope.allowOverride;
@@ -139,7 +159,7 @@ export class AccessTranslator {
       }
     } else {
       if (!underPrefix(folder, dir) && !underPrefix(dir, folder)) return;
-      found = findFile(underPrefix(folder, dir) ? folder : dir, name);
+      found = findEntry(underPrefix(folder, dir) ? folder : dir, (e) => e.name === name);
       for (let d = dirname(folder); found === undefined && underPrefix(d, dir) && d !== '/'; d = dirname(d)) {
         if (existsSync(join(d, name))) found = join(d, name);
       }
@@ -192,8 +212,8 @@ function accessFileName(site: Site): string {
   return d?.args[0] ?? '.htaccess';
 }
 
-/** A file of that name in the folder or below (bounded: the first 20000 entries). */
-function findFile(root: string, name: string): string | undefined {
+/** An entry in the folder or below that `is` accepts (bounded: the first 20000 entries). */
+function findEntry(root: string, is: (e: Dirent) => boolean): string | undefined {
   const stack = [root];
   let seen = 0;
   while (stack.length > 0 && seen < 20_000) {
@@ -206,7 +226,7 @@ function findFile(root: string, name: string): string | undefined {
     }
     for (const e of entries) {
       seen++;
-      if (e.name === name) return join(dir, e.name);
+      if (is(e)) return join(dir, e.name);
       if (e.isDirectory()) stack.push(join(dir, e.name));
     }
   }
