@@ -67,8 +67,10 @@ export async function runCheck(loaded: LoadedConfig): Promise<CheckReport> {
     let severity: Severity = n.kind === 'ignored' || n.kind === 'info' ? 'info' : 'warning';
     let code = { ignored: 'CHECK_APACHE_IGNORED', 'not-honoured': 'CHECK_APACHE_NOT_HONOURED', order: 'CHECK_MOUNT_ORDER', info: 'CHECK_APACHE_INFO', warning: 'CHECK_WARNING' }[n.kind];
     // What serve refuses is an error here, unless --accept-apache-differences accepts it.
-    if (n.refused === true && loaded.acceptDifferences !== true) [severity, code] = ['error', 'CHECK_APACHE_REFUSED'];
-    problems.push({ severity, code, message: n.message, ...(where ? { where } : {}) });
+    const refused = n.refused === true && loaded.acceptDifferences !== true;
+    if (refused) [severity, code] = ['error', 'CHECK_APACHE_REFUSED'];
+    const hint = refused ? 'wsgi-host serve refuses the configuration for it: change it as said, or serve with --accept-apache-differences' : undefined;
+    problems.push({ severity, code, message: n.message, ...(where ? { where } : {}), ...(hint ? { hint } : {}) });
   }
   let plan: ServePlan;
   try {
