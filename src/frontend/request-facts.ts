@@ -10,6 +10,8 @@ import { canonicalAddress } from '../util/ip-match.js';
 export class RequestFacts {
   /** 'address:port' of the listeners bound to one address (not 0.0.0.0 or ::). */
   private readonly specific = new Set<string>();
+  /** The fields of a connection that do not change from one request to the next. */
+  private readonly byConnection = new WeakMap<Socket, string>();
 
   /** A listener is bound: remember whether it names an address (mod_wsgi.listener_host) or all of them (''). */
   listening(host: string, bound: AddressInfo): void {
@@ -18,10 +20,14 @@ export class RequestFacts {
 
   /** The pseudo-fields of a request arriving on `socket`, each preceded by NUL. */
   fields(socket: Socket): string {
-    const local = canonicalAddress(socket.localAddress ?? '');
-    const port = String(socket.localPort ?? '');
-    const listener = this.specific.has(`${local}:${port}`) ? local : '';
-    const start = Math.round((performance.timeOrigin + performance.now()) * 1000);
-    return `\0:server-addr\0${local}\0:listener-host\0${listener}\0:listener-port\0${port}\0:request-start\0${start}`;
+    let fixed = this.byConnection.get(socket);
+    if (fixed === undefined) {
+      const local = canonicalAddress(socket.localAddress ?? '');
+      const port = String(socket.localPort ?? '');
+      const listener = this.specific.has(`${local}:${port}`) ? local : '';
+      fixed = `\0:server-addr\0${local}\0:listener-host\0${listener}\0:listener-port\0${port}\0:request-start\0`;
+      this.byConnection.set(socket, fixed);
+    }
+    return fixed + Math.round((performance.timeOrigin + performance.now()) * 1000);
   }
 }
