@@ -101,10 +101,15 @@ export class ApacheServer {
       }
       await new Promise((r) => setTimeout(r, 50));
     }
+    // Still there: Apache runs in a session of its own (-k start), so its children go with it.
     try {
-      process.kill(pid, 'SIGKILL');
+      process.kill(-pid, 'SIGKILL');
     } catch {
-      /* gone */
+      try {
+        process.kill(pid, 'SIGKILL');
+      } catch {
+        /* gone */
+      }
     }
   }
 
