@@ -144,7 +144,7 @@ export class SectionReader {
     } catch (err) {
       if (!(err instanceof AccessRuleError)) throw err;
       const line = scope.directives.find((d) => /^(require|allow|deny|order|satisfy)$/.test(d.key) && err.message.includes(d.args.join(' '))) ?? scope.at;
-      throw apacheError(E.BAD_VALUE, `${err.message} (in ${scope.label})`, line, 'key' in line ? (line as DirectiveNode).name : scope.label, err.hint);
+      throw apacheError(E.BAD_VALUE, `${err.message} (in ${scope.label})`, line, 'key' in line ? (line as DirectiveNode).name : scope.label, err.hint ?? 'Fix the line as Apache would require');
     }
   }
 }
