@@ -388,7 +388,7 @@ describe('examples/apache-debian: a Debian /etc/apache2 (ports.conf, sites-enabl
 
   before(async () => {
     openToApache(t.dir);
-    cpSync(join(ROOT, 'examples', 'apache-debian'), t.dir, { recursive: true });
+    cpSync(join(ROOT, 'examples', 'apache-debian'), t.dir, { recursive: true, verbatimSymlinks: true });
     const srv = join(t.dir, 'srv-mysite');
     makeVenv(join(srv, 'venv'), { python: PYTHON?.path as string });
     const etc = join(t.dir, 'etc-apache2');
