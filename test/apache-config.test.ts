@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, symlinkSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
@@ -136,14 +136,18 @@ describe('a realistic mod_wsgi site configuration', () => {
         serverName: 'www.example.com',
         aliases: ['example.com', '*.example.org'],
         default: true,
+        // Issue 14: a connection to :8080 reaches api.example.com only, and :80 www.example.com only.
+        addresses: ['*:80'],
         mount: [
           { path: '/blog', script: `${dir}/site/blog.wsgi`, callable: 'application', applicationGroup: '%{GLOBAL}', passAuthorization: true, group: 'blog' },
           { path: '/', script: `${dir}/site/site.wsgi`, callable: 'application', applicationGroup: 'www.example.com|', passAuthorization: true, group: 'api' },
         ],
-        static: [{ path: '/static', directory: `${dir}/site/static files` }],
+        // Issue 14: Alias /static/ (trailing slash) does not take /static, as in Apache.
+        static: [{ path: '/static/', directory: `${dir}/site/static files` }],
       },
       {
         serverName: 'api.example.com',
+        addresses: ['*:8080'],
         mount: [
           { path: '/v1', script: `${dir}/api/api v1.wsgi`, callable: 'app', applicationGroup: '%{GLOBAL}', passAuthorization: true, group: 'api' },
           {
@@ -205,7 +209,8 @@ describe('a realistic mod_wsgi site configuration', () => {
       n('ignored', 'DocumentRoot ignored: wsgi-host serves files only from Alias directories: add Alias / /path/to/root if the document root must be served.',
         file, lineOf(main, 'DocumentRoot')),
       n('ignored', `CustomLog ignored: ${logging}`, file, lineOf(main, 'CustomLog')),
-      n('ignored', 'Header ignored: wsgi-host does not add or edit headers: set them in the application or a front proxy.', join(dir, 'conf.d', '20-headers.conf'), 1),
+      // Issue 14: a header Apache would add (here X-Frame-Options) is refused, not ignored: serve stops unless --accept-apache-differences.
+      { ...n('not-honoured', 'Header always set X-Frame-Options DENY in <VirtualHost *:8080> is not honoured: wsgi-host does not add, edit or remove headers: set them in the application or a front proxy.', join(dir, 'conf.d', '20-headers.conf'), 1), refused: true },
       n('info',
         "mod_wsgi's default application group is %{RESOURCE}, one sub-interpreter per application named after the server and URL, so WSGIScriptAlias / runs in application group 'www.example.com|'; wsgi-host keeps these names and gives each application group processes of its own. Add WSGIApplicationGroup %{GLOBAL} (or application-group=%{GLOBAL}) to let the applications of a process group share its processes, which is also what C extensions such as numpy need.",
         file, lineOf(main, 'WSGIScriptAlias / ')),
@@ -408,7 +413,9 @@ describe('mod_wsgi semantics', () => {
     assert.ok(r.notes.some((n) => n.kind === 'info' && n.line === 3 && n.message.includes('translated as WSGIScriptAlias /legacy')));
   });
 
-  test('VirtualHosts of one ServerName (:80 and :443) become one host', () => {
+  // Issue 14 changed this: VirtualHosts of one ServerName stay apart (Apache tells them apart by
+  // port first, so what one maps is never reached through the other's port).
+  test('VirtualHosts of one ServerName (:80 and :443) stay two hosts, told apart by port', () => {
     const text = [
       'Listen 80',
       'Listen 443',
@@ -427,11 +434,188 @@ describe('mod_wsgi semantics', () => {
     const dir = fixture({ 'site.wsgi': WSGI });
     const file = tmp.file(join(`case${counter}`, 'a.conf'), text.replace('SITE', join(dir, 'site.wsgi')));
     const r = translateApacheConfig(file);
-    assert.equal(r.config.host?.length, 1);
-    assert.deepEqual(r.config.host?.[0]?.aliases, ['example.com']);
-    assert.equal(r.config.host?.[0]?.mount?.[0]?.path, '/');
+    assert.equal(r.config.host?.length, 2);
+    assert.deepEqual(r.config.host?.map((h) => [h.serverName, h.addresses, h.mount?.length ?? 0]), [['www.example.com', ['*:80'], 0], ['www.example.com', ['*:443'], 1]]);
+    assert.deepEqual(r.config.host?.[1]?.aliases, ['example.com']);
+    assert.equal(r.config.host?.[1]?.mount?.[0]?.path, '/');
     const kinds = r.notes.map((n) => [n.kind, n.line]);
-    assert.deepEqual(kinds, [['not-honoured', 5], ['ignored', 10], ['ignored', 11], ['info', 7]]);
+    assert.deepEqual(kinds, [['not-honoured', 5], ['ignored', 10], ['ignored', 11]]);
+    assert.equal(r.notes[0]?.refused, true, 'the redirect is refused: serve stops unless the difference is accepted');
     assert.match(r.notes[1]?.message ?? '', /^SSLEngine ignored: wsgi-host does not terminate TLS/);
+  });
+});
+
+describe('issue 14: access control, refusals, addresses', () => {
+  test('Require, blocks, <Limit> and Order/Allow/Deny become access rules of the routes they cover, in Apache merge order', () => {
+    const dir = fixture({ 'app/site.wsgi': WSGI, 'static/a.css': '', 'static/private/secret.txt': '' });
+    const text = [
+      'Listen 8080',                                                   // 1
+      'WSGIScriptAlias / DIR/app/site.wsgi',                           // 2
+      'Alias /static/ DIR/static/',                                    // 3
+      '<Directory />',                                                 // 4
+      '    Require all denied',                                        // 5
+      '</Directory>',                                                  // 6
+      '<Directory DIR/app>',                                           // 7
+      '    Require all granted',                                       // 8
+      '</Directory>',                                                  // 9
+      '<Location /admin>',                                             // 10
+      '    <RequireAll>',                                              // 11
+      '        Require ip 10.0.0.0/8',                                 // 12
+      '        Require not ip 10.9.0.0/16',                            // 13
+      '    </RequireAll>',                                             // 14
+      '</Location>',                                                   // 15
+      '<Directory DIR/static>',                                        // 16
+      '    Require all granted',                                       // 17
+      '    <LimitExcept GET>',                                         // 18
+      '        Require all denied',                                    // 19
+      '    </LimitExcept>',                                            // 20
+      '</Directory>',                                                  // 21
+      '<Directory DIR/static/private>',                                // 22
+      '    Order deny,allow',                                          // 23
+      '    Deny from all',                                             // 24
+      '    Allow from 127.0.0.1 ::1',                                  // 25
+      '</Directory>',                                                  // 26
+      '<FilesMatch "\\.css$">',                                       // 27
+      '    AuthMerging And',                                           // 28
+      '    Require method GET',                                        // 29
+      '</FilesMatch>',                                                 // 30
+    ].join('\n').replaceAll('DIR', dir);
+    const file = tmp.file(join(`case${counter}`, 'a.conf'), text);
+    const r = translateApacheConfig(file);
+    assert.deepEqual(r.config.mount?.[0]?.access, [
+      { require: 'all denied' },
+      { require: 'all granted' },
+      { path: '/admin', require: [{ all: ['ip 10.0.0.0/8', 'not ip 10.9.0.0/16'] }] },
+    ]);
+    assert.deepEqual(r.config.static?.[0], {
+      path: '/static/',
+      directory: join(dir, 'static'),
+      access: [
+        { require: 'all denied' },
+        { require: ['all granted', { limitExcept: ['GET'], require: ['all denied'] }] },
+        { directory: join(dir, 'static', 'private'), compat: ['Order deny,allow', 'Deny from all', 'Allow from 127.0.0.1', 'Allow from ::1'] },
+        { filesMatch: '\\.css$', require: 'method GET', merge: 'and' },
+      ],
+    });
+    assert.deepEqual(r.sources['mount[0].access[2]'], { file, line: 10 });
+    assert.deepEqual(r.notes.filter((n) => n.refused), []);
+    validateConfig(r.config);
+  });
+
+  test('what cannot be decided or done is refused, each at its file:line, and kept to be decided against the request', () => {
+    const dir = fixture({ 'site.wsgi': WSGI });
+    const text = [
+      'Listen 80',                                             // 1
+      'SetEnvIf User-Agent bot IS_BOT',                        // 2
+      'WSGIScriptAlias / DIR/site.wsgi',                       // 3
+      '<Location /private>',                                   // 4
+      '    AuthType Basic',                                    // 5
+      '    Require valid-user',                                // 6
+      '</Location>',                                           // 7
+      '<Location /internal>',                                  // 8
+      '    Require host .example.com',                         // 9
+      '    Require env IS_BOT',                                // 10
+      '</Location>',                                           // 11
+      'Redirect /old /new',                                    // 12
+      'RewriteRule ^/x /y',                                    // 13
+      'WSGIMadeUp on',                                         // 14
+      '<If "%{HTTP_HOST} == \'a\'">',                          // 15
+      '    Require all denied',                                // 16
+      '</If>',                                                 // 17
+    ].join('\n').replaceAll('DIR', dir);
+    const file = tmp.file(join(`case${counter}`, 'a.conf'), text);
+    const r = translateApacheConfig(file);
+    assert.deepEqual(r.notes.filter((n) => n.refused).map((n) => n.line), [12, 13, 14, 16, 6, 9, 10]);
+    assert.match(r.notes.find((n) => n.line === 6)?.message ?? '', /needs an authenticated user/);
+    assert.match(r.notes.find((n) => n.line === 10)?.message ?? '', /IS_BOT is set by SetEnvIf/);
+    assert.deepEqual(r.config.mount?.[0]?.access, [
+      { path: '/private', require: 'valid-user' },
+      { path: '/internal', require: ['host .example.com', 'setenvif IS_BOT'] },
+    ]);
+    assert.ok(r.notes.some((n) => n.line === 16 && n.refused), 'Require inside <If> is refused');
+  });
+
+  test('serve refuses them all at once (CONFIG_APACHE_REFUSED); --accept-apache-differences serves, check lists them', async () => {
+    const dir = fixture({ 'site.wsgi': WSGI, 'a.conf': 'Listen 80\nWSGIScriptAlias / site.wsgi\nHeader set X-A 1\nRedirect /a /b\n' });
+    const { loadApacheConfig } = await import('../src/config/apache-file.js');
+    const file = join(dir, 'a.conf');
+    assert.throws(() => loadApacheConfig(file), (err: unknown) => {
+      assert.ok(err instanceof ConfigError);
+      assert.equal(err.code, ApacheErrorCode.REFUSED);
+      assert.deepEqual(err.source, { file, line: 3 });
+      assert.match(err.message, new RegExp(`2 directives restrict access[^]*${file}:3: Header set X-A 1[^]*${file}:4: Redirect /a /b`));
+      assert.match(err.hint ?? '', /--accept-apache-differences/);
+      return true;
+    });
+    const accepted = loadApacheConfig(file, [], { acceptDifferences: true });
+    assert.equal(accepted.notes.filter((n) => n.refused).length, 2);
+    assert.equal(loadApacheConfig(file, [], { refuse: false }).notes.filter((n) => n.refused).length, 2);
+  });
+
+  test('Apache refuses bad access lines when it starts, and so does the translation, naming file:line', () => {
+    const cases: [string, number, RegExp][] = [
+      ['<Location />\nRequire ip 10.0.0.300\n</Location>\n', 2, /over 255/],
+      ['<Location />\nRequire not ip 10.0.0.1\n</Location>\n', 2, /no effect among alternatives/],
+      ['<Location />\n<RequireAll>\nRequire not ip 10.0.0.1\n</RequireAll>\n</Location>\n', 1, /all negative/],
+      ['Require all granted\n', 1, /not allowed in the server configuration/],
+      ['<VirtualHost *:80>\n<RequireAll>\nRequire all granted\n</RequireAll>\n</VirtualHost>\n', 2, /<RequireAll> is not allowed/],
+      ['<Location />\nAuthMerging Sometimes\n</Location>\n', 2, /Off, And or Or/],
+    ];
+    for (const [text, line, message] of cases) {
+      const dir = fixture({ 'a.conf': `Listen 80\n${text}` });
+      const e = translateError(join(dir, 'a.conf'));
+      assert.equal(e.source?.line, line + 1, text);
+      assert.match(e.message, message, text);
+    }
+  });
+
+  test('virtual hosts keep their addresses; without Listen, the VirtualHost addresses are listened on; with neither, an error', async () => {
+    const dir = fixture({
+      'site.wsgi': WSGI,
+      'two.conf': '<VirtualHost 127.0.0.1:8080>\nServerName internal\nWSGIScriptAlias / site.wsgi\n</VirtualHost>\n<VirtualHost *:80>\nServerName www\n</VirtualHost>\n',
+      'same.conf': 'Listen 80\n<VirtualHost *:80>\nServerName a\n</VirtualHost>\n<VirtualHost *:80>\nServerName b\nWSGIScriptAlias / site.wsgi\n</VirtualHost>\n',
+      'none.conf': 'WSGIScriptAlias / site.wsgi\n',
+      'name.conf': 'Listen 80\n<VirtualHost www.example.com:80>\nServerName www\n</VirtualHost>\n',
+    });
+    const two = translateApacheConfig(join(dir, 'two.conf'));
+    assert.deepEqual(two.config.listen, [{ host: '127.0.0.1', port: 8080 }, { host: '0.0.0.0', port: 80 }]);
+    assert.deepEqual(two.config.host?.map((h) => h.addresses), [['127.0.0.1:8080'], ['*:80']]);
+    assert.match(two.notes.find((n) => n.kind === 'info' && n.line === 1)?.message ?? '', /no Listen directive \(Debian keeps them in ports\.conf/);
+    const same = translateApacheConfig(join(dir, 'same.conf'));
+    assert.deepEqual(same.config.host?.map((h) => h.addresses), [undefined, undefined], 'every connection reaches both: names alone tell them apart');
+    const none = translateApacheConfig(join(dir, 'none.conf'));
+    assert.equal(none.config.listen, undefined);
+    const { loadApacheConfig } = await import('../src/config/apache-file.js');
+    assert.throws(() => loadApacheConfig(join(dir, 'none.conf')), (err: unknown) => err instanceof ConfigError && err.code === ApacheErrorCode.NO_LISTEN && /ports\.conf/.test(err.message));
+    assert.deepEqual(loadApacheConfig(join(dir, 'none.conf'), [], { listenGiven: true }).config.listen.length, 1);
+    const named = translateError(join(dir, 'name.conf'));
+    assert.equal(named.code, ApacheErrorCode.BAD_VALUE);
+    assert.equal(named.source?.line, 2);
+  });
+
+  test('what Apache reads from the folders served: .htaccess files (AllowOverride) and symbolic links (Options) are refused where they exist', () => {
+    const dir = fixture({ 'site/a.txt': '', 'site/guarded/.htaccess': 'Require all denied\n', 'plain/a.txt': '' });
+    symlinkSync(join(dir, 'site', 'a.txt'), join(dir, 'site', 'link.txt'));
+    const text = [
+      'Listen 80',
+      'Alias /site/ DIR/site/',
+      'Alias /plain/ DIR/plain/',
+      '<Directory DIR/site>',
+      '    Options -FollowSymLinks',
+      '    AllowOverride AuthConfig',
+      '    Require all granted',
+      '</Directory>',
+      '<Directory DIR/plain>',
+      '    Options None',
+      '    AllowOverride All',
+      '    Require all granted',
+      '</Directory>',
+    ].join('\n').replaceAll('DIR', dir);
+    const file = tmp.file(join(`case${counter}`, 'a.conf'), text);
+    const r = translateApacheConfig(file);
+    const refused = r.notes.filter((n) => n.refused);
+    assert.deepEqual(refused.map((n) => n.line), [6, 5]);
+    assert.match(refused[0]?.message ?? '', /guarded\/\.htaccess change how Apache serves Alias \/site/);
+    assert.match(refused[1]?.message ?? '', /refuse symbolic links such as .*link\.txt/);
   });
 });

@@ -123,7 +123,8 @@ describe('an Apache mod_wsgi site serves the same as its TOML translation', () =
 
   test('and the answers are the ones mod_wsgi would give', async () => {
     const root = JSON.parse((await get(apache.url, 'www.example.test', '/some/page')).body) as Record<string, string>;
-    assert.deepEqual([root.app, root.group, root.app_group, root.prefix, root.path_info], ['site', 'site', '%{GLOBAL}', join(t.dir, 'venv-site'), '/some/page']);
+    // Issue 14: mod_wsgi names the %{GLOBAL} application group "" in the environ.
+    assert.deepEqual([root.app, root.group, root.app_group, root.prefix, root.path_info], ['site', 'site', '', join(t.dir, 'venv-site'), '/some/page']);
     const api = JSON.parse((await get(apache.url, 'example.test', '/api/v1', { Authorization: 'Bearer secret' })).body) as Record<string, string>;
     assert.deepEqual([api.app, api.group, api.prefix, api.script_name, api.authorization], ['api', 'api', join(t.dir, 'venv-api'), '/api', 'Bearer secret']);
     const legacy = JSON.parse((await get(apache.url, 'other.test', '/legacy/x', { Authorization: 'Basic abc' })).body) as Record<string, string>;
@@ -141,8 +142,10 @@ describe('an Apache mod_wsgi site serves the same as its TOML translation', () =
     assert.equal(fromApacheOutput.match(/^# ignored: .*: LogLevel/gm)?.length, 1, fromApacheOutput);
   });
 
-  test("without a Listen directive, the translation says which address wsgi-host's default is", () => {
-    assert.match(fromApacheOutput, /^# info: .*site\.conf:1: The configuration has no Listen directive: wsgi-host listens on 127\.0\.0\.1:8000, its default/m);
-    assert.doesNotMatch(fromApacheOutput, /^listen\b/m, 'no listen key: the default applies');
+  // Issue 14 changed this: never a silent 127.0.0.1:8000; the VirtualHosts' addresses, said in a note.
+  test('without a Listen directive, wsgi-host listens on the addresses of the VirtualHosts, and says so', () => {
+    assert.match(fromApacheOutput, /^# info: .*site\.conf:1: The configuration has no Listen directive \(Debian keeps them in ports\.conf.*wsgi-host listens on the addresses its VirtualHosts name, 0\.0\.0\.0:80;/m);
+    assert.match(fromApacheOutput, /^\[\[listen\]\]\nhost = "0\.0\.0\.0"\nport = 80$/m);
+    assert.doesNotMatch(fromApacheOutput, /8000/);
   });
 });

@@ -204,6 +204,38 @@ server-name = "h.test"
     assert.match(order.where ?? '', /order\.conf:\d/);
     assert.match(order.message, /\/app/);
   });
+
+  test('Apache directives wsgi-host cannot honour: check lists them all as errors, serve refuses naming each file:line, --accept-apache-differences serves', async () => {
+    const conf = t.file(
+      'refused.conf',
+      [
+        'Listen 127.0.0.1:0',
+        `WSGIPythonHome ${venv}`,
+        `WSGIScriptAlias / ${join(t.dir, 'ok.wsgi')}`,
+        '<Location /admin>',
+        '    AuthType Basic',
+        '    Require valid-user',
+        '</Location>',
+        'Redirect /old /new',
+        'Header set X-Frame-Options DENY',
+        '',
+      ].join('\n'),
+    );
+    const r = await runCli(['check', '--apache', conf, '--json'], { cwd: t.dir, timeoutMs: 60_000 });
+    assert.equal(r.code, 1, r.stdout);
+    const refused = (JSON.parse(r.stdout) as Report).problems.filter((p) => p.code === 'CHECK_APACHE_REFUSED');
+    assert.deepEqual(refused.map((p) => [p.severity, p.where]), [8, 9, 6].map((line) => ['error', `${conf}:${line}`]));
+    assert.match(refused[2]?.message ?? '', /Require valid-user .* needs an authenticated user/);
+    assert.match(refused[0]?.hint ?? '', /--accept-apache-differences/);
+    const serve = await runCli(['serve', '--apache', conf], { cwd: t.dir, timeoutMs: 60_000 });
+    assert.notEqual(serve.code, 0);
+    assert.match(serve.stderr, /CONFIG_APACHE_REFUSED/);
+    for (const line of [6, 8, 9]) assert.match(serve.stderr, new RegExp(`${conf}:${line}: `));
+    const accepted = await runCli(['check', '--apache', conf, '--accept-apache-differences', '--json'], { cwd: t.dir, timeoutMs: 60_000 });
+    assert.equal(accepted.code, 0, accepted.stdout);
+    const warnings = (JSON.parse(accepted.stdout) as Report).problems.filter((p) => p.code === 'CHECK_APACHE_NOT_HONOURED' && /^(Require valid-user|Redirect|Header) /.test(p.message));
+    assert.equal(warnings.length, 3);
+  });
 });
 
 describe('wsgi-host check reports every error at once, with exit codes as documented', () => {

@@ -23,6 +23,7 @@ import stat
 import hashlib
 import types
 import importlib
+import itertools
 import atexit
 from collections import deque
 
@@ -72,6 +73,19 @@ LOG_ERROR = 40
 LOG_CRITICAL = 50
 
 SERVER_SOFTWARE = "wsgi-host"
+# The mod_wsgi whose environ wsgi-host reproduces (mod_wsgi.version), checked against the real one
+# by test/apache-differential.test.ts.
+MOD_WSGI_VERSION = (4, 9, 4)
+# Request facts the front end sends before the headers, under names no HTTP header can have.
+PSEUDO_FIELDS = {
+    ":server-addr": "SERVER_ADDR",
+    ":listener-host": "mod_wsgi.listener_host",
+    ":listener-port": "mod_wsgi.listener_port",
+    ":request-start": "mod_wsgi.request_start",
+}
+# mod_wsgi.thread_id (1, 2... per worker thread) and mod_wsgi.total_requests (before this one).
+_thread_ids = itertools.count(1)
+_request_count = itertools.count()
 # Adaptive busy-polling: an idle worker spins this long (seconds) on a non-blocking read before it
 # sleeps, but only while the recent average wait for a request is shorter than that. Waking a
 # sleeping process costs tens of microseconds on virtual machines; a closed-loop client saves that
@@ -995,6 +1009,8 @@ class Worker(object):
         cfg = self.config
         for spec in cfg["apps"]:
             func = load_application(spec)
+            group = cfg.get("group", "")
+            app_group = cfg.get("applicationGroup", "")
             base = {
                 "wsgi.version": (1, 0),
                 "wsgi.multithread": self.threads > 1,
@@ -1005,10 +1021,23 @@ class Worker(object):
                 "wsgi.input_terminated": True,
                 "SERVER_SOFTWARE": SERVER_SOFTWARE,
                 "GATEWAY_INTERFACE": "CGI/1.1",
-                "mod_wsgi.process_group": cfg.get("group", ""),
-                "mod_wsgi.application_group": cfg.get("applicationGroup", ""),
+                "SERVER_SIGNATURE": "",
+                "CONTEXT_PREFIX": "",
+                "mod_wsgi.version": MOD_WSGI_VERSION,
+                "mod_wsgi.process_group": group,
+                # mod_wsgi names the main interpreter (%{GLOBAL}) "".
+                "mod_wsgi.application_group": "" if app_group == "%{GLOBAL}" else app_group,
                 "mod_wsgi.callable_object": spec.get("callable", "application"),
+                "mod_wsgi.request_handler": "wsgi-script",
+                "mod_wsgi.handler_script": "",
+                "mod_wsgi.script_reloading": "1",
+                "mod_wsgi.enable_sendfile": "0",
+                "mod_wsgi.ignore_activity": "0",
             }
+            if group:
+                # Daemon mode: Apache connected to the daemon once, and did not have to restart it.
+                base["mod_wsgi.daemon_connects"] = "1"
+                base["mod_wsgi.daemon_restarts"] = "0"
             if spec.get("kind") == "script":
                 base["SCRIPT_FILENAME"] = spec["target"]
             for k, v in (cfg.get("environ") or {}).items():
@@ -1064,8 +1093,8 @@ class Worker(object):
     def build_environ(self, req, fields, app):
         env = app.base_environ.copy()
         env["REQUEST_METHOD"] = fields[1]
-        env["SCRIPT_NAME"] = fields[2]
-        env["PATH_INFO"] = fields[3]
+        env["SCRIPT_NAME"] = env["mod_wsgi.script_name"] = fields[2]
+        env["PATH_INFO"] = env["mod_wsgi.path_info"] = fields[3]
         env["QUERY_STRING"] = fields[4]
         env["REQUEST_URI"] = fields[5]
         env["SERVER_PROTOCOL"] = fields[6]
@@ -1073,11 +1102,16 @@ class Worker(object):
         env["REMOTE_PORT"] = fields[8]
         env["SERVER_NAME"] = fields[9]
         env["SERVER_PORT"] = fields[10]
-        env["wsgi.url_scheme"] = fields[11]
+        env["wsgi.url_scheme"] = env["REQUEST_SCHEME"] = fields[11]
         env["mod_wsgi.request_id"] = fields[12]
         keys = self.header_keys
         n = len(fields)
         i = 13
+        while i < n and fields[i][:1] == ":":
+            key = PSEUDO_FIELDS.get(fields[i])
+            if key is not None:
+                env[key] = fields[i + 1]
+            i += 2
         while i < n:
             name = fields[i]
             key = keys.get(name)
@@ -1097,6 +1131,21 @@ class Worker(object):
             i += 2
         if "HTTP_X_REQUEST_ID" not in env:
             env["HTTP_X_REQUEST_ID"] = fields[12]
+        # mod_wsgi's counters and times (microseconds since the epoch, as strings).
+        local = _local
+        thread_id = getattr(local, "thread_id", None)
+        if thread_id is None:
+            thread_id = local.thread_id = next(_thread_ids)
+            local.thread_requests = 0
+        env["mod_wsgi.thread_id"] = thread_id
+        env["mod_wsgi.thread_requests"] = local.thread_requests
+        local.thread_requests += 1
+        env["mod_wsgi.total_requests"] = next(_request_count)
+        now = str(int(time.time() * 1000000))
+        env["mod_wsgi.script_start"] = now
+        if "mod_wsgi.daemon_connects" in env:
+            env["mod_wsgi.daemon_start"] = now
+            env["mod_wsgi.queue_start"] = env.get("mod_wsgi.request_start", now)
         return env
 
     def handle(self, req, cond):

@@ -15,6 +15,8 @@ a site-packages folder; a python-path naming a version-bound site-packages; a sc
 activate_this.py or re-sorts sys.path; a group no mount uses; a mount that lands in the default
 group although groups exist; files the group's user cannot read; shadowed or overlapping mounts;
 Apache directives ignored or not honoured, and WSGIScriptAlias order that mod_wsgi reads differently.
+What serve would refuse (directives restricting access or routing requests in ways wsgi-host
+cannot honour) is listed all at once, as errors (warnings with --accept-apache-differences).
 
   --json       the report as JSON, for tools
   -h, --help   show this help

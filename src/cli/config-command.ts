@@ -49,10 +49,13 @@ export async function configCommand(argv: string[]): Promise<number> {
     }
     const file = positionals[0] as string;
     const { loadApacheTranslation } = await import('../config/apache-file.js');
-    const { translation: t, loaded } = loadApacheTranslation(file, (values.define as string[] | undefined) ?? []);
+    const { translation: t, loaded } = loadApacheTranslation(file, (values.define as string[] | undefined) ?? [], { refuse: false });
     planLoaded(loaded);
     const header = [`# Translated from the Apache configuration ${file} by wsgi-host config from-apache.`];
-    for (const n of t.notes) header.push(`# ${n.kind}: ${formatSource(n)}: ${n.message}`);
+    if (loaded.notes.some((n) => n.refused === true)) {
+      header.push('# wsgi-host serve --apache refuses it for the lines marked "refused" (or serves without them with --accept-apache-differences); this translation leaves them out.');
+    }
+    for (const n of loaded.notes) header.push(`# ${n.refused === true ? 'refused' : n.kind}: ${formatSource(n)}: ${n.message}`);
     process.stdout.write(toToml(t.config, header.join('\n')));
     return 0;
   }

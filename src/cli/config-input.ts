@@ -1,4 +1,5 @@
 import { ConfigError, ConfigErrorCode as C } from '../config/errors.js';
+import { collapseHostAddresses } from '../config/listen-override.js';
 import { type LoadedConfig, locateError } from '../config/loaded-config.js';
 import { loadTomlConfig } from '../config/toml-file.js';
 import { validateConfig } from '../config/validate.js';
@@ -11,11 +12,12 @@ export const INPUT_OPTIONS: OptionSpec = {
   config: { type: 'string', short: 'c' },
   apache: { type: 'string' },
   define: { type: 'string', short: 'D', multiple: true },
+  'accept-apache-differences': { type: 'boolean' },
   ...SCRIPT_FLAGS,
 };
 
 /** Flags that may adjust a file's configuration (tests and one-off runs use --port 0). */
-const OVERRIDES = new Set(['host', 'port', 'access-log', 'log-level', 'log-format', 'reload-on-changes', 'config', 'apache', 'define', 'help', 'json']);
+const OVERRIDES = new Set(['host', 'port', 'access-log', 'log-level', 'log-format', 'reload-on-changes', 'config', 'apache', 'define', 'help', 'json', 'accept-apache-differences']);
 
 type Values = Record<string, string | boolean | string[] | undefined>;
 
@@ -42,15 +44,21 @@ export async function loadInput(command: string, v: Values, positionals: string[
       });
     }
   }
+  const accept = v['accept-apache-differences'] === true;
+  if (accept && apache === undefined) {
+    throw new ConfigError(C.BAD_FLAG, '--accept-apache-differences goes with --apache', { hint: 'Leave it out: it is about Apache directives wsgi-host cannot honour' });
+  }
   const loaded =
     file !== undefined
       ? loadTomlConfig(file, errors)
-      : (await import('../config/apache-file.js')).loadApacheConfig(apache as string, (v.define as string[] | undefined) ?? []);
-  applyOverrides(loaded, v);
+      : (await import('../config/apache-file.js')).loadApacheConfig(apache as string, (v.define as string[] | undefined) ?? [], {
+        acceptDifferences: accept, refuse: command !== 'check', listenGiven: v.host !== undefined || v.port !== undefined,
+      });
+  applyOverrides(loaded, v, accept);
   return loaded;
 }
 
-function applyOverrides(loaded: LoadedConfig, v: Values): void {
+function applyOverrides(loaded: LoadedConfig, v: Values, accept: boolean): void {
   const c = loaded.config;
   const port = intFlag('port', v.port as string | undefined, 0, 65535);
   const host = v.host as string | undefined;
@@ -59,6 +67,7 @@ function applyOverrides(loaded: LoadedConfig, v: Values): void {
     // keeps the first one's other settings: tls, proxy-protocol).
     const first = c.listen[0] as (typeof c.listen)[number];
     c.listen = [{ ...first, host: host ?? first.host, port: port ?? first.port }];
+    collapseHostAddresses(loaded, accept);
   }
   c.log = validateConfig({ log: { ...c.log, ...logFlags(v) } }).log;
   if (v['reload-on-changes']) c.reloadOnChanges = true;

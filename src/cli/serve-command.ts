@@ -33,6 +33,10 @@ Configuration:
   -c, --config FILE        a wsgi-host.toml (see docs/configuration.md)
   --apache FILE            an Apache configuration using mod_wsgi (WSGIScriptAlias, WSGIDaemonProcess...)
   -D, --define NAME        with --apache: define NAME for <IfDefine> (repeatable)
+  --accept-apache-differences with --apache: serve even where Apache would restrict access or
+                           route requests in ways wsgi-host cannot (redirects, rewrites, Require
+                           user...); without it those directives stop the server (wsgi-host check
+                           lists them)
 
 Python environment (with SCRIPT):
   --python-home DIR        the application's virtual environment: its top directory (sys.prefix),

@@ -1,18 +1,37 @@
 import { realpathSync } from 'node:fs';
-import { type ApacheTranslation, daemonOptionName, nearestSource, translateApacheConfig } from './apache/index.js';
+import { type ApacheNote, type ApacheTranslation, ApacheErrorCode, daemonOptionName, nearestSource, translateApacheConfig } from './apache/index.js';
+import { ConfigError, formatSource } from './errors.js';
 import { kebab } from './key-names.js';
 import type { LoadedConfig } from './loaded-config.js';
 import type { ServerConfigInput } from './schema.js';
 import { modelPathName, validateConfig, type ModelPath } from './validate.js';
 
+export interface ApacheLoadOptions {
+  /** --accept-apache-differences: serve without the refused directives (they stay warnings). */
+  acceptDifferences?: boolean;
+  /** Throw for refused directives and a missing Listen (serve); false: leave them to the notes (check, config). */
+  refuse?: boolean;
+  /** --host or --port replace the listeners, so a missing Listen is no problem. */
+  listenGiven?: boolean;
+}
+
 /** An Apache mod_wsgi configuration, translated into the model; messages name the directives. */
-export function loadApacheConfig(file: string, defines: string[] = []): LoadedConfig {
-  return loadApacheTranslation(file, defines).loaded;
+export function loadApacheConfig(file: string, defines: string[] = [], options: ApacheLoadOptions = {}): LoadedConfig {
+  return loadApacheTranslation(file, defines, options).loaded;
 }
 
 /** The translation itself (model input and notes, for `config from-apache`) and its validated config. */
-export function loadApacheTranslation(file: string, defines: string[] = []): { translation: ApacheTranslation; loaded: LoadedConfig } {
+export function loadApacheTranslation(file: string, defines: string[] = [], options: ApacheLoadOptions = {}): { translation: ApacheTranslation; loaded: LoadedConfig } {
   const t = translateApacheConfig(file, { defines });
+  const refuse = options.refuse ?? true;
+  const notes: LoadedConfig['notes'] = [...t.notes];
+  if (t.noListen !== undefined && options.listenGiven !== true) {
+    const message = 'The configuration names no address to listen on: it has no Listen directive (Debian keeps them in ports.conf) and no <VirtualHost> with a port.';
+    const hint = 'Add e.g. Listen 80 (or serve the apache2.conf that includes ports.conf), or give --port and --host';
+    if (refuse) throw new ConfigError(ApacheErrorCode.NO_LISTEN, message, { source: { file: t.noListen.file, line: t.noListen.line, key: 'Listen' }, hint });
+    notes.unshift({ kind: 'not-honoured', message: `${message} ${hint}.`, file: t.noListen.file, line: t.noListen.line, refused: true });
+  }
+  if (refuse && options.acceptDifferences !== true) refuseDifferences(t.notes);
   const input = t.config;
   const locate = (path: ModelPath) => {
     const s = nearestSource(t.sources, path);
@@ -23,12 +42,27 @@ export function loadApacheTranslation(file: string, defines: string[] = []): { t
     config: validateConfig(input, describer),
     baseDir: process.cwd(),
     describer,
-    notes: t.notes,
+    notes,
     homeSetting: (g) => (g === undefined ? 'WSGIPythonHome' : `WSGIDaemonProcess ${g} python-home=`),
     label: `${file} (Apache)`,
     identity: `apache:${realpathSync(file)}:${defines.join(',')}`,
+    ...(options.acceptDifferences === true ? { acceptDifferences: true } : {}),
   };
   return { translation: t, loaded };
+}
+
+/** The security model: what Apache would restrict or route, and wsgi-host cannot, stops here, all of it named. */
+function refuseDifferences(notes: ApacheNote[]): void {
+  const refused = notes.filter((n) => n.refused === true);
+  if (refused.length === 0) return;
+  const first = refused[0] as ApacheNote;
+  const list = refused.map((n) => `  ${formatSource({ file: n.file, line: n.line })}: ${n.message}`).join('\n');
+  throw new ConfigError(ApacheErrorCode.REFUSED,
+    `${refused.length === 1 ? 'a directive restricts' : `${refused.length} directives restrict`} access or send${refused.length === 1 ? 's' : ''} requests where wsgi-host cannot do the same, so it would not answer as Apache does:\n${list}`,
+    {
+      source: { file: first.file, line: first.line },
+      hint: 'Change the configuration as each line says; or, to serve without them, add --accept-apache-differences (what cannot be decided is then decided against the request: never more open than Apache). wsgi-host check lists them all',
+    });
 }
 
 /** How an Apache config names a model value: 'WSGIDaemonProcess blog processes=', 'WSGIPythonHome'... */

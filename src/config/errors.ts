@@ -53,4 +53,6 @@ export const ConfigErrorCode = {
   /** A front-door key the model knows but this version does not serve yet (pending-features.ts). */
   NOT_SERVED_YET: 'CONFIG_NOT_SERVED_YET',
   BAD_FLAG: 'CLI_BAD_FLAG',
+  /** --host/--port would put virtual hosts of different addresses on one listener. */
+  LISTEN_OVERRIDE: 'CONFIG_LISTEN_OVERRIDE',
 } as const;

@@ -8,6 +8,8 @@ export interface ConfigNote {
   message: string;
   file?: string;
   line?: number;
+  /** Apache would restrict access or route requests differently: serve refuses unless the difference is accepted. */
+  refused?: true;
 }
 
 /** A validated config and what is needed to talk about it: where each value came from. */
@@ -28,6 +30,8 @@ export interface LoadedConfig {
    * daemon home=: a Django project's package imports when served from the project folder).
    */
   addWorkingDirectory?: boolean;
+  /** --accept-apache-differences: refused Apache directives are served without (warnings). */
+  acceptDifferences?: boolean;
 }
 
 /** Gives a ConfigError raised about a model path its file and line, when it has none yet. */

@@ -1,4 +1,6 @@
 import { z } from 'zod';
+import { parseVhostAddress } from '../util/vhost-address.js';
+import { AccessSchema } from './access-schema.js';
 import {
   CertificateFilesSchema,
   CompressSchema,
@@ -98,6 +100,11 @@ export const GroupSettingsSchema = z.strictObject({
   shutdownTimeout: seconds.default(5),
   /** mod_wsgi's script reloading: touching the WSGI script restarts the group. */
   scriptReloading: z.boolean().default(true),
+  /**
+   * wsgi.multiprocess; default: whether the group can have more than one process. mod_wsgi says
+   * true whenever WSGIDaemonProcess has processes=, even processes=1.
+   */
+  multiprocess: z.boolean().optional(),
 });
 
 /**
@@ -130,6 +137,8 @@ export const MountSchema = z.strictObject({
   environ: z.record(z.string(), z.string()).default({}),
   /** Response compression (off unless set). */
   compress: CompressSchema,
+  /** Who may reach it (Apache's Require, Order/Allow/Deny): see src/access/policy.ts. */
+  access: AccessSchema.optional(),
 });
 
 /**
@@ -145,6 +154,14 @@ export const StaticSchema = z.strictObject({
   dotfiles: DotfilesSchema.default('deny'),
   /** Response compression (off unless set). */
   compress: CompressSchema,
+  /** Who may reach which files (Apache's Require, Order/Allow/Deny): see src/access/policy.ts. */
+  access: AccessSchema.optional(),
+});
+
+/** '*:80', '127.0.0.1:8080', '[::1]:443', '_default_:*', '10.0.0.5' (every port): as <VirtualHost> writes them. */
+const VhostAddressSchema = z.string().min(1).superRefine((text, ctx) => {
+  const a = parseVhostAddress(text);
+  if (typeof a === 'string') ctx.addIssue({ code: 'custom', message: `${a}; write e.g. "*:80", "127.0.0.1:8080" or "[::1]:443"` });
 });
 
 /**
@@ -157,6 +174,11 @@ export const EncodedSlashesSchema = z.preprocess((v) => (typeof v === 'string' ?
 export const VirtualHostSchema = z.strictObject({
   serverName: z.string().min(1),
   aliases: z.array(z.string().min(1)).default([]),
+  /**
+   * The addresses it answers on, as <VirtualHost> lists them: a connection is matched to the hosts
+   * of its own address first, then by name (src/frontend/vhost-select.ts). None: every address.
+   */
+  addresses: z.array(VhostAddressSchema).optional(),
   default: z.boolean().default(false),
   /** This host's AllowEncodedSlashes; the top-level setting when absent. */
   allowEncodedSlashes: EncodedSlashesSchema.optional(),

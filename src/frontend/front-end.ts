@@ -20,6 +20,8 @@ import { type BodySettings, RequestBody } from './request-body.js';
 import { checkRequestHead, type RequestFacts, withoutAuthorization } from './request-rules.js';
 import { type EncodedSlashes, normalizePath, type TargetError } from './request-target.js';
 import { type StaticAlias, serveStatic } from './static-files.js';
+import { RequestFacts as ConnectionFields } from './request-facts.js';
+import { appDenied, guardStatic, type RouteAccess, routeAccess } from './route-access.js';
 import { type MountRoute, Router } from './router.js';
 
 /** What an application mount routes to. */
@@ -40,30 +42,39 @@ export interface Routes {
   serverNames: string[];
   /** AllowEncodedSlashes by host index. */
   encodedSlashes: EncodedSlashes[];
+  /** AllowEncodedSlashes where no virtual host is declared for the connection's address (the main server). */
+  mainEncodedSlashes: EncodedSlashes;
 }
 
 export function buildRoutes(plan: ServePlan, pools: Map<string, ProcessPool>, statsFor: (label: string) => GroupStats): Routes {
   const app = (m: ServePlan['mounts'][number]): MountRoute<RouteTarget> => {
     const pool = pools.get(m.pool) as ProcessPool;
     const label = { group: pool.label, mount: m.prefix === '' ? '/' : m.prefix };
-    return { kind: 'app', prefix: m.prefix, target: { pool, appIndex: m.appIndex, passAuthorization: m.passAuthorization, stats: statsFor(pool.label), label } };
+    const guard = routeAccess(plan, m.path, plan.pools.find((p) => p.key === m.pool)?.apps[m.appIndex]?.target);
+    return {
+      kind: 'app',
+      prefix: m.prefix,
+      slash: guard.slash,
+      guard,
+      target: { pool, appIndex: m.appIndex, passAuthorization: m.passAuthorization, stats: statsFor(pool.label), label },
+    };
   };
-  const files = (s: ServePlan['statics'][number]): MountRoute<RouteTarget> => ({
-    kind: 'static',
-    prefix: s.prefix,
-    target: { directory: s.directory, dotfiles: s.dotfiles },
-  });
+  const files = (s: ServePlan['statics'][number]): MountRoute<RouteTarget> => {
+    const guard = routeAccess(plan, s.path);
+    return { kind: 'static', prefix: s.prefix, slash: guard.slash, guard, target: { directory: s.directory, dotfiles: s.dotfiles } };
+  };
   const scope = (host: number | undefined): MountRoute<RouteTarget>[] => [
     ...plan.mounts.filter((m) => m.host === host).map(app),
     ...plan.statics.filter((s) => s.host === host).map(files),
   ];
-  const hosts = plan.hosts.map((h, i) => ({ names: h.names, mounts: scope(i) }));
+  const hosts = plan.hosts.map((h, i) => ({ names: h.names, addresses: plan.config.host[i]?.addresses, mounts: scope(i) }));
   const global = scope(undefined);
   return {
     router: new Router(hosts, global, plan.defaultHost),
     serverNames: plan.hosts.map((h) => h.serverName),
     // Without [[host]] tables the router has one host: the server-wide setting applies.
     encodedSlashes: plan.hosts.length > 0 ? plan.hosts.map((h) => h.encodedSlashes) : [plan.config.allowEncodedSlashes],
+    mainEncodedSlashes: plan.config.allowEncodedSlashes,
   };
 }
 
@@ -116,6 +127,7 @@ export class FrontEnd {
   private limits: HttpLimits;
   private readonly log: Logger;
   private closing = false;
+  private readonly connectionFields = new ConnectionFields();
   inflight = 0;
   /** Health probes on these listeners ([health] on-listeners), answered before routing. */
   probe: ((method: string, path: string) => ProbeAnswer | undefined) | undefined;
@@ -228,6 +240,7 @@ export class FrontEnd {
         });
       });
       this.servers.set(`${l.host}:${l.port}`, server);
+      this.connectionFields.listening(l.host, server.address() as AddressInfo);
       out.push(server.address() as AddressInfo);
     }
     return out;
@@ -295,7 +308,13 @@ export class FrontEnd {
     const found = this.resolve(req, facts, routes, requestId);
     if (found.kind === 'refused') return this.refuse(req, res, found.why, requestId);
     if (found.kind === 'none') return sendError(res, 404, requestId);
-    if (found.kind === 'static') return serveStatic(req, res, found.alias, found.pathInfo, req.url as string);
+    if (found.kind === 'denied') return sendError(res, 403, requestId);
+    if (found.kind === 'static') {
+      const { alias, pathInfo } = found;
+      return guardStatic(found.guard, req, res, alias.directory, pathInfo, found.path, requestId, () =>
+        serveStatic(req, res, alias, pathInfo, req.url as string),
+      );
+    }
     const { app, head } = found;
     const max = this.limits.maxBodySize;
     if (max > 0 && facts.contentLength > max) {
@@ -340,18 +359,23 @@ export class FrontEnd {
   ):
     | { kind: 'refused'; why: RequestRefusal }
     | { kind: 'none' }
-    | { kind: 'static'; alias: StaticAlias; pathInfo: string }
+    | { kind: 'denied' }
+    | { kind: 'static'; alias: StaticAlias; pathInfo: string; path: string; guard: RouteAccess }
     | { kind: 'app'; app: AppTarget; head: string } {
-    const hostIndex = routes.router.hostIndex(facts.authority?.name);
-    const path = normalizePath(facts.target.rawPath, routes.encodedSlashes[hostIndex] ?? 'off');
+    const socket = req.socket;
+    const hostIndex = routes.router.hostAt(facts.authority?.name, socket.localAddress, socket.localPort);
+    const path = normalizePath(facts.target.rawPath, routes.encodedSlashes[hostIndex] ?? routes.mainEncodedSlashes);
     if (typeof path === 'string') return { kind: 'refused', why: targetRefusal(path) };
     const match = routes.router.matchIn(hostIndex, path.path);
     if (match === undefined) return { kind: 'none' };
-    if (match.route.kind === 'static') return { kind: 'static', alias: match.route.target as StaticAlias, pathInfo: match.pathInfo };
+    const guard = match.route.guard ?? {};
+    if (match.route.kind === 'static') {
+      return { kind: 'static', alias: match.route.target as StaticAlias, pathInfo: match.pathInfo, path: path.path, guard };
+    }
+    if (appDenied(guard, req, path.path, match.pathInfo)) return { kind: 'denied' };
     const app = match.route.target as AppTarget;
     let headers = facts.headers;
     if (facts.hasAuthorization && !app.passAuthorization) headers = withoutAuthorization(headers);
-    const socket = req.socket;
     const authority = facts.authority;
     const head = encodeRequestHead(
       {
@@ -369,7 +393,7 @@ export class FrontEnd {
         scheme: 'http',
         requestId,
       },
-      headers,
+      this.connectionFields.fields(socket) + headers,
     );
     return { kind: 'app', app, head };
   }

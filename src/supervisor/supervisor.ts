@@ -88,7 +88,7 @@ export function workerInit(p: PoolPlan, busyPollUs: number, reloadOnChanges = fa
     pythonPath: s.pythonPath,
     addWorkingDirectory: p.addWorkingDirectory,
     threads: s.threads,
-    multiprocess: s.processes > 1 || (s.dynamic !== undefined && s.dynamic.max > 1),
+    multiprocess: s.multiprocess ?? (s.processes > 1 || (s.dynamic !== undefined && s.dynamic.max > 1)),
     requestWindow: REQUEST_WINDOW,
     responseWindow: RESPONSE_WINDOW,
     spinBudget: busyPollUs / 1e6,
@@ -96,7 +96,7 @@ export function workerInit(p: PoolPlan, busyPollUs: number, reloadOnChanges = fa
     pathSetting: pythonPathSetting(p.homeSetting),
     logLevel: PYTHON_LEVEL[logLevel] ?? 0,
     ...(s.displayName !== undefined ? { displayName: s.displayName.replace('%{GROUP}', `(wsgi:${p.group ?? 'default'})`) } : {}),
-    environ: {},
+    environ: { 'mod_wsgi.script_reloading': s.scriptReloading ? '1' : '0' },
   };
 }
 

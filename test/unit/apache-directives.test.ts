@@ -1,7 +1,11 @@
 import assert from 'node:assert/strict';
 import { after, describe, test } from 'node:test';
 import { directiveRow, directiveRows, collectSite } from '../../src/config/apache/directives/table.js';
+import { DOC_END, DOC_START, directiveTableMarkdown } from '../../src/config/apache/directives/table-doc.js';
 import { readApacheConfig } from '../../src/config/apache/read/reader.js';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { ROOT } from '../helpers/wsgi-host.js';
 import { tempDir } from '../helpers/tmp.js';
 
 /**
@@ -41,6 +45,29 @@ describe('the directive table', () => {
     assert.equal(directiveRow('wsgimadeup').status, 'not-honoured');
     assert.match(directiveRow('wsgimadeup').reason, /not a mod_wsgi directive/);
     assert.deepEqual({ ...directiveRow('madeupdirective') }, { name: 'madeupdirective', status: 'ignored', reason: 'wsgi-host does not use it.' });
+  });
+});
+
+describe('what serve does with each directive (issue 14)', () => {
+  test('a refused row is not honoured and says why; a conditional refusal names its forms and has a handler', () => {
+    for (const row of directiveRows()) {
+      if (row.refused === undefined) continue;
+      assert.equal(row.status, 'not-honoured', `${row.name} is refused, so it is not honoured`);
+      if (typeof row.refused === 'string') assert.equal(typeof row.run, 'function', `${row.name}: a conditional refusal needs a handler to decide`);
+    }
+    for (const name of ['redirect', 'rewriterule', 'proxypass', 'header', 'requestheader', 'scriptalias', 'aliasmatch', 'wsgiaccessscript']) {
+      assert.equal(directiveRow(name).refused, true, name);
+    }
+    assert.equal(directiveRow('require').status, 'honoured');
+    assert.deepEqual(directiveRow('require').where, ['section'], 'Apache allows Require in sections only');
+    assert.equal(directiveRow('wsgimadeup').refused, true, 'Apache refuses to start with an unknown directive of a loaded module');
+    assert.equal(directiveRow('rewritecond').refused, undefined, 'RewriteCond alone routes nothing');
+  });
+
+  test('docs/configuration.md has the table as the code has it (node scripts/apache-directives-doc.mjs writes it)', () => {
+    const doc = readFileSync(join(ROOT, 'docs', 'configuration.md'), 'utf8');
+    const table = doc.slice(doc.indexOf(DOC_START), doc.indexOf(DOC_END) + DOC_END.length);
+    assert.equal(table, directiveTableMarkdown(), 'docs/configuration.md is out of date: run npx tsc -p tsconfig.json && node scripts/apache-directives-doc.mjs');
   });
 });
 

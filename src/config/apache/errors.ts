@@ -10,6 +10,13 @@ export const ApacheErrorCode = {
   BAD_OPTION: 'CONFIG_APACHE_BAD_OPTION',
   /** An option or argument whose value cannot be used (processes=abc, Listen x:y). */
   BAD_VALUE: 'CONFIG_APACHE_BAD_VALUE',
+  /**
+   * Directives that restrict access or send requests elsewhere, which wsgi-host cannot honour
+   * exactly: serve refuses the configuration (unless --accept-apache-differences).
+   */
+  REFUSED: 'CONFIG_APACHE_REFUSED',
+  /** No Listen directive and no VirtualHost with a port: nothing says where to listen. */
+  NO_LISTEN: 'CONFIG_APACHE_NO_LISTEN',
 } as const;
 
 /** A file and line of an Apache configuration. */

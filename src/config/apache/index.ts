@@ -30,6 +30,8 @@ export interface ApacheTranslation {
   notes: ApacheNote[];
   /** Where each produced value came from, keyed by modelPathName(path), e.g. 'group[0].pythonHome', 'host[1].mount[0].group'. */
   sources: Record<string, { file: string; line: number }>;
+  /** The configuration names no address to listen on: no Listen, and no VirtualHost with a port. */
+  noListen?: { file: string; line: number };
 }
 
 export interface ApacheTranslateOptions {
@@ -43,6 +45,6 @@ export function translateApacheConfig(file: string, options: ApacheTranslateOpti
   const main = resolve(file);
   const read = readApacheConfig(main, options);
   const site = collectSite(read, main);
-  const { config, sources } = buildConfig(site, main);
-  return { config, notes: site.notes.list, sources: sources.record };
+  const { config, sources, noListen } = buildConfig(site, main);
+  return { config, notes: site.notes.list, sources: sources.record, ...(noListen !== undefined ? { noListen } : {}) };
 }

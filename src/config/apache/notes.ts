@@ -6,6 +6,11 @@ export interface ApacheNote {
   message: string;
   file: string;
   line: number;
+  /**
+   * Apache would restrict access or send requests elsewhere, and wsgi-host cannot do the same:
+   * `serve` refuses the configuration unless --accept-apache-differences (the security model).
+   */
+  refused?: true;
 }
 
 interface IgnoredEntry {
@@ -24,11 +29,21 @@ export class NoteCollector {
   private readonly ignoredByName = new Map<string, IgnoredEntry>();
   private readonly seen = new Set<string>();
 
-  add(kind: ApacheNote['kind'], message: string, where: Where): void {
+  add(kind: ApacheNote['kind'], message: string, where: Where, refused = false): void {
     const id = `${kind}\0${message}\0${where.file}\0${where.line}`;
     if (this.seen.has(id)) return;
     this.seen.add(id);
-    this.list.push({ kind, message, file: where.file, line: where.line });
+    this.list.push({ kind, message, file: where.file, line: where.line, ...(refused ? { refused: true as const } : {}) });
+  }
+
+  /** What restricts access or routes requests and cannot be honoured: named, and refused by `serve`. */
+  refuse(message: string, where: Where): void {
+    this.add('not-honoured', message, where, true);
+  }
+
+  /** The notes `serve` refuses the configuration for. */
+  get refusals(): ApacheNote[] {
+    return this.list.filter((n) => n.refused === true);
   }
 
   /** `name` is how the subject is shown ('LogLevel', '<Proxy>'); reason is a full sentence. */

@@ -120,6 +120,8 @@ function applyDaemonOption(word: string, group: DaemonGroup, d: DirectiveNode, s
     group.env.set(result.env, { value: String(result.value), at: where });
   } else if (result.field !== undefined) {
     group.fields.set(result.field, { value: result.value, at: where });
+    // mod_wsgi: wsgi.multiprocess is True whenever processes= is given; above 1 it is anyway.
+    if (result.field === 'processes' && result.value === 1) group.fields.set('multiprocess', { value: true, at: where });
   }
 }
 

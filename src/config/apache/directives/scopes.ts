@@ -52,6 +52,8 @@ export interface Scope {
   env: Map<string, Sourced<string>>;
   /** SetHandler wsgi-script. */
   wsgiHandler?: Sourced<boolean>;
+  /** AllowOverride other than None: .htaccess files may add rules here. */
+  allowOverride?: Sourced<string[]>;
 }
 
 const KIND_ORDER: Record<ScopeKind, number> = { server: 0, vhost: 1, directory: 2, files: 3, location: 4 };

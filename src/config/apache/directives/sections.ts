@@ -61,21 +61,42 @@ function scopeSection(s: SectionNode, kind: ScopeKind, regexSection: boolean, ct
   walk(s.children, { ...ctx, level: 'section', scope, label, directory, accessBlock: true }, site);
 }
 
-/** <Limit>, <LimitExcept>, <RequireAll>, <RequireAny>, <RequireNone>: their lines are access lines of the enclosing section. */
+/**
+ * <Limit>, <LimitExcept>, <RequireAll>, <RequireAny>, <RequireNone>: blocks of the access lines of
+ * the enclosing section (kept in its tree for translate/access.ts). Apache allows them in
+ * <Directory>, <Files>, <Location> and their Match forms only.
+ */
 export function accessSection(s: SectionNode, ctx: Ctx, site: Site, walk: Walk): void {
+  if (ctx.level !== 'section') {
+    throw apacheError(E.SYNTAX, `<${s.name}> is not allowed in ${ctx.label} (Apache refuses it there too)`, s, `<${s.name}>`, 'Put it in a <Directory>, <Files> or <Location>');
+  }
   walk(s.children, { ...ctx, accessBlock: true }, site);
 }
 
-/** <If>, <Proxy>, <Macro>...: skipped; a mod_wsgi directive inside one is not silently lost. */
+/** What Apache applies only to the requests a conditional section selects: refused inside one. */
+const SELECTIVE = /^(wsgi|require|order$|allow$|deny$|satisfy$|auth|alias|scriptalias|redirect|rewriterule$|header$|requestheader$|sethandler$|addhandler$|setenv$|proxypass)/;
+const CONDITIONAL = new Set(['if', 'elseif', 'else', 'iffile', 'ifdirective', 'ifsection']);
+
+/**
+ * <If>, <Proxy>, <Macro>...: skipped. What restricts access or routes requests inside a conditional
+ * section (<If>, <ElseIf>, <Else>...), and a mod_wsgi directive inside any of them, is refused:
+ * wsgi-host cannot tell which requests the section selects.
+ */
 export function unknownSection(s: SectionNode, ctx: Ctx, site: Site): void {
   site.notes.ignore(`<${s.name}>`, `wsgi-host does not evaluate <${s.name}> sections, so what is inside them is left out.`, s);
+  const conditional = CONDITIONAL.has(s.key);
   const report = (nodes: ConfigNode[]): void => {
     for (const n of nodes) {
-      if (n.type === 'section') report(n.children);
-      else if (n.key.startsWith('wsgi')) {
-        site.notes.add('not-honoured', `${n.name} inside <${s.name}> (in ${ctx.label}) is not honoured: wsgi-host cannot tell which requests <${s.name} ${s.args.join(' ')}> selects; move it out of the section, into a <Location> or <Directory>.`, n);
+      if (n.type === 'section') {
+        if (conditional && /^(require|limit)/.test(n.key)) site.notes.refuse(refusedInside(`<${n.name}>`, s, ctx), n);
+        report(n.children);
+      } else if (n.key.startsWith('wsgi') || (conditional && SELECTIVE.test(n.key))) {
+        site.notes.refuse(refusedInside(n.name, s, ctx), n);
       }
     }
   };
   report(s.children);
 }
+
+const refusedInside = (name: string, s: SectionNode, ctx: Ctx): string =>
+  `${name} inside <${s.name}> (in ${ctx.label}) is not honoured: wsgi-host cannot tell which requests <${s.name} ${s.args.join(' ')}> selects; move it out of the section, into a <Location> or <Directory>.`;

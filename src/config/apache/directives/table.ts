@@ -1,7 +1,7 @@
 import { ApacheErrorCode as E, apacheError } from '../errors.js';
 import type { ConfigNode, DirectiveNode } from '../read/nodes.js';
 import type { ReadResult } from '../read/reader.js';
-import { accessLine } from './access.js';
+import { accessLine, allowOverride, noteIgnored, refuseUnless } from './access.js';
 import { daemonProcess } from './daemon-options.js';
 import {
   addHandler, alias, allowEncodedSlashes, applicationGroup, callableObject, dontWriteBytecode, importScript, keepAliveTimeout, limitRequestBody,
@@ -37,9 +37,11 @@ const SERVER = ['server'] as const;
 const VHOST = ['vhost'] as const;
 const SERVER_VHOST = ['server', 'vhost'] as const;
 const ANYWHERE = ['server', 'vhost', 'section'] as const;
+const SECTION = ['section'] as const;
 
 const FILES = "it is Apache's handling of files; wsgi-host serves Alias directories as they are.";
-const NO_ACCESS_CONTROL = 'wsgi-host does no access control: restrict access in a front proxy or in the application.';
+const REQUIRE_REFUSED = 'Refused (translate/access-lines.ts): Require user, group, valid-user and other providers that need an authenticated user, host and forward-dns (DNS lookups), expr, and env of a variable SetEnvIf, BrowserMatch or RewriteRule sets.';
+const FROM_REFUSED = 'Refused: a host name (DNS lookups), and env= of a variable SetEnvIf, BrowserMatch or RewriteRule sets.';
 
 const DIRECTIVES: readonly DirectiveRow[] = [
   //       directive                 where          handler              model key
@@ -76,21 +78,37 @@ const DIRECTIVES: readonly DirectiveRow[] = [
   honoured('KeepAliveTimeout',       SERVER_VHOST,  keepAliveTimeout,    'limits.keepAliveTimeout'),
   honoured('LimitRequestBody',       ANYWHERE,      limitRequestBody,    'limits.maxBodySize'),
   honoured('LimitRequestFields',     SERVER_VHOST,  limitRequestFields,  'limits.maxHeaderCount'),
-  // ---- access control: not honoured yet (a restriction inside a section is named at its place)
-  noted('Require',                   ANYWHERE,      accessLine,          NO_ACCESS_CONTROL),
-  noted('Order',                     ANYWHERE,      accessLine,          NO_ACCESS_CONTROL),
-  noted('Allow',                     ANYWHERE,      accessLine,          NO_ACCESS_CONTROL),
-  noted('Deny',                      ANYWHERE,      accessLine,          NO_ACCESS_CONTROL),
-  noted('Satisfy',                   ANYWHERE,      accessLine,          NO_ACCESS_CONTROL),
-  // ---- not honoured: Apache would answer some requests differently
-  ...notHonoured('wsgi-host does not redirect: do it in the application or in a front proxy.',
+  // ---- access control (in <Directory>, <Files>, <Location> and their Match forms; access.ts)
+  honoured('Require',                SECTION,       accessLine,          'mount.access / static.access: require', REQUIRE_REFUSED),
+  honoured('AuthMerging',            SECTION,       accessLine,          'mount.access / static.access: merge'),
+  honoured('Order',                  SECTION,       accessLine,          'mount.access / static.access: compat'),
+  honoured('Allow',                  SECTION,       accessLine,          'mount.access / static.access: compat', FROM_REFUSED),
+  honoured('Deny',                   SECTION,       accessLine,          'mount.access / static.access: compat', FROM_REFUSED),
+  honoured('Satisfy',                SECTION,       accessLine,          'mount.access / static.access: compat'),
+  // ---- refused: Apache would restrict access or send requests elsewhere, and wsgi-host cannot
+  ...refused('wsgi-host does not redirect: do it in the application or in a front proxy.',
     'Redirect', 'RedirectMatch', 'RedirectPermanent', 'RedirectTemp'),
-  ...notHonoured('wsgi-host does not run CGI scripts.', 'ScriptAlias', 'ScriptAliasMatch'),
-  ...notHonoured('only prefix Alias lines become static directories: write one Alias per folder.', 'AliasMatch'),
+  ...refused('wsgi-host does not run CGI scripts: serve them elsewhere, or remove the line.', 'ScriptAlias', 'ScriptAliasMatch'),
+  ...refused('only prefix Alias lines become static directories: write one Alias per folder.', 'AliasMatch'),
+  ...refused('wsgi-host does not rewrite URLs: do it in a front proxy or in the application.', 'RewriteRule'),
+  ...refused('wsgi-host is not a reverse proxy: keep a proxy in front for those URLs.', 'ProxyPass', 'ProxyPassMatch'),
+  ...refused('wsgi-host does not add, edit or remove headers: set them in the application or a front proxy.', 'Header', 'RequestHeader'),
+  ...refused('wsgi-host does not terminate TLS, so it cannot require it or client certificates: do that in the TLS-terminating proxy in front of it.',
+    'SSLRequire', 'SSLRequireSSL'),
+  conditional('SSLVerifyClient',     ANYWHERE,      refuseUnless(/^none$/i), 'when require, optional or optional_no_ca',
+    'wsgi-host does not terminate TLS, so it cannot check client certificates: do that in the TLS-terminating proxy in front of it.'),
+  conditional('ProxyRequests',       SERVER_VHOST,  refuseUnless(/^off$/i), 'when On', 'wsgi-host is not a forward proxy.'),
+  conditional('AllowOverride',       SECTION,       allowOverride,       'when it lets .htaccess files restrict a folder wsgi-host serves that has one',
+    "wsgi-host reads no .htaccess files: move their rules into the configuration (and set AllowOverride None)."),
+  conditional('Options',             ANYWHERE,      noteIgnored,         'when it drops FollowSymLinks for a folder wsgi-host serves that holds a symbolic link (translate/access.ts)', FILES),
+  ...refused("wsgi-host runs only the WSGI application itself: Apache would let this script decide who gets in or which interpreter runs a request; do that in the application.",
+    'WSGIAccessScript', 'WSGIDispatchScript', 'WSGIHandlerScript'),
+  ...refused("wsgi-host does not expand mod_macro's macros: write the expanded configuration.", 'Use'),
+  // ---- not honoured: Apache would answer some requests differently, without letting more in
   ...notHonoured('only SetEnv values reach the WSGI environ in wsgi-host: use SetEnv NAME value, or read os.environ in the application.',
     'SetEnvIf', 'SetEnvIfNoCase', 'SetEnvIfExpr', 'BrowserMatch', 'BrowserMatchNoCase', 'UnsetEnv', 'PassEnv'),
-  ...notHonoured('wsgi-host runs only the WSGI application itself, without dispatch, access or authentication scripts: do that work in the application.',
-    'WSGIDispatchScript', 'WSGIHandlerScript', 'WSGIAccessScript', 'WSGIAuthUserScript', 'WSGIAuthGroupScript', 'WSGIGroupAuthoritative'),
+  ...notHonoured('wsgi-host runs only the WSGI application itself, without authentication scripts (Require user and valid-user, which would use them, are refused): authenticate in the application.',
+    'WSGIAuthUserScript', 'WSGIAuthGroupScript', 'WSGIGroupAuthoritative'),
   ...notHonoured('wsgi-host passes REMOTE_ADDR and the URL scheme as it receives them: correct them in the application (e.g. with a ProxyFix middleware).',
     'WSGITrustedProxies', 'WSGITrustedProxyHeaders'),
   ...notHonoured('wsgi-host runs each application group in processes of its own, with the interpreter as Python starts it.',
@@ -99,7 +117,6 @@ const DIRECTIVES: readonly DirectiveRow[] = [
   ...ignored('wsgi-host has its own logging (log.error, log.access and log.level in its configuration).',
     'ErrorLog', 'CustomLog', 'TransferLog', 'LogLevel', 'LogFormat', 'ErrorLogFormat', 'BufferedLogs', 'GlobalLog'),
   ...ignored('wsgi-host loads no Apache modules; what mod_wsgi does is built in.', 'LoadModule', 'LoadFile'),
-  ...ignored('wsgi-host does not add or edit headers: set them in the application or a front proxy.', 'Header', 'RequestHeader'),
   ...ignored("Apache's own processes do not exist in wsgi-host: one Node.js front end takes the connections and the Python processes are set by WSGIDaemonProcess.",
     'StartServers', 'MinSpareServers', 'MaxSpareServers', 'MinSpareThreads', 'MaxSpareThreads', 'ServerLimit', 'ThreadLimit',
     'ThreadsPerChild', 'MaxRequestWorkers', 'MaxClients', 'MaxConnectionsPerChild', 'MaxRequestsPerChild', 'ThreadStackSize',
@@ -113,7 +130,7 @@ const DIRECTIVES: readonly DirectiveRow[] = [
     'LimitRequestFieldSize', 'LimitRequestLine', 'LimitXMLRequestBody'),
   ...ignored('wsgi-host serves files only from Alias directories: add Alias / /path/to/root if the document root must be served.', 'DocumentRoot'),
   ...ignored(FILES,
-    'Options', 'AllowOverride', 'AllowOverrideList', 'DirectoryIndex', 'DirectorySlash', 'IndexOptions', 'AccessFileName', 'AddType',
+    'AllowOverrideList', 'DirectoryIndex', 'DirectorySlash', 'IndexOptions', 'AccessFileName', 'AddType',
     'AddCharset', 'AddDefaultCharset', 'AddLanguage', 'AddEncoding', 'AddOutputFilter', 'AddOutputFilterByType', 'TypesConfig',
     'DefaultType', 'MimeMagicFile', 'EnableSendfile', 'EnableMMAP', 'ForceType', 'ExpiresActive', 'ExpiresByType', 'ExpiresDefault',
     'FileETag', 'RemoveHandler', 'SetOutputFilter', 'SetInputFilter'),
@@ -146,12 +163,13 @@ const SECTIONS: Readonly<Record<string, SectionHandler>> = {
 };
 
 /** Directives no row names, by the start of their name; the last one catches the rest. */
-const FAMILIES: readonly { prefix: string; status: 'ignored' | 'not-honoured'; reason: string }[] = [
+export const FAMILIES: readonly { prefix: string; status: 'ignored' | 'not-honoured'; refused?: true; reason: string }[] = [
   { prefix: 'SSL', status: 'ignored', reason: 'wsgi-host does not terminate TLS: put a TLS-terminating proxy or load balancer in front of it.' },
-  { prefix: 'Rewrite', status: 'ignored', reason: 'wsgi-host does not rewrite URLs: do it in a front proxy or in the application.' },
-  { prefix: 'Auth', status: 'not-honoured', reason: 'wsgi-host does no authentication: protect the application in a front proxy or in the application itself (with WSGIPassAuthorization On it sees the Authorization header).' },
-  { prefix: 'Proxy', status: 'not-honoured', reason: 'wsgi-host is not a reverse proxy: keep a proxy in front for those URLs.' },
-  { prefix: 'WSGI', status: 'not-honoured', reason: 'it is not a mod_wsgi directive wsgi-host knows: check its spelling, or remove it.' },
+  { prefix: 'Rewrite', status: 'not-honoured', reason: 'wsgi-host does not rewrite URLs (RewriteRule is refused): do it in a front proxy or in the application.' },
+  { prefix: 'Auth', status: 'not-honoured', reason: 'wsgi-host does no authentication (Require user, group and valid-user are refused): authenticate in the application (with WSGIPassAuthorization On it sees the Authorization header) or in a front proxy.' },
+  { prefix: 'Proxy', status: 'not-honoured', reason: 'wsgi-host is not a reverse proxy (ProxyPass is refused): keep a proxy in front for those URLs.' },
+  { prefix: 'WSGI', status: 'not-honoured', refused: true, reason: 'it is not a mod_wsgi directive wsgi-host knows, and Apache refuses to start with it: check its spelling, or remove it.' },
+  { prefix: 'Sec', status: 'not-honoured', refused: true, reason: "it configures mod_security, which wsgi-host does not have: keep those rules in a front proxy." },
   { prefix: '', status: 'ignored', reason: 'wsgi-host does not use it.' },
 ];
 
@@ -160,6 +178,12 @@ const FAMILIES: readonly { prefix: string; status: 'ignored' | 'not-honoured'; r
 export interface DirectiveRow {
   name: string;
   status: 'honoured' | 'not-honoured' | 'ignored';
+  /**
+   * Not honoured, and Apache would restrict access or send requests elsewhere with it: `serve`
+   * refuses the configuration (unless --accept-apache-differences). true: always; a string: the
+   * handler refuses the forms it describes ('when On').
+   */
+  refused?: true | string;
   /** Where Apache allows it; checked for rows with a handler. */
   where?: readonly Level[];
   run?: Handler;
@@ -173,9 +197,13 @@ function honoured(name: string, where: readonly Level[], run: Handler, model: st
   return { name, status: 'honoured', where, run, model, reason };
 }
 
-/** A directive whose handler decides, per use, between dropping it and a note. */
-function noted(name: string, where: readonly Level[], run: Handler, reason: string): DirectiveRow {
-  return { name, status: 'not-honoured', where, run, reason };
+/** Not honoured; its handler refuses the forms `when` describes and notes the others. */
+function conditional(name: string, where: readonly Level[], run: Handler, when: string, reason: string): DirectiveRow {
+  return { name, status: 'not-honoured', where, run, reason, refused: when };
+}
+
+function refused(reason: string, ...names: string[]): DirectiveRow[] {
+  return names.map((name) => ({ name, status: 'not-honoured', refused: true, reason }));
 }
 
 function notHonoured(reason: string, ...names: string[]): DirectiveRow[] {
@@ -198,7 +226,7 @@ export function directiveRow(key: string): DirectiveRow {
   const row = byKey.get(key);
   if (row !== undefined) return row;
   const family = FAMILIES.find((f) => key.startsWith(f.prefix.toLowerCase())) as (typeof FAMILIES)[number];
-  return { name: key, status: family.status, reason: family.reason };
+  return { name: key, status: family.status, reason: family.reason, ...(family.refused ? { refused: true as const } : {}) };
 }
 
 /** Every row, for documentation and tests. */
@@ -229,6 +257,8 @@ function applyDirective(d: DirectiveNode, ctx: Ctx, site: Site): void {
     row.run(d, ctx, site, row.reason);
   } else if (row.status === 'ignored') {
     site.notes.ignore(d.name, row.reason, d);
+  } else if (row.refused === true) {
+    site.notes.refuse(`${d.name} ${d.args.join(' ')} in ${ctx.label} is not honoured: ${row.reason}`, d);
   } else {
     site.notes.add('not-honoured', `${d.name} ${d.args.join(' ')} in ${ctx.label} is not honoured: ${row.reason}`, d);
   }
@@ -237,6 +267,6 @@ function applyDirective(d: DirectiveNode, ctx: Ctx, site: Site): void {
 /** Apache refuses a directive outside its contexts; so do we, saying where it may go. */
 function checkContext(d: DirectiveNode, ctx: Ctx, where: readonly Level[]): void {
   if (where.includes(ctx.level)) return;
-  const allowed = where.map((c) => (c === 'server' ? 'the server level' : c === 'vhost' ? 'a <VirtualHost>' : '<Directory>/<Location>')).join(' or ');
+  const allowed = where.map((c) => (c === 'server' ? 'the server level' : c === 'vhost' ? 'a <VirtualHost>' : 'a <Directory>, <Files> or <Location>')).join(' or ');
   throw apacheError(E.SYNTAX, `${d.name} is not allowed in ${ctx.label} (Apache refuses it there too)`, d, d.name, `Move it to ${allowed}`);
 }

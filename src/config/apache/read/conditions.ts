@@ -1,9 +1,11 @@
 import { ApacheErrorCode as E, apacheError, type Where } from '../errors.js';
 
 /**
- * Conditional sections. <IfModule> is true for mod_wsgi and Apache's usual modules (plus any
- * LoadModule seen before it); <IfDefine> for the names given as defines (and Define directives);
- * <IfVersion> compares with an Apache 2.4 of today.
+ * Conditional sections. <IfModule> is true for mod_wsgi and Apache's usual modules, as a site file
+ * without LoadModule lines expects; once the configuration loads modules itself (Debian's
+ * mods-enabled/*.load), for those and the modules compiled into Apache only, as Apache decides it.
+ * <IfDefine> is true for the names given as defines (and Define directives); <IfVersion> compares
+ * with an Apache 2.4 of today.
  */
 
 /** Modules taken as loaded: mod_wsgi and the core modules of a usual Apache 2.4 build. */
@@ -24,8 +26,12 @@ export function moduleId(name: string): string {
   return m !== null ? (m[1] as string) : n;
 }
 
+/** Modules compiled into Debian's (and a default) Apache: loaded without a LoadModule. */
+const BUILT_IN_MODULES = new Set(['core', 'http_core', 'so', 'watchdog', 'log_config', 'logio', 'version', 'unixd']);
+
 export function isModuleLoaded(name: string, loaded: ReadonlySet<string>): boolean {
   const id = moduleId(name);
+  if (loaded.size > 0) return BUILT_IN_MODULES.has(id) || loaded.has(id) || id === 'wsgi';
   return LOADED_MODULES.has(id) || id.startsWith('mpm_') || loaded.has(id);
 }
 

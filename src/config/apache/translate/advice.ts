@@ -1,4 +1,4 @@
-import { defaultListener, GroupSettingsSchema } from '../../schema.js';
+import { GroupSettingsSchema } from '../../schema.js';
 import type { Scope } from '../directives/scopes.js';
 import type { GroupField, Site } from '../directives/site.js';
 import { at } from '../errors.js';
@@ -6,15 +6,11 @@ import type { HostPlan } from './hosts.js';
 import type { ResolvedMount } from './mounts.js';
 
 /** Notes on where mod_wsgi's defaults and wsgi-host's differ, with what to write to choose. */
-export function addAdvice(site: Site, mounts: ResolvedMount[], plan: HostPlan, mainFile: string): void {
+export function addAdvice(site: Site, mounts: ResolvedMount[], plan: HostPlan): void {
   adviseResourceGroups(site, mounts, plan);
   advisePerHostSettings(site, mounts);
   adviseTimeouts(site);
   adviseImportScripts(site, mounts);
-  if (site.listen.length === 0) {
-    const { host, port } = defaultListener();
-    site.notes.add('info', `The configuration has no Listen directive: wsgi-host listens on ${host}:${port}, its default; add e.g. Listen 80 to choose.`, { file: mainFile, line: 1 });
-  }
 }
 
 function adviseResourceGroups(site: Site, mounts: ResolvedMount[], plan: HostPlan): void {
@@ -33,7 +29,7 @@ function advisePerHostSettings(site: Site, mounts: ResolvedMount[]): void {
   const byScope = new Map<Scope, string[]>();
   for (const m of mounts) for (const s of m.perHost) byScope.set(s, [...(byScope.get(s) ?? []), m.candidate.label]);
   for (const [s, labels] of byScope) {
-    site.notes.add('not-honoured', `${s.label} at ${at(s.at)} sets mod_wsgi settings that Apache applies, for requests to that host only, to the server-level ${list(labels)}; wsgi-host gives a server-level mount one set of settings for every host, so they are left out: move the WSGIScriptAlias into the VirtualHost to apply them.`, s.at);
+    site.notes.refuse(`${s.label} at ${at(s.at)} sets mod_wsgi settings that Apache applies, for requests to that host only, to the server-level ${list(labels)}; wsgi-host gives a server-level mount one set of settings for every host, so they are left out: move the WSGIScriptAlias into the VirtualHost to apply them.`, s.at);
   }
 }
 

@@ -30,6 +30,8 @@ export interface MountCandidate {
 
 export interface StaticCandidate {
   url: string;
+  /** Written with a trailing slash (Alias /static/ ...): it matches only below the prefix. */
+  slash: boolean;
   directory: string;
   at: Where;
   host: number | undefined;
@@ -50,7 +52,12 @@ function candidate(decl: ScriptAliasDecl, url: string, script: string): MountCan
 /** WSGIScriptAlias /url /script, or /url /folder/ (each file in it is a script at /url/NAME). */
 function fromAlias(decl: ScriptAliasDecl, site: Site): MountCandidate[] {
   const url = urlPrefix(decl.url);
-  if (!isDirectory(decl.target)) return [candidate(decl, url, decl.target)];
+  if (!isDirectory(decl.target)) {
+    if (url !== '/' && decl.url.endsWith('/')) {
+      site.notes.refuse(`WSGIScriptAlias ${decl.url} ${decl.target} is not honoured: with the trailing slash, mod_wsgi runs the script for ${decl.url} alone (SCRIPT_NAME ${decl.url}) and answers 404 below it, while wsgi-host mounts it at ${url}; write WSGIScriptAlias ${url} ${decl.target}.`, decl.at);
+    }
+    return [candidate(decl, url, decl.target)];
+  }
   const files = readdirSync(decl.target).filter((n) => !n.startsWith('.') && isFile(join(decl.target, n))).sort();
   const mounts = files.map((n) => candidate(decl, urlPrefix(`${url}/${n}`), join(decl.target, n)));
   const shown = mounts.map((m) => m.url).join(', ');
@@ -67,7 +74,7 @@ function fromMatch(decl: ScriptAliasDecl, site: Site): MountCandidate[] {
   const pattern = analyseAliasRegex(decl.url);
   const expanded = typeof pattern === 'string' ? pattern : expandAliasMatch(pattern, decl.target);
   if (typeof expanded === 'string') {
-    site.notes.add('not-honoured', `${what} is not honoured: wsgi-host mounts applications at fixed URL prefixes, and this is not a literal prefix plus one capture group within a path segment used as $1 in the script path (${expanded}); write one WSGIScriptAlias /prefix /path/to/script.wsgi per application instead.`, decl.at);
+    site.notes.refuse(`${what} is not honoured: wsgi-host mounts applications at fixed URL prefixes, and this is not a literal prefix plus one capture group within a path segment used as $1 in the script path (${expanded}); write one WSGIScriptAlias /prefix /path/to/script.wsgi per application instead.`, decl.at);
     return [];
   }
   const mounts = expanded.mounts.map((m) => candidate(decl, m.url, m.script));
@@ -91,8 +98,8 @@ export function staticCandidates(site: Site, mounts: MountCandidate[]): StaticCa
     const label = `Alias ${urlPrefix(decl.url)}`;
     if (isFile(decl.directory)) aliasToFile(decl, site, mounts, label);
     else if (runsScripts(decl, site)) {
-      site.notes.add('not-honoured', `Alias ${decl.url} ${decl.directory} is not honoured: Apache runs the WSGI scripts in that folder (AddHandler or SetHandler wsgi-script), which wsgi-host does not do for a folder, and serving it as static files would publish their source; write a WSGIScriptAlias per script instead.`, decl.at);
-    } else out.push({ url: urlPrefix(decl.url), directory: decl.directory, at: decl.at, host: decl.host, order: decl.order, label });
+      site.notes.refuse(`Alias ${decl.url} ${decl.directory} is not honoured: Apache runs the WSGI scripts in that folder (AddHandler or SetHandler wsgi-script), which wsgi-host does not do for a folder, and serving it as static files would publish their source; write a WSGIScriptAlias per script instead.`, decl.at);
+    } else out.push({ url: urlPrefix(decl.url), slash: decl.url.length > 1 && decl.url.endsWith('/'), directory: decl.directory, at: decl.at, host: decl.host, order: decl.order, label });
   }
   return out;
 }
@@ -103,7 +110,7 @@ function aliasToFile(decl: StaticDecl, site: Site, mounts: MountCandidate[], lab
     site.notes.add('info', `Alias ${decl.url} ${decl.directory} names a WSGI script run through AddHandler/SetHandler wsgi-script: it was translated as WSGIScriptAlias ${decl.url} ${decl.directory}.`, decl.at);
     return;
   }
-  site.notes.add('not-honoured', `Alias ${decl.url} ${decl.directory} is not honoured: it names a single file, and wsgi-host serves static folders only; move the file into a folder served by an Alias, or serve it from the application.`, decl.at);
+  site.notes.refuse(`Alias ${decl.url} ${decl.directory} is not honoured: it names a single file, and wsgi-host serves static folders only; move the file into a folder served by an Alias, or serve it from the application.`, decl.at);
 }
 
 function isWsgiScript(file: string, decl: StaticDecl, site: Site): boolean {
@@ -185,7 +192,7 @@ function takenByLongerPrefix(location: string, c: MountCandidate, declared: Decl
 /** Settings Apache would apply to part of a mount's URLs only. */
 function reportPartial(c: MountCandidate, partial: Scope[], site: Site): void {
   for (const s of partial) {
-    site.notes.add('not-honoured', `${s.label} at ${at(s.at)} sets mod_wsgi settings for part of the URLs of ${c.label} only, which wsgi-host cannot do: it chooses settings per mount; to run those URLs differently, give them a WSGIScriptAlias of their own (their SCRIPT_NAME then changes).`, s.at);
+    site.notes.refuse(`${s.label} at ${at(s.at)} sets mod_wsgi settings for part of the URLs of ${c.label} only, which wsgi-host cannot do: it chooses settings per mount; to run those URLs differently, give them a WSGIScriptAlias of their own (their SCRIPT_NAME then changes).`, s.at);
   }
 }
 

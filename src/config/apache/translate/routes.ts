@@ -7,6 +7,7 @@ import type { NoteCollector } from '../notes.js';
 import { underPrefix } from '../paths.js';
 import type { HostPlan, MergedHost } from './hosts.js';
 import { type MountCandidate, mountCandidates, type MountHost, type ResolvedMount, resolveMount, type StaticCandidate, staticCandidates } from './mounts.js';
+import { AccessTranslator, type RouteAccess } from './access.js';
 import type { SourceMap } from './sources.js';
 
 /**
@@ -28,11 +29,16 @@ export function buildRoutes(site: Site, plan: HostPlan, config: ServerConfigInpu
   for (const s of statics) items.set(staticRoute(s, plan), s);
   const kept = dropUnreachable([...items.keys()], site.notes);
   reportOrder(kept, plan.hosts.length, site.notes);
-  if (plan.hosts.length > 0) config.host = plan.hosts.map((h, i) => hostOutput(h, i, src));
+  if (plan.hosts.length > 0) config.host = plan.hosts.map((h, i) => hostOutput(h, i, plan.byAddress, src));
+  const access = new AccessTranslator(site);
   for (const route of kept) {
     const item = items.get(route) as ResolvedMount | StaticCandidate;
-    if ('candidate' in item) addMount(item, route.host, config, src);
-    else addStatic(item, route.host, config, src);
+    if ('candidate' in item) {
+      const c = item.candidate;
+      addMount(item, route.host, config, src, access.route({ kind: 'mount', url: c.url, host: c.host, file: c.script, label: c.label, at: c.at }));
+    } else {
+      addStatic(item, route.host, config, src, access.route({ kind: 'static', url: item.url, host: item.host, file: item.directory, label: item.label, at: item.at }));
+    }
   }
   return resolved.filter((m) => kept.some((r) => items.get(r) === m));
 }
@@ -49,7 +55,7 @@ const staticRoute = (s: StaticCandidate, plan: HostPlan): Route => ({
   kind: 'static', byAlias: true, prefix: s.url, host: s.host === undefined ? undefined : plan.outIndex[s.host], order: s.order, at: s.at, label: s.label, target: s.directory,
 });
 
-function hostOutput(h: MergedHost, i: number, src: SourceMap): HostInput {
+function hostOutput(h: MergedHost, i: number, byAddress: boolean, src: SourceMap): HostInput {
   const first = h.decls[0] as MergedHost['decls'][number];
   src.set(['host', i], first.at);
   src.set(['host', i, 'serverName'], h.serverName.at);
@@ -62,6 +68,10 @@ function hostOutput(h: MergedHost, i: number, src: SourceMap): HostInput {
   if (first.index === 0) {
     out.default = true;
     src.set(['host', i, 'default'], first.at);
+  }
+  if (byAddress) {
+    out.addresses = h.addresses;
+    src.set(['host', i, 'addresses'], first.at);
   }
   return out;
 }
@@ -77,7 +87,7 @@ function listOf<K extends 'mount' | 'static'>(key: K, host: number | undefined, 
   return { list: h[key] as NonNullable<ServerConfigInput[K]>, base: ['host', host, key] };
 }
 
-function addMount(m: ResolvedMount, host: number | undefined, config: ServerConfigInput, src: SourceMap): void {
+function addMount(m: ResolvedMount, host: number | undefined, config: ServerConfigInput, src: SourceMap, access: RouteAccess | undefined): void {
   const { list, base } = listOf('mount', host, config);
   const path = [...base, list.length];
   const c: MountCandidate = m.candidate;
@@ -90,7 +100,9 @@ function addMount(m: ResolvedMount, host: number | undefined, config: ServerConf
   };
   if (m.group !== undefined) out.group = m.group.value;
   if (m.environ.size > 0) out.environ = Object.fromEntries([...m.environ].map(([k, v]) => [k, v.value]));
+  if (access !== undefined) out.access = access.rules;
   (list as MountInput[]).push(out);
+  addAccessSources(path, access, src);
   for (const key of ['', 'path', 'script'] as const) src.set(key === '' ? path : [...path, key], c.at);
   src.set([...path, 'callable'], m.callable.at);
   src.set([...path, 'applicationGroup'], m.applicationGroup.at);
@@ -99,11 +111,20 @@ function addMount(m: ResolvedMount, host: number | undefined, config: ServerConf
   for (const [k, v] of m.environ) src.set([...path, 'environ', k], v.at);
 }
 
-function addStatic(s: StaticCandidate, host: number | undefined, config: ServerConfigInput, src: SourceMap): void {
+function addStatic(s: StaticCandidate, host: number | undefined, config: ServerConfigInput, src: SourceMap, access: RouteAccess | undefined): void {
   const { list, base } = listOf('static', host, config);
   const path = [...base, list.length];
-  (list as StaticInput[]).push({ path: s.url, directory: s.directory });
+  const out: StaticInput = { path: s.slash ? `${s.url}/` : s.url, directory: s.directory };
+  if (access !== undefined) out.access = access.rules;
+  (list as StaticInput[]).push(out);
   for (const key of ['', 'path', 'directory'] as const) src.set(key === '' ? path : [...path, key], s.at);
+  addAccessSources(path, access, src);
+}
+
+function addAccessSources(path: ModelPath, access: RouteAccess | undefined, src: SourceMap): void {
+  if (access === undefined) return;
+  src.set([...path, 'access'], access.sources[0] as Where);
+  access.sources.forEach((w, i) => src.set([...path, 'access', i], w));
 }
 
 // ---- the order in which Apache tries routes -------------------------------------------------------
@@ -154,6 +175,7 @@ function reportOrder(routes: Route[], hostCount: number, notes: NoteCollector): 
       const covering = list.filter((c) => underPrefix(r.prefix, c.prefix));
       const apache = covering[0] as Route;
       const ours = [...covering].sort((a, b) => b.prefix.length - a.prefix.length || scopeRank(a) - scopeRank(b))[0] as Route;
+      // A warning, not a refusal: both aliases are honoured, only their precedence differs (check: CHECK_MOUNT_ORDER).
       if (apache !== ours && ours === r) notes.add('order', orderMessage(apache, ours), ours.at);
     }
   }

@@ -1,0 +1,9 @@
+"""The site's WSGI application (/srv/mysite/mysite.wsgi): it answers with the request as it saw it."""
+import json
+
+
+def application(environ, start_response):
+    seen = {k: v for k, v in environ.items() if isinstance(v, (str, int, bool)) or (isinstance(v, tuple) and all(isinstance(x, int) for x in v))}
+    body = json.dumps(seen, sort_keys=True).encode("utf-8")
+    start_response("200 OK", [("Content-Type", "application/json"), ("Content-Length", str(len(body)))])
+    return [body]

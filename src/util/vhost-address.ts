@@ -1,0 +1,39 @@
+import { canonicalAddress } from './ip-match.js';
+
+/** An address of Apache's <VirtualHost> (and the model's host.addresses). */
+export interface VhostAddress {
+  /** A canonical IP address, or '*' (also `_default_`). */
+  ip: string;
+  /** A port, or '*' (any port; also an address written without a port). */
+  port: number | '*';
+}
+
+/** '*:80', '_default_:*', '127.0.0.1', '127.0.0.1:8080', '[::1]:80', '::1'; or why it is not an address. */
+export function parseVhostAddress(text: string): VhostAddress | string {
+  const t = text.trim();
+  let host: string;
+  let port: string | undefined;
+  const v6 = /^\[([^\]]+)\](?::(\*|\d+))?$/.exec(t);
+  if (v6 !== null) {
+    host = v6[1] as string;
+    port = v6[2];
+  } else if ((t.match(/:/g) ?? []).length > 1) {
+    host = t; // a bare IPv6 address: no port
+  } else {
+    const m = /^([^:]+)(?::(\*|\d+))?$/.exec(t);
+    if (m === null) return `'${text}' is not an address`;
+    host = m[1] as string;
+    port = m[2];
+  }
+  let ip: string;
+  if (host === '*' || host.toLowerCase() === '_default_') ip = '*';
+  else {
+    ip = canonicalAddress(host);
+    if (!/^[\d.]+$/.test(ip) && !ip.includes(':')) return `'${host}' is not an IP address (Apache resolves names in <VirtualHost> once, at start: write the address)`;
+  }
+  if (port === undefined || port === '*') return { ip, port: '*' };
+  const n = Number(port);
+  if (n < 1 || n > 65535) return `'${port}' is not a port`;
+  return { ip, port: n };
+}
+
