@@ -1,13 +1,13 @@
 import type { AddressInfo } from 'node:net';
 import type { ServerConfig } from './config/schema.js';
 import { describeError } from './errors.js';
-import type { Exchange } from './frontend/exchange.js';
-import { buildRoutes, FrontEnd } from './frontend/front-end.js';
+import type { Exchange } from './http/exchange.js';
+import { buildRoutes, FrontEnd } from './http/front-end.js';
 import { GroupStats, threadUse } from './observability/group-stats.js';
 import type { Logger } from './observability/logger.js';
-import type { ServePlan } from './supervisor/plan.js';
-import { probeAnswer, type Readiness, type ServerPhase, serverReadiness } from './supervisor/readiness.js';
-import { resolveEnvironments, Supervisor } from './supervisor/supervisor.js';
+import type { ServePlan } from './config/plan.js';
+import { probeAnswer, type Readiness, type ServerPhase, serverReadiness } from './admin/readiness.js';
+import { resolveEnvironments, Supervisor } from './workers/supervisor.js';
 
 export interface ReloadResult {
   ok: boolean;

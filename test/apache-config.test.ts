@@ -7,7 +7,7 @@ import { type ApacheNote, ApacheErrorCode, translateApacheConfig } from '../src/
 import { ConfigError, ConfigErrorCode } from '../src/config/errors.js';
 import type { ServerConfigInput } from '../src/config/schema.js';
 import { validateConfig } from '../src/config/validate.js';
-import { planServer } from '../src/supervisor/plan.js';
+import { planServer } from '../src/config/plan.js';
 import { tempDir } from './helpers/tmp.js';
 
 const tmp = tempDir('wsgi-host-apache-');

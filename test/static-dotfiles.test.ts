@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { utimesSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { dotfileStatus } from '../src/frontend/static-files.js';
+import { dotfileStatus } from '../src/http/static-files.js';
 import { request } from './helpers/http.js';
 import { tempDir } from './helpers/tmp.js';
 import { WsgiHost } from './helpers/wsgi-host.js';

@@ -6,9 +6,9 @@ import { createServer, get as httpGet, type IncomingMessage, type Server, type S
 import { type AddressInfo, connect } from 'node:net';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { sendError } from '../src/frontend/error-response.js';
-import { parseRequestTarget, percentDecode } from '../src/frontend/request-target.js';
-import { serveStatic, type StaticAlias } from '../src/frontend/static-files.js';
+import { sendError } from '../src/http/error-response.js';
+import { parseRequestTarget, percentDecode } from '../src/http/request-target.js';
+import { serveStatic, type StaticAlias } from '../src/http/static-files.js';
 import { parseRaw, rawRequest, request, type Response } from './helpers/http.js';
 import { tempDir } from './helpers/tmp.js';
 

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from './helpers/node-test.js';
 import { type BrowserContext, chromium, type Page } from 'playwright-core';
-import type { StatusReport } from '../src/observability/status-report.js';
+import type { StatusReport } from '../src/admin/status-report.js';
 import { getJson, request } from './helpers/http.js';
 import { discoverInterpreters, makeVenv } from './helpers/python.js';
 import { CHROMIUM, needsChromium } from './helpers/requirements.js';

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { contentType } from '../src/frontend/content-types.js';
-import { parseRequestTarget } from '../src/frontend/request-target.js';
-import { Router } from '../src/frontend/router.js';
+import { contentType } from '../src/http/content-types.js';
+import { parseRequestTarget } from '../src/http/request-target.js';
+import { Router } from '../src/http/router.js';
 import { FrameDecoder } from '../src/protocol/frame-decoder.js';
 import { frame, latin1Frame } from '../src/protocol/frame-encoder.js';
 import { decodeRequestHead, encodeRequestHead, joinHeaders } from '../src/protocol/request-head.js';

@@ -1,5 +1,5 @@
 import type { ServerResponse } from 'node:http';
-import { probeAnswer, probeHeaders, type Readiness } from '../supervisor/readiness.js';
+import { probeAnswer, probeHeaders, type Readiness } from './readiness.js';
 import type { AdminServer } from './admin-server.js';
 
 /**

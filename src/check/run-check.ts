@@ -5,11 +5,11 @@ import { WsgiHostError } from '../errors.js';
 import { type EnvironmentSource, resolveEnvironment } from '../python/environment.js';
 import { resolvePythonHome } from '../python/python-home.js';
 import { pythonPathSetting, settingWithValue } from '../python/setting-form.js';
-import { missingModuleHint } from '../supervisor/errors.js';
+import { missingModuleHint } from '../workers/errors.js';
 import type { PythonInfo } from '../python/probe.js';
-import { DEFAULT_GROUP_LABEL, type PoolPlan, planServer, type ServePlan } from '../supervisor/plan.js';
-import { type Identity, lookupIdentity, runAsOf } from '../supervisor/user-ids.js';
-import { accessProblem } from '../supervisor/file-access.js';
+import { DEFAULT_GROUP_LABEL, type PoolPlan, planServer, type ServePlan } from '../config/plan.js';
+import { type Identity, lookupIdentity, runAsOf } from '../workers/user-ids.js';
+import { accessProblem } from '../workers/file-access.js';
 
 export type Severity = 'error' | 'warning' | 'info';
 

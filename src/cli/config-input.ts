@@ -3,7 +3,7 @@ import { collapseHostAddresses } from '../config/listen-override.js';
 import { type LoadedConfig, locateError } from '../config/loaded-config.js';
 import { loadTomlConfig } from '../config/toml-file.js';
 import { validateConfig } from '../config/validate.js';
-import { type PlanOptions, planServer, type ServePlan } from '../supervisor/plan.js';
+import { type PlanOptions, planServer, type ServePlan } from '../config/plan.js';
 import { intFlag, type OptionSpec } from './args.js';
 import { logFlags, SCRIPT_FLAGS, scriptFlagsToConfig } from './script-flags.js';
 

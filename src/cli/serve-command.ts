@@ -9,10 +9,10 @@ import { AccessLog } from '../observability/access-log.js';
 import { createLogger, type Logger, reopenErrorLog } from '../observability/logger.js';
 import { installUnhandledErrorHandlers } from '../observability/unhandled-errors.js';
 import type { Registry } from 'prom-client';
-import { statusReport } from '../observability/status-report.js';
+import { statusReport } from '../admin/status-report.js';
 import { packageRoot } from '../python/worker-program.js';
 import { WsgiHostServer } from '../server.js';
-import type { ServePlan } from '../supervisor/plan.js';
+import type { ServePlan } from '../config/plan.js';
 import { ADMIN_FLAGS, ADMIN_FLAGS_HELP, adminTarget, takeAdminFlags } from './admin-flags.js';
 import { parseCommand } from './args.js';
 import { servingLines } from './serving-lines.js';
@@ -154,7 +154,7 @@ export async function runServer(
   });
   admin.route('GET', '/status', async (_req, res) => sendJson(res, 200, await statusReport(server, loaded.label)));
   admin.route('GET', '/metrics', async (_req, res) => {
-    metrics ??= import('../observability/metrics.js').then((m) => m.createMetrics(server));
+    metrics ??= import('../admin/metrics.js').then((m) => m.createMetrics(server));
     const registry = await metrics;
     const text = await registry.metrics();
     res.writeHead(200, { 'Content-Type': registry.contentType, 'Cache-Control': 'no-store' });

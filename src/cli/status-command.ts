@@ -1,6 +1,6 @@
 import { adminRequest, answerJson, badAnswer, describeAnswer } from '../admin/admin-client.js';
 import { clientAddress } from '../admin/admin-target.js';
-import type { StatusReport } from '../observability/status-report.js';
+import type { StatusReport } from '../admin/status-report.js';
 import { ADMIN_FLAGS, adminTarget, takeAdminFlags } from './admin-flags.js';
 import { parseCommand } from './args.js';
 import { INPUT_OPTIONS, loadInput } from './config-input.js';

@@ -1,6 +1,6 @@
 import pino from 'pino';
 import { ConfigError, ConfigErrorCode as C } from '../config/errors.js';
-import type { Exchange } from '../frontend/exchange.js';
+import type { Exchange } from '../http/exchange.js';
 
 /** What an access log line is made of. */
 export interface AccessRecord {

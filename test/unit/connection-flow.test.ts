@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
 import { PassThrough } from 'node:stream';
 import { describe, test } from 'node:test';
-import { BodyClock } from '../../src/frontend/body-clock.js';
-import { BufferBudget } from '../../src/frontend/buffer-budget.js';
-import { ConnectionQueue } from '../../src/frontend/connection-queue.js';
-import type { RequestRefusal } from '../../src/frontend/http-refusal.js';
-import { type BodySettings, RequestBody } from '../../src/frontend/request-body.js';
+import { BodyClock } from '../../src/http/body-clock.js';
+import { BufferBudget } from '../../src/http/buffer-budget.js';
+import { ConnectionQueue } from '../../src/http/connection-queue.js';
+import type { RequestRefusal } from '../../src/http/http-refusal.js';
+import { type BodySettings, RequestBody } from '../../src/http/request-body.js';
 
 describe('a connection serves its requests one at a time, in order', () => {
   const make = (max = 3) => {

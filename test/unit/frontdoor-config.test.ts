@@ -4,7 +4,7 @@ import type { ConfigError } from '../../src/config/errors.js';
 import { parse } from 'smol-toml';
 import { camel, kebabPath, mapKeys } from '../../src/config/key-names.js';
 import { validateConfig } from '../../src/config/validate.js';
-import { planServer } from '../../src/supervisor/plan.js';
+import { planServer } from '../../src/config/plan.js';
 
 const describer = { keyName: kebabPath, locate: () => undefined };
 const refused = (input: unknown): ConfigError => {

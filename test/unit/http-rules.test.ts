@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { parseAuthority } from '../../src/frontend/host-header.js';
-import { RequestRefusal } from '../../src/frontend/http-refusal.js';
-import { checkRequestHead, type RequestFacts, withoutAuthorization } from '../../src/frontend/request-rules.js';
-import { normalizePath, parseRequestTarget, splitRequestTarget } from '../../src/frontend/request-target.js';
+import { parseAuthority } from '../../src/http/host-header.js';
+import { RequestRefusal } from '../../src/http/http-refusal.js';
+import { checkRequestHead, type RequestFacts, withoutAuthorization } from '../../src/http/request-rules.js';
+import { normalizePath, parseRequestTarget, splitRequestTarget } from '../../src/http/request-target.js';
 
 describe('Host and authority syntax (RFC 9110 7.2, RFC 3986 3.2.2)', () => {
   test('names, addresses and ports that are valid', () => {

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { groupReadiness, type PoolSnapshot, probeAnswer, serverReadiness } from '../../src/supervisor/readiness.js';
+import { groupReadiness, type PoolSnapshot, probeAnswer, serverReadiness } from '../../src/admin/readiness.js';
 
 const pool = (over: Partial<PoolSnapshot> = {}): PoolSnapshot => ({
   label: 'app',

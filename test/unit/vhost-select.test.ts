@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { Router } from '../../src/frontend/router.js';
-import { MAIN_SERVER, VhostTable } from '../../src/frontend/vhost-select.js';
+import { Router } from '../../src/http/router.js';
+import { MAIN_SERVER, VhostTable } from '../../src/http/vhost-select.js';
 import { parseVhostAddress } from '../../src/util/vhost-address.js';
 
 /**

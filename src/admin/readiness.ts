@@ -1,5 +1,5 @@
-import type { PoolState } from './process-pool.js';
-import type { WorkerState } from './worker-process.js';
+import type { PoolState } from '../workers/process-pool.js';
+import type { WorkerState } from '../workers/worker-process.js';
 
 /**
  * Readiness for orchestrators, from a plain snapshot of the server: ready when it is serving (not

@@ -4,7 +4,7 @@ import { compilePolicy, type CompiledPolicy } from '../access/compile.js';
 import { decide, type RequestFacts } from '../access/evaluate.js';
 import type { AccessRule } from '../access/policy.js';
 import type { ServerConfig } from '../config/schema.js';
-import type { ServePlan } from '../supervisor/plan.js';
+import type { ServePlan } from '../config/plan.js';
 import { sendError } from './error-response.js';
 
 /**

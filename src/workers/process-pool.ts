@@ -1,5 +1,5 @@
 import type { GroupSettings } from '../config/schema.js';
-import type { Dispatchable } from '../frontend/exchange.js';
+import type { Dispatchable } from '../http/exchange.js';
 import { countFault } from '../observability/faults.js';
 import type { Logger } from '../observability/logger.js';
 import { AppLoadError, WorkerStartError } from './errors.js';

@@ -2,9 +2,9 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { packageRoot } from '../python/worker-program.js';
 import type { WsgiHostServer } from '../server.js';
-import type { RestartRecord } from '../supervisor/restart-log.js';
-import { type StatsSample, threadUse } from './group-stats.js';
-import { processUsage } from './process-usage.js';
+import type { RestartRecord } from '../workers/restart-log.js';
+import { type StatsSample, threadUse } from '../observability/group-stats.js';
+import { processUsage } from '../util/process-usage.js';
 
 export interface ProcessStatus {
   pid: number;

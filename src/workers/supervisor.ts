@@ -5,7 +5,7 @@ import { type PythonEnvironment, resolveEnvironment } from '../python/environmen
 import { pythonPathSetting } from '../python/setting-form.js';
 import type { RunAs } from '../python/worker-launch.js';
 import { accessProblem } from './file-access.js';
-import type { PoolPlan, ServePlan } from './plan.js';
+import type { PoolPlan, ServePlan } from '../config/plan.js';
 import { lookupIdentity, runAsOf } from './user-ids.js';
 import { ProcessPool } from './process-pool.js';
 import type { WorkerInit } from './worker-process.js';

@@ -1,9 +1,9 @@
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { WsgiHostServer } from '../server.js';
-import { RESTART_REASONS } from '../supervisor/restart-log.js';
-import { containedFaults, FAULT_BOUNDARIES, UNHANDLED_KINDS, unhandledErrors } from './faults.js';
-import { LATENCY_BUCKETS, threadUse } from './group-stats.js';
-import { type ProcessUsage, processUsage } from './process-usage.js';
+import { RESTART_REASONS } from '../workers/restart-log.js';
+import { containedFaults, FAULT_BOUNDARIES, UNHANDLED_KINDS, unhandledErrors } from '../observability/faults.js';
+import { LATENCY_BUCKETS, threadUse } from '../observability/group-stats.js';
+import { type ProcessUsage, processUsage } from '../util/process-usage.js';
 
 interface WorkerUsage extends ProcessUsage {
   labels: { group: string; pid: string };

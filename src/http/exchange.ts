@@ -5,7 +5,7 @@ import type { Logger } from '../observability/logger.js';
 import { FileResult, Flag } from '../protocol/frame-types.js';
 import { decodeResponseHead, type ResponseHead } from '../protocol/response-head.js';
 import { SlabCopier } from '../protocol/slab-copier.js';
-import type { ExchangeSink, FileOffer, WorkerProcess } from '../supervisor/worker-process.js';
+import type { ExchangeSink, FileOffer, WorkerProcess } from '../workers/worker-process.js';
 import { breakResponse, endResponse, sendError } from './error-response.js';
 import { type OffloadOutcome, sendOfferedFile } from './file-offload.js';
 import type { RequestRefusal } from './http-refusal.js';

@@ -1,9 +1,9 @@
 import { statSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
-import { ConfigError, ConfigErrorCode as C, type ConfigSource } from '../config/errors.js';
-import { refusePendingFeatures } from '../config/pending-features.js';
-import type { DotfilesSetting, EncodedSlashesSetting, GroupSettings, MountConfig, ServerConfig, StaticConfig } from '../config/schema.js';
-import { normalizePrefix } from '../frontend/router.js';
+import { ConfigError, ConfigErrorCode as C, type ConfigSource } from './errors.js';
+import { refusePendingFeatures } from './pending-features.js';
+import type { DotfilesSetting, EncodedSlashesSetting, GroupSettings, MountConfig, ServerConfig, StaticConfig } from './schema.js';
+import { normalizePrefix } from '../http/router.js';
 
 export interface AppPlan {
   kind: 'script' | 'module';
