@@ -3,7 +3,7 @@ import { isAbsolute, resolve } from 'node:path';
 import { ConfigError, ConfigErrorCode as C, type ConfigSource } from './errors.js';
 import { refusePendingFeatures } from './pending-features.js';
 import type { DotfilesSetting, EncodedSlashesSetting, GroupSettings, MountConfig, ServerConfig, StaticConfig } from './schema.js';
-import { normalizePrefix } from '../http/router.js';
+import { normalizePrefix } from './url-prefix.js';
 
 export interface AppPlan {
   kind: 'script' | 'module';

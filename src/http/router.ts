@@ -1,3 +1,4 @@
+import { normalizePrefix } from '../config/url-prefix.js';
 import type { RouteAccess } from './route-access.js';
 import { MAIN_SERVER, VhostTable } from './vhost-select.js';
 
@@ -37,13 +38,6 @@ interface CompiledHost<T> {
   exact: Set<string>;
   wildcards: RegExp[];
   mounts: MountRoute<T>[];
-}
-
-export function normalizePrefix(prefix: string): string {
-  let p = prefix.trim().replace(/\/{2,}/g, '/');
-  if (!p.startsWith('/')) p = '/' + p;
-  while (p.endsWith('/')) p = p.slice(0, -1);
-  return p;
 }
 
 export class Router<T> {

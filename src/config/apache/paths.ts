@@ -13,16 +13,5 @@ export class PathResolver {
 /** mod_wsgi's python-path and WSGIPythonPath: a colon-separated list. */
 export const splitPathList = (raw: string): string[] => raw.split(':').filter((p) => p !== '');
 
-/** A URL prefix as the model keeps it: leading slash, no trailing slash ('/' for the root). */
-export function urlPrefix(url: string): string {
-  let p = url.replace(/\/{2,}/g, '/');
-  if (!p.startsWith('/')) p = `/${p}`;
-  while (p.length > 1 && p.endsWith('/')) p = p.slice(0, -1);
-  return p;
-}
-
-/** Whether `path` is `prefix` or below it, at a segment boundary ('/' covers everything). */
-export function underPrefix(path: string, prefix: string): boolean {
-  if (prefix === '/' || path === prefix) return true;
-  return path.startsWith(prefix) && path.charAt(prefix.length) === '/';
-}
+/** URL prefixes: one definition for the model, this reader and the router. */
+export { underPrefix, urlPrefix } from '../url-prefix.js';
