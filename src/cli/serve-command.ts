@@ -11,6 +11,7 @@ import { installUnhandledErrorHandlers } from '../observability/unhandled-errors
 import type { Registry } from 'prom-client';
 import { statusReport } from '../admin/status-report.js';
 import { packageRoot } from '../python/worker-program.js';
+import { ExchangeRecord } from '../http/access-record.js';
 import { WsgiHostServer } from '../server.js';
 import type { ServePlan } from '../config/plan.js';
 import { ADMIN_FLAGS, ADMIN_FLAGS_HELP, adminTarget, takeAdminFlags } from './admin-flags.js';
@@ -129,7 +130,7 @@ export async function runServer(
     throw err;
   }
   const accessLog = plan.config.log.access === 'off' ? undefined : new AccessLog(plan.config.log.access, plan.config.log.accessFormat);
-  if (accessLog) server.onRequestFinished = (ex) => accessLog.write(ex);
+  if (accessLog) server.onRequestFinished = (ex) => accessLog.write(new ExchangeRecord(ex));
   const reload = () =>
     server.reload(async () => {
       const next = await reloadPlan();

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { accessFormatProblem } from '../observability/access-log.js';
 import { parseVhostAddress } from '../util/vhost-address.js';
 import { AccessSchema } from './access-schema.js';
 import {
@@ -220,7 +221,10 @@ export const HttpLimitsSchema = z.strictObject({
 export const LogSchema = z.strictObject({
   /** Access log: 'off', '-' (stdout) or a file path. */
   access: z.string().default('off'),
-  accessFormat: z.string().default('combined'),
+  accessFormat: z.string().default('combined').superRefine((format, ctx) => {
+    const problem = accessFormatProblem(format);
+    if (problem !== undefined) ctx.addIssue({ code: 'custom', message: problem.message, params: { hint: problem.hint } });
+  }),
   /** Error log: '-' (stderr) or a file path. */
   error: z.string().default('-'),
   level: z.enum(['debug', 'info', 'warn', 'error']).default('info'),

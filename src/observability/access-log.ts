@@ -1,8 +1,7 @@
 import pino from 'pino';
-import { ConfigError, ConfigErrorCode as C } from '../config/errors.js';
-import type { Exchange } from '../http/exchange.js';
+import { WsgiHostError } from '../errors.js';
 
-/** What an access log line is made of. */
+/** What an access log line is made of: a plain record (http/access-record.ts makes one per request). */
 export interface AccessRecord {
   remoteAddr: string;
   remotePort: number;
@@ -98,6 +97,24 @@ export function compileFormat(format: string): (r: AccessRecord) => string {
   };
 }
 
+/** A format with an atom this log does not know (the config model refuses it: accessFormatProblem). */
+export class AccessFormatError extends WsgiHostError {
+  constructor(message: string, hint: string) {
+    super('CONFIG_INVALID_VALUE', message, { hint });
+  }
+}
+
+/** Why a format cannot be used, with its fix; undefined when it can (the config model's check). */
+export function accessFormatProblem(format: string): { message: string; hint: string } | undefined {
+  try {
+    compileFormat(format);
+    return undefined;
+  } catch (err) {
+    if (err instanceof AccessFormatError) return { message: err.message, hint: err.hint ?? '' };
+    throw err;
+  }
+}
+
 function atomFor(name: string, format: string): Atom {
   const header = /^\{([^}]+)\}([ioe])$/.exec(name);
   if (header) {
@@ -108,10 +125,10 @@ function atomFor(name: string, format: string): Atom {
   }
   const atom = ATOMS[name];
   if (atom === undefined) {
-    throw new ConfigError(C.INVALID_VALUE, `the access log format '${format}' uses an unknown atom %(${name})s`, {
-      path: ['log', 'accessFormat'],
-      hint: `Use combined, common, json, or gunicorn's atoms: ${Object.keys(ATOMS).join(' ')} {header}i {header}o {var}e`,
-    });
+    throw new AccessFormatError(
+      `the access log format '${format}' uses an unknown atom %(${name})s`,
+      `Use combined, common, json, or gunicorn's atoms: ${Object.keys(ATOMS).join(' ')} {header}i {header}o {var}e`,
+    );
   }
   return atom;
 }
@@ -133,49 +150,6 @@ function jsonLine(r: AccessRecord): string {
   });
 }
 
-/** An access log record read from a finished exchange (its lookups are methods: no closures per line). */
-class ExchangeRecord implements AccessRecord {
-  readonly remoteAddr: string;
-  readonly remotePort: number;
-  readonly method: string;
-  readonly url: string;
-  readonly httpVersion: string;
-  readonly status: number;
-  readonly bytes: number;
-  readonly micros: number;
-  readonly requestId: string;
-  readonly group: string;
-  readonly time = Date.now();
-  private readonly ex: Exchange;
-
-  constructor(ex: Exchange) {
-    const req = ex.req;
-    this.ex = ex;
-    this.remoteAddr = req.socket.remoteAddress ?? '-';
-    this.remotePort = req.socket.remotePort ?? 0;
-    this.method = req.method ?? '-';
-    this.url = req.url ?? '-';
-    this.httpVersion = req.httpVersion;
-    this.status = ex.status;
-    this.bytes = ex.bytesOut;
-    this.micros = (performance.now() - ex.arrivedAt) * 1000;
-    this.requestId = ex.requestId;
-    this.group = ex.stats?.label ?? '-';
-  }
-
-  header(name: string): string | undefined {
-    const v = this.ex.req.headers[name];
-    return Array.isArray(v) ? v.join(', ') : v;
-  }
-
-  responseHeader(name: string): string | undefined {
-    const h = this.ex.responseHeaders;
-    for (let i = 0; i < h.length; i += 2) if ((h[i] as string).toLowerCase() === name) return h[i + 1];
-    const v = this.ex.res.getHeader(name);
-    return v === undefined ? undefined : String(v);
-  }
-}
-
 /** How long a written line may wait in the buffer before it is written out. */
 export const ACCESS_LOG_FLUSH_MS = 50;
 
@@ -195,8 +169,8 @@ export class AccessLog {
     this.dest = pino.destination({ dest: target === '-' ? 1 : target, sync: false, minLength: 4096, mkdir: true });
   }
 
-  write(ex: Exchange): void {
-    this.dest.write(`${this.format(new ExchangeRecord(ex))}\n`);
+  write(record: AccessRecord): void {
+    this.dest.write(`${this.format(record)}\n`);
     if (this.flusher === undefined && !this.closed) {
       this.flusher = setTimeout(this.flushSoon, ACCESS_LOG_FLUSH_MS);
       this.flusher.unref();
