@@ -1,6 +1,4 @@
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { packageRoot } from '../python/worker-program.js';
+import { packageVersion } from '../util/package-info.js';
 import type { WsgiHostServer } from '../server.js';
 import type { RestartRecord } from '../workers/restart-log.js';
 import { type StatsSample, threadUse } from '../observability/group-stats.js';
@@ -69,12 +67,6 @@ export interface StatusReport {
   groups: GroupStatus[];
 }
 
-let version: string | undefined;
-function ownVersion(): string {
-  version ??= (JSON.parse(readFileSync(join(packageRoot(), 'package.json'), 'utf8')) as { version: string }).version;
-  return version;
-}
-
 /** Everything the status page, `wsgi-host status` and the status API show. */
 export async function statusReport(server: WsgiHostServer, configLabel: string): Promise<StatusReport> {
   const now = Date.now();
@@ -137,7 +129,7 @@ export async function statusReport(server: WsgiHostServer, configLabel: string):
   return {
     generatedAt: now,
     server: {
-      version: ownVersion(),
+      version: packageVersion(),
       pid: process.pid,
       nodeVersion: process.version,
       startedAt: server.startedAt,

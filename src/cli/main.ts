@@ -1,9 +1,7 @@
 #!/usr/bin/env node
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { ConfigError } from '../config/errors.js';
 import { WsgiHostError } from '../errors.js';
-import { packageRoot } from '../python/worker-program.js';
+import { packageVersion } from '../util/package-info.js';
 import { didYouMean } from '../util/did-you-mean.js';
 import { checkCommand } from './check-command.js';
 import { configCommand } from './config-command.js';
@@ -46,8 +44,7 @@ export async function main(argv: string[]): Promise<number> {
     return command === undefined ? 2 : 0;
   }
   if (command === '--version' || command === '-V') {
-    const pkg = JSON.parse(readFileSync(join(packageRoot(), 'package.json'), 'utf8')) as { version: string };
-    process.stdout.write(`wsgi-host ${pkg.version}\n`);
+    process.stdout.write(`wsgi-host ${packageVersion()}\n`);
     return 0;
   }
   if (command === 'help') {

@@ -10,7 +10,7 @@ import { createLogger, type Logger, reopenErrorLog } from '../observability/logg
 import { installUnhandledErrorHandlers } from '../observability/unhandled-errors.js';
 import type { Registry } from 'prom-client';
 import { statusReport } from '../admin/status-report.js';
-import { packageRoot } from '../python/worker-program.js';
+import { packageRoot } from '../util/package-info.js';
 import { ExchangeRecord } from '../http/access-record.js';
 import { WsgiHostServer } from '../server.js';
 import type { ServePlan } from '../config/plan.js';

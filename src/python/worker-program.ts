@@ -1,17 +1,6 @@
-import { existsSync, readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-
-/** The package's top folder (the one holding package.json). */
-export function packageRoot(): string {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  for (;;) {
-    if (existsSync(join(dir, 'package.json')) && existsSync(join(dir, 'worker'))) return dir;
-    const up = dirname(dir);
-    if (up === dir) throw new Error('wsgi-host: cannot find its own package folder');
-    dir = up;
-  }
-}
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { packageRoot } from '../util/package-info.js';
 
 export const WORKER_PROGRAM = join(packageRoot(), 'worker', 'wsgi_host_worker.py');
 
