@@ -6,13 +6,13 @@
 import { FrameDecoder } from '../src/protocol/frame-decoder.js';
 import { frame, latin1Frame } from '../src/protocol/frame-encoder.js';
 import { Flag, FrameType } from '../src/protocol/frame-types.js';
-import { encodeRequestHead, joinHeaders, type RequestHead } from '../src/protocol/request-head.js';
+import { encodeRequestHead, joinHeaders, type RequestFields } from '../src/protocol/request-head.js';
 import { decodeResponseHead, encodeResponseHead } from '../src/protocol/response-head.js';
 
 // What wrk sends, as node:http's rawHeaders gives it.
 const RAW_HEADERS = ['Host', '127.0.0.1:8000', 'User-Agent', 'wrk/4.1', 'Accept', '*/*', 'Connection', 'keep-alive'];
 
-function head(i: number): RequestHead {
+function head(i: number): RequestFields {
   return {
     appIndex: 0,
     method: 'GET',

@@ -4,7 +4,7 @@ import { FrameDecoder } from '../src/protocol/frame-decoder.js';
 import { frameHeader } from '../src/protocol/frame-encoder.js';
 import { FrameType, MAX_WORKER_FRAME } from '../src/protocol/frame-types.js';
 import { decodeResponseHead, encodeResponseHead, InvalidResponseError } from '../src/protocol/response-head.js';
-import { decodeCredit, decodeFileOffer, decodeModules, decodeReady } from '../src/workers/worker-messages.js';
+import { decodeCredit, decodeFileOffer, decodeModules, decodeReady } from '../src/protocol/messages.js';
 
 const head = (status: number, reason: string, headers: string[] = [], body?: string) =>
   decodeResponseHead(encodeResponseHead(status, reason, headers, body === undefined ? undefined : Buffer.from(body)));

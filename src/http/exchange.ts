@@ -7,9 +7,9 @@ import { decodeResponseHead, type ResponseHead } from '../protocol/response-head
 import { SlabCopier } from '../protocol/slab-copier.js';
 import type { ExchangeSink, FileOffer, WorkerProcess } from '../workers/worker-process.js';
 import { breakResponse, endResponse, sendError } from './error-response.js';
-import { type OffloadOutcome, sendOfferedFile } from './file-offload.js';
+import { type OffloadOutcome, sendOfferedFile } from '../workers/offered-file.js';
 import type { RequestRefusal } from './http-refusal.js';
-import type { ReplyPoller } from './reply-poller.js';
+import type { ReplyPoller } from '../workers/reply-poller.js';
 import type { RequestBody } from './request-body.js';
 
 /** Payloads arrive in the worker connection's reused read buffer; what is kept is copied into slabs. */

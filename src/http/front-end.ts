@@ -15,7 +15,7 @@ import { sendError, sendErrorPage } from './error-response.js';
 import { type AppLabel, Exchange, type ExchangeSettings } from './exchange.js';
 import { type ConnItem, HttpConnection } from './http-connection.js';
 import { REFUSAL_EXPLANATIONS, RefusalCode as C, RequestRefusal } from './http-refusal.js';
-import { ReplyPoller } from './reply-poller.js';
+import { ReplyPoller } from '../workers/reply-poller.js';
 import { type BodySettings, RequestBody } from './request-body.js';
 import { checkRequestHead, type RequestFacts, withoutAuthorization } from './request-rules.js';
 import { type EncodedSlashes, normalizePath, type TargetError } from './request-target.js';

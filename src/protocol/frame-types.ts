@@ -40,6 +40,11 @@ export const FileResult = {
   ABORTED: 2,
 } as const;
 
+/** Request-body bytes the front end sends ahead of the application's reading, per request. */
+export const REQUEST_WINDOW = 256 * 1024;
+/** Response bytes a worker sends ahead of the client's reading, per request. */
+export const RESPONSE_WINDOW = 512 * 1024;
+
 /** The largest payload the front end puts in one frame (the worker's read buffer is 256 KiB). */
 export const MAX_FRONT_END_PAYLOAD = 128 * 1024;
 

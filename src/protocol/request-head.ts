@@ -1,24 +1,12 @@
+import type { RequestHead } from '../contract/request-port.js';
+
 /**
  * The REQUEST frame's payload: latin-1 fields joined by NUL. The first 13 are fixed; the rest are
  * the request's raw header names and values, alternating, as the client sent them. The worker
  * turns them into CGI keys (HTTP_*, CONTENT_TYPE, CONTENT_LENGTH). NUL cannot occur in any field:
  * the HTTP parser rejects it in headers and the router rejects %00 in paths.
  */
-export interface RequestHead {
-  appIndex: number;
-  method: string;
-  scriptName: string;
-  pathInfo: string;
-  queryString: string;
-  requestUri: string;
-  protocol: string;
-  remoteAddr: string;
-  remotePort: string;
-  serverName: string;
-  serverPort: string;
-  scheme: string;
-  requestId: string;
-}
+export type RequestFields = Omit<RequestHead, 'headers'>;
 
 export const FIXED_FIELDS = 13;
 
@@ -30,7 +18,7 @@ export function joinHeaders(rawHeaders: readonly string[]): string {
 }
 
 /** The REQUEST payload: the fixed fields, then `headers` as joinHeaders makes them. */
-export function encodeRequestHead(head: RequestHead, headers: string): string {
+export function encodeRequestHead(head: RequestFields, headers: string): string {
   return (
     head.appIndex +
     '\0' +
@@ -62,7 +50,7 @@ export function encodeRequestHead(head: RequestHead, headers: string): string {
 }
 
 /** Decodes a REQUEST payload (used by tests and the codec benchmark). */
-export function decodeRequestHead(text: string): { head: RequestHead; headers: string[] } {
+export function decodeRequestHead(text: string): { head: RequestFields; headers: string[] } {
   const f = text.split('\0');
   return {
     head: {

@@ -1,3 +1,4 @@
+import type { ResponseHead } from '../contract/request-port.js';
 import { WsgiHostError } from '../errors.js';
 
 /**
@@ -8,19 +9,7 @@ import { WsgiHostError } from '../errors.js';
  * code we host, not code we trust, and it can write any bytes to its connection. A head that does
  * not pass is never written (the request gets a 500 and the log says why).
  */
-export interface ResponseHead {
-  status: number;
-  reason: string;
-  /** Flat [name, value, name, value, ...], checked, as http.ServerResponse.writeHead accepts. */
-  headers: string[];
-  /** The application's Content-Length (canonical digits), or -1 without one. */
-  contentLength: number;
-  /** The application asked for the connection to close after this response (Connection: close). */
-  close: boolean;
-  /** Hop-by-hop header names the application sent, dropped (for a warning), or undefined. */
-  dropped: string[] | undefined;
-  body: Buffer;
-}
+export type { ResponseHead };
 
 /** A response head that must not be sent: the message says what is wrong with it. */
 export class InvalidResponseError extends WsgiHostError {

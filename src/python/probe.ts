@@ -1,28 +1,15 @@
 import { execFile } from 'node:child_process';
+import type { MissingModule, PythonInfo } from '../protocol/messages.js';
 import { PythonEnvironmentError, PythonErrorCode as E } from './errors.js';
 import { identityEnvironment, launchFailure, planLaunch, type RunAs } from './worker-launch.js';
 import { PROBE_MARKER, workerArgs, workerEnvironment, workerProgram } from './worker-program.js';
 
-export interface PythonInfo {
-  executable: string;
-  version: string;
-  implementation: string;
-  prefix: string;
-  base_prefix: string;
-  path: string[];
-  site_packages: string[];
-}
+export type { MissingModule, PythonInfo } from '../protocol/messages.js';
 
 export interface AppSpec {
   kind: 'script' | 'module';
   target: string;
   callable: string;
-}
-
-/** A module an application imports that is not on sys.path but is a folder (or .py) in `folder`. */
-export interface MissingModule {
-  name: string;
-  folder: string;
 }
 
 export interface AppProbe {

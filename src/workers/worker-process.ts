@@ -21,9 +21,9 @@ import {
   type FileOffer,
   type LoadFailure,
   type ReadyInfo,
-} from './worker-messages.js';
+} from '../protocol/messages.js';
 
-export type { FileOffer, LoadFailure, ReadyInfo } from './worker-messages.js';
+export type { FileOffer, LoadFailure, ReadyInfo } from '../protocol/messages.js';
 
 /** The longest line of a worker's stdout or stderr kept whole (longer ones are logged in parts). */
 const MAX_LINE = 64 * 1024;

@@ -24,7 +24,7 @@ import { constants, type ReadStream } from 'node:fs';
 import { type FileHandle, open, readFile, stat } from 'node:fs/promises';
 import type { ServerResponse } from 'node:http';
 import { countFault } from '../observability/faults.js';
-import type { FileOffer } from '../workers/worker-messages.js';
+import type { FileOffer } from '../protocol/messages.js';
 
 /** The worker the offer came from. */
 export interface OfferingWorker {

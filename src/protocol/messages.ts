@@ -1,10 +1,56 @@
 /**
- * Decoders for the payloads a worker sends about itself and its files (READY, LOAD_FAILED,
- * MODULES, CREDIT, FILE). A worker runs code we host, not code we trust: each payload is checked
- * for the shape the front end relies on, and anything else is a WorkerProtocolError.
+ * The messages of the worker protocol other than requests and responses: what the front end tells
+ * a new worker (INIT), and the decoders for what a worker sends about itself and its files (READY,
+ * LOAD_FAILED, LOG, MODULES, CREDIT, FILE). A worker runs code we host, not code we trust: each
+ * payload is checked for the shape the front end relies on, and anything else is a
+ * WorkerProtocolError.
  */
-import { WorkerProtocolError } from '../protocol/protocol-error.js';
-import type { MissingModule, PythonInfo } from '../python/probe.js';
+import { WorkerProtocolError } from './protocol-error.js';
+
+/** What the worker program says about its interpreter (READY, LOAD_FAILED, and the probe's report). */
+export interface PythonInfo {
+  executable: string;
+  version: string;
+  implementation: string;
+  prefix: string;
+  base_prefix: string;
+  path: string[];
+  site_packages: string[];
+}
+
+/** A module an application imports that is not on sys.path but is a folder (or .py) in `folder`. */
+export interface MissingModule {
+  name: string;
+  folder: string;
+}
+
+/** What the worker program is told in its INIT frame. */
+export interface WorkerInit {
+  group: string;
+  applicationGroup: string;
+  apps: { kind: 'script' | 'module'; target: string; callable: string; environ?: Record<string, string> }[];
+  pythonPath: string[];
+  addWorkingDirectory: boolean;
+  threads: number;
+  multiprocess: boolean;
+  requestWindow: number;
+  responseWindow: number;
+  /** Seconds an idle worker may spin before sleeping (0: never). */
+  spinBudget: number;
+  /** The process name shown by ps -o comm and top (display-name). */
+  displayName?: string;
+  /** Report loaded module files (--reload-on-changes). */
+  reloadOnChanges?: boolean;
+  /** How this group's python-path is written in its input, for the fix of a load failure. */
+  pathSetting?: string;
+  /** Log lines below this Python level are not sent (the front end would drop them). */
+  logLevel?: number;
+  environ: Record<string, string>;
+}
+
+export function encodeInit(init: WorkerInit): Buffer {
+  return Buffer.from(JSON.stringify(init));
+}
 
 /** A file the worker offers the front end to send (wsgi.file_wrapper): one of its descriptors. */
 export interface FileOffer {
@@ -89,6 +135,11 @@ export function decodeModules(payload: Buffer): string[] {
   const v = json(payload, 'MODULES');
   if (!isStrings(v)) throw new WorkerProtocolError('the MODULES frame is not a list of file names');
   return v;
+}
+
+/** A LOG frame: the Python level (10..50) and the line. */
+export function decodeLog(payload: Buffer): { level: number; text: string } {
+  return { level: payload[0] ?? 40, text: payload.toString('utf8', 1) };
 }
 
 export function decodeCredit(payload: Buffer): number {
