@@ -14,7 +14,7 @@
  *              functions are those V8's coverage counts in one GET; a conditional breakpoint at the
  *              start of each records the call stack and never pauses.
  *
- * Usage: node scripts/layout.mjs [--json] [--trace-get]
+ * Usage: node scripts/layout.mjs [--json] [--trace-get [--calls]]
  */
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
@@ -232,7 +232,9 @@ export async function traceGet() {
     await post('Debugger.disable');
     const frame = new RegExp(`${distUrl.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}([^\\s):]+)\\.js:\\d+:\\d+`);
     const crossings = [];
+    const sequence = [];
     for (const [file, name, stack] of calls) {
+      sequence.push(`${file} ${name}`);
       // The condition runs in an eval inside the function's frame: skip that line and the function's own.
       const lines = stack.split('\n').slice(1).filter((l) => !l.includes('at eval ('));
       const frames = lines.map((l) => frame.exec(l)?.[1]).filter((f) => f !== undefined).map((f) => `${f}.ts`);
@@ -241,7 +243,7 @@ export async function traceGet() {
       const b = sideOf(file);
       if (a !== undefined && b !== undefined && a !== b) crossings.push(`${caller} -> ${file} (${name})`);
     }
-    return { functions, calls: calls.length, crossings };
+    return { functions, calls: calls.length, crossings, sequence };
   } finally {
     try {
       session.disconnect();
@@ -272,6 +274,7 @@ if (process.argv[1] !== undefined && fileURLToPath(import.meta.url) === resolve(
     if (report.get !== undefined) {
       console.log(`one GET: ${report.get.calls} calls of ${report.get.functions} functions of ours`);
       console.log(`  crossings between the HTTP side and the worker side: ${report.get.crossings.length}\n  ${report.get.crossings.join('\n  ')}`);
+      if (process.argv.includes('--calls')) console.log(`  every call, in order:\n    ${report.get.sequence.join('\n    ')}`);
     }
   }
   if (process.argv.includes('--trace-get')) process.exit(0);

@@ -1,12 +1,30 @@
+/**
+ * The composition root: the one place where the parts of a running wsgi-host are made and wired.
+ * The worker side (a Supervisor of the configuration's pools) hands its ports to the HTTP side (a
+ * FrontEnd and its routes); the admin listener reads one plain snapshot() of the server; the
+ * access log subscribes to the requests the HTTP side publishes; signals drive reload and stop.
+ * Nothing below this file knows how the others are wired (docs/architecture.md).
+ */
+import { subscribe } from 'node:diagnostics_channel';
 import type { AddressInfo } from 'node:net';
-import type { ServerConfig } from './config/schema.js';
-import { describeError } from './errors.js';
-import type { Exchange } from './http/exchange.js';
-import { buildRoutes, FrontEnd } from './http/front-end.js';
-import { GroupStats, threadUse } from './observability/group-stats.js';
-import type { Logger } from './observability/logger.js';
+import { AdminServer } from './admin/admin-server.js';
+import { describeAdmin } from './admin/admin-address.js';
+import { type AdminTarget, alreadyServingHint, serveAddress } from './admin/admin-target.js';
+import { listenerProbe, type Readiness, type ServerPhase, serverReadiness } from './admin/readiness.js';
+import { addAdminRoutes } from './admin/routes.js';
+import type { ServerSnapshot } from './admin/server-snapshot.js';
+import { formatSource, type LoadedConfig } from './config/loaded-config.js';
 import type { ServePlan } from './config/plan.js';
-import { probeAnswer, type Readiness, type ServerPhase, serverReadiness } from './admin/readiness.js';
+import type { ServerConfig } from './config/schema.js';
+import { servingLines } from './config/serving-lines.js';
+import { describeError } from './errors.js';
+import { FrontEnd, type ListenerProbe, REQUEST_FINISH_CHANNEL } from './http/front-end.js';
+import { buildRoutes } from './http/routes.js';
+import { AccessLog, type AccessRecord } from './observability/access-log.js';
+import { countFault } from './observability/faults.js';
+import { GroupStats, threadUse } from './observability/group-stats.js';
+import { createLogger, type Logger, reopenErrorLog } from './observability/logger.js';
+import { installUnhandledErrorHandlers } from './observability/unhandled-errors.js';
 import { resolveEnvironments, Supervisor } from './workers/supervisor.js';
 
 export interface ReloadResult {
@@ -18,44 +36,38 @@ export interface ReloadResult {
 export class WsgiHostServer {
   readonly log: Logger;
   private plan: ServePlan;
+  private readonly configLabel: string;
   private supervisor: Supervisor | undefined;
   private frontEnd: FrontEnd | undefined;
   private reloading = false;
   /** starting -> serving -> draining (SIGTERM: readiness fails) -> stopped. */
   private phase: ServerPhase = 'starting';
-  addresses: AddressInfo[] = [];
-  readonly startedAt = Date.now();
+  private addresses: AddressInfo[] = [];
+  private readonly startedAt = Date.now();
   /** Statistics by group label; they outlive reloads. */
-  readonly stats = new Map<string, GroupStats>();
+  private readonly stats = new Map<string, GroupStats>();
   private sampler: NodeJS.Timeout | undefined;
-  /** Every finished request (the access log). */
-  onRequestFinished: ((ex: Exchange) => void) | undefined;
 
-  constructor(plan: ServePlan, log: Logger) {
+  constructor(plan: ServePlan, log: Logger, configLabel: string) {
     this.plan = plan;
     this.log = log;
+    this.configLabel = configLabel;
   }
 
   get config(): ServerConfig {
     return this.plan.config;
   }
 
-  get currentPlan(): ServePlan {
-    return this.plan;
-  }
-
-  get currentSupervisor(): Supervisor | undefined {
-    return this.supervisor;
-  }
-
   /** Checks environments, starts every group, then listens. Throws (having cleaned up) on failure. */
   async start(): Promise<AddressInfo[]> {
-    const environments = await resolveEnvironments(this.plan);
-    const supervisor = new Supervisor(this.plan, environments, this.log);
+    const supervisor = new Supervisor(this.plan, await resolveEnvironments(this.plan), this.log);
     await supervisor.start();
     this.supervisor = supervisor;
-    const frontEnd = new FrontEnd(buildRoutes(this.plan, supervisor.pools, this.statsFor), this.plan.config.limits, this.log, this.plan.config.busyPoll);
-    frontEnd.onFinished = (ex) => this.onRequestFinished?.(ex);
+    const frontEnd = new FrontEnd(buildRoutes(this.plan, supervisor.ports(), this.statsFor), {
+      limits: this.plan.config.limits,
+      log: this.log,
+      probe: this.listenerProbe(this.plan),
+    });
     try {
       this.addresses = await frontEnd.listen(this.plan.config.listen);
     } catch (err) {
@@ -63,14 +75,13 @@ export class WsgiHostServer {
       throw err;
     }
     this.frontEnd = frontEnd;
-    this.applyProbes(this.plan.config.health);
     if (this.phase === 'starting') this.phase = 'serving';
     this.sampler = setInterval(() => this.sample(), 1000);
     this.sampler.unref();
     return this.addresses;
   }
 
-  readonly statsFor = (label: string): GroupStats => {
+  private readonly statsFor = (label: string): GroupStats => {
     let s = this.stats.get(label);
     if (s === undefined) {
       s = new GroupStats(label);
@@ -79,9 +90,28 @@ export class WsgiHostServer {
     return s;
   };
 
+  /** The server as plain data, for the admin side. */
+  snapshot(): ServerSnapshot {
+    return {
+      startedAt: this.startedAt,
+      phase: this.phase,
+      config: this.configLabel,
+      listen: this.addresses,
+      inflight: this.frontEnd?.inflight ?? 0,
+      pools: this.supervisor?.snapshot() ?? [],
+      stats: this.stats,
+    };
+  }
+
+  /** [health] on-listeners: the probes the main listeners answer, before routing. */
+  private listenerProbe(plan: ServePlan): ListenerProbe | undefined {
+    const health = plan.config.health;
+    return health.onListeners ? (method, path) => listenerProbe(health, () => this.readiness(), method, path) : undefined;
+  }
+
   /** What /readyz answers: serving, and every group of the running configuration can take a request. */
   readiness(): Readiness {
-    return serverReadiness(this.phase, [...(this.supervisor?.pools.values() ?? [])]);
+    return serverReadiness(this.phase, this.supervisor?.snapshot() ?? []);
   }
 
   /**
@@ -90,29 +120,12 @@ export class WsgiHostServer {
    */
   beginDrain(): void {
     if (this.phase === 'starting' || this.phase === 'serving') this.phase = 'draining';
-    if (this.frontEnd !== undefined) this.frontEnd.draining = true;
-  }
-
-  /** [health] on-listeners: the probes answered on the main listeners, before routing. */
-  private applyProbes(h: ServerConfig['health']): void {
-    if (this.frontEnd === undefined) return;
-    this.frontEnd.probe = !h.onListeners
-      ? undefined
-      : (method, path) => {
-          if (method !== 'GET' && method !== 'HEAD') return undefined;
-          if (path === h.alivePath) return probeAnswer('alive', this.readiness());
-          if (path === h.readyPath) return probeAnswer('ready', this.readiness());
-          return undefined;
-        };
-  }
-
-  get frontEndState(): FrontEnd | undefined {
-    return this.frontEnd;
+    this.frontEnd?.beginDrain();
   }
 
   /** Once a second: each group's throughput, latency and capacity, for the charts. */
   private sample(): void {
-    for (const pool of this.supervisor?.pools.values() ?? []) {
+    for (const pool of this.supervisor?.snapshot() ?? []) {
       const { busy, capacity } = threadUse(pool.workers);
       this.statsFor(pool.label).sample(busy, capacity, pool.queueLength);
     }
@@ -133,29 +146,18 @@ export class WsgiHostServer {
       let plan: ServePlan;
       try {
         plan = await load();
-        const environments = await resolveEnvironments(plan);
-        next = new Supervisor(plan, environments, this.log, this.supervisor);
+        next = new Supervisor(plan, await resolveEnvironments(plan), this.log, this.supervisor);
         await next.start();
       } catch (err) {
         const message = `reload refused, the running configuration keeps serving: ${describeFailure(err)}`;
         this.log.error(message);
         return { ok: false, message };
       }
+      const listenNote = await this.frontEnd.reconfigure(buildRoutes(plan, next.ports(), this.statsFor), plan.config.limits, this.listenerProbe(plan), plan.config.listen);
       const previous = this.supervisor;
-      this.frontEnd.setRoutes(buildRoutes(plan, next.pools, this.statsFor));
-      this.frontEnd.setLimits(plan.config.limits, plan.config.busyPoll);
-      this.applyProbes(plan.config.health);
-      const listenNote = await this.frontEnd.updateListeners(plan.config.listen);
       this.supervisor = next;
       this.plan = plan;
-      const retired = previous.retiredBy(next);
-      for (const [key, pool] of previous.pools) {
-        if (!retired.includes(pool)) continue;
-        for (const w of pool.workers) pool.restarts.add(w.pid, 'reload', 'the configuration changed');
-        void pool.retireTo(next.pools.get(key), pool.settings.gracefulTimeout * 1000);
-      }
-      const { started, kept } = next.counts();
-      const message = `reloaded: ${started} group(s) started with new settings, ${kept} unchanged, ${retired.length} retired${listenNote ? `; ${listenNote}` : ''}`;
+      const message = `reloaded: ${previous.handOver(next)}${listenNote ? `; ${listenNote}` : ''}`;
       this.log.info(message);
       return { ok: true, message };
     } finally {
@@ -177,4 +179,120 @@ function describeFailure(err: unknown): string {
   const e = err as { code?: string; where?: string; source?: { file?: string; line?: number } };
   const where = e.where ?? (e.source?.file ? `${e.source.file}${e.source.line ? `:${e.source.line}` : ''}` : undefined);
   return `${e.code ? `[${e.code}] ` : ''}${where ? `${where}: ` : ''}${describeError(err)}`;
+}
+
+function logNotes(log: Logger, notes: LoadedConfig['notes']): void {
+  for (const n of notes) {
+    const where = formatSource(n.file ? { file: n.file, ...(n.line !== undefined ? { line: n.line } : {}) } : undefined);
+    log[n.kind === 'ignored' || n.kind === 'info' ? 'info' : 'warn']({ note: n.kind }, `${where ? `${where}: ` : ''}${n.message}`);
+  }
+}
+
+/**
+ * Runs a server until SIGTERM or SIGINT; returns the exit status. SIGHUP (or wsgi-host reload)
+ * reloads, SIGUSR1 reopens the log files.
+ */
+export async function runServer(
+  plan: ServePlan,
+  loaded: LoadedConfig,
+  adminAt: AdminTarget,
+  reloadPlan: () => Promise<{ plan: ServePlan; notes: LoadedConfig['notes'] }>,
+): Promise<number> {
+  const log = createLogger({ level: plan.config.log.level, format: plan.config.log.format, destination: plan.config.log.error });
+  installUnhandledErrorHandlers(log);
+  logNotes(log, loaded.notes);
+  const server = new WsgiHostServer(plan, log, loaded.label);
+  const adminAddress = serveAddress(adminAt);
+  const admin = new AdminServer(adminAddress, adminAt.token, log, { alreadyServingHint: alreadyServingHint(adminAt), privateSocket: adminAt.listen.kind === 'auto' });
+  const addresses = await server.start();
+  try {
+    const where = await admin.listen();
+    if (where) log.info(`admin listener on ${where}`);
+    if (where && adminAddress.kind === 'tcp') log.info(`status page ${where}/ (metrics ${where}/metrics)`);
+  } catch (err) {
+    await server.stop(0);
+    throw err;
+  }
+  const accessLog = plan.config.log.access === 'off' ? undefined : new AccessLog(plan.config.log.access, plan.config.log.accessFormat);
+  if (accessLog !== undefined) {
+    subscribe(REQUEST_FINISH_CHANNEL, (record) => {
+      try {
+        accessLog.write(record as AccessRecord);
+      } catch (err) {
+        // The request is over; only its access log line failed.
+        countFault('request');
+        log.error({ err, requestId: (record as AccessRecord).requestId }, 'internal error while writing the access log line of this request');
+      }
+    });
+  }
+  const reload = (): Promise<ReloadResult> =>
+    server.reload(async () => {
+      const next = await reloadPlan();
+      logNotes(log, next.notes);
+      const l = next.plan.config.log;
+      if (l.access !== plan.config.log.access || l.accessFormat !== plan.config.log.accessFormat || l.error !== plan.config.log.error) {
+        log.warn('log settings changed: they apply when wsgi-host restarts, not on reload');
+      }
+      const ad = next.plan.config.admin;
+      if (ad.listen !== plan.config.admin.listen || ad.token !== plan.config.admin.token) {
+        log.warn(`admin settings changed: they apply when wsgi-host restarts; the admin listener stays on ${describeAdmin(adminAddress)}`);
+      }
+      return next.plan;
+    });
+  addAdminRoutes(admin, { snapshot: () => server.snapshot(), readiness: () => server.readiness(), reload });
+  // Where it serves is shown whatever --log-level says (as mod_wsgi-express always prints its URL).
+  const startup = log.isLevelEnabled('info') ? log : log.child({}, { level: 'info' });
+  for (const line of servingLines(plan, addresses)) startup.info({ listen: line.listen }, `wsgi-host serving ${line.url}${line.what ? ` (${line.what})` : ''}`);
+  return new Promise((resolve) => {
+    let stopping = false;
+    /**
+     * SIGTERM: readiness fails at once (/readyz answers 503), the listeners keep serving for
+     * shutdown.readiness-delay so that load balancers stop sending first, then they close and
+     * requests in flight get graceful-timeout; the admin listener (and its probes) closes last.
+     * SIGINT (Ctrl-C) skips the delay.
+     */
+    const stop = (signal: string): void => {
+      if (stopping) {
+        log.warn(`${signal} again: exiting now`);
+        process.exit(1);
+      }
+      stopping = true;
+      server.beginDrain();
+      const grace = Math.max(...server.snapshot().pools.map((p) => p.settings.gracefulTimeout)) * 1000;
+      const delay = signal === 'SIGTERM' ? server.config.shutdown.readinessDelay * 1000 : 0;
+      if (delay > 0) {
+        log.info(`${signal}: not ready from now on (/readyz answers 503); the listeners keep serving for ${delay / 1000}s (shutdown.readiness-delay), then close, and requests in flight get up to ${grace / 1000}s`);
+      } else {
+        log.info(`${signal}: finishing requests in flight (up to ${grace / 1000}s), then stopping`);
+      }
+      new Promise<void>((r) => setTimeout(r, delay))
+        .then(() => {
+          if (delay > 0) log.info('readiness delay over: closing the listeners');
+          return server.stop(grace);
+        })
+        .then(() => admin.close())
+        .then(() => accessLog?.flush())
+        .then(
+          () => {
+            log.info('stopped');
+            resolve(0);
+          },
+          (err: unknown) => {
+            log.error({ err }, 'error while stopping');
+            resolve(1);
+          },
+        );
+    };
+    process.on('SIGTERM', () => stop('SIGTERM'));
+    process.on('SIGINT', () => stop('SIGINT'));
+    process.on('SIGUSR1', () => {
+      log.info('SIGUSR1: reopening the log files');
+      accessLog?.reopen();
+      reopenErrorLog();
+    });
+    process.on('SIGHUP', () => {
+      log.info('SIGHUP: reloading the configuration');
+      void reload();
+    });
+  });
 }

@@ -13,7 +13,7 @@ import { methodName } from './compile.js';
  * both ways, and the request is let in only if it would be either way: never more open than Apache.
  */
 
-export interface RequestFacts {
+export interface AccessFacts {
   method: string;
   /** The decoded, normalized URL path (what <Location> matches). */
   path: string;
@@ -36,7 +36,7 @@ const DENY: Decision = { allowed: false, status: 403 };
 
 type Status = 'granted' | 'denied' | 'neutral';
 
-export function decide(policy: CompiledPolicy, facts: RequestFacts): Decision {
+export function decide(policy: CompiledPolicy, facts: AccessFacts): Decision {
   const method = methodName(facts.method);
   const rules = policy.rules.filter((r) => matches(r.matcher, facts));
   if (rules.length === 0) return ALLOW;
@@ -46,7 +46,7 @@ export function decide(policy: CompiledPolicy, facts: RequestFacts): Decision {
   return decideWith(section, compat, method, facts, true) && decideWith(section, compat, method, facts, false) ? ALLOW : DENY;
 }
 
-function decideWith(section: AuthzNode | undefined, compat: CompatEntry[] | undefined, method: string, facts: RequestFacts, unknownGrants: boolean): boolean {
+function decideWith(section: AuthzNode | undefined, compat: CompatEntry[] | undefined, method: string, facts: AccessFacts, unknownGrants: boolean): boolean {
   const c = compat === undefined ? { ok: true, any: false } : checkCompat(compat, method, facts, unknownGrants);
   const authz = section === undefined || evaluate(section, 'and', method, facts, unknownGrants) === 'granted';
   return c.any ? c.ok || authz : c.ok && authz;
@@ -54,7 +54,7 @@ function decideWith(section: AuthzNode | undefined, compat: CompatEntry[] | unde
 
 // ---- which rules apply ----------------------------------------------------------------------------
 
-export function matches(m: Matcher, f: RequestFacts): boolean {
+export function matches(m: Matcher, f: AccessFacts): boolean {
   switch (m.type) {
     case 'always':
       return true;
@@ -83,7 +83,7 @@ export function matches(m: Matcher, f: RequestFacts): boolean {
   }
 }
 
-function folderOf(f: RequestFacts): string {
+function folderOf(f: AccessFacts): string {
   const file = f.file as string;
   if (f.fileIsDirectory === true || file.endsWith('/')) return file.length > 1 ? file.replace(/\/+$/, '') : file;
   const slash = file.lastIndexOf('/');
@@ -118,7 +118,7 @@ function applies(node: AuthzNode, method: string): boolean {
 const inLimit = (limit: MethodSet, method: string): boolean => limit === null || limit.methods.has(method) !== limit.except;
 
 /** apply_authz_sections: granted, denied or neutral; lines limited to other methods do not count. */
-function evaluate(node: AuthzNode, parentOp: 'and' | 'or', method: string, f: RequestFacts, unknownGrants: boolean): Status {
+function evaluate(node: AuthzNode, parentOp: 'and' | 'or', method: string, f: AccessFacts, unknownGrants: boolean): Status {
   if (!applies(node, method)) return parentOp === 'and' ? 'granted' : 'neutral';
   let result: Status;
   if (node.kind === 'leaf') {
@@ -150,7 +150,7 @@ function evaluate(node: AuthzNode, parentOp: 'and' | 'or', method: string, f: Re
   return result;
 }
 
-function leafGrants(leaf: Leaf, method: string, f: RequestFacts, unknownGrants: boolean): boolean {
+function leafGrants(leaf: Leaf, method: string, f: AccessFacts, unknownGrants: boolean): boolean {
   switch (leaf.type) {
     case 'all':
       return leaf.granted;
@@ -177,7 +177,7 @@ function lastCompat(rules: CompiledRule[]): CompatEntry[] | undefined {
 }
 
 /** mod_access_compat's check_dir_access for the request's method, and its Satisfy. */
-function checkCompat(entries: CompatEntry[], method: string, f: RequestFacts, unknownGrants: boolean): { ok: boolean; any: boolean } {
+function checkCompat(entries: CompatEntry[], method: string, f: AccessFacts, unknownGrants: boolean): { ok: boolean; any: boolean } {
   let order = 'deny,allow';
   let satisfy = 'all';
   let allowed = false;
@@ -199,7 +199,7 @@ function checkCompat(entries: CompatEntry[], method: string, f: RequestFacts, un
 }
 
 /** Whether an Allow/Deny line matches; a host name (needs DNS) counts as `unknownMatches`. */
-function fromMatches(e: CompatEntry, f: RequestFacts, unknownMatches: boolean): boolean {
+function fromMatches(e: CompatEntry, f: AccessFacts, unknownMatches: boolean): boolean {
   const from = e.from;
   if (from === undefined) return false;
   switch (from.type) {

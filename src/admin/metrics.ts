@@ -1,6 +1,6 @@
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
-import type { WsgiHostServer } from '../server.js';
 import { RESTART_REASONS } from '../workers/restart-log.js';
+import type { ServerSnapshot } from './server-snapshot.js';
 import { containedFaults, FAULT_BOUNDARIES, UNHANDLED_KINDS, unhandledErrors } from '../observability/faults.js';
 import { LATENCY_BUCKETS, threadUse } from '../observability/group-stats.js';
 import { type ProcessUsage, processUsage } from '../util/process-usage.js';
@@ -15,21 +15,18 @@ interface WorkerUsage extends ProcessUsage {
  */
 const LATENCY_HELP = 'Time from the request arriving to its response ending, by group.';
 
-export function createMetrics(server: WsgiHostServer): Registry {
+export function createMetrics(snapshot: () => ServerSnapshot): Registry {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: 'wsgi_host_frontend_' });
-  const groups = () => [...(server.currentSupervisor?.pools.values() ?? [])];
+  const groups = () => snapshot().pools;
+  const stats = () => snapshot().stats;
   // Each worker's /proc figures, read once per scrape for the two gauges that show them: the
   // registry collects every metric at once, so the second gauge joins the read the first started.
   let reading: Promise<WorkerUsage[]> | undefined;
   const workerUsage = (): Promise<WorkerUsage[]> =>
     (reading ??= Promise.all(
       groups().flatMap((p) =>
-        p.workers.flatMap((w) => {
-          const pid = w.pid;
-          if (pid === undefined) return [];
-          return [processUsage(pid).then((u) => ({ labels: { group: p.label, pid: String(pid) }, ...u }))];
-        }),
+        p.workers.map((w) => processUsage(w.pid).then((u) => ({ labels: { group: p.label, pid: String(w.pid) }, ...u }))),
       ),
     ).finally(() => {
       reading = undefined;
@@ -42,7 +39,7 @@ export function createMetrics(server: WsgiHostServer): Registry {
     registers: [registry],
     collect() {
       this.reset();
-      for (const [label, s] of server.stats) {
+      for (const [label, s] of stats()) {
         for (let c = 1; c <= 5; c++) this.inc({ group: label, status_class: `${c}xx` }, s.statusClasses[c] ?? 0);
       }
     },
@@ -58,7 +55,7 @@ export function createMetrics(server: WsgiHostServer): Registry {
   // output goes through getForPromString(), the JSON one through get()).
   const ours = async () => {
     const values: { labels: Record<string, string | number>; value: number; metricName: string }[] = [];
-    for (const [label, s] of server.stats) {
+    for (const [label, s] of stats()) {
       let cumulative = 0;
       LATENCY_BUCKETS.forEach((le, i) => {
         cumulative += s.buckets[i] ?? 0;
@@ -79,7 +76,7 @@ export function createMetrics(server: WsgiHostServer): Registry {
     registers: [registry],
     collect() {
       this.reset();
-      for (const [label, s] of server.stats) this.set({ group: label }, s.inflight);
+      for (const [label, s] of stats()) this.set({ group: label }, s.inflight);
     },
   });
   new Gauge({

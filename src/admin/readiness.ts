@@ -1,4 +1,4 @@
-import type { PoolState } from '../workers/process-pool.js';
+import type { PoolState } from '../workers/snapshot.js';
 import type { WorkerState } from '../workers/worker-process.js';
 
 /**
@@ -12,7 +12,8 @@ import type { WorkerState } from '../workers/worker-process.js';
 
 export type ServerPhase = 'starting' | 'serving' | 'draining' | 'stopped';
 
-export interface PoolSnapshot {
+/** What readiness reads of a group (a PoolSnapshot of the worker side has it). */
+export interface ReadinessInput {
   label: string;
   state: PoolState;
   failure?: string | undefined;
@@ -35,7 +36,7 @@ export interface Readiness {
   groups: GroupReadiness[];
 }
 
-export function groupReadiness(pool: PoolSnapshot): GroupReadiness {
+export function groupReadiness(pool: ReadinessInput): GroupReadiness {
   const readyProcesses = pool.workers.filter((w) => w.state === 'ready' && w.stuck !== true).length;
   const base = { label: pool.label, readyProcesses };
   if (pool.state === 'failed') return { ...base, ready: false, reason: `failed: ${pool.failure ?? 'unknown'}` };
@@ -45,7 +46,7 @@ export function groupReadiness(pool: PoolSnapshot): GroupReadiness {
   return { ...base, ready: false, reason: 'no ready process (being replaced)' };
 }
 
-export function serverReadiness(phase: ServerPhase, pools: readonly PoolSnapshot[]): Readiness {
+export function serverReadiness(phase: ServerPhase, pools: readonly ReadinessInput[]): Readiness {
   const groups = pools.map(groupReadiness);
   if (phase !== 'serving') return { ready: false, reason: phase, groups };
   if (groups.some((g) => !g.ready && g.reason?.startsWith('failed'))) return { ready: false, reason: 'a group failed', groups };
@@ -72,4 +73,18 @@ export function probeHeaders(body: string): Record<string, string> {
     'Cache-Control': 'no-store',
     'X-Content-Type-Options': 'nosniff',
   };
+}
+
+/** The probes answered on the main listeners ([health] on-listeners): GET and HEAD of the two paths. */
+export function listenerProbe(
+  health: { alivePath: string; readyPath: string },
+  readiness: () => Readiness,
+  method: string,
+  path: string,
+): { status: number; headers: Record<string, string>; body: string } | undefined {
+  if (method !== 'GET' && method !== 'HEAD') return undefined;
+  const kind = path === health.alivePath ? 'alive' : path === health.readyPath ? 'ready' : undefined;
+  if (kind === undefined) return undefined;
+  const a = probeAnswer(kind, readiness());
+  return { status: a.status, headers: probeHeaders(a.body), body: a.body };
 }

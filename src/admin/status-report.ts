@@ -1,6 +1,6 @@
 import { packageVersion } from '../util/package-info.js';
-import type { WsgiHostServer } from '../server.js';
 import type { RestartRecord } from '../workers/restart-log.js';
+import type { ServerSnapshot } from './server-snapshot.js';
 import { type StatsSample, threadUse } from '../observability/group-stats.js';
 import { processUsage } from '../util/process-usage.js';
 
@@ -68,28 +68,24 @@ export interface StatusReport {
 }
 
 /** Everything the status page, `wsgi-host status` and the status API show. */
-export async function statusReport(server: WsgiHostServer, configLabel: string): Promise<StatusReport> {
+export async function statusReport(snapshot: ServerSnapshot): Promise<StatusReport> {
   const now = Date.now();
-  const plan = server.currentPlan;
-  const sup = server.currentSupervisor;
   const own = await processUsage(process.pid);
   const groups: GroupStatus[] = [];
-  for (const p of plan.pools) {
-    const pool = sup?.pools.get(p.key);
-    const env = sup?.environments.get(p.key);
-    if (pool === undefined || env === undefined) continue;
-    const stats = server.statsFor(pool.label);
+  for (const pool of snapshot.pools) {
+    const env = pool.environment;
+    if (env === undefined) continue;
+    const stats = snapshot.stats.get(pool.label);
     const processList: ProcessStatus[] = [];
     const { busy, capacity } = threadUse(pool.workers);
     for (const w of pool.workers) {
-      if (w.pid === undefined) continue;
       const usage = await processUsage(w.pid);
       processList.push({
         pid: w.pid,
         generation: w.generation,
-        state: w.recycling !== undefined && w.state === 'ready' ? 'recycling' : w.state,
-        pythonVersion: w.readyInfo?.python.version ?? null,
-        pythonHome: w.readyInfo?.python.prefix ?? env.home,
+        state: w.recycling && w.state === 'ready' ? 'recycling' : w.state,
+        pythonVersion: w.python?.version ?? null,
+        pythonHome: w.python?.prefix ?? env.home,
         startedAt: w.startedAt,
         uptimeSeconds: Math.round((now - w.startedAt) / 1000),
         served: w.served,
@@ -97,15 +93,15 @@ export async function statusReport(server: WsgiHostServer, configLabel: string):
         threads: w.threads,
         rssBytes: usage.rssBytes,
         cpuSeconds: usage.cpuSeconds,
-        lastRestart: { ...w.spec.startReason, at: w.startedAt },
+        lastRestart: { ...w.startReason, at: w.startedAt },
       });
     }
     const s = pool.settings;
-    const c = stats.statusClasses;
+    const c = stats?.statusClasses ?? [];
     groups.push({
       label: pool.label,
-      group: p.group ?? null,
-      applicationGroup: p.applicationGroup,
+      group: pool.group,
+      applicationGroup: pool.applicationGroup,
       state: pool.state,
       failure: pool.failure ?? null,
       pythonHome: env.home,
@@ -117,12 +113,12 @@ export async function statusReport(server: WsgiHostServer, configLabel: string):
       busyThreads: busy,
       idleThreads: capacity - busy,
       queueLength: pool.queueLength,
-      inflight: stats.inflight,
-      mounts: plan.mounts.filter((m) => m.pool === p.key).map((m) => `${m.host === undefined ? '*' : plan.hosts[m.host]?.serverName}${m.prefix || '/'}`),
-      requests: { total: stats.count, byClass: { '1xx': c[1] ?? 0, '2xx': c[2] ?? 0, '3xx': c[3] ?? 0, '4xx': c[4] ?? 0, '5xx': c[5] ?? 0 } },
-      latency: stats.overall(),
-      restarts: { counts: { ...pool.restarts.counts }, recent: pool.restarts.recent.slice(-20) },
-      history: stats.history,
+      inflight: stats?.inflight ?? 0,
+      mounts: pool.mounts,
+      requests: { total: stats?.count ?? 0, byClass: { '1xx': c[1] ?? 0, '2xx': c[2] ?? 0, '3xx': c[3] ?? 0, '4xx': c[4] ?? 0, '5xx': c[5] ?? 0 } },
+      latency: stats?.overall() ?? { p50: null, p90: null, p99: null },
+      restarts: pool.restarts,
+      history: stats?.history ?? [],
       processList,
     });
   }
@@ -132,11 +128,11 @@ export async function statusReport(server: WsgiHostServer, configLabel: string):
       version: packageVersion(),
       pid: process.pid,
       nodeVersion: process.version,
-      startedAt: server.startedAt,
-      uptimeSeconds: Math.round((now - server.startedAt) / 1000),
-      config: configLabel,
-      listen: server.addresses.map((a) => `${a.family === 'IPv6' ? `[${a.address}]` : a.address}:${a.port}`),
-      inflight: server.frontEndState?.inflight ?? 0,
+      startedAt: snapshot.startedAt,
+      uptimeSeconds: Math.round((now - snapshot.startedAt) / 1000),
+      config: snapshot.config,
+      listen: snapshot.listen.map((a) => `${a.family === 'IPv6' ? `[${a.address}]` : a.address}:${a.port}`),
+      inflight: snapshot.inflight,
       rssBytes: own.rssBytes,
       cpuSeconds: own.cpuSeconds,
       memory: memoryBreakdown(),

@@ -1,7 +1,11 @@
 import type { AccessRecord } from '../observability/access-log.js';
 import type { Exchange } from './exchange.js';
 
-/** An access log record read from a finished exchange (its lookups are methods: no closures per line). */
+/**
+ * An access log record read from a finished exchange (its lookups are methods: no closures per
+ * line). The front end publishes one on the wsgi-host:request:finish channel for every request an
+ * application answered, when something subscribes (the access log does).
+ */
 export class ExchangeRecord implements AccessRecord {
   readonly remoteAddr: string;
   readonly remotePort: number;
@@ -28,7 +32,7 @@ export class ExchangeRecord implements AccessRecord {
     this.bytes = ex.bytesOut;
     this.micros = (performance.now() - ex.arrivedAt) * 1000;
     this.requestId = ex.requestId;
-    this.group = ex.stats?.label ?? '-';
+    this.group = ex.stats.label;
   }
 
   header(name: string): string | undefined {

@@ -25,6 +25,11 @@ export function breakResponse(res: ServerResponse): void {
   setTimeout(() => socket.destroy(), 5000).unref();
 }
 
+/** The connection closes after this response (HTTP/1.1: Connection: close). */
+export function closeAfter(res: ServerResponse): void {
+  res.shouldKeepAlive = false;
+}
+
 /** How long a closing connection keeps reading a request body the application did not read. */
 const LINGER_MS = 5000;
 

@@ -1,31 +1,53 @@
+/**
+ * One HTTP request served by an application: the HTTP side of the contract (PoolRequest and its
+ * BodySource, src/contract/request-port.ts). It writes what the worker side reports (a checked
+ * head, body chunks, an offered file) to the response, gives the worker credit back as the client
+ * takes the bytes, sends the request body as the application reads it, and cancels the request
+ * when the client goes away.
+ *
+ * States, instead of flags: the request body is none | pending (not read yet: it waits for the
+ * application, perhaps behind 100 Continue) | buffering (read into memory before dispatch) |
+ * streaming | done | failed; the response is waiting | head-sent | streaming | done (ended whole)
+ * | broken (failed, or the client went away). done and broken are final: the exchange is over.
+ *
+ * Containment: every failure goes through fail(): the request is answered with an error (or its
+ * response cut short when its head was sent), the worker side told to stop it, the log says why
+ * with the request id, and nothing reaches the process. The worker side checks what the worker
+ * sends (order, head, credit); what is checked here is HTTP's: the response's Content-Length.
+ */
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type {
+  BodySink,
+  BodySource,
+  Failure,
+  OfferedFile,
+  PoolRequest,
+  RequestHead,
+  RequestPort,
+  RequestStream,
+  ResponseHead,
+} from '../contract/request-port.js';
 import { countFault } from '../observability/faults.js';
 import type { GroupStats } from '../observability/group-stats.js';
 import type { Logger } from '../observability/logger.js';
-import { FileResult, Flag } from '../protocol/frame-types.js';
-import { decodeResponseHead, type ResponseHead } from '../protocol/response-head.js';
-import { SlabCopier } from '../protocol/slab-copier.js';
-import type { ExchangeSink, FileOffer, WorkerProcess } from '../workers/worker-process.js';
-import { breakResponse, endResponse, sendError } from './error-response.js';
-import { type OffloadOutcome, sendOfferedFile } from '../workers/offered-file.js';
+import { SlabCopier } from './slab-copier.js';
+import { breakResponse, closeAfter, endResponse, sendError } from './error-response.js';
+import { sendFileRange, type SendOutcome } from './file-send.js';
 import type { RequestRefusal } from './http-refusal.js';
-import type { ReplyPoller } from '../workers/reply-poller.js';
-import type { RequestBody } from './request-body.js';
+import { type BodySettings, RequestBody } from './request-body.js';
 
 /** Payloads arrive in the worker connection's reused read buffer; what is kept is copied into slabs. */
 const COPIER = new SlabCopier();
 const SMALL_BODY = 16 * 1024;
 
-/** Settings shared by every exchange of one server. */
+/** Settings shared by every exchange of one front end. */
 export interface ExchangeSettings {
   log: Logger;
-  /** Request-body bytes the front end may send ahead of the application's reading. */
-  requestWindow: number;
-  /** Response bytes the worker may send ahead of the client's reading. */
-  responseWindow: number;
-  poller: ReplyPoller;
+  body: BodySettings;
+  /** Called once for every exchange when it is over (the front end's count, the access log). */
+  finished(ex: Exchange): void;
   /** Hop-by-hop headers already warned about, by application and name (once per application). */
-  warnedHopByHop?: Set<string>;
+  warnedHopByHop: Set<string>;
 }
 
 /** The application a request is routed to, for log lines: its group and mount point. */
@@ -44,233 +66,189 @@ interface FailOptions {
   retryAfter?: number;
 }
 
-/** Where the response is: waiting for its head, streaming its body, sending a file, over. */
+const enum Body {
+  NONE,
+  PENDING,
+  BUFFERING,
+  STREAMING,
+  DONE,
+  FAILED,
+}
+
 const enum Reply {
   WAITING,
+  HEAD_SENT,
   STREAMING,
-  FILE,
   DONE,
+  BROKEN,
 }
 
-/** What a pool needs from a request waiting for, or running on, a worker. */
-export interface Dispatchable {
-  /** When the request was handed to its pool (Date.now()). */
-  readonly queuedAt: number;
-  /** The client went away while the request waited. */
-  readonly gone: boolean;
-  startOn(worker: WorkerProcess): void;
-  /** The request could not be given a worker: answer it with this status. */
-  reject(status: number, why: string, retryAfter?: number): void;
+/** The response's events reach its exchange through shared listeners (no closures per request). */
+const EXCHANGE = Symbol('wsgi-host.exchange');
+type Tagged = ServerResponse & { [EXCHANGE]?: Exchange };
+
+function onResponseClose(this: Tagged): void {
+  this[EXCHANGE]?.clientClosed();
 }
 
-/**
- * One HTTP request served by a worker: sends its head and body (as far as the worker grants
- * credit), writes the response (granting the worker credit as the client takes the bytes), and
- * cancels the work when the client goes away.
- *
- * Containment: every entry (from the pool, the worker's frames, the client's events, the file
- * path) is guarded, and every failure goes through fail(): the request is answered with an error
- * (or its response cut short when its head was sent), the worker told to stop it, the log says why
- * with the request id, and nothing reaches the process. What the worker sends is checked here
- * against what it said: the head (decodeResponseHead), the order of frames, the credit window, and
- * the Content-Length; a worker that breaks them fails its request, never the connection of another.
- */
-export class Exchange implements ExchangeSink, Dispatchable {
+function onResponseError(this: Tagged, err: Error): void {
+  this[EXCHANGE]?.internalError('writing the response', err);
+}
+
+function onResponseDrain(this: Tagged): void {
+  this[EXCHANGE]?.drained();
+}
+
+export class Exchange implements PoolRequest, BodySource {
   readonly req: IncomingMessage;
   readonly res: ServerResponse;
-  readonly requestId: string;
-  /** Set again when the request is handed to its pool (after its body was buffered). */
-  queuedAt = Date.now();
-  /** The REQUEST frame's payload (retarget() replaces it when a reload routes the request anew). */
-  private head: string;
-  private readonly settings: ExchangeSettings;
-  /** The request body (read by the front end, buffered or streamed); undefined when there is none. */
-  private readonly body: RequestBody | undefined;
-  private readonly expectContinue: boolean;
-  private continuePending = false;
-  private worker: WorkerProcess | undefined;
-  private id = 0;
-  /** When the request went to the worker (performance.now()), until its reply started; -1 after. */
-  private sentAt = -1;
-  /** The worker sent its terminal frame: the request is over on its side. */
-  private terminal = false;
-  /** The client went away, or the request was answered without the worker: drop what it sends. */
-  private cancelled = false;
-  private headersSent = false;
-  private ungranted = 0;
-  private waitingDrain = false;
-  private readonly grantThreshold: number;
-  /** Where the response is (Reply). */
-  private reply = Reply.WAITING;
-  /** Response body bytes the worker may still send before it is granted more (its credit). */
-  private responseCredit = 0;
-  /** The response's Content-Length, or -1 without one. */
-  private declared = -1;
-  /** The response has no body (HEAD, 204, 304): what the worker sends for it is dropped. */
-  private bodyless = false;
-  /** Called once when the response is over for any reason (metrics, logs). */
-  onDone: ((ex: Exchange) => void) | undefined;
+  /** What the application sees (retarget() replaces it when a reload routes the request anew). */
+  head: RequestHead;
+  readonly stats: GroupStats;
+  readonly app: AppLabel;
   /** When the request arrived (performance.now()). */
   readonly arrivedAt = performance.now();
   /** Response body bytes handed to the client's connection. */
   bytesOut = 0;
-  /** The group's statistics, when routed to a group. */
-  stats: GroupStats | undefined;
-  /** The application (group and mount), for log lines. */
-  app: AppLabel | undefined;
   /** The response's header names and values, as the worker sent them (for the access log). */
   responseHeaders: readonly string[] = [];
+  /** The request body, as the worker side reads it (this exchange); undefined when there is none. */
+  readonly body: BodySource | undefined;
+  /** The client waits for 100 Continue: start() sends it (false once the front end sent it itself). */
+  expectContinue: boolean;
+  private readonly settings: ExchangeSettings;
+  private readonly requestBody: RequestBody | undefined;
+  private bodyState: Body;
+  private reply = Reply.WAITING;
+  /** The worker side's handle, once dispatched. */
+  private stream: RequestStream | undefined;
+  /** The response's Content-Length, or -1 without one. */
+  private declared = -1;
+  /** The response has no body (HEAD, 204, 304): what the worker sends for it is dropped. */
+  private bodyless = false;
+  /** The client's connection pushed back: credit for what was written since waits for 'drain'. */
+  private waitingDrain = false;
+  private heldCredit = 0;
 
-  constructor(
-    req: IncomingMessage,
-    res: ServerResponse,
-    head: string,
-    requestId: string,
-    body: RequestBody | undefined,
-    expectContinue: boolean,
-    settings: ExchangeSettings,
-  ) {
+  /** bodyLength: the Content-Length, -1 for a chunked body, 0 for none. */
+  constructor(req: IncomingMessage, res: ServerResponse, head: RequestHead, bodyLength: number, expectContinue: boolean, stats: GroupStats, app: AppLabel, settings: ExchangeSettings) {
     this.req = req;
     this.res = res;
     this.head = head;
-    this.requestId = requestId;
-    this.body = body;
-    this.expectContinue = expectContinue;
+    this.stats = stats;
+    this.app = app;
     this.settings = settings;
-    this.grantThreshold = settings.responseWindow >>> 2;
-    res.on('close', this.onClose);
+    this.expectContinue = expectContinue;
+    this.requestBody = bodyLength === 0 ? undefined : new RequestBody(req, bodyLength, settings.body, (why) => this.bodyFailed(why), (err) => this.bodyError(err));
+    this.body = this.requestBody === undefined ? undefined : this;
+    this.bodyState = this.requestBody === undefined ? Body.NONE : Body.PENDING;
+    (res as Tagged)[EXCHANGE] = this;
+    res.on('close', onResponseClose);
     // A write the response refuses emits 'error': it fails this request, never the process.
-    res.on('error', this.onResponseError);
+    res.on('error', onResponseError);
+    stats.started();
   }
 
-  get gone(): boolean {
-    return this.cancelled;
+  get requestId(): string {
+    return this.head.requestId;
   }
 
-  /** A request without a body that has not started may be taken back and run by another process. */
-  get recallable(): boolean {
-    return this.body === undefined && !this.cancelled && !this.terminal && !this.headersSent;
+  /** The exchange is over (answered whole, failed, or the client went away). */
+  get over(): boolean {
+    return this.reply >= Reply.DONE;
   }
 
   /** The status the client got; 499 when it went away before an answer (as nginx logs it). */
   get status(): number {
-    return this.cancelled && !this.headersSent && !this.res.headersSent ? 499 : this.res.statusCode;
+    return this.reply === Reply.BROKEN && !this.res.headersSent ? 499 : this.res.statusCode;
   }
-
-  // -- dispatch ------------------------------------------------------------------------------
-
-  startOn(worker: WorkerProcess): void {
-    try {
-      this.replyStarted(); // a recalled request was sent before: that send is over
-      this.worker = worker;
-      this.responseCredit = this.settings.responseWindow;
-      let flags = 0;
-      if (this.body === undefined) flags |= Flag.END;
-      else if (this.expectContinue) flags |= Flag.CONTINUE;
-      this.sentAt = this.settings.poller.sent();
-      this.id = worker.startRequest(this, this.head, flags);
-      if (this.body !== undefined) {
-        if (this.expectContinue) this.continuePending = true;
-        else this.body.forward(this.sendBody, this.settings.requestWindow);
-      }
-    } catch (err) {
-      this.internalError('starting it on a worker', err);
-    }
-  }
-
-  /** A reload came while the body was buffered: the request goes to where the new routes say. */
-  retarget(head: string): void {
-    if (this.worker === undefined) this.head = head;
-  }
-
-  reject(status: number, why: string, retryAfter?: number): void {
-    if (this.cancelled) return;
-    this.terminal = true;
-    this.fail(status, why, retryAfter === undefined ? { level: 'warn' } : { level: 'warn', retryAfter });
-  }
-
-  // -- request body --------------------------------------------------------------------------
-  // The body is read by RequestBody (request-body.ts): buffered before dispatch when it may be,
-  // else streamed as the worker grants credit; its limits and deadlines fail it through bodyFailed.
-
-  /** Where the body goes: the worker, while the request is alive there (guarded: a throw fails this request). */
-  private readonly sendBody = (chunk: Buffer, end: boolean): void => {
-    try {
-      if (!this.terminal && this.worker !== undefined) this.worker.sendData(this.id, chunk, end);
-    } catch (err) {
-      this.internalError('forwarding the request body', err);
-    }
-  };
 
   /**
-   * The request body failed (over max-body-size, too slow, malformed framing), before or after the
-   * request went to a worker: answer why.status and close, or cut the response short.
+   * Reads the body into memory before dispatch when it may be (false: it may not); ready(complete)
+   * when it is all here, or turned out too large (then the rest streams). The client waiting for
+   * 100 Continue gets it now: the front end wants the body.
    */
+  bufferBody(ready: (complete: boolean) => void): boolean {
+    if (this.requestBody === undefined || !this.requestBody.buffer(ready)) return false;
+    this.bodyState = Body.BUFFERING;
+    if (this.expectContinue) {
+      this.expectContinue = false;
+      this.res.writeContinue();
+    }
+    return true;
+  }
+
+  /** A reload came while the body was buffered: the request goes where the new routes say. */
+  retarget(head: RequestHead): void {
+    if (this.stream === undefined) this.head = head;
+  }
+
+  /** Hands the request to its group. */
+  dispatchTo(port: RequestPort): void {
+    this.stream = port.dispatch(this);
+    // It may have failed already (the group is not serving): its handle is cancelled then.
+    if (this.over) this.stream.cancel();
+  }
+
+  // -- the request body (BodySource) ---------------------------------------------------------
+
+  start(sink: BodySink, credit: number): void {
+    if (this.requestBody === undefined || this.bodyState >= Body.STREAMING) return;
+    this.bodyState = Body.STREAMING;
+    if (this.expectContinue && !this.res.headersSent) this.res.writeContinue();
+    this.requestBody.forward(sink, credit);
+  }
+
+  credit(increment: number): void {
+    this.requestBody?.credit(increment);
+  }
+
+  /** The body failed (over max-body-size, too slow, malformed framing): answer why.status and close. */
   bodyFailed(why: RequestRefusal): void {
-    if (this.failed || this.finished) return;
+    if (this.over) return;
+    this.bodyState = Body.FAILED;
     this.fail(why.status, `${why.message}; answered ${why.status}`, { level: 'warn', close: true });
   }
 
   /** A bug of ours while reading the request body. */
   bodyError(err: unknown): void {
-    if (this.failed || this.finished) return;
+    if (this.over) return;
+    this.bodyState = Body.FAILED;
     this.internalError('reading the request body', err);
   }
 
-  /** Stop forwarding the request body; let Node discard what remains. */
+  /** The framing broke under the body (the connection's parser said so). */
+  bodyBroken(why: RequestRefusal): void {
+    this.requestBody?.broken(why);
+  }
+
   private stopBody(): void {
-    this.body?.stop();
+    if (this.requestBody === undefined) return;
+    this.requestBody.stop();
+    if (this.bodyState !== Body.FAILED) this.bodyState = Body.DONE;
   }
 
-  onCredit(increment: number): void {
-    if (this.continuePending) {
-      // The application started reading: now ask the client for the body (Expect: 100-continue).
-      this.continuePending = false;
-      if (!this.res.headersSent) this.res.writeContinue();
-      this.body?.forward(this.sendBody, increment);
-      return;
-    }
-    this.body?.credit(increment);
-  }
+  // -- the response (PoolRequest) --------------------------------------------------------------
 
-  // -- response ------------------------------------------------------------------------------
-
-  onResponse(payload: Buffer, flags: number): void {
-    this.replyStarted();
-    if (flags & Flag.END) this.terminal = true;
-    if (this.cancelled) {
-      if (this.terminal) this.finish();
-      return;
-    }
-    if (this.reply !== Reply.WAITING) {
-      this.protocolError('a second RESPONSE frame');
-      return;
-    }
-    let head: ResponseHead;
-    try {
-      head = decodeResponseHead(payload);
-    } catch (err) {
-      this.invalidResponse(err);
-      return;
-    }
+  onHead(head: ResponseHead, end: boolean): void {
+    if (this.reply !== Reply.WAITING) return;
     if (head.dropped !== undefined) this.warnDropped(head.dropped);
     const fields = head.headers;
-    fields.push('X-Request-Id', this.requestId);
+    fields.push('X-Request-Id', this.head.requestId);
     this.responseHeaders = fields;
     const res = this.res;
-    if (head.close) res.shouldKeepAlive = false;
+    if (head.close) closeAfter(res);
     try {
       res.writeHead(head.status, head.reason, fields);
     } catch (err) {
-      this.invalidResponse(err);
+      this.fail(500, `the application's response head is invalid and was not sent (${err instanceof Error ? err.message : String(err)}); answered 500`);
       return;
     }
-    this.headersSent = true;
-    this.reply = Reply.STREAMING;
+    this.reply = Reply.HEAD_SENT;
     this.declared = head.contentLength;
-    this.bodyless = this.req.method === 'HEAD' || head.status === 204 || head.status === 304;
+    this.bodyless = this.head.method === 'HEAD' || head.status === 204 || head.status === 304;
     const body = head.body;
-    if (!this.terminal) {
+    if (!end) {
       if (body.length > 0) this.writeBody(body);
       return;
     }
@@ -279,7 +257,7 @@ export class Exchange implements ExchangeSink, Dispatchable {
       if (!this.endChecked(0)) return;
       endResponse(res);
     } else {
-      if (!this.admit(body.length) || !this.endChecked(body.length)) return;
+      if (!this.withinLength(body.length) || !this.endChecked(body.length)) return;
       this.bytesOut += body.length;
       // A small body as a latin1 string (byte for byte) lets Node write head and body in one write.
       if (body.length <= SMALL_BODY) endResponse(res, body.latin1Slice(0, body.length), 'latin1');
@@ -288,52 +266,61 @@ export class Exchange implements ExchangeSink, Dispatchable {
         endResponse(res, copy, undefined, () => COPIER.release(copy));
       }
     }
-    this.reply = Reply.DONE;
-    this.finish();
+    this.end(Reply.DONE);
   }
 
-  onData(payload: Buffer, flags: number): void {
-    this.replyStarted();
-    if (flags & Flag.END) this.terminal = true;
-    if (this.cancelled) {
-      if (this.terminal) this.finish();
-      return;
-    }
-    if (flags & Flag.ABORT) {
-      // The application failed after its response started (the worker logged why): the client
-      // must see a broken response, or a 502 when nothing was sent.
-      this.fail(502, "the application's response was cut short (the log line before says why)", { level: 'debug' });
-      return;
-    }
-    if (this.reply !== Reply.STREAMING) {
-      this.protocolError(this.reply === Reply.WAITING ? 'DATA before the RESPONSE' : 'DATA while a file was being sent');
-      return;
-    }
-    if (payload.length > 0 && !this.writeBody(payload)) return;
-    if (this.terminal) {
-      if (!this.endChecked(0)) return;
-      this.stopBody();
-      endResponse(this.res);
-      this.reply = Reply.DONE;
-      this.finish();
-    }
+  onBody(chunk: Buffer, end: boolean): void {
+    if (this.over) return;
+    if (chunk.length > 0 && !this.writeBody(chunk)) return;
+    if (!end) return;
+    if (!this.endChecked(0)) return;
+    this.stopBody();
+    endResponse(this.res);
+    this.end(Reply.DONE);
   }
 
-  /**
-   * The worker sends n more body bytes: they must be within its credit and its Content-Length.
-   * False when they are not (the request has failed).
-   */
-  private admit(n: number): boolean {
-    this.responseCredit -= n;
-    if (this.responseCredit < 0) {
-      this.protocolError(`response body bytes beyond the credit granted (${-this.responseCredit} over)`);
-      return false;
+  /** chunk is borrowed from the worker connection's read buffer: what is written is a copy. */
+  private writeBody(chunk: Buffer): boolean {
+    const n = chunk.length;
+    if (!this.withinLength(n)) return false;
+    if (this.bodyless) {
+      // Nothing is sent (HEAD, 204, 304): the bytes are granted back at once.
+      this.stream?.credit(n);
+      return true;
     }
-    if (this.declared >= 0 && !this.bodyless && this.bytesOut + n > this.declared) {
-      this.protocolError(`more response body bytes than its Content-Length (${this.declared})`);
-      return false;
+    this.bytesOut += n;
+    this.reply = Reply.STREAMING;
+    const copy = COPIER.copy(chunk);
+    const ok = this.res.write(copy, () => COPIER.release(copy));
+    if (this.waitingDrain) this.heldCredit += n;
+    else if (ok) this.stream?.credit(n);
+    else {
+      this.heldCredit += n;
+      this.waitingDrain = true;
+      this.res.once('drain', onResponseDrain);
     }
     return true;
+  }
+
+  /** The client's connection drained: the credit held back goes to the worker. */
+  drained(): void {
+    this.waitingDrain = false;
+    try {
+      if (this.heldCredit > 0) {
+        const n = this.heldCredit;
+        this.heldCredit = 0;
+        this.stream?.credit(n);
+      }
+    } catch (err) {
+      this.internalError('granting credit', err);
+    }
+  }
+
+  /** n more body bytes must stay within the response's Content-Length (else the request fails). */
+  private withinLength(n: number): boolean {
+    if (this.declared < 0 || this.bodyless || this.bytesOut + n <= this.declared) return true;
+    this.protocolError(`more response body bytes than its Content-Length (${this.declared})`);
+    return false;
   }
 
   /** At the response's end: its body must be as long as its Content-Length said (else it fails). */
@@ -343,54 +330,10 @@ export class Exchange implements ExchangeSink, Dispatchable {
     return false;
   }
 
-  /** chunk is borrowed from the worker connection's read buffer: what is written is a copy. */
-  private writeBody(chunk: Buffer): boolean {
-    if (!this.admit(chunk.length)) return false;
-    if (this.bodyless) {
-      // Nothing is sent (HEAD, 204, 304): the bytes are granted back at once.
-      this.ungranted += chunk.length;
-      if (this.ungranted >= this.grantThreshold) this.grant();
-      return true;
-    }
-    this.bytesOut += chunk.length;
-    const copy = COPIER.copy(chunk);
-    const ok = this.res.write(copy, () => COPIER.release(copy));
-    this.ungranted += chunk.length;
-    if (ok) {
-      if (this.ungranted >= this.grantThreshold && !this.waitingDrain) this.grant();
-    } else if (!this.waitingDrain) {
-      this.waitingDrain = true;
-      this.res.once('drain', this.onDrain);
-    }
-    return true;
-  }
-
-  private readonly onDrain = (): void => {
-    this.waitingDrain = false;
-    try {
-      if (this.ungranted > 0) this.grant();
-    } catch (err) {
-      this.internalError('granting credit', err);
-    }
-  };
-
-  private grant(): void {
-    if (!this.terminal && this.worker !== undefined) {
-      this.worker.sendCredit(this.id, this.ungranted);
-      this.responseCredit += this.ungranted;
-    }
-    this.ungranted = 0;
-  }
-
-  private invalidResponse(err: unknown): void {
-    const why = err instanceof Error ? err.message : String(err);
-    this.fail(500, `the application's response head is invalid and was not sent (${why}); answered 500`);
-  }
-
   /** Hop-by-hop headers from the application are dropped: said once per application and name. */
   private warnDropped(names: string[]): void {
-    const warned = (this.settings.warnedHopByHop ??= new Set());
-    const app = this.app === undefined ? '' : `${this.app.group} ${this.app.mount}`;
+    const warned = this.settings.warnedHopByHop;
+    const app = `${this.app.group} ${this.app.mount}`;
     for (const name of names) {
       const key = `${app}\0${name.toLowerCase()}`;
       if (warned.has(key)) continue;
@@ -402,95 +345,74 @@ export class Exchange implements ExchangeSink, Dispatchable {
     }
   }
 
-  // -- file offload ----------------------------------------------------------------------------
-
-  onFile(offer: FileOffer): void {
-    if (this.cancelled) return;
-    const worker = this.worker as WorkerProcess;
-    if (this.reply !== Reply.STREAMING) {
-      this.protocolError(this.reply === Reply.WAITING ? 'FILE before the RESPONSE' : 'a FILE while another was being sent');
+  onFile(file: OfferedFile): void {
+    const stream = this.stream as RequestStream;
+    if (this.over || this.bodyless) {
+      void file.handle.close().catch(() => {});
+      stream.fileDone('refused');
       return;
     }
-    if (this.bodyless) {
-      worker.fileDone(this.id, FileResult.REFUSED);
+    if (this.declared >= 0 && this.bytesOut + file.length > this.declared) {
+      void file.handle.close().catch(() => {});
+      this.protocolError(`a file of ${file.length} bytes, past the response's Content-Length (${this.declared})`);
       return;
     }
-    if (this.declared >= 0 && this.bytesOut + offer.length > this.declared) {
-      this.protocolError(`a file of ${offer.length} bytes, past the response's Content-Length (${this.declared})`);
-      return;
-    }
-    this.reply = Reply.FILE;
-    const id = this.id;
-    sendOfferedFile(this.res, worker, offer, (outcome) => this.fileSent(worker, id, offer, outcome));
+    this.reply = Reply.STREAMING;
+    sendFileRange(this.res, file.handle, file.offset, file.length, (outcome) => this.fileSent(stream, outcome));
   }
 
-  /** The one end of the file path: the worker hears the outcome; a failure fails the request. */
-  private fileSent(worker: WorkerProcess, id: number, offer: FileOffer, outcome: OffloadOutcome): void {
+  /** The one end of an offered file: the worker hears the outcome; a failure fails the request. */
+  private fileSent(stream: RequestStream, outcome: SendOutcome): void {
     try {
-      if (this.worker !== worker || this.id !== id) return;
-      if (outcome.result === 'sent') {
-        this.bytesOut += outcome.bytes;
-        if (this.reply === Reply.FILE) this.reply = Reply.STREAMING;
-        worker.fileDone(id, FileResult.SENT);
-        return;
-      }
-      if (outcome.result === 'refused') {
-        if (outcome.cause !== undefined) this.settings.log.error({ requestId: this.requestId, err: outcome.cause }, 'internal error while examining an offered file');
-        this.logProblem('warn', `the worker offered its file descriptor ${offer.fd}, which the front end does not send: ${outcome.why}; the worker sends the file itself`);
-        if (this.reply === Reply.FILE) this.reply = Reply.STREAMING;
-        worker.fileDone(id, FileResult.REFUSED);
-        return;
-      }
       this.bytesOut += outcome.bytes;
-      worker.fileDone(id, FileResult.ABORTED);
+      if (outcome.result === 'sent') {
+        stream.fileDone('sent');
+        return;
+      }
+      stream.fileDone('aborted');
       if (!outcome.clientGone) this.fail(502, `the offered file could not be sent: ${outcome.why}`, { cause: outcome.cause });
     } catch (err) {
       this.internalError('ending a file offload', err);
     }
   }
 
+  onFailure(f: Failure): void {
+    switch (f.kind) {
+      case 'rejected':
+        this.fail(503, f.why, f.retryAfter === undefined ? { level: 'warn' } : { level: 'warn', retryAfter: f.retryAfter });
+        return;
+      case 'lost':
+        this.fail(502, `${f.why} while serving this request; answered 502`);
+        return;
+      case 'timeout':
+        // The worker's thread is stuck: whatever it still sends is dropped.
+        this.fail(504, `${f.why}; answered 504`, { level: 'warn' });
+        return;
+      case 'aborted':
+        // The application failed after its response started (the worker logged why): the client
+        // must see a broken response, or a 502 when nothing was sent.
+        this.fail(502, f.why, { level: 'debug' });
+        return;
+      case 'invalid-head':
+        this.fail(500, `the application's response head is invalid and was not sent (${f.why}); answered 500`);
+        return;
+      case 'protocol':
+        this.protocolError(f.why);
+        return;
+      case 'internal':
+        this.internalError(f.why, f.cause);
+        return;
+    }
+  }
+
   // -- ends ----------------------------------------------------------------------------------
 
-  private replyStarted(): void {
-    if (this.sentAt >= 0) {
-      this.settings.poller.replied(this.sentAt);
-      this.sentAt = -1;
-    }
+  /** The client went away before the response ended (or before a worker took the request). */
+  clientClosed(): void {
+    if (this.over) return;
+    this.stream?.cancel();
+    this.end(Reply.BROKEN);
   }
-
-  onLost(reason: string): void {
-    this.replyStarted();
-    this.terminal = true;
-    if (this.cancelled) {
-      this.finish();
-      return;
-    }
-    this.fail(502, `${reason} while serving this request; answered 502`);
-  }
-
-  onTimeout(limitSeconds: number): void {
-    if (this.cancelled || this.terminal) return;
-    // The worker's thread is stuck: whatever it still sends is dropped.
-    this.fail(504, `request-timeout (${limitSeconds}s); answered 504`, { level: 'warn' });
-  }
-
-  onFault(what: string, err: unknown): void {
-    if (err instanceof Error && (err as { code?: string }).code === 'WORKER_PROTOCOL_ERROR') this.protocolError(err.message);
-    else this.internalError(`handling ${what}`, err);
-  }
-
-  private readonly onClose = (): void => {
-    if (this.terminal) return;
-    // The client went away before the worker finished (or before a worker took the request).
-    this.cancelled = true;
-    this.stopBody();
-    if (this.worker !== undefined) this.worker.cancel(this.id);
-    else this.finish();
-  };
-
-  private readonly onResponseError = (err: Error): void => {
-    this.internalError('writing the response', err);
-  };
 
   /** The worker broke the protocol for this request: 502 (or the response is cut short). */
   private protocolError(what: string): void {
@@ -498,65 +420,51 @@ export class Exchange implements ExchangeSink, Dispatchable {
   }
 
   /** A bug of ours while handling this request: it fails (502), logged with the stack and counted. */
-  private internalError(what: string, err: unknown): void {
+  internalError(what: string, err: unknown): void {
     countFault('request');
     this.fail(502, `internal error while ${what}; answered 502`, { cause: err });
   }
 
   /**
-   * The one way a request fails: logged (request id, application, cause); the worker told to stop
-   * it; the rest of the request body discarded; an error page when nothing was sent yet, else the
-   * connection closed so the client sees the response cut short; then the request is over. A
+   * The one way a request fails: logged (request id, application, cause); the worker side told to
+   * stop it; the rest of the request body discarded; an error page when nothing was sent yet, else
+   * the connection closed so the client sees the response cut short; then the exchange is over. A
    * response that already ended is left alone (the connection may be serving the next request).
    */
   fail(status: number, why: string, options: FailOptions = {}): void {
     this.logProblem(options.level ?? 'error', why, options.cause);
-    if (this.failed) return;
-    this.failed = true;
-    try {
-      if (this.worker !== undefined && !this.terminal) this.worker.cancel(this.id);
-    } catch {
-      /* the worker's connection is gone: its loss ends the request there */
-    }
-    this.cancelled = true;
-    this.reply = Reply.DONE;
+    if (this.over) return;
+    this.stream?.cancel();
     const res = this.res;
     try {
       this.stopBody();
       if (!res.writableEnded) {
-        if (options.close) res.shouldKeepAlive = false;
-        if (!this.headersSent && !res.headersSent) sendError(res, status, this.requestId, options.retryAfter);
+        if (options.close) closeAfter(res);
+        if (this.reply === Reply.WAITING && !res.headersSent) sendError(res, status, this.head.requestId, options.retryAfter);
         else breakResponse(res);
         if (options.close) this.req.socket.destroySoon?.();
       }
     } catch {
       res.destroy();
     }
-    this.finish();
+    this.end(Reply.BROKEN);
   }
-
-  private failed = false;
 
   /** A log line about this request: its request id, application, method and URL, then what happened. */
   private logProblem(level: 'debug' | 'warn' | 'error', what: string, cause?: unknown): void {
-    const fields: Record<string, unknown> = { requestId: this.requestId };
-    if (this.app !== undefined) {
-      fields.group = this.app.group;
-      fields.mount = this.app.mount;
-    }
+    const fields: Record<string, unknown> = { requestId: this.head.requestId, group: this.app.group, mount: this.app.mount };
     if (cause !== undefined) fields.err = cause;
-    this.settings.log[level](fields, `${this.req.method} ${this.req.url}: ${what}`);
+    this.settings.log[level](fields, `${this.head.method} ${this.req.url}: ${what}`);
   }
 
-  private finished = false;
-
-  private finish(): void {
-    if (this.finished) return;
-    this.finished = true;
+  /** The exchange is over: the body's memory freed, the request counted (once). */
+  private end(state: Reply.DONE | Reply.BROKEN): void {
+    if (this.over) return;
+    this.reply = state;
     this.stopBody(); // frees a buffered body's memory whatever ended the exchange
     try {
-      this.stats?.finished(this.status, (performance.now() - this.arrivedAt) / 1000);
-      this.onDone?.(this);
+      this.stats.finished(this.status, (performance.now() - this.arrivedAt) / 1000);
+      this.settings.finished(this);
     } catch (err) {
       // The request is over; only its accounting (metrics, access log) failed.
       countFault('request');

@@ -19,7 +19,7 @@ export interface ConnItem {
   /** The framing broke under this request's body before it started. */
   bodyError?: RequestRefusal;
   /** Set while something reads this request's body: told when the framing breaks under it. */
-  onBodyError?: (why: RequestRefusal) => void;
+  bodyReader?: { bodyBroken(why: RequestRefusal): void };
 }
 
 /** node:http's own state on its sockets, used to hold reading as node:http itself does. */
@@ -87,7 +87,7 @@ export class HttpConnection {
     if (last !== undefined && !last.req.complete && !this.queue.failed) {
       const body = new RequestRefusal(RefusalCode.BODY_MALFORMED, why.status, `the request body is malformed (${why.message})`, { cause: why });
       last.bodyError = body;
-      last.onBodyError?.(body);
+      last.bodyReader?.bodyBroken(body);
       // The parser gives no more of this body: end it, so that nothing waits for the rest of it
       // (a response that lingers to read the body it did not take, for one).
       last.req.push(null);

@@ -7,6 +7,7 @@
  * max-body-size; a failure is reported once, as a RequestRefusal, and the body stops.
  */
 import type { Readable } from 'node:stream';
+import type { BodySink } from '../contract/request-port.js';
 import { BodyClock, type BodyPace } from './body-clock.js';
 import type { BufferBudget } from './buffer-budget.js';
 import { RefusalCode as C, RequestRefusal } from './http-refusal.js';
@@ -20,8 +21,7 @@ export interface BodySettings {
   budget: BufferBudget;
 }
 
-/** Where the body goes: called with each chunk, and once with end = true. */
-export type BodySink = (chunk: Buffer, end: boolean) => void;
+export type { BodySink };
 
 const EMPTY = Buffer.alloc(0);
 
@@ -195,7 +195,7 @@ export class RequestBody {
       this.hold();
       return;
     }
-    (this.sink as BodySink)(chunk, false);
+    (this.sink as BodySink).body(chunk, false);
     this.window -= chunk.length;
     if (this.window <= 0) this.hold();
   }
@@ -232,14 +232,14 @@ export class RequestBody {
     const sink = this.sink as BodySink;
     while (this.chunks.length > 0 && this.window > 0) {
       const chunk = this.chunks.shift() as Buffer;
-      sink(chunk, false);
+      sink.body(chunk, false);
       this.window -= chunk.length;
     }
     if (this.chunks.length === 0) {
       this.release();
       if (this.ended) {
         this.state = 'done';
-        sink(EMPTY, true);
+        sink.body(EMPTY, true);
       }
     }
   }

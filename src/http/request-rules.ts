@@ -14,8 +14,8 @@ export interface HeadRules {
   maxHeaderCount: number;
 }
 
-/** What the front end needs to know about a request that passed. */
-export interface RequestFacts {
+/** What the front end needs to know about a request head that passed the rules. */
+export interface CheckedHead {
   target: SplitTarget;
   /**
    * The authority requests are routed by: the absolute-form target's, else the Host header's;
@@ -45,7 +45,7 @@ export function checkRequestHead(
   versionMinor: number,
   raw: readonly string[],
   rules: HeadRules,
-): RequestFacts | RequestRefusal {
+): CheckedHead | RequestRefusal {
   if (versionMajor !== 1 || (versionMinor !== 0 && versionMinor !== 1)) {
     return new RequestRefusal(C.VERSION, 505, `HTTP/${versionMajor}.${versionMinor} is not HTTP/1.0 or HTTP/1.1`);
   }
@@ -153,7 +153,7 @@ export function checkRequestHead(
   return { target, authority, hostValue, contentLength: length, chunked, expectContinue, requestId, hasAuthorization, headers };
 }
 
-/** `headers` (as RequestFacts has them) without Authorization: for a mount with pass-authorization off. */
+/** `headers` (as CheckedHead has them) without Authorization: for a mount with pass-authorization off. */
 export function withoutAuthorization(headers: string): string {
   const fields = headers.split('\0'); // NUL never occurs in a name or value: the parser refuses it
   let out = '';

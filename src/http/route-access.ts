@@ -1,7 +1,7 @@
 import { stat } from 'node:fs/promises';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { compilePolicy, type CompiledPolicy } from '../access/compile.js';
-import { decide, type RequestFacts } from '../access/evaluate.js';
+import { decide, type AccessFacts } from '../access/evaluate.js';
 import type { AccessRule } from '../access/policy.js';
 import type { ServerConfig } from '../config/schema.js';
 import type { ServePlan } from '../config/plan.js';
@@ -67,7 +67,7 @@ export function guardStatic(r: RouteAccess, req: IncomingMessage, res: ServerRes
   stat(file).then((s) => check(s.isDirectory()), () => check(false));
 }
 
-function socketFacts(req: IncomingMessage, path: string): RequestFacts {
+function socketFacts(req: IncomingMessage, path: string): AccessFacts {
   return { method: req.method as string, path, client: req.socket.remoteAddress ?? '', server: req.socket.localAddress ?? '' };
 }
 

@@ -4,13 +4,14 @@
  * anywhere inside the directory but nowhere else), with validators, 304s and single byte ranges.
  */
 import { constants } from 'node:fs';
-import { type FileHandle, open, realpath, stat } from 'node:fs/promises';
+import { open, realpath, stat } from 'node:fs/promises';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { join, sep } from 'node:path';
 import type { DotfilesSetting } from '../config/schema.js';
 import { etagFor, isNotModified, preconditionFailed, requestedRange } from './conditional-requests.js';
 import { contentType } from './content-types.js';
 import { breakResponse, sendErrorPage } from './error-response.js';
+import { sendFileRange } from './file-send.js';
 import { parseRequestTarget } from './request-target.js';
 
 export interface StaticAlias {
@@ -150,24 +151,15 @@ async function serveFile(req: IncomingMessage, res: ServerResponse, path: string
       res.end();
       return;
     }
-    streamFile(res, handle, start, end);
+    // A read error or a file shorter than its range cuts the connection: never a short body.
+    sendFileRange(res, handle, start, end - start + 1, (outcome) => {
+      if (outcome.result === 'sent') res.end();
+      else if (!outcome.clientGone) breakResponse(res);
+    });
     streaming = true;
   } finally {
     if (!streaming) await handle.close();
   }
-}
-
-/** Pipes bytes start..end (inclusive) with backpressure; a read error or a short file cuts the connection. */
-function streamFile(res: ServerResponse, handle: FileHandle, start: number, end: number): void {
-  const stream = handle.createReadStream({ start, end });
-  let left = end - start + 1;
-  stream.on('data', (chunk: Buffer | string) => (left -= chunk.length));
-  stream.on('end', () => (left === 0 ? res.end() : breakResponse(res)));
-  stream.on('error', () => breakResponse(res));
-  res.on('close', () => stream.destroy());
-  // The client may have left while the file was being opened: its 'close' came already.
-  if (res.destroyed) stream.destroy();
-  stream.pipe(res, { end: false });
 }
 
 /**

@@ -1,6 +1,8 @@
 /**
  * wsgi.file_wrapper offload: a worker offers one of its open descriptors (FILE frame) and the front
  * end sends that file to the client itself, without the bytes crossing the worker's connection.
+ * This module opens the offered file, or says why not; the HTTP side sends what was opened
+ * (src/http/file-send.ts, as it sends static files).
  *
  * The privilege rule: the front end never reads a file with more privilege than the worker that
  * named it. The worker names a descriptor NUMBER, never a path; the front end takes it only when
@@ -17,13 +19,10 @@
  *      onto that number between the checks and the open is caught here.
  *
  * Anything else is refused (FILE_DONE 1) and the worker streams the file itself, with its own
- * rights. The pid is the one the front end spawned, never what the worker says. Every error on this
- * path ends in one place (done()): the offer is refused, or the response is cut short.
+ * rights. The pid is the one the front end spawned, never what the worker says.
  */
-import { constants, type ReadStream } from 'node:fs';
+import { constants } from 'node:fs';
 import { type FileHandle, open, readFile, stat } from 'node:fs/promises';
-import type { ServerResponse } from 'node:http';
-import { countFault } from '../observability/faults.js';
 import type { FileOffer } from '../protocol/messages.js';
 
 /** The worker the offer came from. */
@@ -33,13 +32,6 @@ export interface OfferingWorker {
   /** Whether that process is still running (not exited, so its pid was not reused). */
   readonly alive: boolean;
 }
-
-export type OffloadOutcome =
-  | { result: 'sent'; bytes: number }
-  /** Not offloaded (nothing was written): the worker sends the file itself. */
-  | { result: 'refused'; why: string; cause?: unknown }
-  /** Started but not completed: the client went away, or the file could not be read to the end. */
-  | { result: 'aborted'; why: string; bytes: number; clientGone: boolean; cause?: unknown };
 
 const O_PATH = 0o10000000;
 const O_ACCMODE = 0o3;
@@ -76,7 +68,7 @@ function unreadable(info: FdInfo, fd: number): string | undefined {
 }
 
 /** Opens the offered descriptor's file under the rule above: a handle, or why not. */
-async function openOffered(worker: OfferingWorker, offer: FileOffer): Promise<FileHandle | string> {
+export async function openOffered(worker: OfferingWorker, offer: FileOffer): Promise<FileHandle | string> {
   if (!OFFLOAD_SUPPORTED) return 'file offload needs Linux /proc';
   const pid = worker.pid;
   if (pid === undefined || !worker.alive) return 'the worker is gone';
@@ -114,64 +106,4 @@ async function openOffered(worker: OfferingWorker, offer: FileOffer): Promise<Fi
     await handle.close().catch(() => {});
     throw err;
   }
-}
-
-/**
- * Sends bytes offset..offset+length-1 of the offered file to res (whose head was written), with
- * backpressure, and calls done exactly once with the outcome. Never throws, never rejects.
- */
-export function sendOfferedFile(res: ServerResponse, worker: OfferingWorker, offer: FileOffer, done: (outcome: OffloadOutcome) => void): void {
-  let called = false;
-  const finish = (outcome: OffloadOutcome): void => {
-    if (called) return;
-    called = true;
-    done(outcome);
-  };
-  openOffered(worker, offer).then(
-    (opened) => {
-      if (typeof opened === 'string') {
-        finish({ result: 'refused', why: opened });
-        return;
-      }
-      if (res.destroyed || res.writableEnded) {
-        void opened.close().catch(() => {});
-        finish({ result: 'aborted', why: 'the client went away', bytes: 0, clientGone: true });
-        return;
-      }
-      stream(res, opened, offer, finish);
-    },
-    (err: unknown) => {
-      countFault('file');
-      finish({ result: 'refused', why: 'the file could not be examined', cause: err });
-    },
-  );
-}
-
-function stream(res: ServerResponse, handle: FileHandle, offer: FileOffer, finish: (outcome: OffloadOutcome) => void): void {
-  if (offer.length === 0) {
-    void handle.close().catch(() => {});
-    finish({ result: 'sent', bytes: 0 });
-    return;
-  }
-  let bytes = 0;
-  const file: ReadStream = handle.createReadStream({ start: offer.offset, end: offer.offset + offer.length - 1, highWaterMark: 256 * 1024 });
-  const onClose = (): void => {
-    file.destroy();
-    finish({ result: 'aborted', why: 'the client went away', bytes, clientGone: true });
-  };
-  res.once('close', onClose);
-  file.on('data', (chunk: Buffer | string) => {
-    bytes += chunk.length;
-  });
-  file.on('error', (err) => {
-    res.off('close', onClose);
-    file.unpipe(res);
-    finish({ result: 'aborted', why: `the file could not be read (${(err as NodeJS.ErrnoException).code ?? err.message})`, bytes, clientGone: false, cause: err });
-  });
-  file.on('end', () => {
-    res.off('close', onClose);
-    if (bytes === offer.length) finish({ result: 'sent', bytes });
-    else finish({ result: 'aborted', why: `the file ended after ${bytes} of ${offer.length} bytes`, bytes, clientGone: false });
-  });
-  file.pipe(res, { end: false });
 }

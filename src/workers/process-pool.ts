@@ -1,11 +1,27 @@
+/**
+ * reason: the lifecycle of a group's processes is one state machine (starting, serving, restarting
+ * a generation, failed, stopping) whose transitions read each other's state; split across files it
+ * would be read back and forth. What is not lifecycle lives beside it: which process gets a
+ * request (scheduler.ts), the queue (request-queue.ts), when to recycle (recycle-rules.ts), the
+ * per-process flags (pool-member.ts), and the request's own state (request-handle.ts).
+ */
 import type { GroupSettings } from '../config/schema.js';
-import type { Dispatchable } from '../http/exchange.js';
+import type { PoolRequest, RequestPort, RequestStream } from '../contract/request-port.js';
 import { countFault } from '../observability/faults.js';
 import type { Logger } from '../observability/logger.js';
-import { AppLoadError, WorkerStartError } from './errors.js';
+import type { LoadFailure, WorkerInit } from '../protocol/messages.js';
+import { AppLoadError, WorkerErrorCode, WorkerStartError } from './errors.js';
 import { FileWatch } from './file-watch.js';
+import { type MemberOwner, PoolMember } from './pool-member.js';
+import { firstFiring, idleFor, rulesWhen } from './recycle-rules.js';
+import type { ReplyPoller } from './reply-poller.js';
+import { RequestHandle } from './request-handle.js';
+import { RequestQueue } from './request-queue.js';
 import { RestartLog, type RestartReason } from './restart-log.js';
-import { type LoadFailure, type WorkerInit, type WorkerOwner, WorkerProcess } from './worker-process.js';
+import { canTakeQueued, nextServiceMs, pickProcess } from './scheduler.js';
+import type { PoolSnapshot, PoolState, ProcessSnapshot } from './snapshot.js';
+
+export type { PoolState } from './snapshot.js';
 
 export interface PoolOptions {
   /** "group" or "group/application-group". */
@@ -22,20 +38,6 @@ export interface PoolOptions {
   gid?: number;
 }
 
-export type PoolState = 'starting' | 'serving' | 'failed' | 'stopping' | 'stopped';
-
-/**
- * Pipelining: a process whose threads are all busy may still be sent this many more requests, to
- * wait inside it, so several requests share one wake-up (a hand-off between processes costs tens
- * of microseconds on these machines). Only for a group whose requests have been fast (a moving
- * average of their service time under PIPELINE_SERVICE_MS; unknown counts as slow), and only while
- * the process's longest-running request is younger than PIPELINE_YOUNG_MS: requests never wait
- * behind a slow one inside a process, where no other process could take them.
- */
-export const PIPELINE_DEPTH = 8;
-export const PIPELINE_YOUNG_MS = 2;
-export const PIPELINE_SERVICE_MS = 1;
-
 const BACKOFF_FIRST_MS = 100;
 const BACKOFF_MAX_MS = 10_000;
 /** A process that lived this long resets the back-off and the crash-loop count. */
@@ -46,67 +48,51 @@ const TICK_MS = 500;
 /** After a replacement failed to load, do not try to recycle that process again for this long. */
 const RECYCLE_RETRY_MS = 30_000;
 
+const REQUEST_END_RULES = rulesWhen('request-end');
+const TICK_RULES = rulesWhen('tick');
+const MEMORY_RULES = rulesWhen('memory');
+const REQUEST_RULES = rulesWhen('request');
+
 /**
- * The processes of one (process group, application group): starts them, gives each request to the
- * least busy process with a free thread or queues it (bounded, with queue-timeout), replaces
- * processes that die or reach a limit (the replacement is ready before the old one leaves), restarts
- * them all when the script changes, and stops them gracefully.
+ * The processes of one (process group, application group): starts them, gives each request to a
+ * process (scheduler.ts) or queues it (bounded, with queue-timeout), replaces processes that die
+ * or reach a limit (the replacement is ready before the old one leaves), restarts them all when
+ * the script changes, and stops them gracefully.
  */
-export class ProcessPool implements WorkerOwner {
+export class ProcessPool implements RequestPort, MemberOwner {
   readonly options: PoolOptions;
   readonly label: string;
   state: PoolState = 'starting';
   /** Why the pool is failed, for 503s and status. */
   failure: string | undefined;
-  readonly workers: WorkerProcess[] = [];
+  readonly members: PoolMember[] = [];
   readonly restarts = new RestartLog();
   /** The generation new requests go to; a restart starts the next one. */
   generation = 1;
   /** Moving average of how long requests run (ms); unknown until the first ones finish. */
   serviceMs = Number.POSITIVE_INFINITY;
   private readonly fixed: boolean;
-  private queue: Dispatchable[] = [];
-  private queueHead = 0;
-  /** Requests that must be served by a generation being started (they noticed the change). */
-  private held: Dispatchable[] = [];
+  private readonly queue = new RequestQueue<RequestHandle>();
+  private readonly poller: ReplyPoller;
   private restarting: { generation: number; reason: RestartReason; detail: string; resolve: (ok: boolean) => void } | undefined;
   private tickTimer: NodeJS.Timeout | undefined;
   private backoffMs = 0;
   private youngDeaths = 0;
-  private respawnTimers = new Set<NodeJS.Timeout>();
+  private readonly respawnTimers = new Set<NodeJS.Timeout>();
   private startWaiter: { resolve: () => void; reject: (e: Error) => void } | undefined;
   private readonly log: Logger;
   /** Script reloading: the scripts, checked at most once a second by the requests that arrive. */
   readonly scriptWatch: FileWatch | undefined;
   /** --reload-on-changes: every Python module the processes loaded. */
-  moduleWatch: FileWatch | undefined;
+  private moduleWatch: FileWatch | undefined;
 
-  constructor(options: PoolOptions) {
+  constructor(options: PoolOptions, poller: ReplyPoller) {
     this.options = options;
     this.label = options.label;
+    this.poller = poller;
     this.fixed = options.settings.dynamic === undefined;
     this.log = options.log.child({ group: options.label });
     if (options.settings.scriptReloading && options.scripts.length > 0) this.scriptWatch = new FileWatch(options.scripts);
-  }
-
-  /**
-   * Dispatch with script reloading: when a check is due and a script changed, every process is
-   * restarted and this request (which noticed the change) is served by the new code.
-   */
-  dispatch(ex: Dispatchable): void {
-    const watch = this.scriptWatch;
-    if (watch === undefined || !watch.due(Date.now()) || this.state !== 'serving') {
-      this.submit(ex);
-      return;
-    }
-    void watch.check().then((changed) => {
-      if (changed === undefined) {
-        this.submit(ex);
-        return;
-      }
-      void this.restartAll('script-touched', `${changed} changed`);
-      this.submit(ex); // held until the new processes are ready
-    });
   }
 
   get settings(): GroupSettings {
@@ -114,7 +100,7 @@ export class ProcessPool implements WorkerOwner {
   }
 
   get queueLength(): number {
-    return this.queue.length - this.queueHead;
+    return this.queue.length;
   }
 
   /** Processes kept running (the fixed count, or the dynamic minimum, at least one at start). */
@@ -138,164 +124,116 @@ export class ProcessPool implements WorkerOwner {
     });
   }
 
+  snapshot(): Omit<PoolSnapshot, 'key' | 'group' | 'applicationGroup' | 'mounts' | 'environment'> {
+    return {
+      label: this.label,
+      state: this.state,
+      failure: this.failure,
+      settings: this.settings,
+      queueLength: this.queueLength,
+      workers: this.members.map((m) => m.snapshot()).filter((p): p is ProcessSnapshot => p !== undefined),
+      restarts: { counts: { ...this.restarts.counts }, recent: this.restarts.recent.slice(-20) },
+    };
+  }
+
   // -- requests ------------------------------------------------------------------------------
 
-  submit(ex: Dispatchable): void {
-    if (this.state === 'failed') {
-      ex.reject(503, `group '${this.label}' is not serving: ${this.failure ?? 'failed'}`, 30);
-      return;
+  /**
+   * A request from the HTTP side. With script reloading, when a check is due and a script
+   * changed, every process is restarted and this request (which noticed the change) is served by
+   * the new code.
+   */
+  dispatch(request: PoolRequest): RequestStream {
+    const handle = new RequestHandle(request);
+    const watch = this.scriptWatch;
+    if (watch === undefined || !watch.due(Date.now()) || this.state !== 'serving') {
+      this.submit(handle);
+      return handle;
     }
-    if (this.state === 'stopping' || this.state === 'stopped') {
-      ex.reject(503, `group '${this.label}' is shutting down`, 5);
-      return;
-    }
+    void watch.check().then((changed) => {
+      if (changed !== undefined) void this.restartAll('script-touched', `${changed} changed`);
+      this.submit(handle); // held until the new processes are ready, when a restart began
+    });
+    return handle;
+  }
+
+  private submit(h: RequestHandle): void {
+    if (h.cancelled) return;
+    if (this.state === 'failed') return h.reject(`group '${this.label}' is not serving: ${this.failure ?? 'failed'}`, 30);
+    if (this.state === 'stopping' || this.state === 'stopped') return h.reject(`group '${this.label}' is shutting down`, 5);
     if (this.restarting !== undefined) {
       // A changed script was noticed: new requests wait for the new code.
-      if (this.held.length >= this.settings.queueSize) {
-        ex.reject(503, `group '${this.label}' is restarting and ${this.held.length} requests already wait for it (queue-size)`, 1);
-      } else this.held.push(ex);
-      return;
+      if (this.queue.heldLength >= this.settings.queueSize) {
+        return h.reject(`group '${this.label}' is restarting and ${this.queue.heldLength} requests already wait for it (queue-size)`, 1);
+      }
+      return this.queue.hold(h);
     }
-    const w = this.pick();
-    if (w !== undefined) {
-      ex.startOn(w);
-      return;
+    const m = pickProcess(this.members, this.generation, this.serviceMs, Date.now());
+    if (m !== undefined) return m.process.start(h);
+    if (this.queue.length >= this.settings.queueSize) {
+      return h.reject(`group '${this.label}' is full: ${this.queue.length} requests already wait for a thread (queue-size)`, 1);
     }
-    if (this.queueLength >= this.settings.queueSize) {
-      ex.reject(503, `group '${this.label}' is full: ${this.queueLength} requests already wait for a thread (queue-size)`, 1);
-      return;
-    }
-    this.queue.push(ex);
+    this.queue.push(h);
     this.growIfNeeded();
   }
 
-
-  /** The least busy serving process with a free thread; else one that may take a pipelined request. */
-  private pick(): WorkerProcess | undefined {
-    let best: WorkerProcess | undefined;
-    const ws = this.workers;
-    const gen = this.generation;
-    for (let i = 0; i < ws.length; i++) {
-      const w = ws[i] as WorkerProcess;
-      if (w.state === 'ready' && w.generation === gen && !w.stuck && w.busy < w.threads && (best === undefined || w.busy < best.busy)) best = w;
-    }
-    if (best !== undefined) return best;
-    const young = Date.now() - PIPELINE_YOUNG_MS;
-    for (let i = 0; i < ws.length; i++) {
-      const w = ws[i] as WorkerProcess;
-      if (w.generation === gen && this.canPipeline(w, young) && (best === undefined || w.busy < best.busy)) best = w;
-    }
-    return best;
-  }
-
-  private canPipeline(w: WorkerProcess, young: number): boolean {
-    return (
-      this.serviceMs < PIPELINE_SERVICE_MS &&
-      w.state === 'ready' &&
-      !w.stuck &&
-      w.busy < w.threads + PIPELINE_DEPTH &&
-      w.oldestStart() >= young
-    );
-  }
-
-  private dequeue(): Dispatchable | undefined {
-    while (this.queueHead < this.queue.length) {
-      const ex = this.queue[this.queueHead] as Dispatchable;
-      this.queue[this.queueHead++] = undefined as unknown as Dispatchable;
-      if (this.queueHead > 1024 && this.queueHead * 2 > this.queue.length) {
-        this.queue = this.queue.slice(this.queueHead);
-        this.queueHead = 0;
-      }
-      if (!ex.gone) return ex;
-    }
-    this.queue.length = 0;
-    this.queueHead = 0;
-    return undefined;
-  }
-
-  private drainQueueTo(w: WorkerProcess): void {
-    if (w.generation !== this.generation || w.stuck) return;
-    const young = Date.now() - PIPELINE_YOUNG_MS;
-    while ((w.busy < w.threads ? w.state === 'ready' : this.canPipeline(w, young)) && this.queueHead < this.queue.length) {
-      const ex = this.dequeue();
-      if (ex === undefined) break;
-      ex.startOn(w);
+  /** Gives the queue's requests to m while it can take them. */
+  private drainQueueTo(m: PoolMember): void {
+    const now = Date.now();
+    while (this.queue.length > 0 && canTakeQueued(m, this.generation, this.serviceMs, now)) {
+      const h = this.queue.shift();
+      if (h === undefined) break;
+      m.process.start(h);
     }
   }
 
   private expireQueued(now: number): void {
-    if (this.settings.queueTimeout <= 0) return;
-    const limit = now - this.settings.queueTimeout * 1000;
-    if (this.held.length > 0 && (this.held[0] as Dispatchable).queuedAt <= limit) {
-      const [late, keep] = [this.held.filter((ex) => ex.queuedAt <= limit), this.held.filter((ex) => ex.queuedAt > limit)];
-      this.held = keep;
-      for (const ex of late) {
-        if (!ex.gone) ex.reject(503, `group '${this.label}' did not finish restarting within queue-timeout (${this.settings.queueTimeout}s)`, 1);
-      }
-    }
-    if (this.queueHead >= this.queue.length) return;
-    while (this.queueHead < this.queue.length) {
-      const ex = this.queue[this.queueHead] as Dispatchable;
-      if (!ex.gone && ex.queuedAt > limit) break;
-      this.queue[this.queueHead++] = undefined as unknown as Dispatchable;
-      if (!ex.gone) {
-        ex.reject(503, `no thread of group '${this.label}' became free within queue-timeout (${this.settings.queueTimeout}s)`, 1);
-      }
-    }
-    if (this.queueHead >= this.queue.length) {
-      this.queue.length = 0;
-      this.queueHead = 0;
-    }
+    const limit = this.settings.queueTimeout;
+    if (limit <= 0) return;
+    const late = this.queue.expire(now - limit * 1000);
+    for (const h of late.held) h.reject(`group '${this.label}' did not finish restarting within queue-timeout (${limit}s)`, 1);
+    for (const h of late.waiting) h.reject(`no thread of group '${this.label}' became free within queue-timeout (${limit}s)`, 1);
   }
 
-  private rejectQueued(status: number, why: string, retryAfter?: number): void {
-    for (let ex = this.dequeue(); ex !== undefined; ex = this.dequeue()) ex.reject(status, why, retryAfter);
-    for (const ex of this.held.splice(0)) if (!ex.gone) ex.reject(status, why, retryAfter);
-  }
-
-  /** Gives requests taken back from a process to others (or the queue). */
-  private redispatch(list: readonly unknown[]): void {
-    for (const ex of list as Dispatchable[]) if (!ex.gone) this.submit(ex);
+  private rejectQueued(why: string, retryAfter: number): void {
+    for (const h of this.queue.takeAll()) h.reject(why, retryAfter);
   }
 
   // -- processes -----------------------------------------------------------------------------
 
-  private spawn(generation: number, reason = 'start', detail = ''): WorkerProcess {
+  private spawn(generation: number, reason = 'start', detail = ''): PoolMember {
     const o = this.options;
     const s = this.settings;
     const jitter = s.maximumRequestsJitter > 0 ? Math.floor(Math.random() * (s.maximumRequestsJitter + 1)) : 0;
-    const w = new WorkerProcess(
-      {
-        label: this.label,
-        generation,
-        maxRequests: s.maximumRequests > 0 ? s.maximumRequests + jitter : 0,
-        startReason: { reason, detail },
-        interpreter: o.interpreter,
-        cwd: o.cwd,
-        env: o.env,
-        init: o.init,
-        startupTimeoutMs: s.startupTimeout * 1000,
-        ...(o.uid !== undefined ? { uid: o.uid } : {}),
-        ...(o.gid !== undefined ? { gid: o.gid } : {}),
-      },
-      this,
-      o.log,
-    );
-    this.workers.push(w);
-    return w;
+    const spec = {
+      label: this.label,
+      generation,
+      maxRequests: s.maximumRequests > 0 ? s.maximumRequests + jitter : 0,
+      startReason: { reason, detail },
+      interpreter: o.interpreter,
+      cwd: o.cwd,
+      env: o.env,
+      init: o.init,
+      startupTimeoutMs: s.startupTimeout * 1000,
+      ...(o.uid !== undefined ? { uid: o.uid } : {}),
+      ...(o.gid !== undefined ? { gid: o.gid } : {}),
+    };
+    const m = new PoolMember(this, spec, o.log, this.poller);
+    this.members.push(m);
+    return m;
   }
 
   /** Processes of the current generation that serve or will (not retiring). */
   private liveCount(): number {
     let n = 0;
-    for (const w of this.workers) if (w.generation === this.generation && w.state !== 'draining' && w.recycling === undefined) n++;
+    for (const m of this.members) if (m.process.generation === this.generation && m.process.state !== 'draining' && m.recycling === undefined) n++;
     return n;
   }
 
   /** Dynamic pools: start one more process when requests wait and none is starting. */
   private growIfNeeded(): void {
     if (this.fixed || this.state !== 'serving' || this.restarting !== undefined) return;
-    if (this.workers.some((w) => w.state === 'starting')) return;
+    if (this.members.some((m) => m.process.state === 'starting')) return;
     if (this.liveCount() >= this.ceiling) return;
     this.log.info(`starting another process: ${this.queueLength} request(s) wait for a thread`);
     this.spawn(this.generation, 'demand', `${this.queueLength} request(s) waited for a thread`);
@@ -305,21 +243,28 @@ export class ProcessPool implements WorkerOwner {
    * Replaces a process: the replacement starts now; the old one keeps serving until the replacement
    * is ready, then finishes its requests within graceful-timeout and leaves.
    */
-  recycle(w: WorkerProcess, reason: RestartReason, detail: string): void {
-    if (w.recycling !== undefined || w.state !== 'ready' || this.state !== 'serving') return;
-    if (w.recycleFailedAt !== undefined && Date.now() - w.recycleFailedAt < RECYCLE_RETRY_MS) return;
-    w.recycling = reason;
-    this.restarts.add(w.pid, reason, detail);
-    this.log.info({ pid: w.pid }, `recycling worker process (${reason}: ${detail})`);
-    const replacement = this.spawn(w.generation, reason, detail);
-    replacement.replaces = w;
+  private recycle(m: PoolMember, reason: RestartReason, detail: string): void {
+    if (m.recycling !== undefined || m.process.state !== 'ready' || this.state !== 'serving') return;
+    if (m.recycleFailedAt !== undefined && Date.now() - m.recycleFailedAt < RECYCLE_RETRY_MS) return;
+    m.recycling = reason;
+    this.restarts.add(m.pid, reason, detail);
+    this.log.info({ pid: m.pid }, `recycling worker process (${reason}: ${detail})`);
+    this.spawn(m.process.generation, reason, detail).replaces = m;
   }
 
-  private retire(w: WorkerProcess, reason: string): void {
+  private retire(m: PoolMember, reason: string): void {
     const s = this.settings;
-    w.recycling ??= reason;
-    w.recallWaiting();
-    void w.drain(reason, s.gracefulTimeout * 1000, s.shutdownTimeout * 1000);
+    m.recycling ??= reason;
+    m.process.recallWaiting();
+    void m.process.drain(reason, s.gracefulTimeout * 1000, s.shutdownTimeout * 1000);
+  }
+
+  /** The replacement of m failed to start: m keeps serving, and is not recycled again for a while. */
+  private keepReplaced(m: PoolMember): void {
+    const old = m.replaces as PoolMember;
+    m.replaces = undefined;
+    old.recycling = undefined;
+    old.recycleFailedAt = Date.now();
   }
 
   /**
@@ -343,62 +288,56 @@ export class ProcessPool implements WorkerOwner {
     if (r === undefined) return;
     this.restarting = undefined;
     if (ok) {
-      const old = this.workers.filter((w) => w.generation < r.generation);
+      const old = this.members.filter((m) => m.process.generation < r.generation);
       this.generation = r.generation;
-      for (const w of old) {
-        this.restarts.add(w.pid, r.reason, r.detail);
-        this.retire(w, r.reason);
+      for (const m of old) {
+        this.restarts.add(m.pid, r.reason, r.detail);
+        this.retire(m, r.reason);
       }
     } else {
-      for (const w of this.workers.filter((x) => x.generation === r.generation)) {
-        w.stopReason = 'rollback';
-        void w.drain('rollback', 0);
-      }
+      for (const m of this.members.filter((x) => x.process.generation === r.generation)) void m.process.drain('rollback', 0);
       this.log.error(`restart (${r.reason}) failed: ${why ?? 'the new processes did not start'}; the running processes keep serving the previous code`);
     }
-    const held = this.held.splice(0);
-    this.redispatch(held);
-    for (const w of this.workers) if (w.state === 'ready') this.drainQueueTo(w);
+    for (const h of this.queue.releaseHeld()) this.submit(h);
+    for (const m of this.members) if (m.process.state === 'ready') this.drainQueueTo(m);
     r.resolve(ok);
   }
 
-  onReady(w: WorkerProcess): void {
+  memberReady(m: PoolMember): void {
     if (this.state === 'stopping' || this.state === 'stopped' || this.state === 'failed') {
-      void w.drain('shutdown', 0);
+      void m.process.drain('shutdown', 0);
       return;
     }
-    this.log.debug({ pid: w.pid }, 'worker ready');
-    if (this.restarting !== undefined && w.generation === this.restarting.generation) {
-      const fresh = this.workers.filter((x) => x.generation === w.generation);
-      if (fresh.every((x) => x.state === 'ready')) this.finishRestart(true);
+    this.log.debug({ pid: m.pid }, 'worker ready');
+    const gen = m.process.generation;
+    if (this.restarting !== undefined && gen === this.restarting.generation) {
+      if (this.members.every((x) => x.process.generation !== gen || x.process.state === 'ready')) this.finishRestart(true);
       return;
     }
-    if (w.replaces !== undefined) {
-      const old = w.replaces;
-      w.replaces = undefined;
+    if (m.replaces !== undefined) {
+      const old = m.replaces;
+      m.replaces = undefined;
       this.retire(old, old.recycling ?? 'recycle');
     }
-    if (this.state === 'starting' && this.workers.every((x) => x.state !== 'starting')) {
+    if (this.state === 'starting' && this.members.every((x) => x.process.state !== 'starting')) {
       this.state = 'serving';
       this.startWaiter?.resolve();
       this.startWaiter = undefined;
     }
-    this.drainQueueTo(w);
+    this.drainQueueTo(m);
   }
 
-  onLoadFailed(w: WorkerProcess, failure: LoadFailure): void {
+  memberLoadFailed(m: PoolMember, failure: LoadFailure): void {
     const err = new AppLoadError(this.label, this.options.interpreter, failure);
-    void w.drain('load-failed', 0);
-    if (this.restarting !== undefined && w.generation === this.restarting.generation) {
+    void m.process.drain('load-failed', 0);
+    if (this.restarting !== undefined && m.process.generation === this.restarting.generation) {
       this.finishRestart(false, err.message);
       return;
     }
-    if (w.replaces !== undefined) {
+    if (m.replaces !== undefined) {
       // A recycled process's replacement cannot load (the code on disk changed?): keep the old one.
-      const old = w.replaces;
-      w.replaces = undefined;
-      old.recycling = undefined;
-      old.recycleFailedAt = Date.now();
+      const old = m.replaces;
+      this.keepReplaced(m);
       this.log.error({ err }, `a replacement process failed to load; process ${old.pid} keeps serving: ${err.message}`);
       return;
     }
@@ -406,33 +345,31 @@ export class ProcessPool implements WorkerOwner {
     else this.log.error({ err }, `a new process failed to load: ${err.message}`);
   }
 
-  onModules(_w: WorkerProcess, files: string[]): void {
+  memberModules(_m: PoolMember, files: string[]): void {
     if (this.moduleWatch === undefined) this.moduleWatch = new FileWatch(files);
     else this.moduleWatch.add(files);
   }
 
-  onRecalled(_w: WorkerProcess, requests: readonly unknown[]): void {
-    this.redispatch(requests);
+  memberRecalled(_m: PoolMember, requests: RequestHandle[]): void {
+    for (const h of requests) this.submit(h);
   }
 
-  onFree(w: WorkerProcess, ranMs: number): void {
-    this.serviceMs = this.serviceMs === Number.POSITIVE_INFINITY ? ranMs : this.serviceMs + (ranMs - this.serviceMs) * 0.1;
-    if (w.exhausted && w.recycling === undefined) {
-      this.recycle(w, 'maximum-requests', `served ${w.served} requests`);
+  memberFree(m: PoolMember, ranMs: number): void {
+    this.serviceMs = nextServiceMs(this.serviceMs, ranMs);
+    if (m.recycling === undefined) {
+      const fired = firstFiring(REQUEST_END_RULES, m.process, this.settings, m.process.lastActive);
+      if (fired !== undefined) this.recycle(m, fired.reason, fired.detail);
     }
-    if (this.queueHead < this.queue.length) this.drainQueueTo(w);
+    if (this.queue.length > 0) this.drainQueueTo(m);
   }
 
-  onExit(w: WorkerProcess, reason: string, code: number | null, signal: NodeJS.Signals | null): void {
-    const i = this.workers.indexOf(w);
-    if (i >= 0) this.workers.splice(i, 1);
+  memberExit(m: PoolMember, reason: string, code: number | null, signal: NodeJS.Signals | null): void {
+    const w = m.process;
+    const i = this.members.indexOf(m);
+    if (i >= 0) this.members.splice(i, 1);
     if (this.state === 'stopping' || this.state === 'stopped' || this.state === 'failed') return;
-    if (w.replaces !== undefined) {
-      // A replacement died before it was ready: the old process keeps serving.
-      w.replaces.recycling = undefined;
-      w.replaces.recycleFailedAt = Date.now();
-      w.replaces = undefined;
-    }
+    // A replacement that died before it was ready: the old process keeps serving.
+    if (m.replaces !== undefined) this.keepReplaced(m);
     if (this.restarting !== undefined && w.generation === this.restarting.generation && w.readyInfo === undefined) {
       this.finishRestart(false, `a new process ${reason} before it was ready`);
       return;
@@ -447,7 +384,7 @@ export class ProcessPool implements WorkerOwner {
         w.stopReason === 'startup-timeout'
           ? `a process did not report ready within startup-timeout (${this.settings.startupTimeout}s)`
           : `a process ${reason} before it was ready`;
-      this.fail(why, new WorkerStartError('WORKER_START_FAILED', `group '${this.label}': ${why}; the log above says why`));
+      this.fail(why, new WorkerStartError(WorkerErrorCode.START_FAILED, `group '${this.label}': ${why}; the log above says why`));
       return;
     }
     this.restarts.add(w.pid, 'crash', signal ? `killed by ${signal}` : `exit code ${code}`);
@@ -455,7 +392,7 @@ export class ProcessPool implements WorkerOwner {
     else this.youngDeaths = 0;
     if (this.youngDeaths >= CRASH_LOOP_DEATHS) {
       const why = `crash loop: ${this.youngDeaths} processes in a row died within ${STABLE_MS / 1000}s of starting (last: ${reason})`;
-      this.fail(why, new WorkerStartError('CRASH_LOOP', `group '${this.label}': ${why}`));
+      this.fail(why, new WorkerStartError(WorkerErrorCode.CRASH_LOOP, `group '${this.label}': ${why}`));
       return;
     }
     this.backoffMs = lived > STABLE_MS ? 0 : Math.min(BACKOFF_MAX_MS, Math.max(BACKOFF_FIRST_MS, this.backoffMs * 2));
@@ -466,7 +403,7 @@ export class ProcessPool implements WorkerOwner {
   /** Keeps the pool at its floor after a process left on purpose. */
   private refill(): void {
     if (this.state !== 'serving' || this.restarting !== undefined) return;
-    const starting = this.workers.filter((w) => w.generation === this.generation && w.state === 'starting').length;
+    const starting = this.members.filter((m) => m.process.generation === this.generation && m.process.state === 'starting').length;
     for (let n = this.liveCount() + starting; n < this.floor; n++) this.spawn(this.generation, 'refill', `below the minimum of ${this.floor}`);
     if (this.queueLength > 0) this.growIfNeeded();
   }
@@ -515,65 +452,62 @@ export class ProcessPool implements WorkerOwner {
         if (changed !== undefined) void this.restartAll('reload', `${changed} changed (--reload-on-changes)`);
       });
     }
-    for (const w of [...this.workers]) {
-      if (w.state !== 'ready') continue;
-      if (w.recycling !== undefined || w.generation !== this.generation) continue;
-      if (s.restartInterval > 0 && now - w.readyAt > s.restartInterval * 1000) {
-        this.recycle(w, 'restart-interval', `ran ${Math.round((now - w.readyAt) / 1000)}s (restart-interval ${s.restartInterval}s)`);
+    for (const m of [...this.members]) {
+      const w = m.process;
+      if (w.state !== 'ready' || m.recycling !== undefined || w.generation !== this.generation) continue;
+      const idle = idleFor(w, now);
+      if (!this.fixed && idle > (s.dynamic?.idleTimeout ?? 0) * 1000 && this.liveCount() > this.floor) {
+        this.restarts.add(m.pid, 'idle', `idle ${Math.round(idle / 1000)}s, above the minimum of ${this.floor}`);
+        this.log.info({ pid: m.pid }, `stopping an idle process (idle ${Math.round(idle / 1000)}s)`);
+        this.retire(m, 'idle');
         continue;
       }
-      const idleFor = w.busy === 0 ? now - w.lastActive : 0;
-      if (!this.fixed && idleFor > (s.dynamic?.idleTimeout ?? 0) * 1000 && this.liveCount() > this.floor) {
-        this.restarts.add(w.pid, 'idle', `idle ${Math.round(idleFor / 1000)}s, above the minimum of ${this.floor}`);
-        this.log.info({ pid: w.pid }, `stopping an idle process (idle ${Math.round(idleFor / 1000)}s)`);
-        this.retire(w, 'idle');
+      const fired = firstFiring(TICK_RULES, w, s, now);
+      if (fired !== undefined) {
+        this.recycle(m, fired.reason, fired.detail);
         continue;
       }
-      if (s.inactivityTimeout > 0 && idleFor > s.inactivityTimeout * 1000 && w.served > 0) {
-        this.recycle(w, 'idle', `idle ${Math.round(idleFor / 1000)}s (inactivity-timeout ${s.inactivityTimeout}s)`);
-        continue;
-      }
-      if (s.memoryLimit > 0) void this.checkMemory(w);
+      if (s.memoryLimit > 0) void this.checkMemory(m);
     }
     if (this.queueLength > 0) this.growIfNeeded();
+  }
+
+  private async checkMemory(m: PoolMember): Promise<void> {
+    const rss = await m.process.rss();
+    if (m.recycling !== undefined) return;
+    const fired = firstFiring(MEMORY_RULES, m.process, this.settings, Date.now(), rss);
+    if (fired !== undefined) this.recycle(m, fired.reason, fired.detail);
   }
 
   /** request-timeout, for the requests of every process that has any: ready, recycling or draining. */
   private enforceRequestTimeout(now: number): void {
     const limit = this.settings.requestTimeout;
     if (limit <= 0) return;
-    for (const w of [...this.workers]) {
-      if (w.busy === 0 || w.state === 'exited') continue;
-      for (const [id, sink, started] of w.runningSince(now - limit * 1000)) this.requestTimedOut(w, id, sink, now - started);
-    }
-  }
-
-  private async checkMemory(w: WorkerProcess): Promise<void> {
-    const rss = await w.rss();
-    if (rss > this.settings.memoryLimit && w.recycling === undefined) {
-      this.recycle(w, 'memory-limit', `resident memory ${mb(rss)} over memory-limit ${mb(this.settings.memoryLimit)}`);
+    for (const m of [...this.members]) {
+      if (m.process.busy === 0 || m.process.state === 'exited') continue;
+      for (const h of m.process.runningSince(now - limit * 1000)) if (!h.timedOut) this.requestTimedOut(m, h, now - h.startedAt);
     }
   }
 
   /** A request ran past request-timeout: 504 to its client, the stacks logged, the process replaced. */
-  private requestTimedOut(w: WorkerProcess, id: number, sink: { requestId: string; onTimeout(limit: number): void }, ranMs: number): void {
-    if (w.timedOut.has(id)) return;
-    w.timedOut.add(id);
+  private requestTimedOut(m: PoolMember, h: RequestHandle, ranMs: number): void {
+    const w = m.process;
     const limit = this.settings.requestTimeout;
     this.log.error(
-      { pid: w.pid, requestId: sink.requestId },
+      { pid: w.pid, requestId: h.requestId },
       `request-timeout: a request has run ${(ranMs / 1000).toFixed(1)}s (limit ${limit}s); answered 504; the Python stacks of every thread of process ${w.pid} follow, ${w.state === 'draining' ? 'while it finishes its other requests and leaves' : 'then the process is replaced'}`,
     );
-    sink.onTimeout(limit);
-    w.cancel(id);
+    h.timeout(limit);
+    h.cancel();
     w.kill('SIGUSR2'); // faulthandler: every thread's stack to stderr, which is logged
     // It takes no new requests from now on (requests waiting in it go elsewhere); its other running
     // requests get graceful-timeout once the replacement is ready.
-    if (!w.stuck) {
-      w.stuck = true;
+    if (!m.stuck) {
+      m.stuck = true;
       w.recallWaiting();
     }
-    this.recycle(w, 'request-timeout', `a request ran over ${limit}s`);
+    const fired = firstFiring(REQUEST_RULES, w, this.settings, Date.now(), ranMs);
+    if (fired !== undefined) this.recycle(m, fired.reason, fired.detail);
   }
 
   private fail(why: string, err: Error): void {
@@ -586,8 +520,8 @@ export class ProcessPool implements WorkerOwner {
     } else {
       this.log.error({ err }, `group '${this.label}' stopped serving: ${err.message}`);
     }
-    this.rejectQueued(503, `group '${this.label}' is not serving: ${this.failure}`, 30);
-    for (const w of this.workers) void w.drain('failed', 0);
+    this.rejectQueued(`group '${this.label}' is not serving: ${this.failure}`, 30);
+    for (const m of this.members) void m.process.drain('failed', 0);
   }
 
   /**
@@ -595,12 +529,7 @@ export class ProcessPool implements WorkerOwner {
    * group in the new configuration), then its processes finish what they run and stop.
    */
   async retireTo(successor: ProcessPool | undefined, graceMs: number): Promise<void> {
-    if (successor !== undefined) {
-      const waiting: Dispatchable[] = [];
-      for (let ex = this.dequeue(); ex !== undefined; ex = this.dequeue()) waiting.push(ex);
-      waiting.push(...this.held.splice(0));
-      for (const ex of waiting) successor.submit(ex);
-    }
+    if (successor !== undefined) for (const h of this.queue.takeAll()) successor.submit(h);
     await this.stop(graceMs);
   }
 
@@ -612,15 +541,11 @@ export class ProcessPool implements WorkerOwner {
     for (const t of this.respawnTimers) clearTimeout(t);
     this.respawnTimers.clear();
     this.finishRestart(false, 'the server is stopping');
-    this.rejectQueued(503, `group '${this.label}' is shutting down`, 5);
-    this.startWaiter?.reject(new WorkerStartError('WORKER_START_FAILED', `group '${this.label}' was stopped while starting`));
+    this.rejectQueued(`group '${this.label}' is shutting down`, 5);
+    this.startWaiter?.reject(new WorkerStartError(WorkerErrorCode.START_FAILED, `group '${this.label}' was stopped while starting`));
     this.startWaiter = undefined;
-    await Promise.all([...this.workers].map((w) => w.drain('shutdown', graceMs, this.settings.shutdownTimeout * 1000)));
+    await Promise.all([...this.members].map((m) => m.process.drain('shutdown', graceMs, this.settings.shutdownTimeout * 1000)));
     clearInterval(this.tickTimer);
     this.state = 'stopped';
   }
-}
-
-function mb(bytes: number): string {
-  return `${(bytes / 1024 / 1024).toFixed(1)} MB`;
 }

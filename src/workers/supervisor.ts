@@ -4,16 +4,16 @@ import type { Logger } from '../observability/logger.js';
 import { type PythonEnvironment, resolveEnvironment } from '../python/environment.js';
 import { pythonPathSetting } from '../python/setting-form.js';
 import type { RunAs } from '../python/worker-launch.js';
-import { accessProblem } from './file-access.js';
 import type { PoolPlan, ServePlan } from '../config/plan.js';
+import type { RequestPort } from '../contract/request-port.js';
+import { REQUEST_WINDOW, RESPONSE_WINDOW } from '../protocol/frame-types.js';
+import type { WorkerInit } from '../protocol/messages.js';
+import { WorkerErrorCode } from './errors.js';
+import { accessProblem } from './file-access.js';
+import { type PoolOptions, ProcessPool } from './process-pool.js';
+import { ReplyPoller } from './reply-poller.js';
+import type { PoolSnapshot } from './snapshot.js';
 import { lookupIdentity, runAsOf } from './user-ids.js';
-import { ProcessPool } from './process-pool.js';
-import type { WorkerInit } from './worker-process.js';
-
-/** Request-body bytes the front end sends ahead of the application's reading, per request. */
-export const REQUEST_WINDOW = 256 * 1024;
-/** Response bytes a worker sends ahead of the client's reading, per request. */
-export const RESPONSE_WINDOW = 512 * 1024;
 
 /**
  * Checks every pool's Python environment (in parallel), as the group's user when it has one (so
@@ -69,7 +69,7 @@ function checkScriptsReadable(p: PoolPlan, runAs: RunAs): void {
     if (app.kind !== 'script') continue;
     const problem = accessProblem(app.target, 'r', id);
     if (problem !== undefined) {
-      throw new WsgiHostError('SCRIPT_UNREADABLE', `the WSGI script ${app.target} of group ${p.label} cannot be read by its user ${id.name}: ${problem}`, {
+      throw new WsgiHostError(WorkerErrorCode.SCRIPT_UNREADABLE, `the WSGI script ${app.target} of group ${p.label} cannot be read by its user ${id.name}: ${problem}`, {
         hint: 'Make the file readable and its folders searchable by that user (chmod o+r on the file, o+x on the folders), or change user=',
       });
     }
@@ -103,20 +103,23 @@ export function workerInit(p: PoolPlan, busyPollUs: number, reloadOnChanges = fa
 /** Owns every pool of a running configuration. */
 export class Supervisor {
   readonly plan: ServePlan;
-  readonly pools = new Map<string, ProcessPool>();
+  private readonly pools = new Map<string, ProcessPool>();
   readonly environments: Map<string, PythonEnvironment>;
   /** Pools this supervisor started itself (not taken over from a previous configuration). */
   private readonly created = new Set<ProcessPool>();
   private readonly log: Logger;
+  /** Busy-polls the event loop while replies are due (busy-poll); shared by the pools it creates. */
+  private readonly poller: ReplyPoller;
 
   /** previous: on reload, pools whose effective settings did not change are taken over, untouched. */
   constructor(plan: ServePlan, environments: Map<string, PythonEnvironment>, log: Logger, previous?: Supervisor) {
     this.plan = plan;
     this.environments = environments;
     this.log = log;
+    this.poller = new ReplyPoller(plan.config.busyPoll);
     for (const p of plan.pools) {
       const env = environments.get(p.key) as PythonEnvironment;
-      const options = {
+      const options: PoolOptions = {
         label: p.label,
         scripts: p.apps.filter((a) => a.kind === 'script').map((a) => a.target),
         settings: p.settings,
@@ -133,7 +136,7 @@ export class Supervisor {
         this.pools.set(p.key, same);
         continue;
       }
-      const pool = new ProcessPool(options);
+      const pool = new ProcessPool(options, this.poller);
       if (same !== undefined) pool.restarts.inherit(same.restarts);
       this.pools.set(p.key, pool);
       this.created.add(pool);
@@ -158,15 +161,37 @@ export class Supervisor {
     }
   }
 
-  /** How many pools were started anew, and how many were taken over unchanged. */
-  counts(): { started: number; kept: number } {
-    return { started: this.created.size, kept: this.pools.size - this.created.size };
+  /** The port of each pool, by its key in the plan (what the HTTP side's routes send requests to). */
+  ports(): Map<string, RequestPort> {
+    return new Map(this.pools);
   }
 
-  /** Pools of this supervisor that `next` does not keep. */
-  retiredBy(next: Supervisor): ProcessPool[] {
+  /** Every pool as plain data, in the plan's order (status, metrics, readiness). */
+  snapshot(): PoolSnapshot[] {
+    const plan = this.plan;
+    return plan.pools.flatMap((p) => {
+      const pool = this.pools.get(p.key);
+      if (pool === undefined) return [];
+      const mounts = plan.mounts.filter((m) => m.pool === p.key).map((m) => `${m.host === undefined ? '*' : plan.hosts[m.host]?.serverName}${m.prefix || '/'}`);
+      return [{ ...pool.snapshot(), key: p.key, group: p.group ?? null, applicationGroup: p.applicationGroup, mounts, environment: this.environments.get(p.key) }];
+    });
+  }
+
+  /**
+   * A reload: `next` serves from now on. The pools it did not take over retire: the requests
+   * waiting in each go to its successor (the same group in `next`), then its processes finish
+   * what they run and stop. Says what changed.
+   */
+  handOver(next: Supervisor): string {
     const kept = new Set(next.pools.values());
-    return [...this.pools.values()].filter((p) => !kept.has(p));
+    let retired = 0;
+    for (const [key, pool] of this.pools) {
+      if (kept.has(pool)) continue;
+      retired++;
+      for (const m of pool.members) pool.restarts.add(m.pid, 'reload', 'the configuration changed');
+      void pool.retireTo(next.pools.get(key), pool.settings.gracefulTimeout * 1000);
+    }
+    return `${next.created.size} group(s) started with new settings, ${next.pools.size - next.created.size} unchanged, ${retired} retired`;
   }
 
   async stop(graceMs: number): Promise<void> {
@@ -175,7 +200,7 @@ export class Supervisor {
 }
 
 /** Two pools with the same identity run the same thing the same way. */
-function poolIdentity(o: Omit<import('./process-pool.js').PoolOptions, 'log'> & { log?: unknown }): string {
+function poolIdentity(o: Omit<PoolOptions, 'log'> & { log?: unknown }): string {
   const { log: _log, ...rest } = o;
   return JSON.stringify(rest);
 }

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { WsgiHostError } from '../errors.js';
 import type { RunAs } from '../python/worker-launch.js';
+import { WorkerErrorCode } from './errors.js';
 
 export interface Identity {
   uid: number;
@@ -31,7 +32,7 @@ export function lookupIdentity(user: string, group?: string): Identity {
   const groups = readTable('/etc/group');
   const row = passwd.find((r) => r[0] === user || r[2] === user);
   if (row === undefined && !/^\d+$/.test(user)) {
-    throw new WsgiHostError('USER_NOT_FOUND', `user '${user}' does not exist on this machine`, {
+    throw new WsgiHostError(WorkerErrorCode.USER_NOT_FOUND, `user '${user}' does not exist on this machine`, {
       hint: 'Name an existing user (see /etc/passwd), or remove user=',
     });
   }
@@ -41,7 +42,7 @@ export function lookupIdentity(user: string, group?: string): Identity {
   if (group !== undefined) {
     const g = groups.find((r) => r[0] === group || r[2] === group);
     if (g === undefined && !/^\d+$/.test(group)) {
-      throw new WsgiHostError('GROUP_NOT_FOUND', `group '${group}' does not exist on this machine`, {
+      throw new WsgiHostError(WorkerErrorCode.GROUP_NOT_FOUND, `group '${group}' does not exist on this machine`, {
         hint: 'Name an existing group (see /etc/group), or remove group=',
       });
     }

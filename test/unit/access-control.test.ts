@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { AccessRuleError, compilePolicy } from '../../src/access/compile.js';
-import { decide, type RequestFacts } from '../../src/access/evaluate.js';
+import { decide, type AccessFacts } from '../../src/access/evaluate.js';
 import type { AccessRule } from '../../src/access/policy.js';
 import { canonicalAddress, inSubnet, isLocalClient, parseSubnet, type Subnet } from '../../src/util/ip-match.js';
 
@@ -11,8 +11,8 @@ import { canonicalAddress, inSubnet, isLocalClient, parseSubnet, type Subnet } f
  * The behaviour of real Apache for the same configurations is checked by apache-differential.test.ts.
  */
 
-const req = (over: Partial<RequestFacts> = {}): RequestFacts => ({ method: 'GET', path: '/', client: '192.0.2.10', server: '127.0.0.1', ...over });
-const allowed = (rules: AccessRule[], facts: Partial<RequestFacts> = {}): boolean => decide(compilePolicy(rules), req(facts)).allowed;
+const req = (over: Partial<AccessFacts> = {}): AccessFacts => ({ method: 'GET', path: '/', client: '192.0.2.10', server: '127.0.0.1', ...over });
+const allowed = (rules: AccessRule[], facts: Partial<AccessFacts> = {}): boolean => decide(compilePolicy(rules), req(facts)).allowed;
 const net = (t: string): Subnet => parseSubnet(t) as Subnet;
 
 function compileError(rules: AccessRule[]): AccessRuleError {
@@ -176,7 +176,7 @@ describe('what a rule matches', () => {
   });
 
   test('<Directory> covers the folder and below; <DirectoryMatch> the whole file path; <Files> the name', () => {
-    const at = (rule: AccessRule, f: Partial<RequestFacts>): boolean => !allowed([{ ...rule, require: 'all denied' }], f);
+    const at = (rule: AccessRule, f: Partial<AccessFacts>): boolean => !allowed([{ ...rule, require: 'all denied' }], f);
     assert.ok(at({ directory: '/srv/static/private' }, { file: '/srv/static/private/a.txt' }));
     assert.ok(at({ directory: '/srv/static/private' }, { file: '/srv/static/private/deep/a.txt' }));
     assert.ok(!at({ directory: '/srv/static/private' }, { file: '/srv/static/privatex/a.txt' }));

@@ -5,7 +5,7 @@ import { BodyClock } from '../../src/http/body-clock.js';
 import { BufferBudget } from '../../src/http/buffer-budget.js';
 import { ConnectionQueue } from '../../src/http/connection-queue.js';
 import type { RequestRefusal } from '../../src/http/http-refusal.js';
-import { type BodySettings, RequestBody } from '../../src/http/request-body.js';
+import { type BodySettings, type BodySink, RequestBody } from '../../src/http/request-body.js';
 
 describe('a connection serves its requests one at a time, in order', () => {
   const make = (max = 3) => {
@@ -94,10 +94,10 @@ describe('request bodies: buffered within a budget, else streamed with credit', 
     budget: new BufferBudget(150),
     ...over,
   });
-  const collect = (): { sink: (c: Buffer, end: boolean) => void; got: string[]; ended: () => boolean } => {
+  const collect = (): { sink: BodySink; got: string[]; ended: () => boolean } => {
     const got: string[] = [];
     let ended = false;
-    return { sink: (c, end) => (end ? (ended = true) : got.push(c.toString())), got, ended: () => ended };
+    return { sink: { body: (c, end) => (end ? (ended = true) : got.push(c.toString())) }, got, ended: () => ended };
   };
   const tick = (): Promise<void> => new Promise((r) => setImmediate(r));
 

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { parseAuthority } from '../../src/http/host-header.js';
 import { RequestRefusal } from '../../src/http/http-refusal.js';
-import { checkRequestHead, type RequestFacts, withoutAuthorization } from '../../src/http/request-rules.js';
+import { checkRequestHead, type CheckedHead, withoutAuthorization } from '../../src/http/request-rules.js';
 import { normalizePath, parseRequestTarget, splitRequestTarget } from '../../src/http/request-target.js';
 
 describe('Host and authority syntax (RFC 9110 7.2, RFC 3986 3.2.2)', () => {
@@ -95,9 +95,9 @@ describe('request head rules', () => {
   const check = (
     headers: string[],
     opts: { method?: string; url?: string; minor?: number; major?: number; max?: number } = {},
-  ): RequestFacts | RequestRefusal =>
+  ): CheckedHead | RequestRefusal =>
     checkRequestHead(opts.method ?? 'GET', opts.url ?? '/', opts.major ?? 1, opts.minor ?? 1, headers, opts.max === undefined ? RULES : { maxHeaderCount: opts.max });
-  const refused = (r: RequestFacts | RequestRefusal): string => (r instanceof RequestRefusal ? `${r.status} ${r.code}` : 'passed');
+  const refused = (r: CheckedHead | RequestRefusal): string => (r instanceof RequestRefusal ? `${r.status} ${r.code}` : 'passed');
 
   test('a plain request passes with its facts', () => {
     const r = check(['Host', 'Example.com:8080', 'X-Request-Id', 'abc', 'Content-Length', '12', 'Authorization', 'Basic x']);

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { groupReadiness, type PoolSnapshot, probeAnswer, serverReadiness } from '../../src/admin/readiness.js';
+import { groupReadiness, probeAnswer, type ReadinessInput as PoolSnapshot, serverReadiness } from '../../src/admin/readiness.js';
 
 const pool = (over: Partial<PoolSnapshot> = {}): PoolSnapshot => ({
   label: 'app',

@@ -7,7 +7,7 @@ import { canonicalAddress } from '../util/ip-match.js';
  * before the headers as pseudo-fields whose names start with ':', which no HTTP/1 header name
  * can (docs/protocol.md); the worker's build_environ reads them.
  */
-export class RequestFacts {
+export class ConnectionFields {
   /** 'address:port' of the listeners bound to one address (not 0.0.0.0 or ::). */
   private readonly specific = new Set<string>();
   /** The fields of a connection that do not change from one request to the next. */

@@ -1,5 +1,5 @@
 import type { AddressInfo } from 'node:net';
-import type { ServePlan } from '../config/plan.js';
+import type { ServePlan } from './plan.js';
 
 export interface ServingLine {
   /** The listener: http://ADDRESS:PORT. */

@@ -1,0 +1,115 @@
+/**
+ * Where a request goes: the routes of one configuration (virtual hosts, application mounts with
+ * their group's port, static aliases), and the resolution of one request that passed the rules
+ * into a static file, an application request with the head its application sees, or a refusal.
+ */
+import type { IncomingMessage } from 'node:http';
+import type { ServePlan } from '../config/plan.js';
+import type { RequestHead, RequestPort } from '../contract/request-port.js';
+import type { GroupStats } from '../observability/group-stats.js';
+import type { ConnectionFields } from './connection-fields.js';
+import type { AppLabel } from './exchange.js';
+import { RequestRefusal, targetRefusal } from './http-refusal.js';
+import { type CheckedHead, withoutAuthorization } from './request-rules.js';
+import { type EncodedSlashes, normalizePath } from './request-target.js';
+import { appDenied, type RouteAccess, routeAccess } from './route-access.js';
+import { type MountRoute, Router } from './router.js';
+import type { StaticAlias } from './static-files.js';
+
+/** What an application mount routes to. */
+export interface AppTarget {
+  port: RequestPort;
+  appIndex: number;
+  passAuthorization: boolean;
+  stats: GroupStats;
+  /** Its group and mount point, for log lines. */
+  label: AppLabel;
+}
+
+export type RouteTarget = AppTarget | StaticAlias;
+
+export interface Routes {
+  router: Router<RouteTarget>;
+  /** Server names by host index, for SERVER_NAME when the request has no Host header. */
+  serverNames: string[];
+  /** AllowEncodedSlashes by host index. */
+  encodedSlashes: EncodedSlashes[];
+  /** AllowEncodedSlashes where no virtual host is declared for the connection's address (the main server). */
+  mainEncodedSlashes: EncodedSlashes;
+}
+
+/** The routes of a plan, with each group's port (by the plan's pool key) and statistics. */
+export function buildRoutes(plan: ServePlan, ports: Map<string, RequestPort>, statsFor: (label: string) => GroupStats): Routes {
+  const app = (m: ServePlan['mounts'][number]): MountRoute<RouteTarget> => {
+    const port = ports.get(m.pool) as RequestPort;
+    const label = { group: port.label, mount: m.prefix === '' ? '/' : m.prefix };
+    const guard = routeAccess(plan, m.path, plan.pools.find((p) => p.key === m.pool)?.apps[m.appIndex]?.target);
+    return {
+      kind: 'app',
+      prefix: m.prefix,
+      slash: guard.slash,
+      guard,
+      target: { port, appIndex: m.appIndex, passAuthorization: m.passAuthorization, stats: statsFor(port.label), label },
+    };
+  };
+  const files = (s: ServePlan['statics'][number]): MountRoute<RouteTarget> => {
+    const guard = routeAccess(plan, s.path);
+    return { kind: 'static', prefix: s.prefix, slash: guard.slash, guard, target: { directory: s.directory, dotfiles: s.dotfiles } };
+  };
+  const scope = (host: number | undefined): MountRoute<RouteTarget>[] => [
+    ...plan.mounts.filter((m) => m.host === host).map(app),
+    ...plan.statics.filter((s) => s.host === host).map(files),
+  ];
+  const hosts = plan.hosts.map((h, i) => ({ names: h.names, addresses: plan.config.host[i]?.addresses, mounts: scope(i) }));
+  const global = scope(undefined);
+  return {
+    router: new Router(hosts, global, plan.defaultHost),
+    serverNames: plan.hosts.map((h) => h.serverName),
+    // Without [[host]] tables the router has one host: the server-wide setting applies.
+    encodedSlashes: plan.hosts.length > 0 ? plan.hosts.map((h) => h.encodedSlashes) : [plan.config.allowEncodedSlashes],
+    mainEncodedSlashes: plan.config.allowEncodedSlashes,
+  };
+}
+
+export type Resolved =
+  | { kind: 'refused'; why: RequestRefusal }
+  | { kind: 'none' }
+  | { kind: 'denied' }
+  | { kind: 'static'; alias: StaticAlias; pathInfo: string; path: string; guard: RouteAccess }
+  | { kind: 'app'; app: AppTarget; head: RequestHead };
+
+/** Where a request goes, with the head its application sees when it goes to one. */
+export function resolveRequest(req: IncomingMessage, checked: CheckedHead, routes: Routes, requestId: string, fields: ConnectionFields): Resolved {
+  const socket = req.socket;
+  const hostIndex = routes.router.hostAt(checked.authority?.name, socket.localAddress, socket.localPort);
+  const path = normalizePath(checked.target.rawPath, routes.encodedSlashes[hostIndex] ?? routes.mainEncodedSlashes);
+  if (typeof path === 'string') return { kind: 'refused', why: targetRefusal(path) };
+  const match = routes.router.matchIn(hostIndex, path.path);
+  if (match === undefined) return { kind: 'none' };
+  const guard = match.route.guard ?? {};
+  if (match.route.kind === 'static') {
+    return { kind: 'static', alias: match.route.target as StaticAlias, pathInfo: match.pathInfo, path: path.path, guard };
+  }
+  if (appDenied(guard, req, path.path, match.pathInfo)) return { kind: 'denied' };
+  const app = match.route.target as AppTarget;
+  let headers = checked.headers;
+  if (checked.hasAuthorization && !app.passAuthorization) headers = withoutAuthorization(headers);
+  const authority = checked.authority;
+  const head: RequestHead = {
+    appIndex: app.appIndex,
+    method: req.method as string,
+    scriptName: match.scriptName,
+    pathInfo: match.pathInfo,
+    queryString: checked.target.query,
+    requestUri: req.url as string,
+    protocol: 'HTTP/' + req.httpVersion,
+    remoteAddr: socket.remoteAddress as string,
+    remotePort: String(socket.remotePort),
+    serverName: authority !== undefined && authority.name !== '' ? authority.name : (routes.serverNames[match.host] ?? (socket.localAddress as string)),
+    serverPort: authority?.port ?? String(socket.localPort),
+    scheme: 'http',
+    requestId,
+    headers: fields.fields(socket) + headers,
+  };
+  return { kind: 'app', app, head };
+}
