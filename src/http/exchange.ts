@@ -63,8 +63,22 @@ interface FailOptions {
   cause?: unknown;
   /** Close the connection after the answer (the request body was not read to its end). */
   close?: boolean;
-  retryAfter?: number;
+  retryAfter?: number | undefined;
 }
+
+/** How each failure the worker side reports is answered (status, log level, log line). */
+const ANSWERS: Record<Failure['kind'], { status: number; level: 'debug' | 'warn' | 'error'; say: (f: Failure) => string }> = {
+  rejected: { status: 503, level: 'warn', say: (f) => f.why },
+  lost: { status: 502, level: 'error', say: (f) => `${f.why} while serving this request; answered 502` },
+  // The worker's thread is stuck: whatever it still sends is dropped.
+  timeout: { status: 504, level: 'warn', say: (f) => `${f.why}; answered 504` },
+  // The application failed after its response started (the worker logged why): the client must
+  // see a broken response, or a 502 when nothing was sent.
+  aborted: { status: 502, level: 'debug', say: (f) => f.why },
+  'invalid-head': { status: 500, level: 'error', say: (f) => `the application's response head is invalid and was not sent (${f.why}); answered 500` },
+  protocol: { status: 502, level: 'error', say: (f) => `protocol error from the worker: ${f.why}; answered 502` },
+  internal: { status: 502, level: 'error', say: (f) => `internal error while ${f.why}; answered 502` },
+};
 
 const enum Body {
   NONE,
@@ -377,32 +391,9 @@ export class Exchange implements PoolRequest, BodySource {
   }
 
   onFailure(f: Failure): void {
-    switch (f.kind) {
-      case 'rejected':
-        this.fail(503, f.why, f.retryAfter === undefined ? { level: 'warn' } : { level: 'warn', retryAfter: f.retryAfter });
-        return;
-      case 'lost':
-        this.fail(502, `${f.why} while serving this request; answered 502`);
-        return;
-      case 'timeout':
-        // The worker's thread is stuck: whatever it still sends is dropped.
-        this.fail(504, `${f.why}; answered 504`, { level: 'warn' });
-        return;
-      case 'aborted':
-        // The application failed after its response started (the worker logged why): the client
-        // must see a broken response, or a 502 when nothing was sent.
-        this.fail(502, f.why, { level: 'debug' });
-        return;
-      case 'invalid-head':
-        this.fail(500, `the application's response head is invalid and was not sent (${f.why}); answered 500`);
-        return;
-      case 'protocol':
-        this.protocolError(f.why);
-        return;
-      case 'internal':
-        this.internalError(f.why, f.cause);
-        return;
-    }
+    if (f.kind === 'internal') countFault('request');
+    const a = ANSWERS[f.kind];
+    this.fail(a.status, a.say(f), { level: a.level, cause: f.cause, retryAfter: f.retryAfter });
   }
 
   // -- ends ----------------------------------------------------------------------------------
@@ -414,15 +405,14 @@ export class Exchange implements PoolRequest, BodySource {
     this.end(Reply.BROKEN);
   }
 
-  /** The worker broke the protocol for this request: 502 (or the response is cut short). */
-  private protocolError(what: string): void {
-    this.fail(502, `protocol error from the worker: ${what}; answered 502`);
+  /** The response breaks HTTP's rules (its Content-Length): 502, or the response is cut short. */
+  private protocolError(why: string): void {
+    this.onFailure({ kind: 'protocol', why });
   }
 
   /** A bug of ours while handling this request: it fails (502), logged with the stack and counted. */
   internalError(what: string, err: unknown): void {
-    countFault('request');
-    this.fail(502, `internal error while ${what}; answered 502`, { cause: err });
+    this.onFailure({ kind: 'internal', why: what, cause: err });
   }
 
   /**

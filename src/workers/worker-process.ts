@@ -5,7 +5,7 @@
  * a request-handle.ts). It tells its pool (WorkerOwner) when it is ready, failed to load, frees a
  * thread, gives requests back, or exits; the pool decides everything else.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import type { Socket } from 'node:net';
 import { countFault } from '../observability/faults.js';
@@ -14,19 +14,13 @@ import { pythonLevelMethod } from '../observability/logger.js';
 import { Flag, FrameType } from '../protocol/frame-types.js';
 import type { LoadFailure, ReadyInfo, WorkerInit } from '../protocol/messages.js';
 import { WorkerProtocolError } from '../protocol/protocol-error.js';
-import { identityEnvironment, launchFailure, planLaunch, type RunAs } from '../python/worker-launch.js';
-import { workerArgs, workerEnvironment, workerProgram } from '../python/worker-program.js';
 import { InflightTable } from './inflight.js';
 import type { ReplyPoller } from './reply-poller.js';
 import type { HandleHost, RequestHandle } from './request-handle.js';
-import { workerSocketPath } from './runtime-dir.js';
-import { runAsForIds } from './user-ids.js';
 import { type ChannelEvents, WorkerChannel } from './worker-channel.js';
+import { captureLines, spawnWorker } from './worker-spawn.js';
 
 export type { LoadFailure, ReadyInfo, WorkerInit } from '../protocol/messages.js';
-
-/** The longest line of a worker's stdout or stderr kept whole (longer ones are logged in parts). */
-const MAX_LINE = 64 * 1024;
 
 export interface WorkerSpec {
   /** "group" or "group/application-group", for logs. */
@@ -96,28 +90,11 @@ export class WorkerProcess implements HandleHost, ChannelEvents {
     this.poller = poller;
     this.inflight = new InflightTable(this.threads);
     this.channel = new WorkerChannel(this, spec.init.reloadOnChanges === true);
-    const socketName = process.platform === 'linux' ? workerSocketPath(spec.uid, spec.gid) : undefined;
-    // user=: a root-owned launcher switches user (with initgroups) before the group's interpreter
-    // runs; the worker program itself arrives on stdin, so that user needs no access to our files.
-    const runAs: RunAs | undefined = spec.uid !== undefined ? runAsForIds(spec.uid, spec.gid) : undefined;
-    const launch = planLaunch(spec.interpreter, workerArgs(), runAs);
-    this.child = spawn(launch.command, launch.args, {
-      cwd: spec.cwd,
-      env: workerEnvironment(process.env, {
-        ...identityEnvironment(runAs),
-        ...spec.env,
-        WSGI_HOST_WATCH_STDIN: '1',
-        ...(socketName !== undefined ? { WSGI_HOST_SOCKET: socketName } : {}),
-      }),
-      stdio: socketName !== undefined ? ['pipe', 'pipe', 'pipe'] : ['pipe', 'pipe', 'pipe', 'pipe'],
-      ...(launch.uid !== undefined ? { uid: launch.uid } : {}),
-      ...(launch.gid !== undefined ? { gid: launch.gid } : {}),
-    });
-    this.log = log.child({ group: spec.label, pid: this.child.pid });
-    if (launch.note !== undefined) this.log.warn(launch.note);
-    this.child.stdin?.write(workerProgram());
-    this.exitPromise = new Promise((resolve) => this.child.once('exit', () => resolve()));
-    this.child.stdin?.on('error', () => {});
+    const { child, socketName, note } = spawnWorker(spec);
+    this.child = child;
+    this.log = log.child({ group: spec.label, pid: child.pid });
+    if (note !== undefined) this.log.warn(note);
+    this.exitPromise = new Promise((resolve) => child.once('exit', () => resolve()));
     this.child.on('error', (err) => {
       this.log.error({ err }, `could not start ${spec.interpreter}: ${err.message}`);
       // A process that could not be started emits no 'exit': end it here, so the pool hears of it.
@@ -139,8 +116,11 @@ export class WorkerProcess implements HandleHost, ChannelEvents {
       } else if (this.channel.isClosed) this.onExit(code, signal);
       else setTimeout(() => this.onExit(code, signal), 1000).unref();
     });
-    this.captureLines(this.child.stdout, 'info');
-    this.captureLines(this.child.stderr, 'error');
+    const launchFailed = (why: string): void => {
+      this.spawnError = why;
+    };
+    captureLines(child.stdout, (line) => this.log.info(line), launchFailed);
+    captureLines(child.stderr, (line) => this.log.error(line), launchFailed);
     if (socketName === undefined) this.channel.attachPair(this.child.stdio[3] as Socket);
     else {
       const deadline = Date.now() + spec.startupTimeoutMs;
@@ -370,29 +350,6 @@ export class WorkerProcess implements HandleHost, ChannelEvents {
   private ownerFault(err: unknown): void {
     countFault('supervisor');
     this.log.error({ err }, `internal error in group '${this.spec.label}' while handling worker process ${this.pid}`);
-  }
-
-  private captureLines(stream: NodeJS.ReadableStream | null, level: 'info' | 'error'): void {
-    if (stream === null) return;
-    let rest = '';
-    stream.setEncoding('utf8');
-    stream.on('data', (text: string) => {
-      const lines = (rest + text).split('\n');
-      rest = lines.pop() ?? '';
-      for (const line of lines) {
-        const failed = launchFailure(line);
-        if (failed !== undefined) this.spawnError = `${failed.code}: ${failed.message}`;
-        else this.log[level](line);
-      }
-      // A line without end is logged in parts: the worker's output never grows the front end's memory.
-      if (rest.length > MAX_LINE) {
-        this.log[level](rest);
-        rest = '';
-      }
-    });
-    stream.on('end', () => {
-      if (rest) this.log[level](rest);
-    });
   }
 
   private describeLoss(): string {
