@@ -1,4 +1,8 @@
 /**
+ * reason: one request's two state machines (its body, its response) and their one failure path
+ * read each other at every step; what is not state lives beside it (request-body.ts reads the
+ * body, file-send.ts sends files, error-response.ts ends responses, access-record.ts logs).
+ *
  * One HTTP request served by an application: the HTTP side of the contract (PoolRequest and its
  * BodySource, src/contract/request-port.ts). It writes what the worker side reports (a checked
  * head, body chunks, an offered file) to the response, gives the worker credit back as the client

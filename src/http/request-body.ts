@@ -1,4 +1,6 @@
 /**
+ * reason: buffering, streaming with credit and pacing share one reading loop and its state.
+ *
  * A request body on its way from the client to the application. Bodies up to buffer-request-body
  * are read whole into memory before a worker thread is taken (nginx's proxy_request_buffering,
  * uWSGI's post-buffering), within one budget for all of them (buffer-memory); larger bodies, and

@@ -1,4 +1,7 @@
 /**
+ * reason: one request's protocol state (phase, credit, file offer, cancel) checked at every frame
+ * and every call of the HTTP side; split, each half would read the other's fields.
+ *
  * One dispatched request on the worker side: the RequestStream the HTTP side holds, from dispatch
  * (queued) through the process that runs it (possibly more than one: a request recalled before it
  * started runs elsewhere) to its end. It is the boundary where what a worker sends about a request

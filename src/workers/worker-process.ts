@@ -1,4 +1,7 @@
 /**
+ * reason: one process's life (start, ready, requests, drain, exit) is one state machine whose
+ * events all read its state; what is not (spawn, channel, in-flight table, handles) lives beside it.
+ *
  * One worker process: the child (spawned with its group's interpreter, as its user), its output
  * (stdout and stderr lines go to the log), its end (drain, SIGTERM, SIGKILL, exit), and the two
  * things it holds: its connection (worker-channel.ts) and the requests it runs (inflight.ts, each
