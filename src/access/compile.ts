@@ -1,4 +1,4 @@
-import { parseSubnet, type Subnet } from '../util/ip-match.js';
+import { parseSubnet, type Subnet } from '../util/ip-address.js';
 import { AccessRuleError } from './errors.js';
 import { compileMatcher, type Matcher } from './matchers.js';
 import type { AccessRule, CompatLine, Requirement } from './policy.js';

@@ -1,4 +1,4 @@
-import { inSubnet, isLocalClient } from '../util/ip-match.js';
+import { inSubnet, isLocalClient } from '../util/ip-address.js';
 import type { AuthzNode, CompatEntry, CompiledPolicy, CompiledRule, Leaf, Matcher, MethodSet } from './compile.js';
 import { methodName } from './compile.js';
 

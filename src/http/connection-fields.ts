@@ -1,5 +1,5 @@
 import type { AddressInfo, Socket } from 'node:net';
-import { canonicalAddress } from '../util/ip-match.js';
+import { canonicalAddress } from '../util/ip-address.js';
 
 /**
  * Request facts that are not headers, for the environ mod_wsgi gives (SERVER_ADDR,

@@ -1,4 +1,4 @@
-import { canonicalAddress } from '../util/ip-match.js';
+import { canonicalAddress } from '../util/ip-address.js';
 import { parseVhostAddress } from '../util/vhost-address.js';
 
 /**

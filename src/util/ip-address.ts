@@ -1,7 +1,13 @@
 /**
- * IP addresses and CIDR ranges as 16 bytes (an IPv4 address is kept IPv4-mapped, ::ffff:a.b.c.d),
- * so that 10.0.0.0/8 matches a peer Node reports as ::ffff:10.1.2.3 on a dual-stack listener.
- * Pure; no DNS. Used by the config model (trusted-proxies) and the front door.
+ * IP addresses and networks, the one module for them (pure; no DNS). An address is 16 bytes (an
+ * IPv4 address kept IPv4-mapped, ::ffff:a.b.c.d), so that 10.0.0.0/8 matches a peer Node reports
+ * as ::ffff:10.1.2.3 on a dual-stack listener. Two ways to write a network:
+ *
+ *   parseIpRange   CIDR as wsgi-host's own settings take it (trusted-proxies): strict, a range with
+ *                  host bits set is refused
+ *   parseSubnet    as Apache's access control writes it (Require ip, Allow from): also a partial
+ *                  IPv4 address (10.1 = the first octets) and a netmask (10.1.0.0/255.255.0.0);
+ *                  host bits are dropped, as apr_ipsubnet_create does
  */
 
 export interface IpRange {
@@ -163,4 +169,88 @@ export function inRange(address: Uint8Array, range: IpRange): boolean {
 export function inAnyRange(address: Uint8Array, ranges: readonly IpRange[]): boolean {
   for (const r of ranges) if (inRange(address, r)) return true;
   return false;
+}
+
+// -- Apache's forms (Require ip, Allow from, <VirtualHost> addresses) ---------------------------
+
+/** A network as Apache's access control writes it; an IPv6 network never matches an IPv4 client. */
+export interface Subnet {
+  v6: boolean;
+  /** The network's bytes (4 or 16), already masked. */
+  net: number[];
+  mask: number[];
+}
+
+/** A subnet, or why the text is not one (a sentence fragment for messages). */
+export function parseSubnet(text: string): Subnet | string {
+  const slash = text.indexOf('/');
+  const addr = slash < 0 ? text : text.slice(0, slash);
+  const maskText = slash < 0 ? undefined : text.slice(slash + 1);
+  if (addr.includes(':')) {
+    if (addr.includes('.')) return `'${addr}' is an IPv4 address written as IPv6: write it as IPv4`;
+    const bytes = parseIpv6(addr);
+    if (bytes === undefined) return `'${addr}' is not an IPv6 address`;
+    let bits = 128;
+    if (maskText !== undefined) {
+      if (!/^\d{1,3}$/.test(maskText) || Number(maskText) > 128) return `'/${maskText}' is not an IPv6 prefix length (0 to 128)`;
+      bits = Number(maskText);
+    }
+    return subnet(true, bytes, prefixMask(16, bits));
+  }
+  const partial = /^(\d{1,3})(?:\.(\d{1,3}))?(?:\.(\d{1,3}))?(?:\.(\d{1,3}))?\.?$/.exec(addr);
+  if (partial === null) return `'${addr}' is not an IP address`;
+  const octets = partial.slice(1).filter((o): o is string => o !== undefined).map(Number);
+  if (octets.some((o) => o > 255)) return `'${addr}' has an octet over 255`;
+  const given = octets.length;
+  const bytes = [...octets, ...new Array<number>(4 - given).fill(0)];
+  let mask: number[];
+  if (maskText === undefined) mask = prefixMask(4, given * 8);
+  else if (given !== 4) return `'${text}': a netmask needs a full address`;
+  else if (/^\d{1,2}$/.test(maskText) && Number(maskText) <= 32) mask = prefixMask(4, Number(maskText));
+  else {
+    const m = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/.exec(maskText);
+    if (m === null || m.slice(1).some((o) => Number(o) > 255)) return `'/${maskText}' is not a netmask or prefix length`;
+    mask = m.slice(1).map(Number);
+  }
+  return subnet(false, bytes, mask);
+}
+
+/** Apache (apr_ipsubnet_create) keeps only the network part: 192.168.1.5/24 is 192.168.1.0/24. */
+function subnet(v6: boolean, bytes: number[], mask: number[]): Subnet {
+  return { v6, net: bytes.map((b, i) => b & (mask[i] as number)), mask };
+}
+
+function prefixMask(length: number, bits: number): number[] {
+  return Array.from({ length }, (_, i) => {
+    const b = Math.max(0, Math.min(8, bits - i * 8));
+    return (0xff << (8 - b)) & 0xff;
+  });
+}
+
+/** A client address as Apache tests it: 4 bytes for IPv4 (an IPv4-mapped IPv6 address too), 16 for IPv6. */
+function clientBytes(address: string): { v6: boolean; bytes: number[] } | undefined {
+  const b = parseIp(address);
+  if (b === undefined) return undefined;
+  return isIpv4(b) ? { v6: false, bytes: [...b.subarray(12)] } : { v6: true, bytes: [...b] };
+}
+
+/** An address as Apache compares it: IPv4-mapped IPv6 as plain IPv4, IPv6 in its canonical form; other text as is. */
+export function canonicalAddress(address: string): string {
+  const b = parseIp(address);
+  return b === undefined ? address : formatIp(b);
+}
+
+export function inSubnet(address: string, net: Subnet): boolean {
+  const a = clientBytes(address);
+  if (a === undefined || a.v6 !== net.v6) return false;
+  return a.bytes.every((b, i) => (b & (net.mask[i] as number)) === net.net[i]);
+}
+
+/** Require local: the loopback networks, or the client is the server's own address. */
+export function isLocalClient(client: string, server: string): boolean {
+  const c = clientBytes(client);
+  if (c === undefined) return false;
+  if (!c.v6 && c.bytes[0] === 127) return true;
+  if (c.v6 && c.bytes.slice(0, 15).every((b) => b === 0) && c.bytes[15] === 1) return true;
+  return canonicalAddress(client) === canonicalAddress(server);
 }

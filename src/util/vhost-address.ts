@@ -1,4 +1,4 @@
-import { canonicalAddress } from './ip-match.js';
+import { canonicalAddress } from './ip-address.js';
 
 /** An address of Apache's <VirtualHost> (and the model's host.addresses). */
 export interface VhostAddress {

@@ -3,7 +3,7 @@ import { describe, test } from 'node:test';
 import { AccessRuleError, compilePolicy } from '../../src/access/compile.js';
 import { decide, type AccessFacts } from '../../src/access/evaluate.js';
 import type { AccessRule } from '../../src/access/policy.js';
-import { canonicalAddress, inSubnet, isLocalClient, parseSubnet, type Subnet } from '../../src/util/ip-match.js';
+import { canonicalAddress, inSubnet, isLocalClient, parseSubnet, type Subnet } from '../../src/util/ip-address.js';
 
 /**
  * The access-control evaluator on its own (no server): Apache 2.4's Require semantics

@@ -1,5 +1,5 @@
 import { hostname } from 'node:os';
-import { canonicalAddress } from '../../../util/ip-match.js';
+import { canonicalAddress } from '../../../util/ip-address.js';
 import { parseVhostAddress } from '../../../util/vhost-address.js';
 import { serverIdentity } from '../directives/addresses.js';
 import type { HostDecl, Site } from '../directives/site.js';
