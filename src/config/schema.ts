@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { accessFormatProblem } from '../observability/access-log.js';
-import { parseVhostAddress } from '../util/vhost-address.js';
+import { parseListenAddress, parseVhostAddress } from '../util/host-port.js';
 import { AccessSchema } from './access-schema.js';
 import {
   CertificateFilesSchema,
@@ -36,21 +36,9 @@ const ListenerObject = z.strictObject({
 /** The listener when none is configured: 127.0.0.1:8000. */
 export const defaultListener = (): ListenerConfig => ListenerObject.parse({});
 
-/** "host:port", "[::1]:port", ":port" or "port" (all interfaces, as Apache's Listen) as an object. */
-export function parseListen(text: string): { host: string; port: number } | string {
-  const t = text.trim();
-  let m = /^(\d+)$/.exec(t);
-  if (m !== null) return { host: '0.0.0.0', port: Number(m[1]) };
-  m = /^\[([^\]]+)\]:(\d+)$/.exec(t);
-  if (m !== null) return { host: m[1] as string, port: Number(m[2]) };
-  m = /^([^:\s]*):(\d+)$/.exec(t);
-  if (m !== null) return { host: m[1] || '0.0.0.0', port: Number(m[2]) };
-  return text;
-}
-
-/** A listener: { host, port } or the string "host:port". */
+/** A listener: { host, port } or the string "host:port", "[::1]:port", ":port" or "port" (util/host-port.ts). */
 export const ListenerSchema = z.preprocess(
-  (v) => (typeof v === 'string' ? parseListen(v) : v),
+  (v) => (typeof v === 'string' ? (parseListenAddress(v) ?? v) : v),
   ListenerObject,
 );
 

@@ -49,3 +49,17 @@ export function parseAuthority(value: string): Authority | undefined {
   if (port.length > 5 || Number(port) > 65535) return undefined;
   return { name, port: String(Number(port)) };
 }
+
+/** The Host header's name as Apache compares it: no port, lower case, no trailing dot. */
+export function hostNameOf(host: string): string {
+  let name: string;
+  if (host.startsWith('[')) {
+    const end = host.indexOf(']');
+    name = end === -1 ? host : host.slice(0, end + 1);
+  } else {
+    const colon = host.indexOf(':');
+    name = colon === -1 ? host : host.slice(0, colon);
+  }
+  name = name.toLowerCase();
+  return name.endsWith('.') ? name.slice(0, -1) : name;
+}

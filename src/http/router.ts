@@ -1,4 +1,5 @@
 import { normalizePrefix } from '../config/url-prefix.js';
+import { hostNameOf } from './host-header.js';
 import type { RouteAccess } from './route-access.js';
 import { MAIN_SERVER, VhostTable } from './vhost-select.js';
 
@@ -69,7 +70,7 @@ export class Router<T> {
     if (this.hosts.length === 1 || hostHeader === undefined) return this.defaultHost;
     const cached = this.hostCache.get(hostHeader);
     if (cached !== undefined) return cached;
-    const name = hostName(hostHeader).toLowerCase();
+    const name = hostNameOf(hostHeader);
     let found = this.defaultHost;
     for (let i = 0; i < this.hosts.length; i++) {
       const h = this.hosts[i] as CompiledHost<T>;
@@ -116,25 +117,6 @@ export class Router<T> {
 /** Longest prefix first (stable: a host's own mounts before global ones on a tie). */
 function sortMounts<T>(mounts: MountRoute<T>[]): MountRoute<T>[] {
   return mounts.map((m) => ({ ...m, prefix: normalizePrefix(m.prefix) })).sort((a, b) => b.prefix.length - a.prefix.length);
-}
-
-/** The name part of a Host header: 'example.com:8000' -> 'example.com', '[::1]:80' -> '[::1]'. */
-export function hostName(host: string): string {
-  if (host.startsWith('[')) {
-    const end = host.indexOf(']');
-    return end === -1 ? host : host.slice(0, end + 1);
-  }
-  const colon = host.indexOf(':');
-  return colon === -1 ? host : host.slice(0, colon);
-}
-
-/** The port part of a Host header, or undefined. */
-export function hostPort(host: string): string | undefined {
-  const close = host.startsWith('[') ? host.indexOf(']') : -1;
-  const colon = host.indexOf(':', close + 1);
-  if (colon === -1) return undefined;
-  const port = host.slice(colon + 1);
-  return /^\d+$/.test(port) ? port : undefined;
 }
 
 function wildcard(pattern: string): RegExp {

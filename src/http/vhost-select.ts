@@ -1,5 +1,6 @@
 import { canonicalAddress } from '../util/ip-address.js';
-import { parseVhostAddress } from '../util/vhost-address.js';
+import { parseVhostAddress } from '../util/host-port.js';
+import { hostNameOf } from './host-header.js';
 
 /**
  * Which virtual host answers a request, as Apache chooses (pure: no I/O).
@@ -77,20 +78,6 @@ export class VhostTable {
       (list.find((c) => c.ip === wantIp && c.port === port) ?? list.find((c) => c.ip === wantIp && c.port === '*'))?.hosts;
     return find(this.exact, ip) ?? find(this.wildcard, '*');
   }
-}
-
-/** The Host header's name as Apache compares it: no port, lower case, no trailing dot. */
-export function hostNameOf(host: string): string {
-  let name: string;
-  if (host.startsWith('[')) {
-    const end = host.indexOf(']');
-    name = end === -1 ? host : host.slice(0, end + 1);
-  } else {
-    const colon = host.indexOf(':');
-    name = colon === -1 ? host : host.slice(0, colon);
-  }
-  name = name.toLowerCase();
-  return name.endsWith('.') ? name.slice(0, -1) : name;
 }
 
 function nameWildcard(pattern: string): RegExp {

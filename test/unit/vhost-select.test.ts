@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { Router } from '../../src/http/router.js';
 import { MAIN_SERVER, VhostTable } from '../../src/http/vhost-select.js';
-import { parseVhostAddress } from '../../src/util/vhost-address.js';
+import { parseVhostAddress } from '../../src/util/host-port.js';
 
 /**
  * Virtual host selection on its own: by the connection's local address and port first, then by

@@ -1,23 +1,16 @@
 /** Apache's address forms: Listen [ip:]port, <VirtualHost addr[:port] ...>, ServerName name[:port]. */
+import { parseListenAddress as parseHostPort } from '../../../util/host-port.js';
 
 export interface HostPort {
   host: string;
   port: number;
 }
 
-/** Listen 80 | 127.0.0.1:8080 | [::1]:8080; undefined when not one of those. */
+/** Listen 80 | 127.0.0.1:8080 | [::1]:8080 (util/host-port.ts); undefined when not one of those, or the port is over 65535. */
 export function parseListenAddress(text: string): HostPort | undefined {
-  const port = (s: string): number | undefined => (/^\d+$/.test(s) && Number(s) <= 65535 ? Number(s) : undefined);
-  let m = /^(\d+)$/.exec(text);
-  if (m !== null) return withPort('0.0.0.0', port(m[1] as string));
-  m = /^\[([0-9A-Fa-f:.]+)\]:(\d+)$/.exec(text);
-  if (m !== null) return withPort(m[1] as string, port(m[2] as string));
-  m = /^([^:[\]]+):(\d+)$/.exec(text);
-  if (m !== null) return withPort(m[1] === '*' ? '0.0.0.0' : (m[1] as string), port(m[2] as string));
-  return undefined;
+  const a = parseHostPort(text);
+  return a === undefined || a.port > 65535 ? undefined : a;
 }
-
-const withPort = (host: string, port: number | undefined): HostPort | undefined => (port === undefined ? undefined : { host, port });
 
 /** The port of a VirtualHost address ('*:8080' -> 8080; '*' -> undefined). */
 export function addressPort(address: string): number | undefined {

@@ -1,6 +1,6 @@
 import { hostname } from 'node:os';
 import { canonicalAddress } from '../../../util/ip-address.js';
-import { parseVhostAddress } from '../../../util/vhost-address.js';
+import { parseVhostAddress } from '../../../util/host-port.js';
 import { serverIdentity } from '../directives/addresses.js';
 import type { HostDecl, Site } from '../directives/site.js';
 import { ApacheErrorCode as E, apacheError } from '../errors.js';

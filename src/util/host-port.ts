@@ -1,4 +1,25 @@
+/**
+ * Addresses with ports as configurations write them: where to listen (TOML's listen, Apache's
+ * Listen) and which connections a virtual host takes (<VirtualHost>, the model's host.addresses).
+ * The Host header is parsed by the HTTP side's rules (src/http/host-header.ts).
+ */
 import { canonicalAddress } from './ip-address.js';
+
+/**
+ * "port", ":port", "*:port", "host:port" or "[v6]:port": where to listen. No host, '' or '*' is
+ * every IPv4 address (0.0.0.0, as Apache's Listen 80). Undefined when it is none of those; the
+ * port is not range-checked here (the model says what is wrong with it).
+ */
+export function parseListenAddress(text: string): { host: string; port: number } | undefined {
+  const t = text.trim();
+  let m = /^(\d+)$/.exec(t);
+  if (m !== null) return { host: '0.0.0.0', port: Number(m[1]) };
+  m = /^\[([^\]]+)\]:(\d+)$/.exec(t);
+  if (m !== null) return { host: m[1] as string, port: Number(m[2]) };
+  m = /^([^:\s[\]]*):(\d+)$/.exec(t);
+  if (m !== null) return { host: m[1] === '' || m[1] === '*' ? '0.0.0.0' : (m[1] as string), port: Number(m[2]) };
+  return undefined;
+}
 
 /** An address of Apache's <VirtualHost> (and the model's host.addresses). */
 export interface VhostAddress {
