@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { freePort } from './helpers/apache.js';
-import { rawHttp } from './helpers/raw-request.js';
+import { rawHttp } from './helpers/raw-http.js';
 import { tempDir } from './helpers/tmp.js';
 import { WsgiHost } from './helpers/wsgi-host.js';
 

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { ApacheServer, apacheDir, apacheMissing, apacheUser, freePort, loadModules, openToApache } from './helpers/apache.js';
 import { makeVenv, systemPython } from './helpers/python.js';
-import { rawHttp, type RawResponse } from './helpers/raw-request.js';
+import { rawHttp, type RawResponse } from './helpers/raw-http.js';
 import { tempDir } from './helpers/tmp.js';
 import { ROOT, WsgiHost } from './helpers/wsgi-host.js';
 

@@ -48,10 +48,11 @@ export class RawClient {
     });
   }
 
-  static open(url: string, timeoutMs = 5000): Promise<RawClient> {
+  static open(url: string, timeoutMs = 5000, localAddress?: string): Promise<RawClient> {
     const u = new URL(url);
+    const host = u.hostname.replace(/^\[(.*)\]$/, '$1');
     return new Promise((resolve, reject) => {
-      const s = connect(Number(u.port), u.hostname);
+      const s = connect({ port: Number(u.port), host, ...(localAddress !== undefined ? { localAddress } : {}) });
       const timer = setTimeout(() => {
         s.destroy();
         reject(new Error(`no connection to ${url} within ${timeoutMs} ms`));
@@ -195,6 +196,40 @@ export class RawClient {
         resolve(true);
       };
     });
+  }
+}
+
+/** One request on a fresh connection, byte for byte as given (the path is sent as written). */
+export interface RawRequest {
+  host: string;
+  port: number;
+  /** The client's address (a loopback address other than 127.0.0.1 to be another client). */
+  localAddress?: string;
+  method?: string;
+  path: string;
+  /** The Host header; null: none (and HTTP/1.0). Default: host:port. */
+  hostHeader?: string | null;
+  headers?: [string, string][];
+  body?: string;
+  timeoutMs?: number;
+}
+
+/** Sends one request (Connection: close) on a new connection and reads its final response (bounded). */
+export async function rawHttp(r: RawRequest): Promise<RawResponse> {
+  const method = r.method ?? 'GET';
+  const lines = [`${method} ${r.path} HTTP/${r.hostHeader === null ? '1.0' : '1.1'}`];
+  if (r.hostHeader !== null) lines.push(`Host: ${r.hostHeader ?? `${r.host}:${r.port}`}`);
+  for (const [k, v] of r.headers ?? []) lines.push(`${k}: ${v}`);
+  if (r.body !== undefined || method === 'POST') lines.push(`Content-Length: ${Buffer.byteLength(r.body ?? '')}`);
+  lines.push('Connection: close', '', r.body ?? '');
+  const c = await RawClient.open(`http://${r.host.includes(':') ? `[${r.host}]` : r.host}:${r.port}`, 5000, r.localAddress);
+  try {
+    c.write(lines.join('\r\n'));
+    const res = await c.readFinal(r.timeoutMs ?? 20_000, method === 'HEAD');
+    if (res === undefined) throw new Error(`${method} ${r.path} on ${r.host}:${r.port}: no response head (${c.pending.length} bytes)`);
+    return res;
+  } finally {
+    c.destroy();
   }
 }
 
