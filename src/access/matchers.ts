@@ -1,5 +1,6 @@
 import { AccessRuleError } from './errors.js';
 import { type AccessRule, MATCHER_KEYS } from './policy.js';
+import { globRegex, hasWildcard } from '../util/glob.js';
 
 /** What requests an access rule applies to: its path, path-match, directory, directory-match, files or files-match key. */
 
@@ -59,25 +60,4 @@ function compileOne(rule: AccessRule, key: MatcherKey, at: (...p: (string | numb
   }
 }
 
-const hasWildcard = (s: string): boolean => /[*?[]/.test(s);
-
-/** fnmatch with FNM_PATHNAME (* and ? do not cross '/'); `whole`: the entire text, else a leading run of segments. */
-function globRegex(pattern: string, whole: boolean): RegExp {
-  let re = '';
-  for (let i = 0; i < pattern.length; i++) {
-    const c = pattern[i] as string;
-    if (c === '*') re += '[^/]*';
-    else if (c === '?') re += '[^/]';
-    else if (c === '[') {
-      const end = pattern.indexOf(']', i + 2);
-      if (end < 0) re += '\\[';
-      else {
-        const body = pattern.slice(i + 1, end).replace(/^!/, '^').replace(/\\/g, '\\\\');
-        re += `[${body}]`;
-        i = end;
-      }
-    } else re += c.replace(/[.+^${}()|\\]/g, '\\$&');
-  }
-  return new RegExp(whole ? `^${re}$` : `^${re}(?=/|$)`);
-}
 

@@ -142,13 +142,17 @@ export class RequestHandle implements RequestStream {
     }
   }
 
-  private response(payload: Buffer, flags: number): void {
+  /** A RESPONSE or DATA frame came: the reply started; a cancelled request drops it. Whether to handle it. */
+  private arrived(end: boolean): boolean {
     this.replied();
+    if (!this.cancelled) return true;
+    if (end) this.phase = Phase.ENDED;
+    return false;
+  }
+
+  private response(payload: Buffer, flags: number): void {
     const end = (flags & Flag.END) !== 0;
-    if (this.cancelled) {
-      if (end) this.phase = Phase.ENDED;
-      return;
-    }
+    if (!this.arrived(end)) return;
     if (this.phase !== Phase.SENT) {
       this.protocol('a second RESPONSE frame');
       return;
@@ -166,12 +170,8 @@ export class RequestHandle implements RequestStream {
   }
 
   private data(payload: Buffer, flags: number): void {
-    this.replied();
     const end = (flags & Flag.END) !== 0;
-    if (this.cancelled) {
-      if (end) this.phase = Phase.ENDED;
-      return;
-    }
+    if (!this.arrived(end)) return;
     if (flags & Flag.ABORT) {
       // The application failed after its response started (the worker logged why).
       this.report({ kind: 'aborted', why: "the application's response was cut short (the log line before says why)" });

@@ -1,5 +1,6 @@
 import { readdirSync, statSync } from 'node:fs';
 import { isAbsolute, join, resolve, sep } from 'node:path';
+import { globRegex, hasWildcard } from '../../../util/glob.js';
 import { ApacheErrorCode as E, apacheError, type Where } from '../errors.js';
 
 /**
@@ -7,26 +8,10 @@ import { ApacheErrorCode as E, apacheError, type Where } from '../errors.js';
  * Apache sorts, and the files an Include names.
  */
 
-export const hasWildcard = (s: string): boolean => /[*?[]/.test(s);
+export { hasWildcard } from '../../../util/glob.js';
 
 /** A shell-style wildcard component as a regular expression ('*' never crosses '/'). */
-export function wildcardRegex(pattern: string): RegExp {
-  let re = '';
-  for (let i = 0; i < pattern.length; i++) {
-    const c = pattern[i] as string;
-    if (c === '*') re += '[^/]*';
-    else if (c === '?') re += '[^/]';
-    else if (c === '[') {
-      const end = pattern.indexOf(']', i + 1);
-      if (end === -1) re += '\\[';
-      else {
-        re += `[${pattern.slice(i + 1, end).replace(/^!/, '^').replace(/\\/g, '\\\\')}]`;
-        i = end;
-      }
-    } else re += c.replace(/[.+^${}()|\\/]/g, '\\$&');
-  }
-  return new RegExp(`^${re}$`);
-}
+export const wildcardRegex = (pattern: string): RegExp => globRegex(pattern);
 
 /** Existing paths matching an absolute pattern; a wildcard never matches a leading dot. */
 export function globPaths(pattern: string): string[] {
