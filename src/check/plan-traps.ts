@@ -2,7 +2,7 @@
 import type { LoadedConfig } from '../config/loaded-config.js';
 import type { PoolPlan, ServePlan } from '../config/plan.js';
 import { settingWithValue } from '../python/setting-form.js';
-import { opt, type Problem, where } from './problem.js';
+import { CheckCode, opt, type Problem, where } from './problem.js';
 
 const SITE_PACKAGES_PATH = /[\\/]lib(64)?[\\/](python|pypy)\d+(\.\d+)?[\\/](site|dist)-packages[\\/]?$/;
 
@@ -14,7 +14,7 @@ export function lintPlan(plan: ServePlan, loaded: LoadedConfig, problems: Proble
     if (!used.has(g.name)) {
       problems.push({
         severity: 'warning',
-        code: 'CHECK_UNUSED_GROUP',
+        code: CheckCode.UNUSED_GROUP,
         message: `process group '${g.name}' is defined but no mount uses it: its processes would never serve a request`,
         ...opt('where', where(loaded, ['group', i])),
         hint: `Mount an application in it (process-group=${g.name} / group = "${g.name}"), or remove it`,
@@ -27,7 +27,7 @@ export function lintPlan(plan: ServePlan, loaded: LoadedConfig, problems: Proble
       if (pool.group !== undefined) continue;
       problems.push({
         severity: 'warning',
-        code: 'CHECK_DEFAULT_GROUP_MOUNT',
+        code: CheckCode.DEFAULT_GROUP_MOUNT,
         message:
           `mount '${m.prefix || '/'}' runs in the default group although process groups are defined (${config.group.map((g) => g.name).join(', ')}): ` +
           `their python-home does not apply to it (mod_wsgi's silent "python-home never applied")`,
@@ -45,7 +45,7 @@ export function lintPlan(plan: ServePlan, loaded: LoadedConfig, problems: Proble
       const top = entry.slice(0, m.index);
       problems.push({
         severity: 'warning',
-        code: 'CHECK_PYTHON_PATH_SITE_PACKAGES',
+        code: CheckCode.PYTHON_PATH_SITE_PACKAGES,
         message: `${what} names the version-bound site-packages folder ${entry}: it breaks when that environment's Python version changes, and the rest of the environment does not apply`,
         ...opt('where', where(loaded, [...path, j])),
         hint: `Use ${settingWithValue(homeSetting, top)} (the environment's top directory) instead`,
@@ -62,7 +62,7 @@ export function lintPlan(plan: ServePlan, loaded: LoadedConfig, problems: Proble
     for (const h of plan.mounts.filter((x) => x.host !== undefined && x.prefix === m.prefix)) {
       problems.push({
         severity: 'warning',
-        code: 'CHECK_SHADOWED_MOUNT',
+        code: CheckCode.SHADOWED_MOUNT,
         message: `the server-wide mount '${m.prefix || '/'}' is never used in host ${plan.hosts[h.host as number]?.serverName}: that host mounts another application at the same prefix`,
         ...opt('where', where(loaded, m.path)),
         hint: 'Mount it in the hosts that should have it, or give it another prefix',
@@ -77,7 +77,7 @@ export function lintPlan(plan: ServePlan, loaded: LoadedConfig, problems: Proble
         if (outer.prefix === '' && inner.prefix === '') continue;
         problems.push({
           severity: 'info',
-          code: 'CHECK_NESTED_MOUNT',
+          code: CheckCode.NESTED_MOUNT,
           message: `'${inner.prefix}' is served by group ${label(plan, inner.pool)} and the rest of '${outer.prefix || '/'}' by group ${label(plan, outer.pool)}`,
           ...opt('where', where(loaded, inner.path)),
         });
@@ -89,7 +89,7 @@ export function lintPlan(plan: ServePlan, loaded: LoadedConfig, problems: Proble
       if (m.prefix === s.prefix) {
         problems.push({
           severity: 'warning',
-          code: 'CHECK_SHADOWED_MOUNT',
+          code: CheckCode.SHADOWED_MOUNT,
           message: `the static alias '${s.prefix}' and an application mount share the same prefix; the longest-prefix rule cannot tell them apart`,
           ...opt('where', where(loaded, m.path)),
           hint: 'Give the static files their own prefix, e.g. /static',

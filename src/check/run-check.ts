@@ -11,7 +11,7 @@ import { DEFAULT_GROUP_LABEL, type PoolPlan, planServer, type ServePlan } from '
 import { type Identity, lookupIdentity, runAsOf } from '../workers/user-ids.js';
 import { accessProblem } from '../workers/file-access.js';
 import { lintPlan } from './plan-traps.js';
-import { opt, type Problem, type Severity, where } from './problem.js';
+import { CheckCode, opt, type Problem, type Severity, where } from './problem.js';
 
 export type { Problem, Severity };
 
@@ -121,7 +121,7 @@ function problemOf(err: unknown, severity: Severity = 'error'): Problem {
   if (err instanceof WsgiHostError) {
     return { severity, code: err.code, message: err.message, ...(err.where ? { where: err.where } : {}), ...(err.hint ? { hint: err.hint } : {}) };
   }
-  return { severity, code: 'CHECK_INTERNAL', message: err instanceof Error ? err.message : String(err) };
+  return { severity, code: CheckCode.INTERNAL, message: err instanceof Error ? err.message : String(err) };
 }
 
 const ACTIVATE_THIS = /activate_this/;
@@ -160,7 +160,7 @@ async function checkPool(pool: PoolPlan, plan: ServePlan, loaded: LoadedConfig, 
     if (who !== undefined && process.getuid?.() !== 0 && who.uid !== process.getuid?.()) {
       problems.push({
         severity: 'warning',
-        code: 'CHECK_USER_NOT_APPLIED',
+        code: CheckCode.USER_NOT_APPLIED,
         message: `group ${pool.label} names user=${s.user}, which is applied only when wsgi-host starts as root`,
         ...opt('where', groupWhere),
       });
@@ -174,7 +174,7 @@ async function checkPool(pool: PoolPlan, plan: ServePlan, loaded: LoadedConfig, 
     if (unreadable) {
       problems.push({
         severity: 'error',
-        code: 'CHECK_UNREADABLE',
+        code: CheckCode.UNREADABLE,
         message: `the WSGI script ${app.target} cannot be read by the workers of group ${pool.label}${who ? ` (user ${who.name})` : ''}: ${unreadable}`,
         ...opt('where', appWhere),
         hint: 'Make the file and its folders readable by that user (chmod o+r / g+r, o+x on folders)',
@@ -190,7 +190,7 @@ async function checkPool(pool: PoolPlan, plan: ServePlan, loaded: LoadedConfig, 
     if (ACTIVATE_THIS.test(source)) {
       problems.push({
         severity: 'warning',
-        code: 'CHECK_ACTIVATE_THIS',
+        code: CheckCode.ACTIVATE_THIS,
         message: `the WSGI script ${app.target} runs activate_this.py to enter a virtual environment`,
         ...opt('where', appWhere),
         hint: `Remove it and set python-home to that environment's top directory for group ${pool.label}: the workers then run its own interpreter`,
@@ -198,7 +198,7 @@ async function checkPool(pool: PoolPlan, plan: ServePlan, loaded: LoadedConfig, 
     } else if (SYS_PATH_HACK.test(source)) {
       problems.push({
         severity: 'warning',
-        code: 'CHECK_SYS_PATH_HACK',
+        code: CheckCode.SYS_PATH_HACK,
         message: `the WSGI script ${app.target} adds site directories or re-sorts sys.path itself (the old mod_wsgi recipe)`,
         ...opt('where', appWhere),
         hint: `Set python-home (and python-path for your own code) for group ${pool.label} instead of editing sys.path in the script`,
@@ -217,7 +217,7 @@ async function checkPool(pool: PoolPlan, plan: ServePlan, loaded: LoadedConfig, 
     if (interpreter !== undefined && p !== undefined) {
       problems.push({
         severity: 'error',
-        code: 'CHECK_UNREADABLE',
+        code: CheckCode.UNREADABLE,
         message: `the interpreter ${interpreter} of group ${pool.label} cannot be run by user ${who.name}: ${p}`,
         ...opt('where', where(loaded, pool.homePath)),
         hint: 'Make the environment (and the Python it was made from) readable and its folders searchable by that user, or make the venv from a system-wide Python',
@@ -252,7 +252,7 @@ async function checkPool(pool: PoolPlan, plan: ServePlan, loaded: LoadedConfig, 
     if (p) {
       problems.push({
         severity: 'error',
-        code: 'CHECK_UNREADABLE',
+        code: CheckCode.UNREADABLE,
         message: `the interpreter ${env.interpreter} of group ${pool.label} cannot be run by user ${who.name}: ${p}`,
         ...opt('where', where(loaded, pool.homePath)),
         hint: 'Make the environment readable and its folders searchable by that user',
@@ -260,7 +260,7 @@ async function checkPool(pool: PoolPlan, plan: ServePlan, loaded: LoadedConfig, 
     }
   }
   if (env.probe.pythonPathError) {
-    problems.push({ severity: 'error', code: 'CHECK_PYTHON_PATH_FAILED', message: `python-path of group ${pool.label}: ${env.probe.pythonPathError}` });
+    problems.push({ severity: 'error', code: CheckCode.PYTHON_PATH_FAILED, message: `python-path of group ${pool.label}: ${env.probe.pythonPathError}` });
   }
   env.probe.apps.forEach((a, i) => {
     const app = report.apps[i] as AppReport;
@@ -271,7 +271,7 @@ async function checkPool(pool: PoolPlan, plan: ServePlan, loaded: LoadedConfig, 
       const m = plan.mounts.find((x) => x.pool === pool.key && x.appIndex === i);
       problems.push({
         severity: 'error',
-        code: 'CHECK_APP_IMPORT_FAILED',
+        code: CheckCode.APP_IMPORT_FAILED,
         message: `${app.target} (group ${pool.label}) does not load: ${app.error}`,
         ...opt('where', m ? where(loaded, m.path) : undefined),
         hint: missingModuleHint(app.error, a.missing, pythonPathSetting(pool.homeSetting), env.home) ?? 'The traceback above shows where it fails',

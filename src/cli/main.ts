@@ -3,6 +3,11 @@ import { ConfigError } from '../config/errors.js';
 import { WsgiHostError } from '../errors.js';
 import { packageVersion } from '../util/package-info.js';
 import { didYouMean } from '../util/did-you-mean.js';
+
+/** Stable codes of the command line itself (flags are checked as config values: CLI_BAD_FLAG). */
+export const CliErrorCode = {
+  UNKNOWN_COMMAND: 'CLI_UNKNOWN_COMMAND',
+} as const;
 import { checkCommand } from './check-command.js';
 import { configCommand } from './config-command.js';
 import { listenError } from './listen-error.js';
@@ -68,7 +73,7 @@ export async function main(argv: string[]): Promise<number> {
 function unknownCommand(name: string): number {
   const guess = didYouMean(name, Object.keys(COMMANDS));
   process.stderr.write(
-    `wsgi-host: error [CLI_UNKNOWN_COMMAND]: unknown command '${name}'\n` +
+    `wsgi-host: error [${CliErrorCode.UNKNOWN_COMMAND}]: unknown command '${name}'\n` +
       `  fix: ${guess ? `Did you mean '${guess}'? ` : ''}The commands are ${Object.keys(COMMANDS).join(', ')} and help; see wsgi-host --help\n`,
   );
   return 2;

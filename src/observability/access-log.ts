@@ -97,10 +97,15 @@ export function compileFormat(format: string): (r: AccessRecord) => string {
   };
 }
 
+/** Stable codes of the access log (a format is a value of the configuration). */
+export const AccessLogErrorCode = {
+  FORMAT: 'CONFIG_INVALID_VALUE',
+} as const;
+
 /** A format with an atom this log does not know (the config model refuses it: accessFormatProblem). */
 export class AccessFormatError extends WsgiHostError {
   constructor(message: string, hint: string) {
-    super('CONFIG_INVALID_VALUE', message, { hint });
+    super(AccessLogErrorCode.FORMAT, message, { hint });
   }
 }
 

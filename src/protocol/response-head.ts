@@ -1,5 +1,6 @@
 import type { ResponseHead } from '../contract/request-port.js';
 import { WsgiHostError } from '../errors.js';
+import { ProtocolErrorCode } from './protocol-error.js';
 
 /**
  * The RESPONSE frame's payload: status (u16) | head length (u32) | head | body.
@@ -14,7 +15,7 @@ export type { ResponseHead };
 /** A response head that must not be sent: the message says what is wrong with it. */
 export class InvalidResponseError extends WsgiHostError {
   constructor(message: string) {
-    super('INVALID_RESPONSE', message, {
+    super(ProtocolErrorCode.INVALID_RESPONSE, message, {
       hint: 'The application must send a status "NNN reason" (200-599) and headers whose names are tokens and whose values are latin-1 text without control characters (PEP 3333, RFC 9110).',
     });
   }
