@@ -1,3 +1,10 @@
+/**
+ * How responses end on HTTP/1.1: whole (with Apache's lingering close when the client may still be
+ * sending a body), cut short (the connection closed), as an error page, or closing the connection
+ * after them. HTTP1_ENDS gathers them for the exchange (src/http/exchange.ts), whose core uses no
+ * HTTP/1.1-only API itself: an HTTP/2 stream ends differently (RST_STREAM, no connection to close),
+ * and gets its own ResponseEnds beside this one.
+ */
 import type { IncomingHttpHeaders, ServerResponse } from 'node:http';
 import { STATUS_CODES } from 'node:http';
 
@@ -101,3 +108,25 @@ export function sendErrorPage(res: ServerResponse, status: number, explanation: 
   }
   endResponse(res, res.req?.method === 'HEAD' ? undefined : body);
 }
+
+/** The ways a response ends, for one HTTP version. */
+export interface ResponseEnds {
+  /** Ends it whole, with a last chunk (written: called when that chunk went out). */
+  end(res: ServerResponse, chunk?: string | Buffer, encoding?: BufferEncoding, written?: () => void): void;
+  /** Cuts it short: the client must see it incomplete. */
+  cut(res: ServerResponse): void;
+  /** An error page (nothing was sent yet). */
+  error(res: ServerResponse, status: number, requestId?: string, retryAfter?: number): void;
+  /** The connection closes after this response (close: now, once the answer is out). */
+  closeAfter(res: ServerResponse, now?: boolean): void;
+}
+
+export const HTTP1_ENDS: ResponseEnds = {
+  end: endResponse,
+  cut: breakResponse,
+  error: sendError,
+  closeAfter: (res, now) => {
+    closeAfter(res);
+    if (now) res.req?.socket?.destroySoon?.();
+  },
+};

@@ -35,7 +35,7 @@ import { countFault } from '../observability/faults.js';
 import type { GroupStats } from '../observability/group-stats.js';
 import type { Logger } from '../observability/logger.js';
 import { SlabCopier } from './slab-copier.js';
-import { breakResponse, closeAfter, endResponse, sendError } from './error-response.js';
+import type { ResponseEnds } from './error-response.js';
 import { sendFileRange, type SendOutcome } from './file-send.js';
 import type { RequestRefusal } from './http-refusal.js';
 import { type BodySettings, RequestBody } from './request-body.js';
@@ -47,6 +47,8 @@ const SMALL_BODY = 16 * 1024;
 /** Settings shared by every exchange of one front end. */
 export interface ExchangeSettings {
   log: Logger;
+  /** How responses end on this HTTP version (error-response.ts: HTTP1_ENDS). */
+  ends: ResponseEnds;
   body: BodySettings;
   /** Called once for every exchange when it is over (the front end's count, the access log). */
   finished(ex: Exchange): void;
@@ -255,7 +257,7 @@ export class Exchange implements PoolRequest, BodySource {
     fields.push('X-Request-Id', this.head.requestId);
     this.responseHeaders = fields;
     const res = this.res;
-    if (head.close) closeAfter(res);
+    if (head.close) this.settings.ends.closeAfter(res);
     try {
       res.writeHead(head.status, head.reason, fields);
     } catch (err) {
@@ -273,15 +275,15 @@ export class Exchange implements PoolRequest, BodySource {
     this.stopBody();
     if (this.bodyless || body.length === 0) {
       if (!this.endChecked(0)) return;
-      endResponse(res);
+      this.settings.ends.end(res);
     } else {
       if (!this.withinLength(body.length) || !this.endChecked(body.length)) return;
       this.bytesOut += body.length;
       // A small body as a latin1 string (byte for byte) lets Node write head and body in one write.
-      if (body.length <= SMALL_BODY) endResponse(res, body.latin1Slice(0, body.length), 'latin1');
+      if (body.length <= SMALL_BODY) this.settings.ends.end(res, body.latin1Slice(0, body.length), 'latin1');
       else {
         const copy = COPIER.copy(body);
-        endResponse(res, copy, undefined, () => COPIER.release(copy));
+        this.settings.ends.end(res, copy, undefined, () => COPIER.release(copy));
       }
     }
     this.end(Reply.DONE);
@@ -293,7 +295,7 @@ export class Exchange implements PoolRequest, BodySource {
     if (!end) return;
     if (!this.endChecked(0)) return;
     this.stopBody();
-    endResponse(this.res);
+    this.settings.ends.end(this.res);
     this.end(Reply.DONE);
   }
 
@@ -433,10 +435,11 @@ export class Exchange implements PoolRequest, BodySource {
     try {
       this.stopBody();
       if (!res.writableEnded) {
-        if (options.close) closeAfter(res);
-        if (this.reply === Reply.WAITING && !res.headersSent) sendError(res, status, this.head.requestId, options.retryAfter);
-        else breakResponse(res);
-        if (options.close) this.req.socket.destroySoon?.();
+        const ends = this.settings.ends;
+        if (options.close) ends.closeAfter(res);
+        if (this.reply === Reply.WAITING && !res.headersSent) ends.error(res, status, this.head.requestId, options.retryAfter);
+        else ends.cut(res);
+        if (options.close) ends.closeAfter(res, true);
       }
     } catch {
       res.destroy();

@@ -16,7 +16,7 @@ import { ExchangeRecord } from './access-record.js';
 import { BufferBudget } from './buffer-budget.js';
 import { ConnectionFields } from './connection-fields.js';
 import { containRequests, noteRequestId } from './containment.js';
-import { closeAfter, sendError, sendErrorPage } from './error-response.js';
+import { closeAfter, HTTP1_ENDS, sendError, sendErrorPage } from './error-response.js';
 import { Exchange, type ExchangeSettings } from './exchange.js';
 import type { ConnItem } from './http-connection.js';
 import { REFUSAL_EXPLANATIONS, RequestRefusal } from './http-refusal.js';
@@ -77,6 +77,7 @@ export class FrontEnd {
     this.budget = new BufferBudget(options.limits.bufferMemory);
     this.settings = {
       log: options.log,
+      ends: HTTP1_ENDS,
       body: { maxBodySize: 0, pace: { gapMs: 0, minRate: 0, graceMs: 0 }, bufferLimit: 0, budget: this.budget },
       finished: this.exchangeFinished,
       warnedHopByHop: new Set(),
