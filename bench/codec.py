@@ -9,7 +9,7 @@ import sys
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-WORKER_FILE = os.path.join(HERE, "..", "worker", "wsgi_host_worker.py")
+WORKER_FILE = os.path.join(HERE, "..", "worker", "wsgi_host_worker", "wsgi.py")
 spec = importlib.util.spec_from_file_location("wsgi_host_worker", WORKER_FILE)
 w = importlib.util.module_from_spec(spec)
 spec.loader.exec_module(w)

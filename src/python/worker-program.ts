@@ -13,7 +13,7 @@ export function packageRoot(): string {
   }
 }
 
-export const WORKER_PROGRAM = join(packageRoot(), 'worker', 'wsgi_host_worker.py');
+export const WORKER_PROGRAM = join(packageRoot(), 'worker', 'wsgi_host_worker', 'wsgi.py');
 
 /** The oldest Python the worker program runs on (older ones are reported by version). */
 export const MIN_PYTHON: [number, number] = [3, 8];

@@ -13,7 +13,7 @@ import types
 import unittest
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-WORKER = os.path.join(os.path.dirname(HERE), "wsgi_host_worker.py")
+WORKER = os.path.join(os.path.dirname(HERE), "wsgi_host_worker", "wsgi.py")
 
 spec = importlib.util.spec_from_file_location("wsgi_host_worker", WORKER)
 w = importlib.util.module_from_spec(spec)
