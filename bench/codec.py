@@ -1,18 +1,21 @@
 """Micro-benchmark of the worker's side of the protocol, with the worker's own functions
-(worker/wsgi_host_worker.py, imported by path): read REQUEST frames off the socket buffer and
-dispatch them (Connection._read_frames, Connection._dispatch), split the head, and build the
-environ (Worker.build_environ). Run: npm run bench -- --codec, or python3 bench/codec.py
+(worker/wsgi_host_worker, loaded by worker/boot.py as the worker loads it): read REQUEST frames off
+the socket buffer and dispatch them (Connection._read_frames, Connection._dispatch), split the
+head, and build the environ (environ.build_environ). Run: npm run bench -- --codec, or
+python3 bench/codec.py
 """
-import importlib.util
 import os
 import sys
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-WORKER_FILE = os.path.join(HERE, "..", "worker", "wsgi_host_worker.py")
-spec = importlib.util.spec_from_file_location("wsgi_host_worker", WORKER_FILE)
-w = importlib.util.module_from_spec(spec)
-spec.loader.exec_module(w)
+WORKER = os.path.join(HERE, "..", "worker")
+_boot = {"__name__": "_wsgi_host_boot"}
+with open(os.path.join(WORKER, "boot.py")) as f:
+    exec(compile(f.read(), os.path.join(WORKER, "boot.py"), "exec"), _boot)
+_boot["_wsgi_host_install"](os.path.abspath(os.path.join(WORKER, "wsgi_host_worker")))
+pkg = sys.modules["_wsgi_host_worker"]
+w = pkg.wire
 
 # The same head the front end sends for wrk's GET /hello (see bench/codec.ts).
 FIELDS = ["0", "GET", "", "/hello", "", "/hello", "HTTP/1.1", "127.0.0.1", "54321", "127.0.0.1",
@@ -39,10 +42,10 @@ class FeedSocket(object):
 
 def make(frames_per_read):
     chunk = b"".join(request_frame(i + 1) for i in range(frames_per_read))
-    conn = w.Connection(FeedSocket(chunk))
+    conn = pkg.connection.Connection(FeedSocket(chunk))
     conn.response_window = 512 * 1024
     conn.request_window = 256 * 1024
-    worker = w.Worker(conn, {"threads": 1, "apps": [
+    worker = pkg.serve.Worker(conn, {"threads": 1, "apps": [
         {"kind": "script", "target": os.path.join(HERE, "apps", "hello.py")}]})
     worker.load()
     return conn, worker
@@ -76,6 +79,7 @@ def decode_step(conn, sink):
 
 def full_step(conn, worker):
     app = worker.apps[0]
+    build_environ = pkg.environ.build_environ
 
     def step():
         for frame in conn._read_frames():
@@ -83,23 +87,23 @@ def full_step(conn, worker):
         while conn.pending:
             req = conn.pending.popleft()
             fields = req.head.decode("latin-1").split("\0")
-            worker.build_environ(req, fields, app)
+            build_environ(fields, app.base_environ, worker.header_keys)
             del conn.requests[req.id]
     return step
 
 
 def main():
-    print("codec (Python %s, worker/wsgi_host_worker.py):" % sys.version.split()[0])
+    print("codec (Python %s, worker/wsgi_host_worker):" % sys.version.split()[0])
     for per_read in (1, 64):
         conn, _ = make(per_read)
         rate = ops_per_second(decode_step(conn, []), per_read)
         print("  decode REQUEST frame + split head, %2d per read:  %s ops/s" % (per_read, format(int(rate), ",")))
     conn, worker = make(1)
     fields = PAYLOAD.decode("latin-1").split("\0")
-    req = w.Request(1, PAYLOAD, w.F_END, 0)
     app = worker.apps[0]
-    rate = ops_per_second(lambda: worker.build_environ(req, fields, app), 1)
-    print("  build environ (Worker.build_environ):            %s ops/s" % format(int(rate), ","))
+    build_environ = pkg.environ.build_environ
+    rate = ops_per_second(lambda: build_environ(fields, app.base_environ, worker.header_keys), 1)
+    print("  build environ (environ.build_environ):           %s ops/s" % format(int(rate), ","))
     for per_read in (1, 64):
         conn, worker = make(per_read)
         rate = ops_per_second(full_step(conn, worker), per_read)

@@ -6,7 +6,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { tempDir } from './helpers/tmp.js';
-import { CLI, type RunResult, runCli, WsgiHost } from './helpers/wsgi-host.js';
+import { type RunResult, runCli, WsgiHost } from './helpers/wsgi-host.js';
+import { cliForOtherUsers } from './helpers/package-copy.js';
 
 const root = process.getuid?.() === 0;
 const ROOT_SKIP = root ? false : 'needs root, to act as another local user (run the suite as root: sudo npm test)';
@@ -76,7 +77,7 @@ class Squatter {
 /** Runs the CLI as user nobody (bounded). */
 function runAsNobody(args: string[], env: NodeJS.ProcessEnv, timeoutMs = 60_000): Promise<RunResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI, ...args], { uid: NOBODY, gid: NOBODY, cwd: '/', env: { PATH: '/usr/bin:/bin', HOME: '/nonexistent', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [cliForOtherUsers(), ...args], { uid: NOBODY, gid: NOBODY, cwd: '/', env: { PATH: '/usr/bin:/bin', HOME: '/nonexistent', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout.setEncoding('utf8').on('data', (t: string) => (stdout += t));
@@ -213,7 +214,7 @@ describe('admin sockets cannot be squatted by another local user', { skip: ROOT_
 
       // Serve as nobody: the folder is made 0700, owned by nobody, and found by status (with an XDG_RUNTIME_DIR set or not).
       const started = async (extraEnv: NodeJS.ProcessEnv): Promise<string> => {
-        const child = spawn(process.execPath, [CLI, 'serve', app, '--port', '8123', '--host', '127.0.0.1', '--log-format', 'json', '--processes', '1'], {
+        const child = spawn(process.execPath, [cliForOtherUsers(), 'serve', app, '--port', '8123', '--host', '127.0.0.1', '--log-format', 'json', '--processes', '1'], {
           uid: NOBODY,
           gid: NOBODY,
           cwd: '/',

@@ -135,7 +135,7 @@ describe('user= processes get the user\'s groups and home, and no application co
     const pkg = join(t.dir, 'private', 'wsgi-host');
     mkdirSync(pkg, { recursive: true });
     chmodSync(join(t.dir, 'private'), 0o700);
-    for (const part of ['package.json', 'dist/src', 'worker/wsgi_host_worker.py', 'status-page']) cpSync(join(ROOT, part), join(pkg, part), { recursive: true });
+    for (const part of ['package.json', 'dist/src', 'worker/boot.py', 'worker/wsgi_host_worker', 'status-page']) cpSync(join(ROOT, part), join(pkg, part), { recursive: true });
     symlinkSync(join(ROOT, 'node_modules'), join(pkg, 'node_modules'));
     const host = await WsgiHost.serve(['-c', config], { cwd: t.dir, cli: join(pkg, 'dist', 'src', 'cli', 'main.js') });
     try {

@@ -165,7 +165,7 @@ export const VirtualHostSchema = z.strictObject({
   aliases: z.array(z.string().min(1)).default([]),
   /**
    * The addresses it answers on, as <VirtualHost> lists them: a connection is matched to the hosts
-   * of its own address first, then by name (src/frontend/vhost-select.ts). None: every address.
+   * of its own address first, then by name (src/http/vhost-select.ts). None: every address.
    */
   addresses: z.array(VhostAddressSchema).optional(),
   default: z.boolean().default(false),

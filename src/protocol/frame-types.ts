@@ -1,6 +1,6 @@
 /**
  * The wsgi-host worker protocol: frame types, flags and sizes. docs/protocol.md describes it;
- * worker/wsgi_host_worker.py holds the same numbers.
+ * worker/wsgi_host_worker/wire.py holds the same numbers (test/unit/worker-parity.test.ts compares).
  */
 export const PROTOCOL_VERSION = 1;
 

@@ -5,6 +5,7 @@
  * payload is checked for the shape the front end relies on, and anything else is a
  * WorkerProtocolError.
  */
+import { PROTOCOL_VERSION } from './frame-types.js';
 import { WorkerProtocolError } from './protocol-error.js';
 
 /** What the worker program says about its interpreter (READY, LOAD_FAILED, and the probe's report). */
@@ -115,6 +116,12 @@ export function decodeReady(payload: Buffer): ReadyInfo {
   const v = json(payload, 'READY');
   if (!isObject(v) || !isCount(v.protocol) || !isCount(v.pid) || !isStrings(v.apps) || !isCount(v.threads)) {
     throw new WorkerProtocolError('the READY frame is malformed');
+  }
+  if (v.protocol !== PROTOCOL_VERSION) {
+    throw new WorkerProtocolError(
+      `the worker speaks protocol version ${v.protocol}, this front end speaks version ${PROTOCOL_VERSION}: ` +
+        'the worker program (worker/) and the front end (dist/) come from different wsgi-host versions; reinstall wsgi-host',
+    );
   }
   return { protocol: v.protocol, pid: v.pid, apps: v.apps, threads: v.threads, python: pythonInfo(v.python, 'READY') };
 }

@@ -9,7 +9,7 @@ import type { Sourced } from '../read/nodes.js';
 /**
  * Virtual hosts as Apache has them: one model host per <VirtualHost>, with the addresses it is
  * declared for, so that a connection reaches the hosts of its own address first and then the one
- * its Host header names (src/frontend/vhost-select.ts). The first VirtualHost is marked default, as
+ * its Host header names (src/http/vhost-select.ts). The first VirtualHost is marked default, as
  * it is the first of every address it is declared for.
  */
 

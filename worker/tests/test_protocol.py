@@ -1,294 +1,60 @@
-"""Tests of the worker program on its own: units, and the protocol over a real socketpair."""
+"""The worker over a real socket, as the front end drives it: serving, flow control, cancel,
+recall, shutdown, file offload."""
 
-import importlib.util
 import json
 import os
 import socket
 import struct
-import subprocess
-import sys
-import tempfile
 import textwrap
-import types
 import unittest
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-WORKER = os.path.join(os.path.dirname(HERE), "wsgi_host_worker.py")
+from harness import WorkerProcess, load
 
-spec = importlib.util.spec_from_file_location("wsgi_host_worker", WORKER)
-w = importlib.util.module_from_spec(spec)
-spec.loader.exec_module(w)
-
-BOOT = "\n".join([
-    "import os, sys",
-    "os.dup2(9, 3); os.close(9)",
-    "if sys.path and sys.path[0] == '': del sys.path[0]",
-    "_wsgi_host_args = sys.argv[2:]",
-    "__file__ = sys.argv[1]",
-    "sys.argv[:] = ['wsgi-host']",
-    "exec(compile(open(__file__, 'rb').read(), __file__, 'exec'))",
-])
-
-
-class HeaderKeys(unittest.TestCase):
-    def test_cgi_names(self):
-        self.assertEqual(w._header_key("User-Agent"), "HTTP_USER_AGENT")
-        self.assertEqual(w._header_key("content-type"), "CONTENT_TYPE")
-        self.assertEqual(w._header_key("Content-Length"), "CONTENT_LENGTH")
-
-    def test_underscores_are_dropped(self):
-        self.assertEqual(w._header_key("X_Forwarded_For"), "")
-
-
-class EncodeHead(unittest.TestCase):
-    def test_valid(self):
-        status, head = w._encode_head("404 Not Found", [("A", "b"), ("C", "d")], None)
-        self.assertEqual(status, 404)
-        self.assertEqual(head, b"Not Found\0A\0b\0C\0d")
-
-    def test_errors(self):
-        bad = [
-            (b"200 OK", []),
-            ("200", []),
-            ("OK 200", []),
-            ("200 OK", ("A", "b")),
-            ("200 OK", [("A",)]),
-            ("200 OK", [("A", 1)]),
-            ("200 OK", [("A", "b\0Set-Cookie\0x")]),
-            ("200 OK", [("A", "\u20ac")]),
-        ]
-        for status, headers in bad:
-            with self.assertRaises(w.AppError, msg=repr((status, headers))):
-                w._encode_head(status, headers, None)
-
-
-class FakeConn(object):
-    def __init__(self, chunks):
-        self.chunks = list(chunks)
-
-    def next_body_chunk(self, req, cond):
-        return self.chunks.pop(0) if self.chunks else b""
-
-
-def make_input(*chunks):
-    return w.Input(FakeConn(chunks), None, None)
-
-
-class InputStream(unittest.TestCase):
-    def test_read_sizes_across_chunks(self):
-        i = make_input(b"abc", b"defg", b"h")
-        self.assertEqual(i.read(2), b"ab")
-        self.assertEqual(i.read(4), b"cdef")
-        self.assertEqual(i.read(), b"gh")
-        self.assertEqual(i.read(10), b"")
-
-    def test_readline(self):
-        i = make_input(b"one\ntw", b"o\nthree")
-        self.assertEqual(i.readline(), b"one\n")
-        self.assertEqual(i.readline(2), b"tw")
-        self.assertEqual(i.readline(), b"o\n")
-        self.assertEqual(i.readline(), b"three")
-        self.assertEqual(i.readline(), b"")
-
-    def test_readlines_and_iteration(self):
-        self.assertEqual(make_input(b"a\nb\n", b"c").readlines(), [b"a\n", b"b\n", b"c"])
-        # As io.IOBase.readlines: stop once the lines read reach the hint.
-        self.assertEqual(make_input(b"a\nb\n", b"c").readlines(2), [b"a\n"])
-        self.assertEqual(make_input(b"a\nb\n", b"c").readlines(3), [b"a\n", b"b\n"])
-        self.assertEqual(list(make_input(b"x\ny")), [b"x\n", b"y"])
-
-
-class PythonPath(unittest.TestCase):
-    def test_addsitedir_semantics_and_order(self):
-        saved = list(sys.path)
-        try:
-            with tempfile.TemporaryDirectory() as d:
-                a = os.path.join(d, "a")
-                deep = os.path.join(d, "deep")
-                os.mkdir(a)
-                os.mkdir(deep)
-                with open(os.path.join(a, "x.pth"), "w") as f:
-                    f.write(deep + "\n")
-                w.add_python_path([a])
-                self.assertEqual(sys.path[:2], [a, deep])
-        finally:
-            sys.path[:] = saved
-
-
-class LoadApplication(unittest.TestCase):
-    def test_script_file_as_mod_wsgi_loads_it(self):
-        with tempfile.TemporaryDirectory() as d:
-            path = os.path.join(d, "site.wsgi")
-            with open(path, "w") as f:
-                f.write("FILE = __file__\ndef app(e, s):\n    return []\n")
-            func = w.load_application({"kind": "script", "target": path, "callable": "app"})
-            self.assertTrue(callable(func))
-            self.assertEqual(func.__globals__["FILE"], path)
-            self.assertTrue(func.__module__.startswith("_mod_wsgi_"))
-
-    def test_missing_callable_is_named(self):
-        with tempfile.TemporaryDirectory() as d:
-            path = os.path.join(d, "site.wsgi")
-            with open(path, "w") as f:
-                f.write("x = 1\n")
-            with self.assertRaises(LookupError) as ctx:
-                w.load_application({"kind": "script", "target": path, "callable": "application"})
-            self.assertIn("no callable named 'application'", str(ctx.exception))
-
-    def test_module_factory_call(self):
-        with tempfile.TemporaryDirectory() as d:
-            with open(os.path.join(d, "factory_mod.py"), "w") as f:
-                f.write("def make(a, b=2):\n    def app(e, s):\n        return [str(a + b).encode()]\n    return app\n")
-            sys.path.insert(0, d)
-            try:
-                func = w.load_application({"kind": "module", "target": "factory_mod:make(40, b=2)", "callable": "application"})
-                self.assertEqual(func({}, None), [b"42"])
-            finally:
-                sys.path.remove(d)
-
-
-class LoadFailures(unittest.TestCase):
-    def test_traceback_starts_at_the_application(self):
-        with tempfile.TemporaryDirectory() as d:
-            path = os.path.join(d, "broken.wsgi")
-            with open(path, "w") as f:
-                f.write("import not_a_module_anywhere_xyz\n")
-            try:
-                w.load_application({"kind": "script", "target": path, "callable": "application"})
-            except ImportError as e:
-                # As in the worker: the traceback starts in the worker's own frames.
-                text = w.app_traceback(e.with_traceback(e.__traceback__.tb_next))
-            files = [line.split('"')[1] for line in text.splitlines() if line.strip().startswith("File ")]
-            self.assertEqual(files, [path])
-            self.assertIn("No module named 'not_a_module_anywhere_xyz'", text)
-
-    def test_an_error_of_the_worker_itself_has_no_frames(self):
-        with tempfile.TemporaryDirectory() as d:
-            path = os.path.join(d, "site.wsgi")
-            with open(path, "w") as f:
-                f.write("x = 1\n")
-            try:
-                w.load_application({"kind": "script", "target": path, "callable": "application"})
-            except LookupError as e:
-                text = w.app_traceback(e.with_traceback(e.__traceback__.tb_next))
-            self.assertNotIn("Traceback", text)
-            self.assertIn("no callable named 'application'", text)
-
-    def test_a_missing_module_that_is_a_folder_next_to_the_script(self):
-        with tempfile.TemporaryDirectory() as d:
-            os.makedirs(os.path.join(d, "mysite"))
-            script = os.path.join(d, "mysite", "wsgi.py")
-            with open(script, "w") as f:
-                f.write("import mysite.settings\n")
-            err = ModuleNotFoundError("No module named 'mysite'", name="mysite")
-            self.assertEqual(w.missing_module_folder(err, [{"kind": "script", "target": script}]), {"name": "mysite", "folder": d})
-            self.assertIsNone(w.missing_module_folder(ModuleNotFoundError("x", name="elsewhere"), [{"kind": "script", "target": script}]))
-            self.assertIsNone(w.missing_module_folder(ValueError("x"), []))
-
-
-class SourceHashes(unittest.TestCase):
-    def test_cached_bytecode_is_checked_by_source_hash(self):
-        import importlib.util
-        if sys.dont_write_bytecode:
-            self.skipTest("PYTHONDONTWRITEBYTECODE is set: nothing is cached")
-        with tempfile.TemporaryDirectory() as d:
-            src = os.path.join(d, "helper_for_hashes.py")
-            with open(src, "w") as f:
-                f.write('WORD = "before"\n')
-            w.use_source_hashes([src])
-            with open(importlib.util.cache_from_source(src), "rb") as f:
-                flags = int.from_bytes(f.read(8)[4:8], "little")
-            self.assertEqual(flags & 0b11, 0b11, "hash-based, checked against the source")
-
-
-class LogLevels(unittest.TestCase):
-    def test_a_logging_handler_writing_to_wsgi_errors_keeps_the_record_level(self):
-        import logging
-        conn = FakeConn([])
-        worker = types.SimpleNamespace(conn=conn)
-        sent = []
-        conn.log = lambda level, rid, text: sent.append((level, text))
-        saved = (logging.Handler.handle, logging.StreamHandler.emit, logging.lastResort)
-        try:
-            w.install_logging_bridge(worker)
-            errors = w.ErrorStream(w.LogWriter(conn, w.LOG_ERROR, 2, "<stderr>"))
-
-            class ToErrors(logging.Handler):
-                def emit(self, record):
-                    errors.write(self.format(record) + "\n")
-
-            log = logging.getLogger("wsgi-host-test-radicale")
-            log.propagate = False
-            log.setLevel(logging.DEBUG)
-            handler = ToErrors()
-            log.addHandler(handler)
-            try:
-                log.info("an info line")
-                errors.write("a plain write\n")
-            finally:
-                log.removeHandler(handler)
-            self.assertEqual(sent, [(logging.INFO, "an info line"), (w.LOG_ERROR, "a plain write")])
-        finally:
-            logging.Handler.handle, logging.StreamHandler.emit, logging.lastResort = saved
-
-
-HEADER = struct.Struct(">IIBB")
+w = load().wire
+RESPONSE_PREFIX = w.RESPONSE_PREFIX
 
 
 class Protocol(unittest.TestCase):
-    """The worker program over a real socketpair, as the front end drives it."""
+    """The worker program over a real socketpair (its file descriptor 3), as the front end drives it."""
 
-    def start(self, app_source, threads=1, window=1 << 16):
-        self.tmp = tempfile.TemporaryDirectory()
+    via_socket_path = False
+
+    def start(self, app_source, threads=1, window=1 << 16, extra=None):
+        self.worker = WorkerProcess(via_socket_path=self.via_socket_path)
+        self.tmp = self.worker.tmp
         path = os.path.join(self.tmp.name, "app.wsgi")
         with open(path, "w") as f:
             f.write(textwrap.dedent(app_source))
-        front, back = socket.socketpair()
-        os.dup2(back.fileno(), 9, inheritable=True)
-        self.proc = subprocess.Popen([sys.executable, "-c", BOOT, WORKER], pass_fds=(9,), stdin=subprocess.PIPE,
-                                     env=dict(os.environ, WSGI_HOST_WATCH_STDIN="1"))
-        os.close(9)
-        back.close()
-        self.sock = front
-        self.sock.settimeout(20)
-        self.buf = b""
+        self.proc = self.worker.proc
         init = {"group": "g", "applicationGroup": "%{GLOBAL}", "threads": threads, "multiprocess": False,
                 "apps": [{"kind": "script", "target": path, "callable": "application"}], "pythonPath": [],
                 "requestWindow": window, "responseWindow": window, "spinBudget": 0, "environ": {}}
+        init.update(extra or {})
         self.send(w.T_INIT, 0, 0, json.dumps(init).encode())
         ftype, _, _, payload = self.frame()
         self.assertEqual(ftype, w.T_READY, payload)
+        return json.loads(payload.decode("utf-8"))
 
     def tearDown(self):
-        if getattr(self, "sock", None) is not None and getattr(self, "proc", None) is None:
-            self.sock.close()
-            self.tmp.cleanup()
-        if getattr(self, "proc", None):
-            self.proc.stdin.close()  # the front end "goes away": the worker must exit
-            self.assertEqual(self.proc.wait(10), 0)
-            self.sock.close()
-            self.tmp.cleanup()
+        worker = getattr(self, "worker", None)
+        if worker is None:
+            return
+        if self.proc is None:  # the test saw the process exit
+            worker.proc.stdin.close()
+            worker.sock.close()
+            worker.tmp.cleanup()
+            return
+        self.assertEqual(worker.close(), 0, "the worker exits when the front end goes away")
+
+    @property
+    def sock(self):
+        return self.worker.sock
 
     def send(self, ftype, rid, flags, payload=b""):
-        self.sock.sendall(HEADER.pack(len(payload), rid, ftype, flags) + payload)
+        self.worker.send(ftype, rid, flags, payload)
 
     def frame(self, logs=None):
-        """The next frame; LOG frames are skipped (their texts appended to logs when given)."""
-        while True:
-            if len(self.buf) >= 10:
-                length, rid, ftype, flags = HEADER.unpack_from(self.buf)
-                if len(self.buf) >= 10 + length:
-                    payload = self.buf[10:10 + length]
-                    self.buf = self.buf[10 + length:]
-                    if ftype == w.T_LOG:
-                        if logs is not None:
-                            logs.append(payload[1:].decode("utf-8"))
-                        continue
-                    return ftype, rid, flags, payload
-            data = self.sock.recv(1 << 16)
-            if not data:
-                raise EOFError("worker closed the connection")
-            self.buf += data
+        return self.worker.frame(logs)
 
     def request(self, rid, method="GET", path="/", headers=(), flags=w.F_END):
         fields = ["0", method, "", path, "", path, "HTTP/1.1", "127.0.0.1", "1", "h", "80", "http", "rid%d" % rid]
@@ -305,14 +71,14 @@ class Protocol(unittest.TestCase):
         self.request(7, path="/p")
         ftype, rid, flags, payload = self.frame()
         self.assertEqual((ftype, rid, flags & w.F_END), (w.T_RESPONSE, 7, w.F_END))
-        status, head_len = w.RESPONSE_PREFIX.unpack_from(payload)
+        status, head_len = RESPONSE_PREFIX.unpack_from(payload)
         head = payload[6:6 + head_len].decode("latin-1").split("\0")
         self.assertEqual(status, 200)
         self.assertEqual(head, ["OK", "X-Path", "/p", "Content-Length", "5"])
         self.assertEqual(payload[6 + head_len:], b"hello")
 
     def head_of(self, payload):
-        status, head_len = w.RESPONSE_PREFIX.unpack_from(payload)
+        status, head_len = RESPONSE_PREFIX.unpack_from(payload)
         return status, payload[6:6 + head_len].decode("latin-1").split("\0"), payload[6 + head_len:]
 
     def test_bodyless_responses(self):

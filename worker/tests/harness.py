@@ -1,0 +1,119 @@
+"""What the worker tests share: the package loaded in-process the way the boot loads it, and worker
+processes started the way the front end starts them (the same boot, the package on stdin)."""
+
+import json
+import os
+import socket
+import struct
+import subprocess
+import sys
+import tempfile
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+WORKER = os.path.dirname(HERE)
+BOOT = os.path.join(WORKER, "boot.py")
+PACKAGE = os.path.join(WORKER, "wsgi_host_worker")
+PRIVATE_NAME = "_wsgi_host_worker"
+
+
+def boot_text():
+    with open(BOOT, "r", encoding="utf-8") as f:
+        return f.read()
+
+
+def load():
+    """The worker package, created in this process by the boot's own _wsgi_host_install."""
+    if PRIVATE_NAME not in sys.modules:
+        namespace = {"__name__": "_wsgi_host_boot"}
+        exec(compile(boot_text(), BOOT, "exec"), namespace)
+        namespace["_wsgi_host_install"](PACKAGE)
+    return sys.modules[PRIVATE_NAME]
+
+
+def program():
+    """What the front end writes to a worker's stdin (src/python/worker-program.ts)."""
+    sources = {}
+    for name in sorted(os.listdir(PACKAGE)):
+        if name.endswith(".py"):
+            with open(os.path.join(PACKAGE, name), "r", encoding="utf-8") as f:
+                sources[name[:-3]] = f.read()
+    data = json.dumps(sources).encode("utf-8")
+    return b"%d\n" % len(data) + data
+
+
+def spawn(args=(), env=None, fd3=None, stdin_data=None, **popen):
+    """python -c BOOT PACKAGE args..., its stdin a pipe that first carries program() (or
+    stdin_data) and stays open. fd3: a socket to give the process as its file descriptor 3."""
+    kwargs = {}
+    if fd3 is not None:
+        fileno = fd3.fileno()
+        kwargs = {"close_fds": False, "preexec_fn": lambda: os.dup2(fileno, 3)}
+    kwargs.update(popen)
+    proc = subprocess.Popen([sys.executable, "-c", boot_text(), PACKAGE] + list(args), stdin=subprocess.PIPE,
+                            env=dict(os.environ, **(env or {})), **kwargs)
+    proc.stdin.write(program() if stdin_data is None else stdin_data)
+    proc.stdin.flush()
+    return proc
+
+
+HEADER = struct.Struct(">IIBB")
+
+
+class WorkerProcess(object):
+    """A worker process and the front end's side of its connection."""
+
+    def __init__(self, via_socket_path=False, env=None):
+        self.tmp = tempfile.TemporaryDirectory()
+        env = dict(env or {}, WSGI_HOST_WATCH_STDIN="1")
+        if via_socket_path:
+            path = os.path.join(self.tmp.name, "worker.sock")
+            self.proc = spawn(env=dict(env, WSGI_HOST_SOCKET=path))
+            self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            deadline = time.monotonic() + 20
+            while True:
+                try:
+                    self.sock.connect(path)
+                    break
+                except OSError:
+                    if time.monotonic() > deadline or self.proc.poll() is not None:
+                        raise
+                    time.sleep(0.01)
+        else:
+            front, back = socket.socketpair()
+            self.proc = spawn(env=dict(env, WSGI_HOST_SOCKET=""), fd3=back)
+            back.close()
+            self.sock = front
+        self.sock.settimeout(20)
+        self.buf = b""
+
+    def send(self, ftype, rid, flags, payload=b""):
+        self.sock.sendall(HEADER.pack(len(payload), rid, ftype, flags) + payload)
+
+    def frame(self, logs=None):
+        """The next frame; LOG frames are skipped (their texts appended to logs when given)."""
+        log_type = load().wire.T_LOG
+        while True:
+            if len(self.buf) >= 10:
+                length, rid, ftype, flags = HEADER.unpack_from(self.buf)
+                if len(self.buf) >= 10 + length:
+                    payload = self.buf[10:10 + length]
+                    self.buf = self.buf[10 + length:]
+                    if ftype == log_type:
+                        if logs is not None:
+                            logs.append(payload[1:].decode("utf-8"))
+                        continue
+                    return ftype, rid, flags, payload
+            data = self.sock.recv(1 << 16)
+            if not data:
+                raise EOFError("worker closed the connection")
+            self.buf += data
+
+    def close(self):
+        """The front end goes away: the worker must exit (its status is returned)."""
+        try:
+            self.proc.stdin.close()
+            return self.proc.wait(10)
+        finally:
+            self.sock.close()
+            self.tmp.cleanup()

@@ -1,0 +1,332 @@
+"""The connection to the front end: reaching it, reading frames (leader/follower: whichever thread
+needs a frame reads for all), dispatching them to the requests' channels, and coalesced writing.
+
+design: one stream socket, one lock. A thread that waits for something (a request, body bytes,
+credit, a FILE_DONE) reads the socket itself if no other thread is reading; otherwise it sleeps on
+its condition and the reader wakes it when what it waits for arrived, or hands it the reader's
+role when the reader is done. Writes go out whole under a separate write lock. An idle worker may
+spin briefly on a non-blocking read before it sleeps (SPIN_BUDGET). (~330 lines: the read buffer,
+the reader's hand-off and the dispatch share one lock discipline and are read together.)
+"""
+
+import json
+import os
+import socket
+import struct
+import threading
+import time
+from collections import deque
+
+from .channel import Channel
+from .wire import (
+    F_END, FILE_ABORTED, HEADER, HEADER_SIZE, READ_BUFFER, T_CANCEL, T_CREDIT, T_DATA, T_FILE_DONE,
+    T_INIT, T_LOG, T_RECALL, T_REQUEST, T_SHUTDOWN, U32,
+)
+
+# Adaptive busy-polling: an idle worker spins this long (seconds) on a non-blocking read before it
+# sleeps, but only while the recent average wait for a request is shorter than that. Waking a
+# sleeping process costs tens of microseconds on virtual machines; a closed-loop client saves that
+# on every request, while light or bursty traffic never spins.
+SPIN_BUDGET = 0.0003
+_monotonic = time.monotonic
+SEND_JOIN_LIMIT = 64 * 1024
+
+
+class ConnectionLost(Exception):
+    """The front end went away."""
+
+
+class Connection(object):
+    def __init__(self, sock):
+        self.sock = sock
+        self.lock = threading.Lock()
+        self.wlock = threading.Lock()
+        self.rbuf = bytearray(READ_BUFFER)
+        self.rstart = 0
+        self.rend = 0
+        self.reading = False
+        self.closed = False
+        self.shutting_down = False
+        self.pending = deque()
+        self.requests = {}
+        self.waiters = []
+        self.response_window = 0
+        self.request_window = 0
+        self.running = 0  # requests being handled by a thread
+        self.spin_budget = SPIN_BUDGET
+        self.log_threshold = 0  # lines below this level (the front end's --log-level) are not sent
+        self.wait_average = 1.0  # recent average wait for a request while idle (seconds)
+        # next_request's wait condition, made once rather than per request.
+        self._has_work = lambda: self.pending or self.shutting_down
+
+    # -- writing ------------------------------------------------------------------------------
+
+    def send(self, data):
+        try:
+            with self.wlock:
+                self.sock.sendall(data)
+        except OSError:
+            raise ConnectionLost()
+
+    def send_parts(self, parts):
+        """Send several buffers as one write, without copying large ones."""
+        total = 0
+        for p in parts:
+            total += len(p)
+        if total <= SEND_JOIN_LIMIT:
+            self.send(b"".join(parts))
+            return
+        views = [memoryview(p).cast("B") for p in parts if len(p)]
+        try:
+            with self.wlock:
+                while views:
+                    sent = self.sock.sendmsg(views[:512])
+                    while sent:
+                        n = len(views[0])
+                        if sent >= n:
+                            sent -= n
+                            views.pop(0)
+                        else:
+                            views[0] = views[0][sent:]
+                            sent = 0
+        except OSError:
+            raise ConnectionLost()
+
+    def frame(self, ftype, rid, flags, payload=b""):
+        self.send(HEADER.pack(len(payload), rid, ftype, flags) + payload)
+
+    def log(self, level, rid, text):
+        if level < self.log_threshold:
+            return  # the front end's log level drops it: do not send it
+        data = bytes((level,)) + text.encode("utf-8", "replace")
+        try:
+            self.frame(T_LOG, rid, 0, data)
+        except ConnectionLost:
+            pass
+
+    # -- reading ------------------------------------------------------------------------------
+
+    def read_init(self):
+        """Read the INIT frame synchronously, before any thread starts."""
+        while True:
+            frames = self._read_frames()
+            if frames is None:
+                raise ConnectionLost()
+            for ftype, rid, flags, payload in frames:
+                if ftype == T_INIT:
+                    return json.loads(payload.decode("utf-8"))
+            # Anything before INIT is a protocol error; ignore it.
+
+    def _read_frames(self, idle=False, wait=True):
+        """Block until at least one whole frame is buffered; return the frames (None at EOF).
+        idle: no request is running, so this read may spin before it sleeps (SPIN_BUDGET).
+        wait=False: return what can be read without blocking ([] when nothing)."""
+        frames = []
+        while True:
+            buf = self.rbuf
+            start = self.rstart
+            end = self.rend
+            with memoryview(buf) as view:
+                while end - start >= HEADER_SIZE:
+                    length, rid, ftype, flags = HEADER.unpack_from(buf, start)
+                    stop = start + HEADER_SIZE + length
+                    if stop > end:
+                        break
+                    frames.append((ftype, rid, flags, bytes(view[start + HEADER_SIZE:stop])))
+                    start = stop
+            if start == end:
+                start = end = 0
+            self.rstart = start
+            self.rend = end
+            if frames:
+                return frames
+            # Need more bytes: move the partial frame to the front; grow for an oversized frame.
+            if start:
+                buf[0:end - start] = buf[start:end]
+                end -= start
+                self.rstart = 0
+                self.rend = end
+            if end >= HEADER_SIZE:
+                need = HEADER_SIZE + U32.unpack_from(buf, 0)[0]
+                if need > len(buf):
+                    grown = bytearray(need)
+                    grown[:end] = buf[:end]
+                    buf = self.rbuf = grown
+            elif end == 0 and len(buf) > READ_BUFFER:
+                buf = self.rbuf = bytearray(READ_BUFFER)
+            try:
+                with memoryview(buf) as view:
+                    if not wait:
+                        n = self.sock.recv_into(view[end:], 0, socket.MSG_DONTWAIT)
+                    elif idle and self.spin_budget:
+                        n = self._spin_read(view[end:])
+                    else:
+                        n = self.sock.recv_into(view[end:])
+            except InterruptedError:
+                continue
+            except BlockingIOError:
+                return frames
+            except OSError:
+                n = 0
+            if n == 0:
+                return None
+            self.rend = end + n
+
+    def _spin_read(self, view):
+        sock = self.sock
+        started = _monotonic()
+        n = -1
+        if self.wait_average < self.spin_budget:
+            deadline = started + self.spin_budget
+            sock.setblocking(False)
+            try:
+                while True:
+                    try:
+                        n = sock.recv_into(view)
+                        break
+                    except BlockingIOError:
+                        if _monotonic() > deadline:
+                            break
+            finally:
+                sock.setblocking(True)
+        if n < 0:
+            n = sock.recv_into(view)
+        waited = _monotonic() - started
+        self.wait_average += (waited - self.wait_average) * 0.25
+        return n
+
+    def wait_until(self, pred, cond, idle=False):
+        """Wait (lock held) until pred() is true, reading the socket if no other thread is."""
+        while not pred():
+            if self.closed:
+                raise ConnectionLost()
+            if self.reading:
+                entry = (cond, pred)
+                self.waiters.append(entry)
+                try:
+                    cond.wait()
+                finally:
+                    self.waiters.remove(entry)
+                continue
+            self.reading = True
+            idle = idle and self.running == 0
+            self.lock.release()
+            try:
+                frames = self._read_frames(idle)
+            finally:
+                self.lock.acquire()
+                self.reading = False
+            self._after_read(frames, pred)
+
+    def _after_read(self, frames, pred=None):
+        """Dispatch what the reader read (lock held) and wake the threads it concerns. pred: the
+        reader's own condition; when it holds (or there is none) the reader stops reading, so a
+        thread still waiting takes over that role."""
+        if frames is None:
+            self.closed = True
+            for c, _ in self.waiters:
+                c.notify()
+            raise ConnectionLost()
+        for f in frames:
+            self._dispatch(f)
+        leaving = pred is None or pred()
+        successor = None
+        for c, p in self.waiters:
+            if p():
+                c.notify()
+            elif successor is None:
+                successor = c
+        if leaving and successor is not None:
+            successor.notify()  # hand the reader's role to a thread still waiting
+
+    def _poll(self):
+        """(lock held) Read and dispatch whatever frames already arrived, without blocking: a
+        CANCEL or RECALL for a waiting request is seen before that request is started."""
+        if self.reading:
+            return
+        self.reading = True
+        self.lock.release()
+        try:
+            frames = self._read_frames(wait=False)
+        finally:
+            self.lock.acquire()
+            self.reading = False
+        if frames is None or frames:
+            self._after_read(frames)
+
+    def _dispatch(self, frame):
+        ftype, rid, flags, payload = frame
+        if ftype == T_REQUEST:
+            req = Channel(self, rid, payload, flags, self.response_window)
+            self.requests[rid] = req
+            self.pending.append(req)
+            return
+        req = self.requests.get(rid)
+        if ftype == T_DATA:
+            if req is not None:
+                if payload:
+                    req.chunks.append(payload)
+                if flags & F_END:
+                    req.body_done = True
+        elif ftype == T_CREDIT:
+            if req is not None:
+                req.credit += U32.unpack_from(payload, 0)[0]
+        elif ftype == T_CANCEL:
+            if req is not None:
+                req.cancelled = True
+        elif ftype == T_RECALL:
+            if req is not None:
+                req.recalled = True  # honoured only if no thread has started it
+        elif ftype == T_FILE_DONE:
+            if req is not None:
+                req.file_result = payload[0] if payload else FILE_ABORTED
+        elif ftype == T_SHUTDOWN:
+            self.shutting_down = True
+
+    # -- the requests -------------------------------------------------------------------------
+
+    def next_request(self, cond):
+        """The next request's Channel for the thread whose condition is cond (None: shutting down)."""
+        with self.lock:
+            if self.pending:
+                self._poll()
+            self.wait_until(self._has_work, cond, True)
+            if self.pending:
+                self.running += 1
+                req = self.pending.popleft()
+                req.cond = cond
+                return req
+            return None
+
+    def done(self, req):
+        with self.lock:
+            self.running -= 1
+            self.requests.pop(req.id, None)
+
+
+def connect_front_end():
+    """The connection to the front end. On Linux the front end names a unix socket path in its
+    private runtime folder (WSGI_HOST_SOCKET): this process listens there, accepts only its parent
+    (checked with SO_PEERCRED), then removes the path. The front end reads that connection into
+    one reused buffer, much faster than a stdio pipe. Otherwise fd 3 is a socketpair."""
+    path = os.environ.pop("WSGI_HOST_SOCKET", "")
+    if not path:
+        return socket.socket(fileno=3)
+    listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    listener.bind(path)
+    listener.listen(4)
+    parent = os.getppid()
+    creds = struct.Struct("3i")
+    try:
+        while True:
+            conn, _ = listener.accept()
+            pid = creds.unpack(conn.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED, creds.size))[0]
+            if pid == parent:
+                return conn
+            conn.close()  # not the front end that started this process
+    finally:
+        listener.close()
+        try:
+            os.unlink(path)
+        except OSError:
+            pass

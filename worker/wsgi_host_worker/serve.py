@@ -1,0 +1,186 @@
+"""The serve loop: a group's applications, the threads that take requests off the connection, and
+one request's run through its application (handle).
+
+design: `threads` threads (the main one included) each loop on Connection.next_request and run
+the request they get to its end; there is no queue of our own (the front end schedules). The
+request path (next_request, handle, environ.build_environ, wsgi.Response, channel.Channel) does
+no work that could be done once per process: module globals it uses in loops are bound locally.
+"""
+
+import atexit
+import json
+import os
+import sys
+import threading
+
+from .channel import ClientDisconnected
+from .connection import ConnectionLost
+from .environ import base_environ, build_environ
+from .input import Input
+from .loader import app_traceback, load_application, own_file, use_source_hashes
+from .logs import LogWriter, local
+from .wire import LOG_ERROR, LOG_INFO, T_MODULES
+from .wsgi import AppError, ErrorStream, FileWrapper, Response
+
+
+class App(object):
+    __slots__ = ("target", "callable", "base_environ")
+
+    def __init__(self, target, func, base_environ):
+        self.target = target
+        self.callable = func
+        self.base_environ = base_environ
+
+
+def shutdown_now(status):
+    """Leave without waiting for application threads: flush logs, run atexit hooks, exit."""
+    try:
+        atexit._run_exitfuncs()
+    except Exception:
+        pass
+    try:
+        sys.stdout.flush()
+        sys.stderr.flush()
+    except Exception:
+        pass
+    os._exit(status)
+
+
+class Worker(object):
+    def __init__(self, conn, config):
+        self.conn = conn
+        self.config = config
+        self.apps = []
+        self.header_keys = {}
+        self.stderr = LogWriter(conn, LOG_ERROR, 2, "<stderr>")
+        self.stdout = LogWriter(conn, LOG_INFO, 1, "<stdout>")
+        self.errors = ErrorStream(self.stderr)
+        self.threads = max(1, int(config.get("threads", 1)))
+        self.watch_modules = bool(config.get("reloadOnChanges"))
+        self.known_modules = 0
+        self.hashed_pycs = set()
+
+    # -- loading ------------------------------------------------------------------------------
+
+    def load(self):
+        cfg = self.config
+        for spec in cfg["apps"]:
+            func = load_application(spec)
+            base = base_environ(cfg, spec, self.threads, self.errors, FileWrapper)
+            self.apps.append(App(spec["target"], func, base))
+
+    def report_modules(self):
+        """--reload-on-changes: tell the front end which source files the application loaded
+        (outside the interpreter's own library, and not this package's), so it can restart the
+        group when one changes."""
+        roots = tuple(set(os.path.join(p, "") for p in (sys.base_prefix, sys.prefix, sys.exec_prefix)))
+        files = []
+        for m in list(sys.modules.values()):
+            f = getattr(m, "__file__", None)
+            if isinstance(f, str) and f.endswith(".py") and not f.startswith(roots) and not own_file(f):
+                files.append(os.path.abspath(f))
+        self.known_modules = len(sys.modules)
+        files = sorted(set(files))
+        fresh = [f for f in files if f not in self.hashed_pycs]
+        self.hashed_pycs.update(fresh)
+        use_source_hashes(fresh)
+        self.conn.frame(T_MODULES, 0, 0, json.dumps(files).encode("utf-8"))
+
+    # -- serving ------------------------------------------------------------------------------
+
+    def serve(self):
+        for _ in range(self.threads - 1):
+            t = threading.Thread(target=self._thread_main, name="wsgi-host-worker", daemon=True)
+            t.start()
+        self._thread_main()
+
+    def _thread_main(self):
+        conn = self.conn
+        cond = threading.Condition(conn.lock)
+        try:
+            while True:
+                ch = conn.next_request(cond)
+                if ch is None:
+                    break
+                self.handle(ch)
+        except ConnectionLost:
+            os._exit(0)
+        # Shutting down: the last thread to finish its request ends the process. The main thread
+        # must not return before that: leaving main() would end the process under the others.
+        with conn.lock:
+            last = not conn.requests
+        if last:
+            shutdown_now(0)
+        if threading.current_thread() is threading.main_thread():
+            threading.Event().wait()
+
+    def handle(self, ch):
+        conn = self.conn
+        if ch.cancelled or ch.recalled:
+            # Cancelled, or recalled by the front end to run elsewhere, before it started: never run it.
+            ch.decline()
+            conn.done(ch)
+            return
+        local.req = ch
+        fields = ch.head.decode("latin-1").split("\0")
+        app = self.apps[int(fields[0])]
+        environ = build_environ(fields, app.base_environ, self.header_keys)
+        environ["wsgi.input"] = Input(ch)
+        resp = Response(ch, fields[1] == "HEAD")
+        result = None
+        try:
+            try:
+                result = app.callable(environ, resp.start_response)
+                if type(result) is list or type(result) is tuple:
+                    if len(result) == 1 and type(result[0]) is bytes:
+                        resp.complete(result[0])
+                    else:
+                        try:
+                            body = b"".join(result)
+                        except TypeError:
+                            raise AppError("the application must produce bytes, got %r"
+                                           % ([type(x).__name__ for x in result],))
+                        resp.complete(body)
+                elif type(result) is FileWrapper and resp.offload_file(result):
+                    pass
+                else:
+                    write = resp.write
+                    for block in result:
+                        if block:
+                            write(block)
+                        elif ch.cancelled:
+                            raise ClientDisconnected("the client closed the connection")
+                    resp.finish()
+            finally:
+                close = getattr(result, "close", None)
+                if close is not None:
+                    close()
+        except ConnectionLost:
+            raise
+        except ClientDisconnected:
+            resp.abort()
+        except BaseException as e:
+            if ch.cancelled:
+                resp.abort()
+            else:
+                self._failed(ch, resp, fields, e)
+        finally:
+            local.req = None
+            conn.done(ch)
+            if self.watch_modules and len(sys.modules) != self.known_modules:
+                self.report_modules()
+
+    def _failed(self, ch, resp, fields, exc):
+        if isinstance(exc, AppError):
+            detail = "WSGI error: %s" % (exc,)
+        else:
+            detail = app_traceback(exc).rstrip()
+        ch.log(LOG_ERROR, "Exception while serving %s %s (application %s):\n%s"
+               % (fields[1], fields[5], self.apps[int(fields[0])].target, detail))
+        if resp.ended:
+            return  # the response was complete (close() failed after it): only the log says so
+        if resp.head_sent:
+            resp.abort()
+            return
+        resp.ended = True
+        ch.fail(fields[1] == "HEAD")
