@@ -127,28 +127,24 @@ export function createMetrics(snapshot: () => ServerSnapshot): Registry {
       for (const p of groups()) for (const r of RESTART_REASONS) this.inc({ group: p.label, reason: r }, p.restarts.counts[r]);
     },
   });
-  new Gauge({
-    name: 'wsgi_host_worker_resident_memory_bytes',
-    help: 'Resident memory of each worker process.',
-    labelNames: ['group', 'pid'],
-    registers: [registry],
-    async collect() {
-      const usage = await workerUsage();
-      this.reset();
-      for (const u of usage) this.set(u.labels, u.rssBytes);
-    },
-  });
-  new Gauge({
-    name: 'wsgi_host_worker_cpu_seconds',
-    help: 'CPU time (user + system) used by each worker process so far.',
-    labelNames: ['group', 'pid'],
-    registers: [registry],
-    async collect() {
-      const usage = await workerUsage();
-      this.reset();
-      for (const u of usage) this.set(u.labels, u.cpuSeconds);
-    },
-  });
+  // Each worker's /proc figures: one gauge per figure, read together (workerUsage).
+  const perWorker: [string, string, keyof ProcessUsage][] = [
+    ['wsgi_host_worker_resident_memory_bytes', 'Resident memory of each worker process.', 'rssBytes'],
+    ['wsgi_host_worker_cpu_seconds', 'CPU time (user + system) used by each worker process so far.', 'cpuSeconds'],
+  ];
+  for (const [name, help, figure] of perWorker) {
+    new Gauge({
+      name,
+      help,
+      labelNames: ['group', 'pid'],
+      registers: [registry],
+      async collect() {
+        const usage = await workerUsage();
+        this.reset();
+        for (const u of usage) this.set(u.labels, u[figure]);
+      },
+    });
+  }
   new Counter({
     name: 'wsgi_host_contained_faults_total',
     help: 'Faults a containment boundary caught (the request or worker failed, the server did not), by boundary.',
