@@ -78,7 +78,10 @@ async function runServer(o: Options, peer: Peer, l: Layout, rep: number, workDir
   try {
     await validate(handle.url, ['/hello']);
     results.addIdle(at, peer.name, sampleTree(handle.pid));
-    await validate(handle.url, o.scenarios.map((s) => s.path));
+    await validate(
+      handle.url,
+      o.scenarios.map((s) => s.path),
+    );
     for (const sc of o.scenarios) {
       const warningsBefore = peer.warnings?.(handle).length ?? 0;
       try {
@@ -96,7 +99,14 @@ async function runServer(o: Options, peer: Peer, l: Layout, rep: number, workDir
       const warnings = peer.warnings?.(handle).slice(warningsBefore) ?? [];
       if (warnings.length > 0) {
         console.error(`${tag} ${sc.name}: ${warnings.length} warning(s) in ${handle.logFile}:\n  ${warnings.slice(0, 3).join('\n  ')}`);
-        results.note(sc.name, at, peer.name, `${warnings.length} log warnings (${firstLine(warnings[0]).replace(/^.*\] /, '').slice(0, 60)})`);
+        results.note(
+          sc.name,
+          at,
+          peer.name,
+          `${warnings.length} log warnings (${firstLine(warnings[0])
+            .replace(/^.*\] /, '')
+            .slice(0, 60)})`,
+        );
       }
     }
   } catch (err) {
@@ -147,7 +157,13 @@ async function main(): Promise<number> {
       }
     }
     console.log(`\n${renderTable(results, o.scenarios, o.layouts, peers)}\n`);
-    console.log(`Targets (medians; a peer whose runs had errors is left out):\n${renderTargets(results, o.layouts.map(layoutName), peers.map((p) => p.name))}\n`);
+    console.log(
+      `Targets (medians; a peer whose runs had errors is left out):\n${renderTargets(
+        results,
+        o.layouts.map(layoutName),
+        peers.map((p) => p.name),
+      )}\n`,
+    );
     console.log(`took ${((Date.now() - t0) / 60_000).toFixed(1)} min; ${retry.retries} run(s) repeated because other processes were busy`);
     return 0;
   } finally {

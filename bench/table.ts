@@ -17,8 +17,23 @@ const num = (n: number, digits = 0): string => (Number.isNaN(n) ? '-' : n.toFixe
 const ratio = (n: number): string => (Number.isFinite(n) ? n.toFixed(2) : '-');
 
 const HEAD = [
-  'scenario', 'layout', 'server', 'req/s', 'MB/s', 'p50', 'p99', 'errors', 'server CPU', 'CPU us/req', 'wrk CPU', 'other CPU',
-  'RSS idle MB', 'RSS load MB', 'wsgi-host req/s ÷', 'wsgi-host p50 ÷', 'notes',
+  'scenario',
+  'layout',
+  'server',
+  'req/s',
+  'MB/s',
+  'p50',
+  'p99',
+  'errors',
+  'server CPU',
+  'CPU us/req',
+  'wrk CPU',
+  'other CPU',
+  'RSS idle MB',
+  'RSS load MB',
+  'wsgi-host req/s ÷',
+  'wsgi-host p50 ÷',
+  'notes',
 ];
 
 function row(sc: Scenario, l: Layout, peer: Peer, s: Summary | undefined, host: Summary | undefined, notes: string[]): string[] {

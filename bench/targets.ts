@@ -19,8 +19,7 @@ function clean(s: Summary | undefined): Summary | undefined {
 
 export function renderTargets(results: Results, layouts: string[], peers: string[]): string {
   const out: string[] = [];
-  const get = (sc: string, l: string, server: string): Summary | undefined =>
-    results.summary(sc, server === RAW_NODE ? 'any' : l, server);
+  const get = (sc: string, l: string, server: string): Summary | undefined => results.summary(sc, server === RAW_NODE ? 'any' : l, server);
   const others = peers.filter((p) => p !== WSGI_HOST && p !== RAW_NODE);
   // two decimals, unless rounding would hide which side of the goal it is (1.4999x, not 1.50x)
   const x = (n: number, goal = NaN): string => `${n.toFixed(n >= goal !== Number(n.toFixed(2)) >= goal ? 4 : 2)}x`;
@@ -53,8 +52,15 @@ export function renderTargets(results: Results, layouts: string[], peers: string
     const c1 = host('hello-c1');
     const d1 = clean(get('hello-c1', l, 'mod_wsgi-daemon'));
     const p50 = c1 !== undefined && d1 !== undefined ? c1.p50Ms / d1.p50Ms : undefined;
-    out.push(line(`hello-c1 ${l} p50 vs mod_wsgi-daemon p50`, p50, '<= 0.6x', (v) => v <= 0.6,
-      `${fmtMs(c1?.p50Ms ?? NaN)} / ${fmtMs(d1?.p50Ms ?? NaN)} = ${x(p50 ?? NaN, 0.6)}`));
+    out.push(
+      line(
+        `hello-c1 ${l} p50 vs mod_wsgi-daemon p50`,
+        p50,
+        '<= 0.6x',
+        (v) => v <= 0.6,
+        `${fmtMs(c1?.p50Ms ?? NaN)} / ${fmtMs(d1?.p50Ms ?? NaN)} = ${x(p50 ?? NaN, 0.6)}`,
+      ),
+    );
     vsBest('json-c16', 1.5);
     vsBest('100k-c16', 1.5);
     vsBest('upload-10m-c4', 1);
@@ -68,16 +74,30 @@ export function renderTargets(results: Results, layouts: string[], peers: string
     const workerMB = (samples: typeof hostIdle): number => mean(samples.map((s) => mean(s.childRss))) / MiB;
     if (hostIdle.length > 0 && syncIdle.length > 0) {
       const d = workerMB(hostIdle) - workerMB(syncIdle);
-      out.push(line(`idle RSS per Python worker ${l}, wsgi-host vs gunicorn-sync ${syncLayout}`, d, '+5 MB at most', (v) => v <= 5,
-        `${workerMB(hostIdle).toFixed(1)} MB vs ${workerMB(syncIdle).toFixed(1)} MB: ${d >= 0 ? '+' : ''}${d.toFixed(1)} MB`));
+      out.push(
+        line(
+          `idle RSS per Python worker ${l}, wsgi-host vs gunicorn-sync ${syncLayout}`,
+          d,
+          '+5 MB at most',
+          (v) => v <= 5,
+          `${workerMB(hostIdle).toFixed(1)} MB vs ${workerMB(syncIdle).toFixed(1)} MB: ${d >= 0 ? '+' : ''}${d.toFixed(1)} MB`,
+        ),
+      );
     } else {
       out.push(line(`idle RSS per Python worker ${l}, wsgi-host vs gunicorn-sync`, undefined, '+5 MB at most', undefined, ''));
     }
     if (hostIdle.length > 0) {
       const fe = mean(hostIdle.map((s) => s.rootRssBytes)) / MiB;
       const loads = results.rootRssLoad(l, WSGI_HOST) / MiB;
-      out.push(line(`wsgi-host front end RSS ${l}`, Math.max(fe, loads), '<= 80 MB', (v) => v <= 80,
-        `${fe.toFixed(1)} MB idle, ${loads.toFixed(1)} MB at most under load`));
+      out.push(
+        line(
+          `wsgi-host front end RSS ${l}`,
+          Math.max(fe, loads),
+          '<= 80 MB',
+          (v) => v <= 80,
+          `${fe.toFixed(1)} MB idle, ${loads.toFixed(1)} MB at most under load`,
+        ),
+      );
     }
   }
   return out.join('\n');

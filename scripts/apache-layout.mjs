@@ -48,8 +48,7 @@ const sources = new Map(files.map((f) => [rel(f), readFileSync(f, 'utf8')]));
 /** Relative imports of a file (type imports and re-exports included), as absolute .ts paths. */
 function importsOf(file) {
   const text = readFileSync(file, 'utf8');
-  return [...new Set([...text.matchAll(/(?:from|import)\s*\(?\s*'(\.{1,2}\/[^']+)'/g)]
-    .map((m) => resolve(dirname(file), m[1]).replace(/\.js$/, '.ts')))];
+  return [...new Set([...text.matchAll(/(?:from|import)\s*\(?\s*'(\.{1,2}\/[^']+)'/g)].map((m) => resolve(dirname(file), m[1]).replace(/\.js$/, '.ts')))];
 }
 
 /** Longest import chain from `start`, in files, following only files `inside` accepts. */
@@ -77,7 +76,14 @@ const show = (p) => (p.startsWith(folder + sep) ? rel(p) : `../${relative(join(s
 const entryFile = join(folder, 'index.ts');
 const longest = longestChain(entryFile, (p) => p.startsWith(folder + sep));
 const longestThroughSrc = longestChain(entryFile, (p) => p.startsWith(src + sep));
-const graph = new Map(files.map((f) => [rel(f), importsOf(f).filter((t) => t.startsWith(folder + sep)).map(rel)]));
+const graph = new Map(
+  files.map((f) => [
+    rel(f),
+    importsOf(f)
+      .filter((t) => t.startsWith(folder + sep))
+      .map(rel),
+  ]),
+);
 
 const upward = [];
 for (const [from, targets] of graph) {
@@ -86,8 +92,7 @@ for (const [from, targets] of graph) {
   }
 }
 
-const lines = [...sources].map(([f, t]) => ({ file: f, lines: t.split('\n').length - (t.endsWith('\n') ? 1 : 0) }))
-  .sort((a, b) => b.lines - a.lines);
+const lines = [...sources].map(([f, t]) => ({ file: f, lines: t.split('\n').length - (t.endsWith('\n') ? 1 : 0) })).sort((a, b) => b.lines - a.lines);
 const overLimit = lines.filter((l) => l.lines > LINE_LIMIT && !/reason:/i.test((sources.get(l.file) ?? '').slice(0, 2000)));
 
 const crossing = await processesCrossing();
@@ -113,10 +118,14 @@ if (process.argv.includes('--json')) {
   console.log(`  and ${report.depthThroughSrc} following imports into the rest of src/ (${longestThroughSrc.join(' -> ')})`);
   console.log(`import cycles: ${report.cycles.length === 0 ? 'none' : report.cycles.join('; ')}`);
   console.log(`imports up the stages: ${upward.length === 0 ? 'none' : upward.join(', ')}`);
-  console.log(`longest module: ${lines[0]?.file} (${lines[0]?.lines} lines); over ${LINE_LIMIT} without a reason: ${overLimit.length === 0 ? 'none' : report.overLimitWithoutReason.join(', ')}`);
-  console.log(crossing === undefined
-    ? 'processes= crossing: build first (npx tsc -p tsconfig.json)'
-    : `processes= crosses ${crossing.length} files: ${crossing.join(', ')}`);
+  console.log(
+    `longest module: ${lines[0]?.file} (${lines[0]?.lines} lines); over ${LINE_LIMIT} without a reason: ${overLimit.length === 0 ? 'none' : report.overLimitWithoutReason.join(', ')}`,
+  );
+  console.log(
+    crossing === undefined
+      ? 'processes= crossing: build first (npx tsc -p tsconfig.json)'
+      : `processes= crosses ${crossing.length} files: ${crossing.join(', ')}`,
+  );
 }
 
 /** Files (relative to src/config) that run because of one processes= option; undefined without a build. */
@@ -174,13 +183,21 @@ async function processesCrossing() {
     Error.stackTraceLimit = 200;
     const condition = '(globalThis.__apacheLayoutStacks.push(new Error().stack), false)';
     for (const bp of breakpoints) {
-      await post('Debugger.setBreakpoint', { location: { scriptId: bp.scriptId, lineNumber: bp.line, columnNumber: bp.column }, condition }).catch(() => undefined);
+      await post('Debugger.setBreakpoint', { location: { scriptId: bp.scriptId, lineNumber: bp.line, columnNumber: bp.column }, condition }).catch(
+        () => undefined,
+      );
     }
     const frame = /file:\/\/[^\s)]+?\/dist\/src\/config\/([^\s):]+)\.js:\d+:\d+/;
     const stacksOf = (file) => {
       globalThis.__apacheLayoutStacks = [];
       entry.translateApacheConfig(file);
-      return globalThis.__apacheLayoutStacks.map((s) => s.split('\n').slice(2).filter((l) => frame.test(l)).join('\n'));
+      return globalThis.__apacheLayoutStacks.map((s) =>
+        s
+          .split('\n')
+          .slice(2)
+          .filter((l) => frame.test(l))
+          .join('\n'),
+      );
     };
     const before = stacksOf(without);
     const after = stacksOf(withOption);
@@ -209,8 +226,7 @@ async function processesCrossing() {
 function counts(script, length) {
   const out = new Array(length).fill(0);
   if (script === undefined) return out;
-  const ranges = script.functions.flatMap((f) => f.ranges)
-    .sort((x, y) => x.startOffset - y.startOffset || y.endOffset - x.endOffset);
+  const ranges = script.functions.flatMap((f) => f.ranges).sort((x, y) => x.startOffset - y.startOffset || y.endOffset - x.endOffset);
   for (const r of ranges) for (let i = r.startOffset; i < Math.min(r.endOffset, length); i++) out[i] = r.count;
   return out;
 }

@@ -85,8 +85,7 @@ export function layerOf(file, layers = LAYERS) {
 /** Relative imports of a file (type imports and re-exports included), as paths relative to src/. */
 function importsOf(file) {
   const text = readFileSync(file, 'utf8');
-  return [...new Set([...text.matchAll(/(?:from|import)\s*\(?\s*'(\.{1,2}\/[^']+)'/g)]
-    .map((m) => rel(resolve(dirname(file), m[1]).replace(/\.js$/, '.ts'))))];
+  return [...new Set([...text.matchAll(/(?:from|import)\s*\(?\s*'(\.{1,2}\/[^']+)'/g)].map((m) => rel(resolve(dirname(file), m[1]).replace(/\.js$/, '.ts'))))];
 }
 
 export function measure(layers = LAYERS) {
@@ -116,10 +115,12 @@ export function measure(layers = LAYERS) {
     state.set(f, 'done');
   };
   for (const f of graph.keys()) visit(f, []);
-  const lines = files.map((f) => {
-    const t = readFileSync(f, 'utf8');
-    return { file: rel(f), lines: t.split('\n').length - (t.endsWith('\n') ? 1 : 0), reason: REASON.test(t.slice(0, 2000)) };
-  }).sort((a, b) => b.lines - a.lines);
+  const lines = files
+    .map((f) => {
+      const t = readFileSync(f, 'utf8');
+      return { file: rel(f), lines: t.split('\n').length - (t.endsWith('\n') ? 1 : 0), reason: REASON.test(t.slice(0, 2000)) };
+    })
+    .sort((a, b) => b.lines - a.lines);
   return {
     files: files.length,
     lines: lines.reduce((n, l) => n + l.lines, 0),
@@ -173,12 +174,30 @@ export async function traceGet() {
   const session = new Session();
   let running;
   try {
-    writeFileSync(join(dir, 'app.wsgi'), 'def application(environ, start_response):\n    start_response("200 OK", [("Content-Type", "text/plain")])\n    return [b"hello"]\n');
+    writeFileSync(
+      join(dir, 'app.wsgi'),
+      'def application(environ, start_response):\n    start_response("200 OK", [("Content-Type", "text/plain")])\n    return [b"hello"]\n',
+    );
     execFileSync('/usr/bin/python3', ['-m', 'venv', join(dir, 'venv')]);
     const port = await freePort();
     const { serveCommand } = await import(pathToFileURL(serveModule).href);
-    running = serveCommand([join(dir, 'app.wsgi'), '--python-home', join(dir, 'venv'), '--port', String(port), '--processes', '1',
-      '--threads', '1', '--access-log', 'off', '--log-level', 'error', '--admin', join(dir, 'admin.sock')]);
+    running = serveCommand([
+      join(dir, 'app.wsgi'),
+      '--python-home',
+      join(dir, 'venv'),
+      '--port',
+      String(port),
+      '--processes',
+      '1',
+      '--threads',
+      '1',
+      '--access-log',
+      'off',
+      '--log-level',
+      'error',
+      '--admin',
+      join(dir, 'admin.sock'),
+    ]);
     const deadline = Date.now() + 30_000;
     for (;;) {
       try {
@@ -238,8 +257,14 @@ export async function traceGet() {
     for (const [file, name, stack] of calls) {
       sequence.push(`${file} ${name}`);
       // The condition runs in an eval inside the function's frame: skip that line and the function's own.
-      const lines = stack.split('\n').slice(1).filter((l) => !l.includes('at eval ('));
-      const frames = lines.map((l) => frame.exec(l)?.[1]).filter((f) => f !== undefined).map((f) => `${f}.ts`);
+      const lines = stack
+        .split('\n')
+        .slice(1)
+        .filter((l) => !l.includes('at eval ('));
+      const frames = lines
+        .map((l) => frame.exec(l)?.[1])
+        .filter((f) => f !== undefined)
+        .map((f) => `${f}.ts`);
       const caller = frames[1];
       const a = caller === undefined ? undefined : sideOf(caller);
       const b = sideOf(file);
@@ -268,9 +293,13 @@ if (process.argv[1] !== undefined && fileURLToPath(import.meta.url) === resolve(
   } else {
     console.log(`src/: ${report.files} files, ${report.lines} lines`);
     console.log(`longest modules: ${report.longest.join(', ')}`);
-    console.log(`over ${LINE_LIMIT} lines with a reason: ${report.overLimitWithReason.join(', ') || 'none'}; without: ${report.overLimitWithoutReason.join(', ') || 'none'}`);
+    console.log(
+      `over ${LINE_LIMIT} lines with a reason: ${report.overLimitWithReason.join(', ') || 'none'}; without: ${report.overLimitWithoutReason.join(', ') || 'none'}`,
+    );
     console.log(`files in no layer: ${report.unplaced.join(', ') || 'none'}`);
-    console.log(`imports up (or across) the layers: ${report.upwardImports.length}${report.upwardImports.length ? `\n  ${report.upwardImports.join('\n  ')}` : ''}`);
+    console.log(
+      `imports up (or across) the layers: ${report.upwardImports.length}${report.upwardImports.length ? `\n  ${report.upwardImports.join('\n  ')}` : ''}`,
+    );
     console.log(`import cycles: ${report.cycles.length}${report.cycles.length ? `\n  ${report.cycles.join('\n  ')}` : ''}`);
     console.log(`layer edges: ${report.folderEdges.join(', ')}`);
     if (report.get !== undefined) {

@@ -153,7 +153,12 @@ export class WsgiHostServer {
         this.log.error(message);
         return { ok: false, message };
       }
-      const listenNote = await this.frontEnd.reconfigure(buildRoutes(plan, next.ports(), this.statsFor), plan.config.limits, this.listenerProbe(plan), plan.config.listen);
+      const listenNote = await this.frontEnd.reconfigure(
+        buildRoutes(plan, next.ports(), this.statsFor),
+        plan.config.limits,
+        this.listenerProbe(plan),
+        plan.config.listen,
+      );
       const previous = this.supervisor;
       this.supervisor = next;
       this.plan = plan;
@@ -203,7 +208,10 @@ export async function runServer(
   logNotes(log, loaded.notes);
   const server = new WsgiHostServer(plan, log, loaded.label);
   const adminAddress = serveAddress(adminAt);
-  const admin = new AdminServer(adminAddress, adminAt.token, log, { alreadyServingHint: alreadyServingHint(adminAt), privateSocket: adminAt.listen.kind === 'auto' });
+  const admin = new AdminServer(adminAddress, adminAt.token, log, {
+    alreadyServingHint: alreadyServingHint(adminAt),
+    privateSocket: adminAt.listen.kind === 'auto',
+  });
   const addresses = await server.start();
   try {
     const where = await admin.listen();
@@ -261,7 +269,9 @@ export async function runServer(
       const grace = Math.max(...server.snapshot().pools.map((p) => p.settings.gracefulTimeout)) * 1000;
       const delay = signal === 'SIGTERM' ? server.config.shutdown.readinessDelay * 1000 : 0;
       if (delay > 0) {
-        log.info(`${signal}: not ready from now on (/readyz answers 503); the listeners keep serving for ${delay / 1000}s (shutdown.readiness-delay), then close, and requests in flight get up to ${grace / 1000}s`);
+        log.info(
+          `${signal}: not ready from now on (/readyz answers 503); the listeners keep serving for ${delay / 1000}s (shutdown.readiness-delay), then close, and requests in flight get up to ${grace / 1000}s`,
+        );
       } else {
         log.info(`${signal}: finishing requests in flight (up to ${grace / 1000}s), then stopping`);
       }

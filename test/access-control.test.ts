@@ -29,7 +29,9 @@ describe('access rules and host addresses in wsgi-host.toml', () => {
     t.file('app.wsgi', APP);
     t.file('files/open.txt', 'open\n');
     t.file('files/closed/secret.txt', 'secret\n');
-    const config = t.file('site.toml', `
+    const config = t.file(
+      'site.toml',
+      `
 listen = ["127.0.0.1:${publicPort}", "127.0.0.2:${publicPort}", "127.0.0.1:${internalPort}"]
 
 [[host]]
@@ -58,7 +60,8 @@ addresses = ["127.0.0.1:${internalPort}"]
 path = "/"
 script = "app.wsgi"
 access = [{ require = "local" }]
-`);
+`,
+    );
     host = new WsgiHost(['serve', '-c', config, '--log-format', 'json'], { cwd: t.dir });
     await host.waitForLog(/^wsgi-host serving/, 60_000);
   });
@@ -68,7 +71,13 @@ access = [{ require = "local" }]
   });
 
   const get = async (path: string, o: { from?: string; ip?: string; port?: number; host?: string } = {}): Promise<[number, string]> => {
-    const r = await rawHttp({ host: o.ip ?? '127.0.0.1', port: o.port ?? publicPort, path, ...(o.from ? { localAddress: o.from } : {}), hostHeader: o.host ?? 'www.test' });
+    const r = await rawHttp({
+      host: o.ip ?? '127.0.0.1',
+      port: o.port ?? publicPort,
+      path,
+      ...(o.from ? { localAddress: o.from } : {}),
+      hostHeader: o.host ?? 'www.test',
+    });
     return [r.status, r.body.toString()];
   };
 
@@ -92,6 +101,10 @@ access = [{ require = "local" }]
   test('a host declared for one address is reached there only, whatever the Host header', async () => {
     assert.deepEqual(await get('/x', { host: 'internal.test' }), [200, '|/x'], 'on the public port: the public host');
     assert.equal((await get('/office', { host: 'internal.test' }))[0], 403, "the public host's rules apply");
-    assert.deepEqual(await get('/office', { port: internalPort, host: 'www.test' }), [200, '|/office'], "on the internal address: the internal host, whose rule is Require local");
+    assert.deepEqual(
+      await get('/office', { port: internalPort, host: 'www.test' }),
+      [200, '|/office'],
+      'on the internal address: the internal host, whose rule is Require local',
+    );
   });
 });

@@ -36,7 +36,12 @@ describe('wsgi-host status and reload say what an unexpected admin answer was', 
   });
 
   const cases = [
-    { status: 200, type: 'text/html; charset=utf-8', body: '<!doctype html><title>some other server</title>', saw: /200 text\/html; charset=utf-8, \d+ bytes: "<!doctype html><title>some other server/ },
+    {
+      status: 200,
+      type: 'text/html; charset=utf-8',
+      body: '<!doctype html><title>some other server</title>',
+      saw: /200 text\/html; charset=utf-8, \d+ bytes: "<!doctype html><title>some other server/,
+    },
     { status: 200, type: 'application/json', body: '{"groups": 5}', saw: /200 application\/json, 13 bytes: "\{\\"groups\\": 5\}"/ },
     { status: 200, type: 'application/json', body: 'not json at all', saw: /200 application\/json, 15 bytes: "not json at all"/ },
     { status: 200, body: '\u0000\u0001binary', saw: /200 \(no Content-Type\), 8 bytes: "\\u0000\\u0001binary"/ },

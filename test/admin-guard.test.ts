@@ -64,14 +64,21 @@ describe('admin listener addresses and the checks every admin request passes', (
 });
 
 /** One HTTP request to 127.0.0.1:port; resolves with status, headers and body. */
-function get(port: number, path: string, options: { method?: string; headers?: Record<string, string>; body?: Buffer | string } = {}): Promise<{ status: number; body: string; headers: Record<string, unknown> }> {
+function get(
+  port: number,
+  path: string,
+  options: { method?: string; headers?: Record<string, string>; body?: Buffer | string } = {},
+): Promise<{ status: number; body: string; headers: Record<string, unknown> }> {
   return new Promise((resolve, reject) => {
-    const req = request({ host: '127.0.0.1', port, path, method: options.method ?? 'GET', headers: options.headers ?? {}, agent: false, timeout: 10_000 }, (res) => {
-      let body = '';
-      res.setEncoding('utf8');
-      res.on('data', (c: string) => (body += c));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body, headers: res.headers }));
-    });
+    const req = request(
+      { host: '127.0.0.1', port, path, method: options.method ?? 'GET', headers: options.headers ?? {}, agent: false, timeout: 10_000 },
+      (res) => {
+        let body = '';
+        res.setEncoding('utf8');
+        res.on('data', (c: string) => (body += c));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body, headers: res.headers }));
+      },
+    );
     req.on('error', reject);
     req.on('timeout', () => req.destroy(new Error('timed out')));
     req.end(options.body);
@@ -121,7 +128,10 @@ describe('the admin server: one guarded place for every request', () => {
     await assert.rejects(get(port, '/half', { headers: auth }), 'the response is cut: the client sees the connection close, not a complete answer');
     assert.equal((await get(port, '/ping')).status, 200);
     for (const m of ['a sync bug', 'an async bug', 'after the head']) {
-      assert.ok(lines.some((l) => l.level === 50 && (l.err as { message?: string } | undefined)?.message === m), `logged as an error: ${m}`);
+      assert.ok(
+        lines.some((l) => l.level === 50 && (l.err as { message?: string } | undefined)?.message === m),
+        `logged as an error: ${m}`,
+      );
     }
   });
 
@@ -152,7 +162,9 @@ describe('the admin server: one guarded place for every request', () => {
   test('a client that resets in the middle of a body it may send is just closed, and logged at debug level', async () => {
     await new Promise<void>((resolve) => {
       const s = connect(port, '127.0.0.1', () => {
-        s.write(`POST /echo HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nAuthorization: Bearer s3cret\r\nX-Wsgi-Host-Admin: 1\r\nContent-Length: 60000\r\n\r\n${'x'.repeat(1000)}`);
+        s.write(
+          `POST /echo HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nAuthorization: Bearer s3cret\r\nX-Wsgi-Host-Admin: 1\r\nContent-Length: 60000\r\n\r\n${'x'.repeat(1000)}`,
+        );
         setTimeout(() => {
           s.resetAndDestroy();
           resolve();
@@ -162,7 +174,10 @@ describe('the admin server: one guarded place for every request', () => {
     });
     await new Promise((r) => setTimeout(r, 200));
     assert.equal((await get(port, '/ping')).status, 200);
-    assert.ok(lines.some((l) => l.level === 20 && /POST \/echo: the client went away/.test(String(l.msg))), 'a debug line, not an error');
+    assert.ok(
+      lines.some((l) => l.level === 20 && /POST \/echo: the client went away/.test(String(l.msg))),
+      'a debug line, not an error',
+    );
   });
 
   test('unknown routes: 404; a known path with another method: 405 with Allow', async () => {
@@ -190,7 +205,11 @@ describe('private runtime folders for admin sockets', { skip: ROOT_SKIP }, () =>
   test('root uses /run/wsgi-host; a user $XDG_RUNTIME_DIR/wsgi-host when it is theirs, else a folder of their own in the temporary folder', () => {
     process.env.TMPDIR = base;
     assert.deepEqual(runtimeFolders(0, {}), ['/run/wsgi-host', join(base, 'wsgi-host-admin-0')]);
-    assert.deepEqual(runtimeFolders(0, { XDG_RUNTIME_DIR: '/run/user/0' }), ['/run/wsgi-host', join(base, 'wsgi-host-admin-0')], 'root ignores a login shell XDG_RUNTIME_DIR');
+    assert.deepEqual(
+      runtimeFolders(0, { XDG_RUNTIME_DIR: '/run/user/0' }),
+      ['/run/wsgi-host', join(base, 'wsgi-host-admin-0')],
+      'root ignores a login shell XDG_RUNTIME_DIR',
+    );
     const xdg = join(base, 'xdg-1000');
     mkdirSync(xdg, { mode: 0o700 });
     chownSync(xdg, 1000, 1000);
@@ -220,12 +239,18 @@ describe('private runtime folders for admin sockets', { skip: ROOT_SKIP }, () =>
     mkdirSync(open);
     chownSync(open, mine + 2, mine + 2);
     chmodSync(open, 0o777);
-    assert.throws(() => ensureRuntimeFolder(mine + 2, {}), (e: Error & { code?: string }) => e.code === 'ADMIN_DIR_UNTRUSTED' && /can be written by other users \(mode 0777\)/.test(e.message));
+    assert.throws(
+      () => ensureRuntimeFolder(mine + 2, {}),
+      (e: Error & { code?: string }) => e.code === 'ADMIN_DIR_UNTRUSTED' && /can be written by other users \(mode 0777\)/.test(e.message),
+    );
     assert.match(folderProblem(open, mine + 2) ?? '', /mode 0777/);
 
     const link = join(base, `wsgi-host-admin-${mine + 3}`);
     symlinkSync(made, link);
-    assert.throws(() => ensureRuntimeFolder(mine + 3, {}), (e: Error & { code?: string }) => e.code === 'ADMIN_DIR_UNTRUSTED' && /symbolic link/.test(e.message));
+    assert.throws(
+      () => ensureRuntimeFolder(mine + 3, {}),
+      (e: Error & { code?: string }) => e.code === 'ADMIN_DIR_UNTRUSTED' && /symbolic link/.test(e.message),
+    );
   });
 
   test('a socket another user made (or that is no socket) is never trusted; a missing one is just missing', async () => {
@@ -234,14 +259,20 @@ describe('private runtime folders for admin sockets', { skip: ROOT_SKIP }, () =>
     const path = join(dir, 'admin.sock');
     assert.equal(checkSocketPath(path), false);
     writeFileSync(path, 'not a socket');
-    assert.throws(() => checkSocketPath(path), (e: Error & { code?: string }) => e.code === 'ADMIN_SOCKET_UNTRUSTED' && /is not a socket \(it is a file\)/.test(e.message));
+    assert.throws(
+      () => checkSocketPath(path),
+      (e: Error & { code?: string }) => e.code === 'ADMIN_SOCKET_UNTRUSTED' && /is not a socket \(it is a file\)/.test(e.message),
+    );
     rmSync(path);
     const server = createNetServer();
     await new Promise<void>((r) => server.listen(path, r));
     try {
       assert.equal(checkSocketPath(path), true);
       chownSync(path, OTHER, OTHER);
-      assert.throws(() => checkSocketPath(path), (e: Error & { code?: string }) => e.code === 'ADMIN_SOCKET_UNTRUSTED' && e.message.includes(`belongs to uid ${OTHER}`));
+      assert.throws(
+        () => checkSocketPath(path),
+        (e: Error & { code?: string }) => e.code === 'ADMIN_SOCKET_UNTRUSTED' && e.message.includes(`belongs to uid ${OTHER}`),
+      );
     } finally {
       await new Promise((r) => server.close(r));
     }

@@ -39,7 +39,13 @@ function sendAndReset(port: number, head: string, body: string | Buffer, waitMs 
  * connection; resolves with what the server sent and how many body bytes went out, or rejects
  * when the server has not closed within `timeoutMs`.
  */
-function streamUntilClosed(port: number, head: string, chunk: () => Buffer | string, maxBytes: number, timeoutMs: number): Promise<{ reply: string; sent: number }> {
+function streamUntilClosed(
+  port: number,
+  head: string,
+  chunk: () => Buffer | string,
+  maxBytes: number,
+  timeoutMs: number,
+): Promise<{ reply: string; sent: number }> {
   return new Promise((resolve, reject) => {
     let reply = '';
     let sent = 0;
@@ -127,14 +133,26 @@ describe('the admin listener survives what clients send it (token set)', () => {
       ['POST', '/reload', auth],
     ] as const) {
       const started = Date.now();
-      const declared = await streamUntilClosed(port, `${method} ${path} HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\n${extra}Content-Length: 629145600\r\n\r\n`, () => Buffer.alloc(0), 0, 5000);
+      const declared = await streamUntilClosed(
+        port,
+        `${method} ${path} HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\n${extra}Content-Length: 629145600\r\n\r\n`,
+        () => Buffer.alloc(0),
+        0,
+        5000,
+      );
       const r = parseRaw(declared.reply);
       assert.equal(r.status, 413, declared.reply.slice(0, 200));
       assert.equal(r.headers.connection, 'close');
       assert.ok(Date.now() - started < 5000);
       const block = Buffer.alloc(1 << 20, 'x');
       const chunk = Buffer.concat([Buffer.from('100000\r\n'), block, Buffer.from('\r\n')]);
-      const streamed = await streamUntilClosed(port, `${method} ${path} HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\n${extra}Transfer-Encoding: chunked\r\n\r\n`, () => chunk, 600 * (1 << 20), 10_000);
+      const streamed = await streamUntilClosed(
+        port,
+        `${method} ${path} HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\n${extra}Transfer-Encoding: chunked\r\n\r\n`,
+        () => chunk,
+        600 * (1 << 20),
+        10_000,
+      );
       assert.ok(streamed.sent < 600 * (1 << 20), `closed after ${streamed.sent} bytes, long before 600 MB`);
       if (streamed.reply) assert.match(streamed.reply, /^HTTP\/1\.1 413 /);
       await stillServes();
@@ -192,9 +210,14 @@ describe('the admin listener on loopback without a token: DNS rebinding and cros
       const r = await raw(a);
       assert.equal(r.status, 403, a);
     }
-    const withBody = await rawRequest(admin, `POST /reload HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nContent-Type: text/plain\r\nContent-Length: 5\r\nConnection: close\r\n\r\nx=1\r\n`);
+    const withBody = await rawRequest(
+      admin,
+      `POST /reload HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nContent-Type: text/plain\r\nContent-Length: 5\r\nConnection: close\r\n\r\nx=1\r\n`,
+    );
     assert.notEqual(parseRaw(withBody).status, 200);
-    const preflight = await raw(`OPTIONS /reload HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nOrigin: http://attacker.example\r\nAccess-Control-Request-Method: POST\r\nAccess-Control-Request-Headers: x-wsgi-host-admin\r\n`);
+    const preflight = await raw(
+      `OPTIONS /reload HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nOrigin: http://attacker.example\r\nAccess-Control-Request-Method: POST\r\nAccess-Control-Request-Headers: x-wsgi-host-admin\r\n`,
+    );
     assert.ok(preflight.status >= 400, 'the preflight is not granted');
     assert.equal(preflight.headers['access-control-allow-origin'], undefined);
     await new Promise((r) => setTimeout(r, 300));

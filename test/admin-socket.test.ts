@@ -77,7 +77,13 @@ class Squatter {
 /** Runs the CLI as user nobody (bounded). */
 function runAsNobody(args: string[], env: NodeJS.ProcessEnv, timeoutMs = 60_000): Promise<RunResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [cliForOtherUsers(), ...args], { uid: NOBODY, gid: NOBODY, cwd: '/', env: { PATH: '/usr/bin:/bin', HOME: '/nonexistent', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [cliForOtherUsers(), ...args], {
+      uid: NOBODY,
+      gid: NOBODY,
+      cwd: '/',
+      env: { PATH: '/usr/bin:/bin', HOME: '/nonexistent', ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let stdout = '';
     let stderr = '';
     child.stdout.setEncoding('utf8').on('data', (t: string) => (stdout += t));
@@ -129,9 +135,15 @@ describe('admin sockets cannot be squatted by another local user', { skip: ROOT_
     }
   });
 
-  test("a squatter on the old predictable path in the shared temporary folder neither stops serve nor gets the token of status and reload", async () => {
+  test('a squatter on the old predictable path in the shared temporary folder neither stops serve nor gets the token of status and reload', async () => {
     // Where wsgi-host used to put the socket of this configuration: predictable by anyone who knows its path.
-    const legacy = join(tmpdir(), `wsgi-host-${createHash('sha256').update(`toml:${realpathSync(file)}`).digest('hex').slice(0, 16)}.sock`);
+    const legacy = join(
+      tmpdir(),
+      `wsgi-host-${createHash('sha256')
+        .update(`toml:${realpathSync(file)}`)
+        .digest('hex')
+        .slice(0, 16)}.sock`,
+    );
     const squatter = await squat(legacy);
     const h = await WsgiHost.serve(['-c', file], { cwd: t.dir });
     try {
@@ -157,7 +169,10 @@ describe('admin sockets cannot be squatted by another local user', { skip: ROOT_
       const cfg = t.file('explicit.toml', `listen = ["127.0.0.1:0"]\n[admin]\nlisten = "${path}"\ntoken = "s3cret"\n[[mount]]\nscript = "app.wsgi"\n`);
       const serve = await runCli(['serve', '-c', cfg, '--port', '0'], { cwd: t.dir, timeoutMs: 60_000 });
       assert.equal(serve.code, 1);
-      assert.match(serve.stderr, /\[ADMIN_SOCKET_UNTRUSTED\]: the admin socket cannot be trusted: .*admin\.sock belongs to uid 65534 \(nobody\), not to uid 0 \(root\)/);
+      assert.match(
+        serve.stderr,
+        /\[ADMIN_SOCKET_UNTRUSTED\]: the admin socket cannot be trusted: .*admin\.sock belongs to uid 65534 \(nobody\), not to uid 0 \(root\)/,
+      );
       assert.match(serve.stderr, /fix: Another user may have created it/);
       for (const cmd of ['status', 'reload']) {
         const r = await runCli([cmd, '-c', cfg], { cwd: t.dir, timeoutMs: 30_000 });
@@ -182,11 +197,18 @@ describe('admin sockets cannot be squatted by another local user', { skip: ROOT_
 
   test("a loopback admin port held by another user's process does not get the token", async () => {
     const squatter = await squat('tcp');
-    const cfg = t.file('tcp.toml', `listen = ["127.0.0.1:0"]\n[admin]\nlisten = "127.0.0.1:${squatter.port}"\ntoken = "s3cret"\n[[mount]]\nscript = "app.wsgi"\n`);
+    const cfg = t.file(
+      'tcp.toml',
+      `listen = ["127.0.0.1:0"]\n[admin]\nlisten = "127.0.0.1:${squatter.port}"\ntoken = "s3cret"\n[[mount]]\nscript = "app.wsgi"\n`,
+    );
     for (const cmd of ['status', 'reload']) {
       const r = await runCli([cmd, '-c', cfg], { cwd: t.dir, timeoutMs: 30_000 });
       assert.equal(r.code, 1, `${cmd}: ${r.stdout}`);
-      assert.match(r.stderr, new RegExp(`\\[ADMIN_SOCKET_UNTRUSTED\\]: .*port ${squatter.port} on 127\\.0\\.0\\.1 is held by a process of uid 65534 \\(nobody\\)`), cmd);
+      assert.match(
+        r.stderr,
+        new RegExp(`\\[ADMIN_SOCKET_UNTRUSTED\\]: .*port ${squatter.port} on 127\\.0\\.0\\.1 is held by a process of uid 65534 \\(nobody\\)`),
+        cmd,
+      );
     }
     assert.deepEqual(squatter.requests, [], 'the squatter received nothing, no token');
   });
@@ -206,7 +228,12 @@ describe('admin sockets cannot be squatted by another local user', { skip: ROOT_
       chownSync(own, 1, 1); // made first by another user (daemon)
       const refused = await runAsNobody(['serve', app, '--port', '0'], env, 20_000);
       assert.equal(refused.code, 1);
-      assert.match(refused.stderr, new RegExp(`\\[ADMIN_DIR_UNTRUSTED\\]: the admin socket's folder cannot be trusted: ${own} belongs to uid 1 \\(daemon\\), not to uid 65534 \\(nobody\\) or root`));
+      assert.match(
+        refused.stderr,
+        new RegExp(
+          `\\[ADMIN_DIR_UNTRUSTED\\]: the admin socket's folder cannot be trusted: ${own} belongs to uid 1 \\(daemon\\), not to uid 65534 \\(nobody\\) or root`,
+        ),
+      );
       const status = await runAsNobody(['status', app, '--port', '8123'], env);
       assert.equal(status.code, 1);
       assert.match(status.stderr, /\[ADMIN_DIR_UNTRUSTED\]/);
@@ -214,13 +241,17 @@ describe('admin sockets cannot be squatted by another local user', { skip: ROOT_
 
       // Serve as nobody: the folder is made 0700, owned by nobody, and found by status (with an XDG_RUNTIME_DIR set or not).
       const started = async (extraEnv: NodeJS.ProcessEnv): Promise<string> => {
-        const child = spawn(process.execPath, [cliForOtherUsers(), 'serve', app, '--port', '8123', '--host', '127.0.0.1', '--log-format', 'json', '--processes', '1'], {
-          uid: NOBODY,
-          gid: NOBODY,
-          cwd: '/',
-          env: { PATH: '/usr/bin:/bin', HOME: '/nonexistent', ...extraEnv },
-          stdio: ['ignore', 'ignore', 'pipe'],
-        });
+        const child = spawn(
+          process.execPath,
+          [cliForOtherUsers(), 'serve', app, '--port', '8123', '--host', '127.0.0.1', '--log-format', 'json', '--processes', '1'],
+          {
+            uid: NOBODY,
+            gid: NOBODY,
+            cwd: '/',
+            env: { PATH: '/usr/bin:/bin', HOME: '/nonexistent', ...extraEnv },
+            stdio: ['ignore', 'ignore', 'pipe'],
+          },
+        );
         servers.push(child);
         let err = '';
         child.stderr.setEncoding('utf8').on('data', (d: string) => (err += d));

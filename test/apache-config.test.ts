@@ -107,7 +107,15 @@ describe('a realistic mod_wsgi site configuration', () => {
     'IncludeOptional sites-enabled/*.conf',
     '',
   ].join('\n');
-  const v2 = ['# Version 2 of the API', 'WSGIScriptAlias /v2 api/v2.wsgi', '<Location /v2>', '    WSGIApplicationGroup api-v2', '    SetEnv API_VERSION 2', '</Location>', ''].join('\n');
+  const v2 = [
+    '# Version 2 of the API',
+    'WSGIScriptAlias /v2 api/v2.wsgi',
+    '<Location /v2>',
+    '    WSGIApplicationGroup api-v2',
+    '    SetEnv API_VERSION 2',
+    '</Location>',
+    '',
+  ].join('\n');
   const headers = 'Header always set X-Frame-Options DENY\nLogLevel debug\n';
   const dir = fixture({
     'apache2.conf': main,
@@ -151,7 +159,12 @@ describe('a realistic mod_wsgi site configuration', () => {
         mount: [
           { path: '/v1', script: `${dir}/api/api v1.wsgi`, callable: 'app', applicationGroup: '%{GLOBAL}', passAuthorization: true, group: 'api' },
           {
-            path: '/v2', script: `${dir}/api/v2.wsgi`, callable: 'application', applicationGroup: 'api-v2', passAuthorization: false, group: 'api',
+            path: '/v2',
+            script: `${dir}/api/v2.wsgi`,
+            callable: 'application',
+            applicationGroup: 'api-v2',
+            passAuthorization: false,
+            group: 'api',
             environ: { API_VERSION: '2' },
           },
         ],
@@ -159,8 +172,16 @@ describe('a realistic mod_wsgi site configuration', () => {
     ],
     group: [
       {
-        name: 'blog', pythonHome: `${dir}/venvs/blog`, pythonPath: ['/srv/blog/src', '/srv/blog/lib'], processes: 2, threads: 8,
-        workingDirectory: '/srv/blog', displayName: '(wsgi:blog)', maximumRequests: 1000, requestTimeout: 30, queueTimeout: 20,
+        name: 'blog',
+        pythonHome: `${dir}/venvs/blog`,
+        pythonPath: ['/srv/blog/src', '/srv/blog/lib'],
+        processes: 2,
+        threads: 8,
+        workingDirectory: '/srv/blog',
+        displayName: '(wsgi:blog)',
+        maximumRequests: 1000,
+        requestTimeout: 30,
+        queueTimeout: 20,
       },
       { name: 'api', pythonHome: `${dir}/venvs/api env`, processes: 4, threads: 4, displayName: 'api workers', requestTimeout: 10, queueTimeout: 5 },
     ],
@@ -203,17 +224,35 @@ describe('a realistic mod_wsgi site configuration', () => {
       n('ignored', 'ServerAdmin ignored: it has no equivalent in wsgi-host.', file, lineOf(main, 'ServerAdmin')),
       n('ignored', `LogLevel (and 2 more) ignored: ${logging}`, file, lineOf(main, 'LogLevel warn')),
       n('ignored', `ErrorLog ignored: ${logging}`, file, lineOf(main, 'ErrorLog')),
-      n('not-honoured',
+      n(
+        'not-honoured',
         "WSGIDaemonProcess api listen-backlog=500 is not honoured: wsgi-host's processes do not listen on a socket: waiting requests queue in the front end, bounded by queueSize.",
-        file, lineOf(main, 'WSGIDaemonProcess api')),
-      n('ignored', 'DocumentRoot ignored: wsgi-host serves files only from Alias directories: add Alias / /path/to/root if the document root must be served.',
-        file, lineOf(main, 'DocumentRoot')),
+        file,
+        lineOf(main, 'WSGIDaemonProcess api'),
+      ),
+      n(
+        'ignored',
+        'DocumentRoot ignored: wsgi-host serves files only from Alias directories: add Alias / /path/to/root if the document root must be served.',
+        file,
+        lineOf(main, 'DocumentRoot'),
+      ),
       n('ignored', `CustomLog ignored: ${logging}`, file, lineOf(main, 'CustomLog')),
       // Issue 14: a header Apache would add (here X-Frame-Options) is refused, not ignored: serve stops unless --accept-apache-differences.
-      { ...n('not-honoured', 'Header always set X-Frame-Options DENY in <VirtualHost *:8080> is not honoured: wsgi-host does not add, edit or remove headers: set them in the application or a front proxy.', join(dir, 'conf.d', '20-headers.conf'), 1), refused: true },
-      n('info',
+      {
+        ...n(
+          'not-honoured',
+          'Header always set X-Frame-Options DENY in <VirtualHost *:8080> is not honoured: wsgi-host does not add, edit or remove headers: set them in the application or a front proxy.',
+          join(dir, 'conf.d', '20-headers.conf'),
+          1,
+        ),
+        refused: true,
+      },
+      n(
+        'info',
         "mod_wsgi's default application group is %{RESOURCE}, one sub-interpreter per application named after the server and URL, so WSGIScriptAlias / runs in application group 'www.example.com|'; wsgi-host keeps these names and gives each application group processes of its own. Add WSGIApplicationGroup %{GLOBAL} (or application-group=%{GLOBAL}) to let the applications of a process group share its processes, which is also what C extensions such as numpy need.",
-        file, lineOf(main, 'WSGIScriptAlias / ')),
+        file,
+        lineOf(main, 'WSGIScriptAlias / '),
+      ),
     ]);
     assert.ok(!result.notes.some((x) => x.message.includes('Bogus')), 'a false <IfModule> is skipped without notes');
   });
@@ -294,7 +333,10 @@ describe('errors name the file, the line and the fix', () => {
     const r = translateApacheConfig(join(dir, 'a.conf'));
     assert.equal(r.config.mount?.[0]?.group, 'nowhere');
     assert.deepEqual(r.sources['mount[0].group'], { file: join(dir, 'a.conf'), line: 2 });
-    assert.throws(() => planServer(validateConfig(r.config), dir), (err: unknown) => err instanceof ConfigError && err.code === ConfigErrorCode.UNKNOWN_GROUP);
+    assert.throws(
+      () => planServer(validateConfig(r.config), dir),
+      (err: unknown) => err instanceof ConfigError && err.code === ConfigErrorCode.UNKNOWN_GROUP,
+    );
   });
 });
 
@@ -309,20 +351,48 @@ describe('WSGIScriptAliasMatch', () => {
       'WSGIScriptAliasMatch ^/none/(\\w+) empty/$1.wsgi',
     ].join('\n');
     const dir = fixture({
-      'a.conf': text, 'scripts/alpha.wsgi': WSGI, 'scripts/beta.wsgi': WSGI, 'scripts/.hidden.wsgi': WSGI, 'scripts/notes.txt': '', 'empty/readme': '',
+      'a.conf': text,
+      'scripts/alpha.wsgi': WSGI,
+      'scripts/beta.wsgi': WSGI,
+      'scripts/.hidden.wsgi': WSGI,
+      'scripts/notes.txt': '',
+      'empty/readme': '',
     });
     const file = join(dir, 'a.conf');
     const r = translateApacheConfig(file);
     assert.deepEqual(r.config.mount, [
-      { path: '/apps/alpha', script: `${dir}/scripts/alpha.wsgi`, callable: 'application', applicationGroup: '%{GLOBAL}', passAuthorization: false, group: 'apps' },
-      { path: '/apps/beta', script: `${dir}/scripts/beta.wsgi`, callable: 'application', applicationGroup: '%{GLOBAL}', passAuthorization: false, group: 'apps' },
+      {
+        path: '/apps/alpha',
+        script: `${dir}/scripts/alpha.wsgi`,
+        callable: 'application',
+        applicationGroup: '%{GLOBAL}',
+        passAuthorization: false,
+        group: 'apps',
+      },
+      {
+        path: '/apps/beta',
+        script: `${dir}/scripts/beta.wsgi`,
+        callable: 'application',
+        applicationGroup: '%{GLOBAL}',
+        passAuthorization: false,
+        group: 'apps',
+      },
     ]);
     assert.deepEqual(r.config.group, [{ name: 'apps', threads: 2 }]);
     assert.deepEqual(r.sources['mount[1].script'], { file, line: 4 });
     const notes = r.notes.filter((n) => n.message.startsWith('WSGIScriptAliasMatch'));
-    assert.deepEqual(notes.map((n) => [n.kind, n.line]), [['info', 4], ['not-honoured', 5], ['not-honoured', 6]]);
-    assert.equal(notes[0]?.message,
-      `WSGIScriptAliasMatch ^/apps/([^/]+) ${dir}/scripts/$1.wsgi was expanded at translation time into 2 mounts (/apps/alpha, /apps/beta), one per script matching ${dir}/scripts/*.wsgi: wsgi-host has prefix mounts only, so translate again (or add a WSGIScriptAlias) when a script is added.`);
+    assert.deepEqual(
+      notes.map((n) => [n.kind, n.line]),
+      [
+        ['info', 4],
+        ['not-honoured', 5],
+        ['not-honoured', 6],
+      ],
+    );
+    assert.equal(
+      notes[0]?.message,
+      `WSGIScriptAliasMatch ^/apps/([^/]+) ${dir}/scripts/$1.wsgi was expanded at translation time into 2 mounts (/apps/alpha, /apps/beta), one per script matching ${dir}/scripts/*.wsgi: wsgi-host has prefix mounts only, so translate again (or add a WSGIScriptAlias) when a script is added.`,
+    );
     assert.match(notes[1]?.message ?? '', /is not honoured: .*write one WSGIScriptAlias \/prefix \/path\/to\/script\.wsgi per application instead\.$/);
     assert.match(notes[2]?.message ?? '', /matched no script file/);
     validateConfig(r.config);
@@ -348,16 +418,27 @@ describe('mod_wsgi semantics', () => {
     const dir = fixture({ 'a.conf': '', 'site.wsgi': WSGI, 'app.wsgi': WSGI });
     const file = tmp.file(join(`case${counter}`, 'a.conf'), text.replaceAll('/SITE', dir));
     const r = translateApacheConfig(file);
-    assert.deepEqual(r.config.host?.[0]?.mount?.map((m) => [m.path, m.applicationGroup]), [
-      ['/', 'www.example.com:8080|'],
-      ['/app', 'www.example.com:8080|/app'],
-      ['/shared', 'common'],
-    ]);
-    assert.ok(r.config.host?.[0]?.mount?.every((m) => m.group === undefined), 'embedded mode: the default group');
+    assert.deepEqual(
+      r.config.host?.[0]?.mount?.map((m) => [m.path, m.applicationGroup]),
+      [
+        ['/', 'www.example.com:8080|'],
+        ['/app', 'www.example.com:8080|/app'],
+        ['/shared', 'common'],
+      ],
+    );
+    assert.ok(
+      r.config.host?.[0]?.mount?.every((m) => m.group === undefined),
+      'embedded mode: the default group',
+    );
     const order = r.notes.filter((n) => n.kind === 'order');
-    assert.deepEqual(order.map((n) => n.line), [5, 6]);
-    assert.equal(order[0]?.message,
-      `WSGIScriptAlias /app (${dir}/app.wsgi) gets /app and the URLs below it in wsgi-host, which picks the longest matching prefix, but Apache would send them to WSGIScriptAlias / (${dir}/site.wsgi) at ${file}:4, because mod_wsgi tries the aliases of a context in the order they are declared and the first that matches wins. Declare WSGIScriptAlias /app before WSGIScriptAlias / so that Apache agrees, or remove it to keep Apache's behaviour.`);
+    assert.deepEqual(
+      order.map((n) => n.line),
+      [5, 6],
+    );
+    assert.equal(
+      order[0]?.message,
+      `WSGIScriptAlias /app (${dir}/app.wsgi) gets /app and the URLs below it in wsgi-host, which picks the longest matching prefix, but Apache would send them to WSGIScriptAlias / (${dir}/site.wsgi) at ${file}:4, because mod_wsgi tries the aliases of a context in the order they are declared and the first that matches wins. Declare WSGIScriptAlias /app before WSGIScriptAlias / so that Apache agrees, or remove it to keep Apache's behaviour.`,
+    );
     const info = r.notes.find((n) => n.kind === 'info' && n.message.includes('%{RESOURCE}'));
     assert.deepEqual([info?.file, info?.line], [file, 4]);
     assert.match(info?.message ?? '', /Add WSGIApplicationGroup %\{GLOBAL\}/);
@@ -366,10 +447,14 @@ describe('mod_wsgi semantics', () => {
   test('WSGIPassAuthorization defaults to Off; WSGIScriptReloading Off reaches every group', () => {
     const dir = fixture({
       'a.conf': 'Listen 80\nWSGIScriptReloading Off\nWSGIDaemonProcess one\nWSGIScriptAlias /a a.wsgi process-group=one\nWSGIScriptAlias /b b.wsgi\n',
-      'a.wsgi': WSGI, 'b.wsgi': WSGI,
+      'a.wsgi': WSGI,
+      'b.wsgi': WSGI,
     });
     const r = translateApacheConfig(join(dir, 'a.conf'));
-    assert.deepEqual(r.config.mount?.map((m) => m.passAuthorization), [false, false]);
+    assert.deepEqual(
+      r.config.mount?.map((m) => m.passAuthorization),
+      [false, false],
+    );
     assert.equal(r.config.group?.[0]?.scriptReloading, false);
     assert.equal(r.config.group?.[0]?.threads, 15, "mod_wsgi's default threads");
     assert.equal(r.config.defaultGroup?.scriptReloading, false);
@@ -378,14 +463,21 @@ describe('mod_wsgi semantics', () => {
 
   test('<IfDefine> follows the defines option; ServerRoot sets where relative paths start', () => {
     const dir = fixture({
-      'a.conf': 'ServerRoot /etc/elsewhere\nListen 80\n<IfDefine PRODUCTION>\nWSGIDaemonProcess prod processes=8\n</IfDefine>\n<IfDefine !PRODUCTION>\nWSGIDaemonProcess dev\n</IfDefine>\nWSGIPythonHome venv\n',
+      'a.conf':
+        'ServerRoot /etc/elsewhere\nListen 80\n<IfDefine PRODUCTION>\nWSGIDaemonProcess prod processes=8\n</IfDefine>\n<IfDefine !PRODUCTION>\nWSGIDaemonProcess dev\n</IfDefine>\nWSGIPythonHome venv\n',
     });
     const file = join(dir, 'a.conf');
     const prod = translateApacheConfig(file, { defines: ['PRODUCTION'] });
-    assert.deepEqual(prod.config.group?.map((g) => g.name), ['prod']);
+    assert.deepEqual(
+      prod.config.group?.map((g) => g.name),
+      ['prod'],
+    );
     assert.equal(prod.config.pythonHome, '/etc/elsewhere/venv');
     const dev = translateApacheConfig(file, { serverRoot: '/opt/site' });
-    assert.deepEqual(dev.config.group?.map((g) => g.name), ['dev']);
+    assert.deepEqual(
+      dev.config.group?.map((g) => g.name),
+      ['dev'],
+    );
     assert.equal(dev.config.pythonHome, '/opt/site/venv');
     assert.ok(dev.notes.some((n) => n.kind === 'info' && n.line === 1 && n.message.includes('replaced by the serverRoot option')));
   });
@@ -406,8 +498,22 @@ describe('mod_wsgi semantics', () => {
     const r = translateApacheConfig(file);
     // No ServerName and Listen 80: %{RESOURCE} is the machine's name, then '|' and the SCRIPT_NAME.
     assert.deepEqual(r.config.mount, [
-      { path: '/legacy', script: join(dir, 'legacy.wsgi'), callable: 'application', applicationGroup: `${hostname()}|/legacy`, passAuthorization: false, environ: { GREETING: 'say "hi" there' } },
-      { path: '/my app', script: join(dir, 'my app.wsgi'), callable: 'app', applicationGroup: `${hostname()}|/my app`, passAuthorization: false, environ: { GREETING: 'say "hi" there' } },
+      {
+        path: '/legacy',
+        script: join(dir, 'legacy.wsgi'),
+        callable: 'application',
+        applicationGroup: `${hostname()}|/legacy`,
+        passAuthorization: false,
+        environ: { GREETING: 'say "hi" there' },
+      },
+      {
+        path: '/my app',
+        script: join(dir, 'my app.wsgi'),
+        callable: 'app',
+        applicationGroup: `${hostname()}|/my app`,
+        passAuthorization: false,
+        environ: { GREETING: 'say "hi" there' },
+      },
     ]);
     assert.equal(r.config.static, undefined, 'an Alias to a WSGI script is not a static folder');
     assert.ok(r.notes.some((n) => n.kind === 'info' && n.line === 3 && n.message.includes('translated as WSGIScriptAlias /legacy')));
@@ -435,11 +541,21 @@ describe('mod_wsgi semantics', () => {
     const file = tmp.file(join(`case${counter}`, 'a.conf'), text.replace('SITE', join(dir, 'site.wsgi')));
     const r = translateApacheConfig(file);
     assert.equal(r.config.host?.length, 2);
-    assert.deepEqual(r.config.host?.map((h) => [h.serverName, h.addresses, h.mount?.length ?? 0]), [['www.example.com', ['*:80'], 0], ['www.example.com', ['*:443'], 1]]);
+    assert.deepEqual(
+      r.config.host?.map((h) => [h.serverName, h.addresses, h.mount?.length ?? 0]),
+      [
+        ['www.example.com', ['*:80'], 0],
+        ['www.example.com', ['*:443'], 1],
+      ],
+    );
     assert.deepEqual(r.config.host?.[1]?.aliases, ['example.com']);
     assert.equal(r.config.host?.[1]?.mount?.[0]?.path, '/');
     const kinds = r.notes.map((n) => [n.kind, n.line]);
-    assert.deepEqual(kinds, [['not-honoured', 5], ['ignored', 10], ['ignored', 11]]);
+    assert.deepEqual(kinds, [
+      ['not-honoured', 5],
+      ['ignored', 10],
+      ['ignored', 11],
+    ]);
     assert.equal(r.notes[0]?.refused, true, 'the redirect is refused: serve stops unless the difference is accepted');
     assert.match(r.notes[1]?.message ?? '', /^SSLEngine ignored: wsgi-host does not terminate TLS/);
   });
@@ -449,37 +565,39 @@ describe('issue 14: access control, refusals, addresses', () => {
   test('Require, blocks, <Limit> and Order/Allow/Deny become access rules of the routes they cover, in Apache merge order', () => {
     const dir = fixture({ 'app/site.wsgi': WSGI, 'static/a.css': '', 'static/private/secret.txt': '' });
     const text = [
-      'Listen 8080',                                                   // 1
-      'WSGIScriptAlias / DIR/app/site.wsgi',                           // 2
-      'Alias /static/ DIR/static/',                                    // 3
-      '<Directory />',                                                 // 4
-      '    Require all denied',                                        // 5
-      '</Directory>',                                                  // 6
-      '<Directory DIR/app>',                                           // 7
-      '    Require all granted',                                       // 8
-      '</Directory>',                                                  // 9
-      '<Location /admin>',                                             // 10
-      '    <RequireAll>',                                              // 11
-      '        Require ip 10.0.0.0/8',                                 // 12
-      '        Require not ip 10.9.0.0/16',                            // 13
-      '    </RequireAll>',                                             // 14
-      '</Location>',                                                   // 15
-      '<Directory DIR/static>',                                        // 16
-      '    Require all granted',                                       // 17
-      '    <LimitExcept GET>',                                         // 18
-      '        Require all denied',                                    // 19
-      '    </LimitExcept>',                                            // 20
-      '</Directory>',                                                  // 21
-      '<Directory DIR/static/private>',                                // 22
-      '    Order deny,allow',                                          // 23
-      '    Deny from all',                                             // 24
-      '    Allow from 127.0.0.1 ::1',                                  // 25
-      '</Directory>',                                                  // 26
-      '<FilesMatch "\\.css$">',                                       // 27
-      '    AuthMerging And',                                           // 28
-      '    Require method GET',                                        // 29
-      '</FilesMatch>',                                                 // 30
-    ].join('\n').replaceAll('DIR', dir);
+      'Listen 8080', // 1
+      'WSGIScriptAlias / DIR/app/site.wsgi', // 2
+      'Alias /static/ DIR/static/', // 3
+      '<Directory />', // 4
+      '    Require all denied', // 5
+      '</Directory>', // 6
+      '<Directory DIR/app>', // 7
+      '    Require all granted', // 8
+      '</Directory>', // 9
+      '<Location /admin>', // 10
+      '    <RequireAll>', // 11
+      '        Require ip 10.0.0.0/8', // 12
+      '        Require not ip 10.9.0.0/16', // 13
+      '    </RequireAll>', // 14
+      '</Location>', // 15
+      '<Directory DIR/static>', // 16
+      '    Require all granted', // 17
+      '    <LimitExcept GET>', // 18
+      '        Require all denied', // 19
+      '    </LimitExcept>', // 20
+      '</Directory>', // 21
+      '<Directory DIR/static/private>', // 22
+      '    Order deny,allow', // 23
+      '    Deny from all', // 24
+      '    Allow from 127.0.0.1 ::1', // 25
+      '</Directory>', // 26
+      '<FilesMatch "\\.css$">', // 27
+      '    AuthMerging And', // 28
+      '    Require method GET', // 29
+      '</FilesMatch>', // 30
+    ]
+      .join('\n')
+      .replaceAll('DIR', dir);
     const file = tmp.file(join(`case${counter}`, 'a.conf'), text);
     const r = translateApacheConfig(file);
     assert.deepEqual(r.config.mount?.[0]?.access, [
@@ -498,55 +616,69 @@ describe('issue 14: access control, refusals, addresses', () => {
       ],
     });
     assert.deepEqual(r.sources['mount[0].access[2]'], { file, line: 10 });
-    assert.deepEqual(r.notes.filter((n) => n.refused), []);
+    assert.deepEqual(
+      r.notes.filter((n) => n.refused),
+      [],
+    );
     validateConfig(r.config);
   });
 
   test('what cannot be decided or done is refused, each at its file:line, and kept to be decided against the request', () => {
     const dir = fixture({ 'site.wsgi': WSGI });
     const text = [
-      'Listen 80',                                             // 1
-      'SetEnvIf User-Agent bot IS_BOT',                        // 2
-      'WSGIScriptAlias / DIR/site.wsgi',                       // 3
-      '<Location /private>',                                   // 4
-      '    AuthType Basic',                                    // 5
-      '    Require valid-user',                                // 6
-      '</Location>',                                           // 7
-      '<Location /internal>',                                  // 8
-      '    Require host .example.com',                         // 9
-      '    Require env IS_BOT',                                // 10
-      '</Location>',                                           // 11
-      'Redirect /old /new',                                    // 12
-      'RewriteRule ^/x /y',                                    // 13
-      'WSGIMadeUp on',                                         // 14
-      '<If "%{HTTP_HOST} == \'a\'">',                          // 15
-      '    Require all denied',                                // 16
-      '</If>',                                                 // 17
-    ].join('\n').replaceAll('DIR', dir);
+      'Listen 80', // 1
+      'SetEnvIf User-Agent bot IS_BOT', // 2
+      'WSGIScriptAlias / DIR/site.wsgi', // 3
+      '<Location /private>', // 4
+      '    AuthType Basic', // 5
+      '    Require valid-user', // 6
+      '</Location>', // 7
+      '<Location /internal>', // 8
+      '    Require host .example.com', // 9
+      '    Require env IS_BOT', // 10
+      '</Location>', // 11
+      'Redirect /old /new', // 12
+      'RewriteRule ^/x /y', // 13
+      'WSGIMadeUp on', // 14
+      '<If "%{HTTP_HOST} == \'a\'">', // 15
+      '    Require all denied', // 16
+      '</If>', // 17
+    ]
+      .join('\n')
+      .replaceAll('DIR', dir);
     const file = tmp.file(join(`case${counter}`, 'a.conf'), text);
     const r = translateApacheConfig(file);
-    assert.deepEqual(r.notes.filter((n) => n.refused).map((n) => n.line), [12, 13, 14, 16, 6, 9, 10]);
+    assert.deepEqual(
+      r.notes.filter((n) => n.refused).map((n) => n.line),
+      [12, 13, 14, 16, 6, 9, 10],
+    );
     assert.match(r.notes.find((n) => n.line === 6)?.message ?? '', /needs an authenticated user/);
     assert.match(r.notes.find((n) => n.line === 10)?.message ?? '', /IS_BOT is set by SetEnvIf/);
     assert.deepEqual(r.config.mount?.[0]?.access, [
       { path: '/private', require: 'valid-user' },
       { path: '/internal', require: ['host .example.com', 'setenvif IS_BOT'] },
     ]);
-    assert.ok(r.notes.some((n) => n.line === 16 && n.refused), 'Require inside <If> is refused');
+    assert.ok(
+      r.notes.some((n) => n.line === 16 && n.refused),
+      'Require inside <If> is refused',
+    );
   });
 
   test('serve refuses them all at once (CONFIG_APACHE_REFUSED); --accept-apache-differences serves, check lists them', async () => {
     const dir = fixture({ 'site.wsgi': WSGI, 'a.conf': 'Listen 80\nWSGIScriptAlias / site.wsgi\nHeader set X-A 1\nRedirect /a /b\n' });
     const { loadApacheConfig } = await import('../src/config/apache-file.js');
     const file = join(dir, 'a.conf');
-    assert.throws(() => loadApacheConfig(file), (err: unknown) => {
-      assert.ok(err instanceof ConfigError);
-      assert.equal(err.code, ApacheErrorCode.REFUSED);
-      assert.deepEqual(err.source, { file, line: 3 });
-      assert.match(err.message, new RegExp(`2 directives restrict access[^]*${file}:3: Header set X-A 1[^]*${file}:4: Redirect /a /b`));
-      assert.match(err.hint ?? '', /--accept-apache-differences/);
-      return true;
-    });
+    assert.throws(
+      () => loadApacheConfig(file),
+      (err: unknown) => {
+        assert.ok(err instanceof ConfigError);
+        assert.equal(err.code, ApacheErrorCode.REFUSED);
+        assert.deepEqual(err.source, { file, line: 3 });
+        assert.match(err.message, new RegExp(`2 directives restrict access[^]*${file}:3: Header set X-A 1[^]*${file}:4: Redirect /a /b`));
+        assert.match(err.hint ?? '', /--accept-apache-differences/);
+        return true;
+      },
+    );
     const accepted = loadApacheConfig(file, [], { acceptDifferences: true });
     assert.equal(accepted.notes.filter((n) => n.refused).length, 2);
     assert.equal(loadApacheConfig(file, [], { refuse: false }).notes.filter((n) => n.refused).length, 2);
@@ -572,21 +704,36 @@ describe('issue 14: access control, refusals, addresses', () => {
   test('virtual hosts keep their addresses; without Listen, the VirtualHost addresses are listened on; with neither, an error', async () => {
     const dir = fixture({
       'site.wsgi': WSGI,
-      'two.conf': '<VirtualHost 127.0.0.1:8080>\nServerName internal\nWSGIScriptAlias / site.wsgi\n</VirtualHost>\n<VirtualHost *:80>\nServerName www\n</VirtualHost>\n',
-      'same.conf': 'Listen 80\n<VirtualHost *:80>\nServerName a\n</VirtualHost>\n<VirtualHost *:80>\nServerName b\nWSGIScriptAlias / site.wsgi\n</VirtualHost>\n',
+      'two.conf':
+        '<VirtualHost 127.0.0.1:8080>\nServerName internal\nWSGIScriptAlias / site.wsgi\n</VirtualHost>\n<VirtualHost *:80>\nServerName www\n</VirtualHost>\n',
+      'same.conf':
+        'Listen 80\n<VirtualHost *:80>\nServerName a\n</VirtualHost>\n<VirtualHost *:80>\nServerName b\nWSGIScriptAlias / site.wsgi\n</VirtualHost>\n',
       'none.conf': 'WSGIScriptAlias / site.wsgi\n',
       'name.conf': 'Listen 80\n<VirtualHost www.example.com:80>\nServerName www\n</VirtualHost>\n',
     });
     const two = translateApacheConfig(join(dir, 'two.conf'));
-    assert.deepEqual(two.config.listen, [{ host: '127.0.0.1', port: 8080 }, { host: '0.0.0.0', port: 80 }]);
-    assert.deepEqual(two.config.host?.map((h) => h.addresses), [['127.0.0.1:8080'], ['*:80']]);
+    assert.deepEqual(two.config.listen, [
+      { host: '127.0.0.1', port: 8080 },
+      { host: '0.0.0.0', port: 80 },
+    ]);
+    assert.deepEqual(
+      two.config.host?.map((h) => h.addresses),
+      [['127.0.0.1:8080'], ['*:80']],
+    );
     assert.match(two.notes.find((n) => n.kind === 'info' && n.line === 1)?.message ?? '', /no Listen directive \(Debian keeps them in ports\.conf/);
     const same = translateApacheConfig(join(dir, 'same.conf'));
-    assert.deepEqual(same.config.host?.map((h) => h.addresses), [undefined, undefined], 'every connection reaches both: names alone tell them apart');
+    assert.deepEqual(
+      same.config.host?.map((h) => h.addresses),
+      [undefined, undefined],
+      'every connection reaches both: names alone tell them apart',
+    );
     const none = translateApacheConfig(join(dir, 'none.conf'));
     assert.equal(none.config.listen, undefined);
     const { loadApacheConfig } = await import('../src/config/apache-file.js');
-    assert.throws(() => loadApacheConfig(join(dir, 'none.conf')), (err: unknown) => err instanceof ConfigError && err.code === ApacheErrorCode.NO_LISTEN && /ports\.conf/.test(err.message));
+    assert.throws(
+      () => loadApacheConfig(join(dir, 'none.conf')),
+      (err: unknown) => err instanceof ConfigError && err.code === ApacheErrorCode.NO_LISTEN && /ports\.conf/.test(err.message),
+    );
     assert.deepEqual(loadApacheConfig(join(dir, 'none.conf'), [], { listenGiven: true }).config.listen.length, 1);
     const named = translateError(join(dir, 'name.conf'));
     assert.equal(named.code, ApacheErrorCode.BAD_VALUE);
@@ -610,11 +757,16 @@ describe('issue 14: access control, refusals, addresses', () => {
       '    AllowOverride All',
       '    Require all granted',
       '</Directory>',
-    ].join('\n').replaceAll('DIR', dir);
+    ]
+      .join('\n')
+      .replaceAll('DIR', dir);
     const file = tmp.file(join(`case${counter}`, 'a.conf'), text);
     const r = translateApacheConfig(file);
     const refused = r.notes.filter((n) => n.refused);
-    assert.deepEqual(refused.map((n) => n.line), [6, 5]);
+    assert.deepEqual(
+      refused.map((n) => n.line),
+      [6, 5],
+    );
     assert.match(refused[0]?.message ?? '', /guarded\/\.htaccess change how Apache serves Alias \/site/);
     assert.match(refused[1]?.message ?? '', /refuse symbolic links such as .*link\.txt/);
   });

@@ -20,7 +20,9 @@ import { ROOT, WsgiHost } from './helpers/wsgi-host.js';
 
 const SKIP = apacheMissing();
 const PYTHON = systemPython();
-const skipWhy = SKIP ?? (PYTHON === undefined ? "Debian's /usr/bin/python3 (mod_wsgi's Python) is not installed; enable with: apt-get install python3 python3-venv" : undefined);
+const skipWhy =
+  SKIP ??
+  (PYTHON === undefined ? "Debian's /usr/bin/python3 (mod_wsgi's Python) is not installed; enable with: apt-get install python3 python3-venv" : undefined);
 
 // ---- the intended differences (docs/apache-differences.md) ---------------------------------------
 
@@ -30,8 +32,20 @@ const ONLY_APACHE = ['DOCUMENT_ROOT', 'CONTEXT_DOCUMENT_ROOT', 'PATH_TRANSLATED'
 const ONLY_WSGI_HOST = ['HTTP_X_REQUEST_ID'];
 /** Keys whose values differ by nature (times, counters, ids, the server's name, object types). */
 const VARYING = [
-  'REMOTE_PORT', 'SERVER_SOFTWARE', 'SERVER_SIGNATURE', 'mod_wsgi.request_id', 'mod_wsgi.request_start', 'mod_wsgi.script_start', 'mod_wsgi.daemon_start',
-  'mod_wsgi.queue_start', 'mod_wsgi.thread_id', 'mod_wsgi.thread_requests', 'mod_wsgi.total_requests', 'wsgi.errors', 'wsgi.input', 'wsgi.file_wrapper',
+  'REMOTE_PORT',
+  'SERVER_SOFTWARE',
+  'SERVER_SIGNATURE',
+  'mod_wsgi.request_id',
+  'mod_wsgi.request_start',
+  'mod_wsgi.script_start',
+  'mod_wsgi.daemon_start',
+  'mod_wsgi.queue_start',
+  'mod_wsgi.thread_id',
+  'mod_wsgi.thread_requests',
+  'mod_wsgi.total_requests',
+  'wsgi.errors',
+  'wsgi.input',
+  'wsgi.file_wrapper',
 ];
 
 type Environ = Record<string, unknown>;
@@ -70,8 +84,14 @@ interface Pair {
  * each with its ports in the environment variables named by `portVars`.
  */
 async function startPair(o: {
-  dir: string; serverRoot: string; apacheConf: string; siteConf: string; portVars: string[]; env: NodeJS.ProcessEnv;
-  listeners: (ports: Record<string, number>) => { host: string; port: number }[]; after?: string[];
+  dir: string;
+  serverRoot: string;
+  apacheConf: string;
+  siteConf: string;
+  portVars: string[];
+  env: NodeJS.ProcessEnv;
+  listeners: (ports: Record<string, number>) => { host: string; port: number }[];
+  after?: string[];
 }): Promise<Pair> {
   const ports = async (): Promise<Record<string, number>> => Object.fromEntries(await Promise.all(o.portVars.map(async (v) => [v, await freePort()] as const)));
   const a = await ports();
@@ -79,7 +99,11 @@ async function startPair(o: {
   const run = apacheDir(join(o.dir, 'run'));
   const logs = apacheDir(join(o.dir, 'logs'));
   const apache = await ApacheServer.start({
-    serverRoot: o.serverRoot, conf: o.apacheConf, after: o.after, pidFile: join(run, 'apache.pid'), errorLog: join(logs, 'error.log'),
+    serverRoot: o.serverRoot,
+    conf: o.apacheConf,
+    after: o.after,
+    pidFile: join(run, 'apache.pid'),
+    errorLog: join(logs, 'error.log'),
     env: { ...o.env, ...toEnv(a), APACHE_PID_FILE: join(run, 'apache.pid'), APACHE_RUN_DIR: run, APACHE_LOCK_DIR: run, APACHE_LOG_DIR: logs },
     ports: o.listeners(a),
   });
@@ -117,13 +141,19 @@ interface Probe {
   headers?: [string, string][];
 }
 
-const label = (p: Probe): string => `${p.method ?? 'GET'} ${p.path} on ${p.ip ?? '127.0.0.1'}:${p.port}${p.from ? ` from ${p.from}` : ''}${p.host === null ? ' (no Host)' : p.host ? ` Host ${p.host}` : ''}`;
+const label = (p: Probe): string =>
+  `${p.method ?? 'GET'} ${p.path} on ${p.ip ?? '127.0.0.1'}:${p.port}${p.from ? ` from ${p.from}` : ''}${p.host === null ? ' (no Host)' : p.host ? ` Host ${p.host}` : ''}`;
 
 function send(side: Side, p: Probe): Promise<RawResponse> {
   const port = side.ports[p.port] as number;
   return rawHttp({
-    host: p.ip ?? '127.0.0.1', port, ...(p.from ? { localAddress: p.from } : {}), method: p.method ?? 'GET', path: p.path,
-    hostHeader: p.host === null ? null : `${p.host ?? p.ip ?? '127.0.0.1'}:${port}`, ...(p.headers ? { headers: p.headers } : {}),
+    host: p.ip ?? '127.0.0.1',
+    port,
+    ...(p.from ? { localAddress: p.from } : {}),
+    method: p.method ?? 'GET',
+    path: p.path,
+    hostHeader: p.host === null ? null : `${p.host ?? p.ip ?? '127.0.0.1'}:${port}`,
+    ...(p.headers ? { headers: p.headers } : {}),
   });
 }
 
@@ -138,7 +168,8 @@ interface Outcome {
 function outcome(r: RawResponse, side: Side): Outcome {
   const out: Outcome = { status: r.status };
   const type = (r.headers['content-type'] ?? '').split(';')[0]?.trim();
-  if (r.status === 200 && type === 'application/json' && r.body.length > 0) out.environ = comparable(JSON.parse(r.body.toString('utf8')) as Environ, side.ports, side.name === 'apache');
+  if (r.status === 200 && type === 'application/json' && r.body.length > 0)
+    out.environ = comparable(JSON.parse(r.body.toString('utf8')) as Environ, side.ports, side.name === 'apache');
   else if (r.status === 200 && type !== 'application/json') {
     out.body = r.body.toString('latin1');
     out.type = type;
@@ -278,8 +309,17 @@ describe('one site file, served by Apache + mod_wsgi and by wsgi-host --apache, 
     const site = t.file('site.conf', SITE);
     const main = t.file('apache.conf', apacheMain(t.dir, site));
     pair = await startPair({
-      dir: t.dir, serverRoot: t.dir, apacheConf: main, siteConf: site, portVars: ['PORT_A', 'PORT_B'], env: { DIFF_ROOT: t.dir },
-      listeners: (p) => [{ host: '127.0.0.1', port: p.PORT_A as number }, { host: '127.0.0.2', port: p.PORT_A as number }, { host: '127.0.0.1', port: p.PORT_B as number }],
+      dir: t.dir,
+      serverRoot: t.dir,
+      apacheConf: main,
+      siteConf: site,
+      portVars: ['PORT_A', 'PORT_B'],
+      env: { DIFF_ROOT: t.dir },
+      listeners: (p) => [
+        { host: '127.0.0.1', port: p.PORT_A as number },
+        { host: '127.0.0.2', port: p.PORT_A as number },
+        { host: '127.0.0.1', port: p.PORT_B as number },
+      ],
     });
   });
   after(async () => {
@@ -358,13 +398,29 @@ describe('one site file, served by Apache + mod_wsgi and by wsgi-host --apache, 
     await compare(pair, [
       { port: 'PORT_A', path: '/main/a%20b/%2e%2e/c%3f/./d?x=%20&y=%2F' },
       { port: 'PORT_A', path: '/main/%7Euser/caf%C3%A9' },
-      { port: 'PORT_A', path: '/main/x', headers: [['X-Multi', '1'], ['X-Multi', '2'], ['X_Under', 'dropped'], ['Accept', 'text/plain']] },
+      {
+        port: 'PORT_A',
+        path: '/main/x',
+        headers: [
+          ['X-Multi', '1'],
+          ['X-Multi', '2'],
+          ['X_Under', 'dropped'],
+          ['Accept', 'text/plain'],
+        ],
+      },
       { port: 'PORT_A', method: 'HEAD', path: '/main/x' },
       { port: 'PORT_A', method: 'HEAD', path: '/static/public.txt' },
       { port: 'PORT_A', method: 'POST', path: '/main/form' },
     ]);
     // Intended: repeated Cookie headers are joined with '; ' (one cookie-string, RFC 6265), where Apache joins them with ', '.
-    const cookies: Probe = { port: 'PORT_A', path: '/main/c', headers: [['Cookie', 'a=1'], ['Cookie', 'b=2']] };
+    const cookies: Probe = {
+      port: 'PORT_A',
+      path: '/main/c',
+      headers: [
+        ['Cookie', 'a=1'],
+        ['Cookie', 'b=2'],
+      ],
+    };
     const a = outcome(await send(pair.apache, cookies), pair.apache);
     const w = outcome(await send(pair.wsgiHost, cookies), pair.wsgiHost);
     assert.equal(a.environ?.HTTP_COOKIE, 'a=1, b=2');
@@ -382,7 +438,9 @@ describe('one site file, served by Apache + mod_wsgi and by wsgi-host --apache, 
 
 // ---- the examples, served unchanged -----------------------------------------------------------------
 
-describe('examples/apache-debian: a Debian /etc/apache2 (ports.conf, sites-enabled, a guarded folder) serves unchanged, as Apache serves it', { skip: skipWhy }, () => {
+describe('examples/apache-debian: a Debian /etc/apache2 (ports.conf, sites-enabled, a guarded folder) serves unchanged, as Apache serves it', {
+  skip: skipWhy,
+}, () => {
   const t = tempDir('wsgi-host-debian-');
   let pair: Pair;
 
@@ -394,7 +452,12 @@ describe('examples/apache-debian: a Debian /etc/apache2 (ports.conf, sites-enabl
     const etc = join(t.dir, 'etc-apache2');
     const env = { APACHE_RUN_USER: apacheUser(), APACHE_RUN_GROUP: apacheUser(), MYSITE_ROOT: srv };
     pair = await startPair({
-      dir: t.dir, serverRoot: etc, apacheConf: join(etc, 'apache2.conf'), siteConf: join(etc, 'apache2.conf'), portVars: ['MYSITE_PORT'], env,
+      dir: t.dir,
+      serverRoot: etc,
+      apacheConf: join(etc, 'apache2.conf'),
+      siteConf: join(etc, 'apache2.conf'),
+      portVars: ['MYSITE_PORT'],
+      env,
       after: [`WSGISocketPrefix ${join(t.dir, 'run', 'wsgi')}`],
       listeners: (p) => [{ host: '127.0.0.1', port: p.MYSITE_PORT as number }],
     });
@@ -415,7 +478,10 @@ describe('examples/apache-debian: a Debian /etc/apache2 (ports.conf, sites-enabl
       { port: 'MYSITE_PORT', path: '/reports/report.txt', host: 'www.mysite.test', from: '127.0.0.2' },
       { port: 'MYSITE_PORT', path: '/static', host: 'www.mysite.test' },
     ]);
-    assert.deepEqual([...seen.values()].map((o) => o.status), [200, 200, 200, 200, 403, 403, 200, 200]);
+    assert.deepEqual(
+      [...seen.values()].map((o) => o.status),
+      [200, 200, 200, 200, 403, 403, 200, 200],
+    );
     const root = [...seen.values()][0]?.environ ?? {};
     assert.equal(root['mod_wsgi.process_group'], 'mysite');
     assert.equal(root['wsgi.multiprocess'], true, 'processes=1 given: mod_wsgi says multiprocess');
@@ -433,8 +499,16 @@ describe('examples/apache-two-vhosts: a public VirtualHost and one bound to 127.
     const site = join(t.dir, 'two-vhosts.conf');
     const main = t.file('apache.conf', apacheMain(t.dir, site));
     pair = await startPair({
-      dir: t.dir, serverRoot: t.dir, apacheConf: main, siteConf: site, portVars: ['SHOP_PORT', 'SHOP_ADMIN_PORT'], env: { SHOP_ROOT: t.dir },
-      listeners: (p) => [{ host: '127.0.0.1', port: p.SHOP_PORT as number }, { host: '127.0.0.1', port: p.SHOP_ADMIN_PORT as number }],
+      dir: t.dir,
+      serverRoot: t.dir,
+      apacheConf: main,
+      siteConf: site,
+      portVars: ['SHOP_PORT', 'SHOP_ADMIN_PORT'],
+      env: { SHOP_ROOT: t.dir },
+      listeners: (p) => [
+        { host: '127.0.0.1', port: p.SHOP_PORT as number },
+        { host: '127.0.0.1', port: p.SHOP_ADMIN_PORT as number },
+      ],
     });
   });
   after(async () => {
@@ -450,6 +524,9 @@ describe('examples/apache-two-vhosts: a public VirtualHost and one bound to 127.
       { port: 'SHOP_ADMIN_PORT', path: '/orders', host: 'shop.test' },
       { port: 'SHOP_ADMIN_PORT', path: '/', host: 'admin.shop.test' },
     ]);
-    assert.deepEqual([...seen.values()].map((o) => o.environ?.application), ['shop', 'shop', 'shop', 'admin', 'admin']);
+    assert.deepEqual(
+      [...seen.values()].map((o) => o.environ?.application),
+      ['shop', 'shop', 'shop', 'admin', 'admin'],
+    );
   });
 });

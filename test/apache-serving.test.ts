@@ -144,7 +144,10 @@ describe('an Apache mod_wsgi site serves the same as its TOML translation', () =
 
   // Issue 14 changed this: never a silent 127.0.0.1:8000; the VirtualHosts' addresses, said in a note.
   test('without a Listen directive, wsgi-host listens on the addresses of the VirtualHosts, and says so', () => {
-    assert.match(fromApacheOutput, /^# info: .*site\.conf:1: The configuration has no Listen directive \(Debian keeps them in ports\.conf.*wsgi-host listens on the addresses its VirtualHosts name, 0\.0\.0\.0:80;/m);
+    assert.match(
+      fromApacheOutput,
+      /^# info: .*site\.conf:1: The configuration has no Listen directive \(Debian keeps them in ports\.conf.*wsgi-host listens on the addresses its VirtualHosts name, 0\.0\.0\.0:80;/m,
+    );
     assert.match(fromApacheOutput, /^\[\[listen\]\]\nhost = "0\.0\.0\.0"\nport = 80$/m);
     assert.doesNotMatch(fromApacheOutput, /8000/);
   });

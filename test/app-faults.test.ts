@@ -122,7 +122,10 @@ describe("an application's faults fail its own request, never the server", () =>
   test('a status line with CR LF (header injection) is a 500 with its standard reason; the log names the application', async () => {
     const r = await run({ status: '200 OK\r\nX-Injected: 1', headers: [['Content-Type', 'text/plain']] });
     assert.equal(r.statusLine, 'HTTP/1.1 500 Internal Server Error');
-    assert.equal(r.headers.find(([k]) => k === 'x-injected'), undefined);
+    assert.equal(
+      r.headers.find(([k]) => k === 'x-injected'),
+      undefined,
+    );
     assert.ok(r.complete);
     await stillServing('a status line with CR LF');
     await host.waitForLog(/reason phrase "OK\\r\\nX-Injected: 1" contains CR\); answered 500/);
@@ -176,19 +179,35 @@ describe("an application's faults fail its own request, never the server", () =>
     test(`a header with ${name}: 500, nothing of it sent`, async () => {
       const r = await run({ headers: [['Content-Type', 'text/plain'], header], chunks: ['hello world'] });
       assert.equal(r.statusLine, 'HTTP/1.1 500 Internal Server Error', JSON.stringify(header));
-      assert.equal(r.headers.find(([k]) => k === 'set-cookie' || k === 'x-evil'), undefined);
+      assert.equal(
+        r.headers.find(([k]) => k === 'set-cookie' || k === 'x-evil'),
+        undefined,
+      );
       assert.doesNotMatch(r.body, /hello world/);
       await stillServing(name);
     });
   }
 
   test('two different Content-Length values: 500', async () => {
-    const r = await run({ headers: [['Content-Length', '5'], ['Content-Length', '6']], chunks: ['hello'] });
+    const r = await run({
+      headers: [
+        ['Content-Length', '5'],
+        ['Content-Length', '6'],
+      ],
+      chunks: ['hello'],
+    });
     assert.equal(r.statusLine, 'HTTP/1.1 500 Internal Server Error');
   });
 
   test('what is valid passes: HTAB and latin-1 text in values, Content-Length with spaces around it', async () => {
-    const r = await run({ headers: [['X-Tab', 'a\tb'], ['X-Latin', 'caf\u00e9'], ['Content-Length', ' 5 ']], chunks: ['hello'] });
+    const r = await run({
+      headers: [
+        ['X-Tab', 'a\tb'],
+        ['X-Latin', 'caf\u00e9'],
+        ['Content-Length', ' 5 '],
+      ],
+      chunks: ['hello'],
+    });
     assert.equal(r.status, 200);
     assert.equal(r.headers.find(([k]) => k === 'x-tab')?.[1], 'a\tb');
     assert.equal(r.headers.find(([k]) => k === 'x-latin')?.[1], 'caf\u00e9');
@@ -198,10 +217,23 @@ describe("an application's faults fail its own request, never the server", () =>
 
   for (const status of ['204 No Content', '304 Not Modified']) {
     test(`${status}: no Content-Length and no body, whatever the application says`, async () => {
-      const r = await run({ status, headers: [['Content-Length', '5'], ['ETag', '"x"']], chunks: ['hello'] });
+      const r = await run({
+        status,
+        headers: [
+          ['Content-Length', '5'],
+          ['ETag', '"x"'],
+        ],
+        chunks: ['hello'],
+      });
       assert.equal(r.status, Number(status.slice(0, 3)));
-      assert.equal(r.headers.find(([k]) => k === 'content-length'), undefined);
-      assert.equal(r.headers.find(([k]) => k === 'transfer-encoding'), undefined);
+      assert.equal(
+        r.headers.find(([k]) => k === 'content-length'),
+        undefined,
+      );
+      assert.equal(
+        r.headers.find(([k]) => k === 'transfer-encoding'),
+        undefined,
+      );
       assert.ok(r.complete, 'nothing after the head');
       await stillServing(status);
     });
@@ -293,13 +325,70 @@ describe("an application's faults fail its own request, never the server", () =>
     ['a truncated RESPONSE', { frames: [[T.RESPONSE, END, '00c8ff']] }, 500],
     ['a RESPONSE whose head length is past its end', { frames: [[T.RESPONSE, END, '00c8000fffff4f4b']] }, 500],
     ['DATA before the RESPONSE', { frames: [[T.DATA, 0, hex('early')]] }, 502],
-    ['a second RESPONSE', { frames: [[T.RESPONSE, 0, responsePayload(200, 'OK')], [T.RESPONSE, 0, responsePayload(200, 'OK')]] }, 'cut'],
-    ['more body than Content-Length', { frames: [[T.RESPONSE, 0, responsePayload(200, 'OK', [['Content-Length', '5']])], [T.DATA, END, hex('0123456789HTTP/1.1 200 OK\r\n\r\n')]], end: false }, 'cut'],
-    ['less body than Content-Length, then END', { frames: [[T.RESPONSE, 0, responsePayload(200, 'OK', [['Content-Length', '10']])], [T.DATA, END, hex('abc')]], end: false }, 'cut'],
-    ['body beyond the credit window', { frames: [[T.RESPONSE, 0, responsePayload(200, 'OK')], [T.DATA, 0, null, 600 * 1024], [T.DATA, 0, null, 600 * 1024]] }, 'cut'],
+    [
+      'a second RESPONSE',
+      {
+        frames: [
+          [T.RESPONSE, 0, responsePayload(200, 'OK')],
+          [T.RESPONSE, 0, responsePayload(200, 'OK')],
+        ],
+      },
+      'cut',
+    ],
+    [
+      'more body than Content-Length',
+      {
+        frames: [
+          [T.RESPONSE, 0, responsePayload(200, 'OK', [['Content-Length', '5']])],
+          [T.DATA, END, hex('0123456789HTTP/1.1 200 OK\r\n\r\n')],
+        ],
+        end: false,
+      },
+      'cut',
+    ],
+    [
+      'less body than Content-Length, then END',
+      {
+        frames: [
+          [T.RESPONSE, 0, responsePayload(200, 'OK', [['Content-Length', '10']])],
+          [T.DATA, END, hex('abc')],
+        ],
+        end: false,
+      },
+      'cut',
+    ],
+    [
+      'body beyond the credit window',
+      {
+        frames: [
+          [T.RESPONSE, 0, responsePayload(200, 'OK')],
+          [T.DATA, 0, null, 600 * 1024],
+          [T.DATA, 0, null, 600 * 1024],
+        ],
+      },
+      'cut',
+    ],
     ['a CREDIT frame of 1 byte', { frames: [[T.CREDIT, 0, '01']] }, 502],
-    ['a FILE frame that is not JSON', { frames: [[T.RESPONSE, 0, responsePayload(200, 'OK')], [T.FILE, 0, hex('{not json')]] }, 'cut'],
-    ['a FILE frame with a negative descriptor', { frames: [[T.RESPONSE, 0, responsePayload(200, 'OK')], [T.FILE, 0, hex('{"fd":-1,"offset":0,"length":1}')]] }, 'cut'],
+    [
+      'a FILE frame that is not JSON',
+      {
+        frames: [
+          [T.RESPONSE, 0, responsePayload(200, 'OK')],
+          [T.FILE, 0, hex('{not json')],
+        ],
+      },
+      'cut',
+    ],
+    [
+      'a FILE frame with a negative descriptor',
+      {
+        frames: [
+          [T.RESPONSE, 0, responsePayload(200, 'OK')],
+          [T.FILE, 0, hex('{"fd":-1,"offset":0,"length":1}')],
+        ],
+      },
+      'cut',
+    ],
     ['a FILE frame before the RESPONSE', { frames: [[T.FILE, 0, hex('{"fd":0,"offset":0,"length":1}')]] }, 502],
     ['NOT_STARTED for a running request', { frames: [[T.DATA, END | ABORT | NOT_STARTED, '']], end: false }, 502],
     ['an unknown frame type', { frames: [[99, 0, hex('?')]] }, 502],
@@ -315,7 +404,10 @@ describe("an application's faults fail its own request, never the server", () =>
       } else {
         assert.equal(r.status, expected, `${name}: ${r.raw.slice(0, 300)}`);
         assert.equal(r.statusLine, `HTTP/1.1 ${expected} ${expected === 500 ? 'Internal Server Error' : 'Bad Gateway'}`);
-        assert.equal(r.headers.find(([k]) => k === 'x-injected'), undefined);
+        assert.equal(
+          r.headers.find(([k]) => k === 'x-injected'),
+          undefined,
+        );
       }
       await stillServing(name);
     });

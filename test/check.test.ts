@@ -9,7 +9,12 @@ import { runCli } from './helpers/wsgi-host.js';
 const OK_APP = 'def application(e, s):\n    s("200 OK", [])\n    return [b"ok"]\n';
 
 interface Report {
-  groups: { label: string; interpreter: string | null; python: { version: string; prefix: string; base_prefix: string; site_packages: string[]; path: string[] } | null; apps: { target: string; imports?: boolean; error?: string }[] }[];
+  groups: {
+    label: string;
+    interpreter: string | null;
+    python: { version: string; prefix: string; base_prefix: string; site_packages: string[]; path: string[] } | null;
+    apps: { target: string; imports?: boolean; error?: string }[];
+  }[];
   problems: { severity: string; code: string; message: string; where?: string; hint?: string }[];
 }
 
@@ -130,7 +135,10 @@ server-name = "h.test"
 
   const find = (code: string, text?: RegExp) => {
     const p = report.problems.find((x) => x.code === code && (text === undefined || text.test(`${x.where ?? ''} ${x.message}`)));
-    assert.ok(p, `expected ${code}${text ? ` matching ${text}` : ''}; got:\n${report.problems.map((x) => `${x.code} ${x.where ?? ''} ${x.message}`).join('\n')}`);
+    assert.ok(
+      p,
+      `expected ${code}${text ? ` matching ${text}` : ''}; got:\n${report.problems.map((x) => `${x.code} ${x.where ?? ''} ${x.message}`).join('\n')}`,
+    );
     return p;
   };
 
@@ -177,7 +185,11 @@ server-name = "h.test"
     assert.notEqual(hacks?.python?.base_prefix, venv);
     assert.ok(hacks?.python?.site_packages.some((p) => p.startsWith(venv)));
     assert.ok(hacks?.python?.path.length);
-    assert.deepEqual(hacks?.apps.map((a) => a.imports), [true, true, true], 'the three scripts of group hacks import');
+    assert.deepEqual(
+      hacks?.apps.map((a) => a.imports),
+      [true, true, true],
+      'the three scripts of group hacks import',
+    );
     assert.equal(exitCode, 1, 'errors make the exit status non-zero');
     assert.match(human, /Group hacks: 1 process\(es\)/);
     assert.match(human, /sys\.base_prefix: .*\(a virtual environment\)/);
@@ -185,7 +197,10 @@ server-name = "h.test"
   });
 
   test('a clean configuration checks with exit status 0', async () => {
-    const clean = t.file('clean.toml', `listen = ["127.0.0.1:0"]\n\n[[group]]\nname = "g"\npython-home = "venv"\n\n[[mount]]\npath = "/"\nscript = "ok.wsgi"\ngroup = "g"\n`);
+    const clean = t.file(
+      'clean.toml',
+      `listen = ["127.0.0.1:0"]\n\n[[group]]\nname = "g"\npython-home = "venv"\n\n[[mount]]\npath = "/"\nscript = "ok.wsgi"\ngroup = "g"\n`,
+    );
     const r = await runCli(['check', '-c', clean], { cwd: t.dir, timeoutMs: 60_000 });
     assert.equal(r.code, 0, r.stdout + r.stderr);
     assert.match(r.stdout, /\*\/ -> .*ok\.wsgi \(callable application\): imports, callable found/);
@@ -224,7 +239,10 @@ server-name = "h.test"
     const r = await runCli(['check', '--apache', conf, '--json'], { cwd: t.dir, timeoutMs: 60_000 });
     assert.equal(r.code, 1, r.stdout);
     const refused = (JSON.parse(r.stdout) as Report).problems.filter((p) => p.code === 'CHECK_APACHE_REFUSED');
-    assert.deepEqual(refused.map((p) => [p.severity, p.where]), [8, 9, 6].map((line) => ['error', `${conf}:${line}`]));
+    assert.deepEqual(
+      refused.map((p) => [p.severity, p.where]),
+      [8, 9, 6].map((line) => ['error', `${conf}:${line}`]),
+    );
     assert.match(refused[2]?.message ?? '', /Require valid-user .* needs an authenticated user/);
     assert.match(refused[0]?.hint ?? '', /--accept-apache-differences/);
     const serve = await runCli(['serve', '--apache', conf], { cwd: t.dir, timeoutMs: 60_000 });
@@ -233,7 +251,9 @@ server-name = "h.test"
     for (const line of [6, 8, 9]) assert.match(serve.stderr, new RegExp(`${conf}:${line}: `));
     const accepted = await runCli(['check', '--apache', conf, '--accept-apache-differences', '--json'], { cwd: t.dir, timeoutMs: 60_000 });
     assert.equal(accepted.code, 0, accepted.stdout);
-    const warnings = (JSON.parse(accepted.stdout) as Report).problems.filter((p) => p.code === 'CHECK_APACHE_NOT_HONOURED' && /^(Require valid-user|Redirect|Header) /.test(p.message));
+    const warnings = (JSON.parse(accepted.stdout) as Report).problems.filter(
+      (p) => p.code === 'CHECK_APACHE_NOT_HONOURED' && /^(Require valid-user|Redirect|Header) /.test(p.message),
+    );
     assert.equal(warnings.length, 3);
   });
 });
@@ -280,7 +300,10 @@ describe('wsgi-host check reports every error at once, with exit codes as docume
     const missing = problems.find((p) => p.code === 'CONFIG_SCRIPT_NOT_FOUND');
     assert.ok(missing, r.stdout);
     assert.match(missing.where ?? '', /\/shift\.toml:9 \(mount\[1\]\.script\)$/);
-    assert.ok(problems.some((p) => p.code === 'CONFIG_INVALID_VALUE' && /shift\.toml:4/.test(p.where ?? '')), r.stdout);
+    assert.ok(
+      problems.some((p) => p.code === 'CONFIG_INVALID_VALUE' && /shift\.toml:4/.test(p.where ?? '')),
+      r.stdout,
+    );
   });
 
   test('a file that cannot be read or parsed is a finding too (exit 1); a wrong flag is a usage error (exit 2)', async () => {

@@ -21,7 +21,18 @@ describe('the command line', () => {
     assert.match(top.stdout, /Usage: wsgi-host COMMAND/);
     const serve = await runCli(['serve', '--help']);
     assert.equal(serve.code, 0);
-    for (const flag of ['--host', '--port', '--python-home', '--python-path', '--processes', '--threads', '--callable', '--mount', '--working-directory', '--setenv']) {
+    for (const flag of [
+      '--host',
+      '--port',
+      '--python-home',
+      '--python-path',
+      '--processes',
+      '--threads',
+      '--callable',
+      '--mount',
+      '--working-directory',
+      '--setenv',
+    ]) {
       assert.ok(serve.stdout.includes(flag), `serve --help documents ${flag}`);
     }
     // Every flag serve takes, not only the ones listed above.
@@ -89,8 +100,12 @@ describe('the command line', () => {
     assert.equal(r.stdout, `wsgi-host ${pkg.version}\n`);
   });
 
-  test('a negative number is our range error, not the argument parser\'s text', async () => {
-    for (const [flag, range] of [['--threads', '1 to 1024'], ['--processes', '1 to 1024'], ['--port', '0 to 65535']] as const) {
+  test("a negative number is our range error, not the argument parser's text", async () => {
+    for (const [flag, range] of [
+      ['--threads', '1 to 1024'],
+      ['--processes', '1 to 1024'],
+      ['--port', '0 to 65535'],
+    ] as const) {
       for (const args of [[flag, '-1'], [`${flag}=-1`]]) {
         const r = await runCli(['serve', app, ...args]);
         assert.equal(r.code, 2, `${args.join(' ')}: ${r.stderr}`);
@@ -125,11 +140,19 @@ describe('the command line', () => {
   };
 
   test('an address this machine does not have (EADDRNOTAVAIL)', async () => {
-    await cannotListen(['--host', '192.0.2.1', '--port', '0'], 'LISTEN_ADDRESS_NOT_AVAILABLE', /cannot listen on 192\.0\.2\.1: no network interface of this machine has that address/);
+    await cannotListen(
+      ['--host', '192.0.2.1', '--port', '0'],
+      'LISTEN_ADDRESS_NOT_AVAILABLE',
+      /cannot listen on 192\.0\.2\.1: no network interface of this machine has that address/,
+    );
   });
 
   test('a host name that does not resolve (ENOTFOUND)', async () => {
-    await cannotListen(['--host', 'nosuchhost.invalid', '--port', '0'], 'LISTEN_HOST_NOT_FOUND', /cannot listen on 'nosuchhost\.invalid': the host name does not resolve/);
+    await cannotListen(
+      ['--host', 'nosuchhost.invalid', '--port', '0'],
+      'LISTEN_HOST_NOT_FOUND',
+      /cannot listen on 'nosuchhost\.invalid': the host name does not resolve/,
+    );
   });
 
   test('a port in use (EADDRINUSE)', async () => {
@@ -137,7 +160,11 @@ describe('the command line', () => {
     await new Promise<void>((resolve) => busy.listen(0, '127.0.0.1', resolve));
     const port = (busy.address() as AddressInfo).port;
     try {
-      await cannotListen(['--port', String(port)], 'LISTEN_ADDRESS_IN_USE', new RegExp(`cannot listen on 127\\.0\\.0\\.1:${port}: the address is already in use`));
+      await cannotListen(
+        ['--port', String(port)],
+        'LISTEN_ADDRESS_IN_USE',
+        new RegExp(`cannot listen on 127\\.0\\.0\\.1:${port}: the address is already in use`),
+      );
     } finally {
       busy.close();
     }
@@ -145,8 +172,14 @@ describe('the command line', () => {
 
   test('a low port without the privilege (EACCES): the real error of an unprivileged listen, explained', () => {
     // The system's own error, from a node process without the privilege (nobody, when we are root).
-    const script = "require('net').createServer().listen(80, '127.0.0.1').on('error', (e) => { process.stdout.write(JSON.stringify({ code: e.code, syscall: e.syscall, address: e.address, port: e.port, message: e.message })); process.exit(0); }).on('listening', () => process.exit(3));";
-    const r = spawnSync(process.execPath, ['-e', script], { encoding: 'utf8', timeout: 20_000, cwd: '/', ...(process.getuid?.() === 0 ? { uid: 65534, gid: 65534 } : {}) });
+    const script =
+      "require('net').createServer().listen(80, '127.0.0.1').on('error', (e) => { process.stdout.write(JSON.stringify({ code: e.code, syscall: e.syscall, address: e.address, port: e.port, message: e.message })); process.exit(0); }).on('listening', () => process.exit(3));";
+    const r = spawnSync(process.execPath, ['-e', script], {
+      encoding: 'utf8',
+      timeout: 20_000,
+      cwd: '/',
+      ...(process.getuid?.() === 0 ? { uid: 65534, gid: 65534 } : {}),
+    });
     assert.equal(r.status, 0, `node could listen on port 80 without privilege? ${r.stderr}`);
     const raw = JSON.parse(r.stdout) as Record<string, unknown>;
     const err = listenError(Object.assign(new Error(String(raw.message)), raw));
@@ -156,7 +189,7 @@ describe('the command line', () => {
     assert.match(err.hint ?? '', /--port 8000/);
   });
 
-  test('the startup line names the URL that answers: the mount\'s prefix; several mounts and hosts are listed', async () => {
+  test("the startup line names the URL that answers: the mount's prefix; several mounts and hosts are listed", async () => {
     const one = await WsgiHost.serve([app, '--mount', '/cal'], { cwd: t.dir });
     try {
       const lines = one.logs.filter((l) => String(l.msg).startsWith('wsgi-host serving ')).map((l) => String(l.msg));

@@ -25,7 +25,10 @@ describe('the deployment recipes of docs/deploying.md', () => {
     const yaml = readFileSync(join(DEPLOY, 'kubernetes.yaml'), 'utf8');
     const block = /wsgi-host\.toml: \|\n((?: {4}.*\n|\n)+)/.exec(yaml)?.[1];
     assert.ok(block, 'the ConfigMap holds wsgi-host.toml');
-    const toml = block.split('\n').map((l) => l.slice(4)).join('\n');
+    const toml = block
+      .split('\n')
+      .map((l) => l.slice(4))
+      .join('\n');
     const config = validateConfig(mapKeys(parse(toml), (k) => camel(k)));
     assert.equal(config.health.onListeners, true, 'the kubelet reaches the probes on the main port');
     assert.equal(config.listen[0]?.host, '0.0.0.0');

@@ -99,7 +99,9 @@ def application(environ, start_response):
     return [b""]
 `;
 
-describe('file offload never reads with more privilege than the worker (as root, with a user=nobody group)', { skip: root ? false : 'needs root: run the suite as root (user= needs it)' }, () => {
+describe('file offload never reads with more privilege than the worker (as root, with a user=nobody group)', {
+  skip: root ? false : 'needs root: run the suite as root (user= needs it)',
+}, () => {
   const t = tempDir();
   let host: WsgiHost;
 
@@ -169,7 +171,7 @@ directory = "static"
     assert.equal(hostile.text, `${PUBLIC}file-result=0`);
   });
 
-  test("an O_PATH descriptor of a root-only file: refused; the worker can read nothing of it itself", async () => {
+  test('an O_PATH descriptor of a root-only file: refused; the worker can read nothing of it itself', async () => {
     const honest = await request(`${host.url}/honest?opath`);
     assert.equal(honest.status, 500, 'the worker cannot read an O_PATH descriptor: the application fails');
     assert.doesNotMatch(honest.text, /TOP-SECRET/);

@@ -81,7 +81,10 @@ describe('examples/flask under wsgi-host: streaming, sessions, JSON API', { skip
       while (lineAt.length < text.split('\n').length - 1) lineAt.push(a.at);
     }
     const lines = text.trimEnd().split('\n');
-    assert.deepEqual(lines.map((l) => l.split(' at ')[0]), Array.from({ length: count }, (_, i) => `chunk ${i}`));
+    assert.deepEqual(
+      lines.map((l) => l.split(' at ')[0]),
+      Array.from({ length: count }, (_, i) => `chunk ${i}`),
+    );
     const first = lineAt[0] as number;
     const summary = `chunks at ${lineAt.map((x) => x.toFixed(0)).join(', ')} ms, end at ${r.end.toFixed(0)} ms`;
     // The app spends (count - 1) * delay ms after its first chunk; buffered, the first chunk would
@@ -128,7 +131,14 @@ describe('examples/flask under wsgi-host: streaming, sessions, JSON API', { skip
     });
     assert.equal(counted.status, 200);
     assert.match(counted.headers['content-type'] ?? '', /^application\/json/);
-    assert.deepEqual(JSON.parse(counted.text), { words: 7, distinct: 5, top: [{ word: 'the', count: 3 }, { word: 'cat', count: 1 }] });
+    assert.deepEqual(JSON.parse(counted.text), {
+      words: 7,
+      distinct: 5,
+      top: [
+        { word: 'the', count: 3 },
+        { word: 'cat', count: 1 },
+      ],
+    });
 
     const bad = await request(`${u}/api/wordcount`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: '{"text": ' });
     assert.equal(bad.status, 400);

@@ -39,7 +39,28 @@ const int = (n: number): number => Math.floor(rand() * n);
 const pick = <T>(xs: readonly T[]): T => xs[int(xs.length)] as T;
 const chance = (p: number): boolean => rand() < p;
 
-const SPECIAL = ['\r', '\n', '\r\n', '\0', '\x01', '\x7f', '\t', ' ', ':', ',', ';', '"', '\u00e9', '\u00ff', '\u0100', '\u2028', '\ud83d\ude00', '%00', '%2F', '..'];
+const SPECIAL = [
+  '\r',
+  '\n',
+  '\r\n',
+  '\0',
+  '\x01',
+  '\x7f',
+  '\t',
+  ' ',
+  ':',
+  ',',
+  ';',
+  '"',
+  '\u00e9',
+  '\u00ff',
+  '\u0100',
+  '\u2028',
+  '\ud83d\ude00',
+  '%00',
+  '%2F',
+  '..',
+];
 
 function mutateText(s: string): string {
   const n = 1 + int(3);
@@ -93,7 +114,10 @@ function mutateRequest(): string {
         s = s.replace(/Content-Length: \d+/, `Content-Length: ${pick(['+5', '-1', '1_0', '0x5', '99999999999999999999', '5, 5', ' 5', ''])}`);
         break;
       case 3:
-        s = s.replace(/Transfer-Encoding: chunked/, `Transfer-Encoding: ${pick(['gzip, chunked', 'chunked, chunked', 'xchunked', 'chunked\r\nContent-Length: 3'])}`);
+        s = s.replace(
+          /Transfer-Encoding: chunked/,
+          `Transfer-Encoding: ${pick(['gzip, chunked', 'chunked, chunked', 'xchunked', 'chunked\r\nContent-Length: 3'])}`,
+        );
         break;
       case 4: // truncated
         s = s.slice(0, int(s.length));
@@ -164,7 +188,15 @@ function randomFrames(): Behaviour['frames'] {
     switch (int(7)) {
       case 0:
       case 1:
-        frames.push([18, flags, responsePayload(pick([0, 99, 100, 101, 200, 204, 304, 404, 599, 600, 1000, 65535, int(65536)]), [randomText(12), ...Array.from({ length: int(4) * 2 }, () => (chance(0.5) ? pick(NAMES) : randomText(10)))].join('\0'), randomText(30))]);
+        frames.push([
+          18,
+          flags,
+          responsePayload(
+            pick([0, 99, 100, 101, 200, 204, 304, 404, 599, 600, 1000, 65535, int(65536)]),
+            [randomText(12), ...Array.from({ length: int(4) * 2 }, () => (chance(0.5) ? pick(NAMES) : randomText(10)))].join('\0'),
+            randomText(30),
+          ),
+        ]);
         break;
       case 2:
         frames.push([3, flags, hex(Buffer.from(randomText(50), 'latin1'))]);
@@ -173,7 +205,23 @@ function randomFrames(): Behaviour['frames'] {
         frames.push([4, 0, hex(Buffer.alloc(int(8), int(256)))]);
         break;
       case 4:
-        frames.push([19, 0, hex(Buffer.from(pick(['{', '{"fd":1,"offset":0,"length":5}', '{"fd":2,"offset":0,"length":5}', '{"fd":0,"offset":-1,"length":1}', `{"fd":${int(40)},"offset":${int(10)},"length":${int(100)}}`, '[]', 'null'])))]);
+        frames.push([
+          19,
+          0,
+          hex(
+            Buffer.from(
+              pick([
+                '{',
+                '{"fd":1,"offset":0,"length":5}',
+                '{"fd":2,"offset":0,"length":5}',
+                '{"fd":0,"offset":-1,"length":1}',
+                `{"fd":${int(40)},"offset":${int(10)},"length":${int(100)}}`,
+                '[]',
+                'null',
+              ]),
+            ),
+          ),
+        ]);
         break;
       case 5:
         frames.push([20, 0, hex(Buffer.concat([Buffer.of(int(256)), Buffer.from(randomText(40), 'utf8')]))]);
@@ -181,11 +229,13 @@ function randomFrames(): Behaviour['frames'] {
       default:
         if (kills < WORKER_KILLS && chance(0.05)) {
           kills++;
-          frames.push(pick<[number | 'raw', number, string]>([
-            [99, 0, ''],
-            [16, 0, hex(Buffer.from('{}'))],
-            ['raw', 0, hex(Buffer.from([0x7f, 0xff, 0xff, 0xff, 0, 0, 0, 0, 20, 0]))],
-          ]));
+          frames.push(
+            pick<[number | 'raw', number, string]>([
+              [99, 0, ''],
+              [16, 0, hex(Buffer.from('{}'))],
+              ['raw', 0, hex(Buffer.from([0x7f, 0xff, 0xff, 0xff, 0, 0, 0, 0, 20, 0]))],
+            ]),
+          );
         } else {
           frames.push([21, 0, hex(Buffer.from(pick(['[1,2]', '"x"', '["/etc/hostname"]', '{'])))]);
         }
@@ -197,7 +247,9 @@ function randomFrames(): Behaviour['frames'] {
 function randomBehaviour(): Behaviour {
   if (chance(0.2)) return { frames: randomFrames(), end: chance(0.9) };
   const b: Behaviour = {};
-  b.status = chance(0.6) ? pick(['200 OK', '201 Created', '204 No Content', '304 Not Modified', '404 Not Found', '500 Oops']) : mutateText(pick(['200 OK', '302 Found', '404 Not Found']));
+  b.status = chance(0.6)
+    ? pick(['200 OK', '201 Created', '204 No Content', '304 Not Modified', '404 Not Found', '500 Oops'])
+    : mutateText(pick(['200 OK', '302 Found', '404 Not Found']));
   b.headers = Array.from({ length: int(5) }, (): [string, string] => [
     chance(0.7) ? pick(NAMES) : mutateText(pick(NAMES)),
     chance(0.6) ? pick(['text/plain', '5', '0', 'close', 'chunked', 'a=b', ' x ']) : randomText(20),
@@ -293,12 +345,22 @@ directory = "static"
   }
 
   test(`${RAW_REQUESTS} mutated raw requests`, async () => {
-    await pool(RAW_REQUESTS, 24, () => sendRaw(port, mutateRequest(), chance(0.7)), (i) => alive(i, 'raw requests'));
+    await pool(
+      RAW_REQUESTS,
+      24,
+      () => sendRaw(port, mutateRequest(), chance(0.7)),
+      (i) => alive(i, 'raw requests'),
+    );
     await healthy('the mutated requests');
   });
 
   test(`${BEHAVIOURS} mutated application behaviours`, async () => {
-    await pool(BEHAVIOURS, 12, () => sendBehaviour(port, randomBehaviour()), (i) => alive(i, 'application behaviours'));
+    await pool(
+      BEHAVIOURS,
+      12,
+      () => sendBehaviour(port, randomBehaviour()),
+      (i) => alive(i, 'application behaviours'),
+    );
     await healthy('the mutated behaviours');
     // The fuzzed group itself still answers (it may be replacing a process it had to stop).
     const r = await request(`${host.url}/health`, { timeoutMs: 15_000 });
@@ -306,7 +368,12 @@ directory = "static"
   });
 
   test('no internal error was contained, and no file was left open (closed only by the garbage collector)', () => {
-    const bugs = host.logs.filter((l) => /internal error|escaped every containment boundary|Closing file descriptor \d+ on garbage collection/.test(String(l.msg)));
-    assert.deepEqual(bugs.map((l) => String(l.msg).slice(0, 300)), []);
+    const bugs = host.logs.filter((l) =>
+      /internal error|escaped every containment boundary|Closing file descriptor \d+ on garbage collection/.test(String(l.msg)),
+    );
+    assert.deepEqual(
+      bugs.map((l) => String(l.msg).slice(0, 300)),
+      [],
+    );
   });
 });

@@ -88,7 +88,11 @@ describe('health probes', () => {
       await host.waitForLog(/crash loop: 5 processes in a row died/, 30_000);
       const r = await request(`${admin}/readyz`);
       assert.deepEqual([r.status, r.text], [503, 'not ready: a group failed\n']);
-      assert.equal((await request(`${admin}/healthz`)).status, 200, 'alive: restarting the server would not help the failed group and would stop the healthy one');
+      assert.equal(
+        (await request(`${admin}/healthz`)).status,
+        200,
+        'alive: restarting the server would not help the failed group and would stop the healthy one',
+      );
       assert.equal((await request(`${host.url}/fine/`)).status, 200);
     } finally {
       await host.stop();
@@ -177,17 +181,21 @@ describe('SIGTERM under load', () => {
 
       // The load balancer's view: /readyz, polled until it fails.
       let notReadyAt = 0;
-      await waitFor(async () => {
-        const r = await request(`${admin}/readyz`, { timeoutMs: 2000 }).catch(() => undefined);
-        if (r?.status === 503) {
-          notReadyAt = Date.now();
-          assert.equal(r.text, 'not ready: draining\n');
-          return true;
-        }
-        return false;
-      }, 5000, '/readyz to answer 503');
+      await waitFor(
+        async () => {
+          const r = await request(`${admin}/readyz`, { timeoutMs: 2000 }).catch(() => undefined);
+          if (r?.status === 503) {
+            notReadyAt = Date.now();
+            assert.equal(r.text, 'not ready: draining\n');
+            return true;
+          }
+          return false;
+        },
+        5000,
+        '/readyz to answer 503',
+      );
       assert.ok(notReadyAt - sigterm < 1500, `readiness failed ${notReadyAt - sigterm} ms after SIGTERM`);
-      assert.equal((await request(`${host.url}/readyz`)).status, 503, 'the main listener\'s probe too');
+      assert.equal((await request(`${host.url}/readyz`)).status, 503, "the main listener's probe too");
       // Traffic that still arrives during the delay (balancers take a moment to notice) is served.
       await new Promise((r) => setTimeout(r, 300));
       const duringDelay = await request(`${host.url}/late`);

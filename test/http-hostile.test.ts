@@ -85,7 +85,9 @@ group = "g"
     const ms = await othersServed(host.url, 2000, 'right after the pipeline was abandoned');
     assert.ok(ms < 2000, `${ms} ms`);
     // And a burst of other clients is served at the group's own pace, not after the abandoned queue.
-    const burst = await within(5000, 'ten clients after the abandoned pipeline', () => Promise.all(Array.from({ length: 10 }, () => request(`${host.url}/sleep?0.05`, { timeoutMs: 6000 }))));
+    const burst = await within(5000, 'ten clients after the abandoned pipeline', () =>
+      Promise.all(Array.from({ length: 10 }, () => request(`${host.url}/sleep?0.05`, { timeoutMs: 6000 }))),
+    );
     assert.ok(burst.value.every((r) => r.status === 200));
   });
 
@@ -205,7 +207,10 @@ group = "g"
       for (const d of drip) clearInterval(d);
       for (const c of clients) c.destroy();
     }
-    assert.ok(host.logs.some((l) => /came slower than body-min-rate \(500 bytes\/s after 3s\)/.test(String(l.msg))), host.logText());
+    assert.ok(
+      host.logs.some((l) => /came slower than body-min-rate \(500 bytes\/s after 3s\)/.test(String(l.msg))),
+      host.logText(),
+    );
   });
 
   test('8: a body larger than buffer-request-body streams to the application, and is cut with 408 when it trickles', async () => {

@@ -31,10 +31,14 @@ class Gunicorn {
   private readonly exit: Promise<void>;
 
   constructor(python: string, cwd: string) {
-    this.child = spawn(python, ['-m', 'gunicorn', '--bind', '127.0.0.1:0', '--workers', String(PROCESSES), '--threads', String(THREADS), '--graceful-timeout', '5', 'httpbin:app'], {
-      cwd,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    this.child = spawn(
+      python,
+      ['-m', 'gunicorn', '--bind', '127.0.0.1:0', '--workers', String(PROCESSES), '--threads', String(THREADS), '--graceful-timeout', '5', 'httpbin:app'],
+      {
+        cwd,
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
     this.exit = new Promise((resolve) => this.child.once('exit', () => resolve()));
     for (const s of [this.child.stdout, this.child.stderr]) s?.setEncoding('utf8').on('data', (t: string) => (this.log += t));
   }
@@ -96,12 +100,19 @@ function normalise(r: Response, url: string, method: string): Normalised {
   // Transfer framing is compared by presence: chunked (no length known up front) or not.
   headers[':framing'] = r.headers['transfer-encoding'] ?? (r.headers['content-length'] !== undefined ? 'length' : 'none');
   const encoding = r.headers['content-encoding'];
-  const raw = encoding === 'gzip' ? gunzipSync(r.body) : encoding === 'deflate' ? inflateSync(r.body) : encoding === 'br' ? brotliDecompressSync(r.body) : r.body;
+  const raw =
+    encoding === 'gzip' ? gunzipSync(r.body) : encoding === 'deflate' ? inflateSync(r.body) : encoding === 'br' ? brotliDecompressSync(r.body) : r.body;
   const type = r.headers['content-type'] ?? '';
   let body: unknown;
   if (/json/.test(type)) {
     const text = swap(raw.toString('utf8'));
-    body = text.trim() === '' ? '' : text.trim().split('\n').map((line) => JSON.parse(line) as unknown);
+    body =
+      text.trim() === ''
+        ? ''
+        : text
+            .trim()
+            .split('\n')
+            .map((line) => JSON.parse(line) as unknown);
   } else if (/^text\/|xml|javascript/.test(type) || (type === '' && raw.every((b) => b < 0x80))) {
     body = swap(raw.toString('utf8'));
   } else {
@@ -244,8 +255,14 @@ group = "httpbin"
   test('GET /stream/20: 20 JSON lines, chunked', async () => {
     const { w } = await same('/stream/20', { headers: UA });
     assert.equal(w.headers['transfer-encoding'], 'chunked');
-    const ids = w.text.trim().split('\n').map((l) => (JSON.parse(l) as { id: number }).id);
-    assert.deepEqual(ids, Array.from({ length: 20 }, (_, i) => i));
+    const ids = w.text
+      .trim()
+      .split('\n')
+      .map((l) => (JSON.parse(l) as { id: number }).id);
+    assert.deepEqual(
+      ids,
+      Array.from({ length: 20 }, (_, i) => i),
+    );
   });
 
   test('GET /bytes/100000?seed=1: the same 100000 bytes', async () => {
@@ -366,29 +383,26 @@ group = "httpbin"
 
   // The application sets framing headers itself: httpbin's /response-headers puts any query
   // parameter into the response headers, and Werkzeug adds the Content-Length of its JSON body.
-  test(
-    'an application that sends Transfer-Encoding: chunked itself: one framing on the wire, as gunicorn does',
-    async () => {
-      const path = '/response-headers?Transfer-Encoding=chunked';
-      const get = `GET ${path} HTTP/1.1\r\nHost: example.test\r\nConnection: close\r\n\r\n`;
-      const g = wire(await rawRequest(gunicorn?.url as string, get));
-      const w = wire(await rawRequest(host?.url as string, get));
-      assert.deepEqual(values(g.fields, 'transfer-encoding'), [], 'gunicorn: no Transfer-Encoding');
-      assert.deepEqual(values(g.fields, 'content-length'), [String(g.body.length)], 'gunicorn: Content-Length only');
-      const framing = { te: values(w.fields, 'transfer-encoding'), cl: values(w.fields, 'content-length') };
-      assert.ok(framing.te.length === 0 || framing.cl.length === 0, `wsgi-host sends one framing, not both: ${JSON.stringify(framing)}\n${w.fields.map((f) => f.join(': ')).join('\n')}`);
-    },
-  );
+  test('an application that sends Transfer-Encoding: chunked itself: one framing on the wire, as gunicorn does', async () => {
+    const path = '/response-headers?Transfer-Encoding=chunked';
+    const get = `GET ${path} HTTP/1.1\r\nHost: example.test\r\nConnection: close\r\n\r\n`;
+    const g = wire(await rawRequest(gunicorn?.url as string, get));
+    const w = wire(await rawRequest(host?.url as string, get));
+    assert.deepEqual(values(g.fields, 'transfer-encoding'), [], 'gunicorn: no Transfer-Encoding');
+    assert.deepEqual(values(g.fields, 'content-length'), [String(g.body.length)], 'gunicorn: Content-Length only');
+    const framing = { te: values(w.fields, 'transfer-encoding'), cl: values(w.fields, 'content-length') };
+    assert.ok(
+      framing.te.length === 0 || framing.cl.length === 0,
+      `wsgi-host sends one framing, not both: ${JSON.stringify(framing)}\n${w.fields.map((f) => f.join(': ')).join('\n')}`,
+    );
+  });
 
-  test(
-    'an application that sends two different Content-Length headers: never both on the wire',
-    async () => {
-      const get = 'GET /response-headers?Content-Length=3 HTTP/1.1\r\nHost: example.test\r\nConnection: close\r\n\r\n';
-      const w = wire(await rawRequest(host?.url as string, get));
-      const lengths = values(w.fields, 'content-length');
-      assert.equal(w.status, 500, 'two different Content-Length values are an application error');
-      assert.ok(new Set(lengths).size <= 1, `one Content-Length value, got ${JSON.stringify(lengths)}`);
-      if (lengths.length) assert.equal(Buffer.byteLength(w.body, 'latin1'), Number(lengths[0]));
-    },
-  );
+  test('an application that sends two different Content-Length headers: never both on the wire', async () => {
+    const get = 'GET /response-headers?Content-Length=3 HTTP/1.1\r\nHost: example.test\r\nConnection: close\r\n\r\n';
+    const w = wire(await rawRequest(host?.url as string, get));
+    const lengths = values(w.fields, 'content-length');
+    assert.equal(w.status, 500, 'two different Content-Length values are an application error');
+    assert.ok(new Set(lengths).size <= 1, `one Content-Length value, got ${JSON.stringify(lengths)}`);
+    if (lengths.length) assert.equal(Buffer.byteLength(w.body, 'latin1'), Number(lengths[0]));
+  });
 });

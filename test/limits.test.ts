@@ -208,7 +208,10 @@ script = "app.wsgi"
     });
     try {
       assert.equal((await request(`${host.url}/`)).text, 'before');
-      assert.ok(readdirSync(join(t.dir, 'proj', '__pycache__')).some((f) => f.startsWith('helper.')), 'helper.py was cached as bytecode');
+      assert.ok(
+        readdirSync(join(t.dir, 'proj', '__pycache__')).some((f) => f.startsWith('helper.')),
+        'helper.py was cached as bytecode',
+      );
       // An edit within the same second that keeps the size: the bytecode's whole-second mtime and
       // size still match, so Python would run the cached old code. (Pinned to the same second.)
       const helper = join(t.dir, 'proj', 'helper.py');

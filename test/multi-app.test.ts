@@ -142,7 +142,7 @@ server-name = "two.test"
     if (interpreters.length > 1) assert.notEqual(a.version, root.version, 'two Python versions at once');
   });
 
-  test("an application group other than %{GLOBAL} gets processes of its own within its group", async () => {
+  test('an application group other than %{GLOBAL} gets processes of its own within its group', async () => {
     const shared = new Set<number>();
     for (let i = 0; i < 6; i++) shared.add((await get(host.url, 'one.test', '/x')).pid);
     const iso = await get(host.url, 'one.test', '/isolated/x');

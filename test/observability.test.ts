@@ -40,7 +40,12 @@ function metric(text: string, name: string, labels: Record<string, string>): num
     if (!line.startsWith(`${name}{`) && !line.startsWith(`${name} `)) continue;
     const m = /^[^{ ]+(?:\{([^}]*)\})? (\S+)$/.exec(line);
     if (m === null) continue;
-    const have = Object.fromEntries((m[1] ?? '').split(',').filter(Boolean).map((kv) => kv.split('=').map((x) => x.replace(/^"|"$/g, '')) as [string, string]));
+    const have = Object.fromEntries(
+      (m[1] ?? '')
+        .split(',')
+        .filter(Boolean)
+        .map((kv) => kv.split('=').map((x) => x.replace(/^"|"$/g, '')) as [string, string]),
+    );
     if (Object.entries(labels).every(([k, v]) => have[k] === v)) sum += Number(m[2]);
   }
   return sum;
@@ -117,7 +122,10 @@ group = "b"
     assert.equal(metric(after, 'wsgi_host_processes', { group: 'a', state: 'ready' }), 2);
     assert.ok(metric(after, 'wsgi_host_worker_resident_memory_bytes', { group: 'b' }) > 1_000_000);
     for (const name of ['wsgi_host_worker_resident_memory_bytes', 'wsgi_host_worker_cpu_seconds']) {
-      const pids = after.split('\n').filter((l) => l.startsWith(`${name}{`) && l.includes('group="a"')).map((l) => /pid="(\d+)"/.exec(l)?.[1]);
+      const pids = after
+        .split('\n')
+        .filter((l) => l.startsWith(`${name}{`) && l.includes('group="a"'))
+        .map((l) => /pid="(\d+)"/.exec(l)?.[1]);
       assert.equal(new Set(pids).size, 2, `${name}: one sample per process of group a, each with its pid`);
     }
     assert.ok(metric(after, 'wsgi_host_worker_cpu_seconds', { group: 'a' }) > 0);
@@ -126,7 +134,9 @@ group = "b"
 
   test('the status API lists every group and process with its python-home and version', async () => {
     const s = (await request(`${admin}/status`)).text;
-    const status = JSON.parse(s) as { groups: { label: string; pythonHome: string; pythonVersion: string; processList: { pid: number; pythonHome: string; pythonVersion: string }[] }[] };
+    const status = JSON.parse(s) as {
+      groups: { label: string; pythonHome: string; pythonVersion: string; processList: { pid: number; pythonHome: string; pythonVersion: string }[] }[];
+    };
     const version = defaultPython().version;
     const byLabel = Object.fromEntries(status.groups.map((g) => [g.label, g]));
     assert.deepEqual(Object.keys(byLabel).sort(), ['a', 'b']);
@@ -146,7 +156,10 @@ group = "b"
   });
 
   test('wsgi-host status finds the server through its admin socket and prints the same', async () => {
-    const config = t.file('auto.toml', 'listen = ["127.0.0.1:0"]\n[[group]]\nname = "a"\npython-home = "venv-a"\nprocesses = 2\n[[mount]]\nscript = "a.wsgi"\ngroup = "a"\n');
+    const config = t.file(
+      'auto.toml',
+      'listen = ["127.0.0.1:0"]\n[[group]]\nname = "a"\npython-home = "venv-a"\nprocesses = 2\n[[mount]]\nscript = "a.wsgi"\ngroup = "a"\n',
+    );
     const h = await WsgiHost.serve(['-c', config], { cwd: t.dir });
     try {
       await request(`${h.url}/`);
@@ -193,7 +206,9 @@ group = "b"
     assert.equal(host.logs.find((l) => /Exception while serving GET \/b\/boom/.test(String(l.msg)) && l.requestId === 'boom-id-7')?.level, 'ERROR');
     const accessLog = join(t.dir, 'access.log');
     await waitFor(() => existsSync(accessLog) && readFileSync(accessLog, 'utf8').includes('rid=boom-id-7'), 5000, 'the access log line');
-    const line = readFileSync(accessLog, 'utf8').split('\n').find((l) => l.includes('rid=client-id-42'));
+    const line = readFileSync(accessLog, 'utf8')
+      .split('\n')
+      .find((l) => l.includes('rid=client-id-42'));
     assert.match(line ?? '', /^127\.0\.0\.1 "GET \/a\/ok HTTP\/1\.1" 200 \d+ rid=client-id-42 group=a us=\d+$/);
   });
 
@@ -289,8 +304,14 @@ def application(environ, start_response):
     try {
       await request(`${host.url}/seen?x=1`, { headers: { 'User-Agent': 'newcomer-test', Referer: 'http://ref.test/' } });
       await waitFor(() => host.stdout.join('').includes('/seen?x=1'), 5000, 'the access log line on stdout');
-      const line = host.stdout.join('').split('\n').find((l) => l.includes('/seen?x=1')) as string;
-      assert.match(line, /^127\.0\.0\.1 - - \[\d\d\/\w{3}\/\d{4}:\d\d:\d\d:\d\d \+0000\] "GET \/seen\?x=1 HTTP\/1\.1" 200 2 "http:\/\/ref\.test\/" "newcomer-test"$/);
+      const line = host.stdout
+        .join('')
+        .split('\n')
+        .find((l) => l.includes('/seen?x=1')) as string;
+      assert.match(
+        line,
+        /^127\.0\.0\.1 - - \[\d\d\/\w{3}\/\d{4}:\d\d:\d\d:\d\d \+0000\] "GET \/seen\?x=1 HTTP\/1\.1" 200 2 "http:\/\/ref\.test\/" "newcomer-test"$/,
+      );
     } finally {
       await host.stop();
     }

@@ -101,11 +101,16 @@ describe('the PROXY protocol on real sockets', () => {
 
   test('v2 header split across writes, then the request in pieces', async () => {
     const h = v2Inet4([198, 51, 100, 9], 5555, [127, 0, 0, 1], 80);
-    const out = await exchange(port, [h.subarray(0, 5), h.subarray(5, 20), Buffer.concat([h.subarray(20), Buffer.from('GET /tw')]), 'o HTTP/1.1\r\nHost: a\r\n\r\n']);
+    const out = await exchange(port, [
+      h.subarray(0, 5),
+      h.subarray(5, 20),
+      Buffer.concat([h.subarray(20), Buffer.from('GET /tw')]),
+      'o HTTP/1.1\r\nHost: a\r\n\r\n',
+    ]);
     assert.match(out, /client=198\.51\.100\.9:5555 url=\/two$/);
   });
 
-  test('v2 LOCAL (a proxy health check): served with the connection\'s own address', async () => {
+  test("v2 LOCAL (a proxy health check): served with the connection's own address", async () => {
     const local = Buffer.concat([V2_SIGNATURE, Buffer.from([0x20, 0x00, 0x00, 0x00])]);
     const out = await exchange(port, [Buffer.concat([local, Buffer.from('GET /check HTTP/1.1\r\nHost: a\r\n\r\n')])]);
     assert.match(out, /client=local 127\.0\.0\.1 url=\/check$/);
@@ -119,7 +124,10 @@ describe('the PROXY protocol on real sockets', () => {
     const codes = listener.failures.slice(before).map((e) => e.code);
     assert.deepEqual(codes, ['PROXY_NOT_PROXY', 'PROXY_V1_MALFORMED', 'PROXY_V2_TOO_LONG']);
     assert.ok(listener.failures.every((e) => e instanceof ProxyProtocolError));
-    assert.match(await exchange(port, ['PROXY TCP4 203.0.113.8 127.0.0.1 1 80\r\nGET /after HTTP/1.1\r\nHost: a\r\n\r\n']), /client=203\.0\.113\.8:1 url=\/after$/);
+    assert.match(
+      await exchange(port, ['PROXY TCP4 203.0.113.8 127.0.0.1 1 80\r\nGET /after HTTP/1.1\r\nHost: a\r\n\r\n']),
+      /client=203\.0\.113\.8:1 url=\/after$/,
+    );
   });
 
   test('a peer that sends nothing, or half a header, is closed after the timeout', async () => {
@@ -129,7 +137,10 @@ describe('the PROXY protocol on real sockets', () => {
     assert.equal(await exchange(port, ['PROXY TCP4 1.2']), '');
     const took = Date.now() - t0;
     assert.ok(took >= 500 && took < 4000, `two timeouts of 300 ms took ${took} ms`);
-    assert.deepEqual(listener.failures.slice(before).map((e) => e.code), ['PROXY_TIMEOUT', 'PROXY_TIMEOUT']);
+    assert.deepEqual(
+      listener.failures.slice(before).map((e) => e.code),
+      ['PROXY_TIMEOUT', 'PROXY_TIMEOUT'],
+    );
   });
 
   test('a peer that is not a trusted proxy is closed before its bytes are read', async () => {

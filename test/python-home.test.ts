@@ -31,7 +31,10 @@ describe('wrong python-home values are refused before serving', () => {
     const r = await serve(join(venv, 'bin', 'python'));
     refused(r, 'PYTHON_HOME_IS_EXECUTABLE');
     assert.ok(r.stderr.includes(join(venv, 'bin', 'python')), 'names what was given');
-    assert.ok(r.stderr.includes(`[PYTHON_HOME_IS_EXECUTABLE]: --python-home '${join(venv, 'bin', 'python')}' is the Python executable`), `names the flag once:\n${r.stderr}`);
+    assert.ok(
+      r.stderr.includes(`[PYTHON_HOME_IS_EXECUTABLE]: --python-home '${join(venv, 'bin', 'python')}' is the Python executable`),
+      `names the flag once:\n${r.stderr}`,
+    );
     assert.ok(r.stderr.includes(`fix: Use --python-home ${venv}`), `suggests the venv itself:\n${r.stderr}`);
   });
 
@@ -108,7 +111,9 @@ describe('wrong python-home values are refused before serving', () => {
   });
 
   const old = oldInterpreters();
-  test(`a Python older than 3.8 is PYTHON_TOO_OLD, named by its version (found: ${old.map((i) => i.version).join(', ') || 'none'})`, { skip: old.length ? false : 'no Python older than 3.8 on this machine (pyenv install 2.7.18 3.7.16 to test it)' }, async () => {
+  test(`a Python older than 3.8 is PYTHON_TOO_OLD, named by its version (found: ${old.map((i) => i.version).join(', ') || 'none'})`, {
+    skip: old.length ? false : 'no Python older than 3.8 on this machine (pyenv install 2.7.18 3.7.16 to test it)',
+  }, async () => {
     for (const py of old) {
       const r = await serve(py.home);
       refused(r, 'PYTHON_TOO_OLD');

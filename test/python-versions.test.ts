@@ -92,7 +92,9 @@ group = "${groupName(i)}"
     ctx.diagnostic(`interpreters found: ${found.map((i) => `${i.version} (${i.path})`).join(', ')}`);
     ctx.diagnostic(`hosted: ${chosen.map((i) => `${groupName(i)} = ${i.version}`).join(', ')}`);
     if (found.length < 2) {
-      ctx.diagnostic(`only one Python 3.8+ on this machine (${found[0]?.version}): two versions at once cannot be shown here; install another (e.g. apt-get install python3.N, or pyenv) to test it`);
+      ctx.diagnostic(
+        `only one Python 3.8+ on this machine (${found[0]?.version}): two versions at once cannot be shown here; install another (e.g. apt-get install python3.N, or pyenv) to test it`,
+      );
       ctx.skip('only one Python 3.8+ version on this machine: install another (pyenv install 3.12; Debian 12 packages only 3.11)');
       return;
     }
@@ -102,7 +104,10 @@ group = "${groupName(i)}"
   test('wsgi-host check shows each group with its own interpreter and version', () => {
     for (const i of chosen) {
       assert.match(checkOutput, new RegExp(`Group ${groupName(i)}:`));
-      assert.ok(checkOutput.includes(`${join(t.dir, 'venvs', groupName(i), 'bin', 'python')} (Python ${i.version}, cpython)`), `group ${groupName(i)}: Python ${i.version}\n${checkOutput}`);
+      assert.ok(
+        checkOutput.includes(`${join(t.dir, 'venvs', groupName(i), 'bin', 'python')} (Python ${i.version}, cpython)`),
+        `group ${groupName(i)}: Python ${i.version}\n${checkOutput}`,
+      );
     }
   });
 
@@ -140,6 +145,9 @@ group = "${groupName(i)}"
     // earliest end. Served one after another, they would take chosen.length * perGroup * sleep.
     const latestStart = Math.max(...results.map(({ r }) => r.started));
     const earliestEnd = Math.min(...results.map(({ r }) => r.ended));
-    assert.ok(latestStart < earliestEnd, `all ${results.length} requests overlap (latest start ${latestStart}, earliest end ${earliestEnd}); took ${elapsed.toFixed(0)} ms`);
+    assert.ok(
+      latestStart < earliestEnd,
+      `all ${results.length} requests overlap (latest start ${latestStart}, earliest end ${earliestEnd}); took ${elapsed.toFixed(0)} ms`,
+    );
   });
 });

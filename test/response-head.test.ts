@@ -10,7 +10,10 @@ const head = (status: number, reason: string, headers: string[] = [], body?: str
   decodeResponseHead(encodeResponseHead(status, reason, headers, body === undefined ? undefined : Buffer.from(body)));
 
 const refused = (status: number, reason: string, headers: string[], why: RegExp) =>
-  assert.throws(() => head(status, reason, headers), (err: unknown) => err instanceof InvalidResponseError && err.code === 'INVALID_RESPONSE' && why.test(err.message));
+  assert.throws(
+    () => head(status, reason, headers),
+    (err: unknown) => err instanceof InvalidResponseError && err.code === 'INVALID_RESPONSE' && why.test(err.message),
+  );
 
 describe('response heads: the one place where what a worker says about a response is checked', () => {
   test('a valid head passes unchanged', () => {
@@ -59,7 +62,24 @@ describe('response heads: the one place where what a worker says about a respons
   });
 
   test('hop-by-hop headers are dropped and named; Connection: close is kept as a flag', () => {
-    const r = head(200, 'OK', ['Connection', 'Keep-Alive, close', 'Keep-Alive', '1', 'Transfer-Encoding', 'chunked', 'TE', 'x', 'Trailer', 'x', 'Upgrade', 'h2c', 'Proxy-Connection', 'x', 'X-Kept', ' v ']);
+    const r = head(200, 'OK', [
+      'Connection',
+      'Keep-Alive, close',
+      'Keep-Alive',
+      '1',
+      'Transfer-Encoding',
+      'chunked',
+      'TE',
+      'x',
+      'Trailer',
+      'x',
+      'Upgrade',
+      'h2c',
+      'Proxy-Connection',
+      'x',
+      'X-Kept',
+      ' v ',
+    ]);
     assert.deepEqual(r.headers, ['X-Kept', 'v']);
     assert.equal(r.close, true);
     assert.deepEqual(r.dropped, ['Keep-Alive', 'Transfer-Encoding', 'TE', 'Trailer', 'Upgrade', 'Proxy-Connection']);
@@ -79,8 +99,19 @@ describe("a worker's other payloads are decoded and checked", () => {
     assert.equal(decodeCredit(Buffer.from([0, 0, 1, 0])), 256);
     assert.throws(() => decodeCredit(Buffer.from([1])), /WORKER_PROTOCOL_ERROR|not 4/);
     assert.deepEqual(decodeFileOffer(Buffer.from('{"fd":5,"offset":0,"length":9}')), { fd: 5, offset: 0, length: 9 });
-    for (const bad of ['{', '[]', '{"fd":-1,"offset":0,"length":1}', '{"fd":1.5,"offset":0,"length":1}', '{"fd":"5","offset":0,"length":1}', '{"path":"/etc/shadow","offset":0,"length":1}']) {
-      assert.throws(() => decodeFileOffer(Buffer.from(bad)), (e: unknown) => (e as { code?: string }).code === 'WORKER_PROTOCOL_ERROR', bad);
+    for (const bad of [
+      '{',
+      '[]',
+      '{"fd":-1,"offset":0,"length":1}',
+      '{"fd":1.5,"offset":0,"length":1}',
+      '{"fd":"5","offset":0,"length":1}',
+      '{"path":"/etc/shadow","offset":0,"length":1}',
+    ]) {
+      assert.throws(
+        () => decodeFileOffer(Buffer.from(bad)),
+        (e: unknown) => (e as { code?: string }).code === 'WORKER_PROTOCOL_ERROR',
+        bad,
+      );
     }
     assert.deepEqual(decodeModules(Buffer.from('["/a.py"]')), ['/a.py']);
     assert.throws(() => decodeModules(Buffer.from('[1]')), /not a list of file names/);
@@ -96,6 +127,9 @@ describe("a worker's other payloads are decoded and checked", () => {
     assert.throws(() => big.push(Buffer.concat([frameHeader(FrameType.LOG, 0, 0, MAX_WORKER_FRAME + 1), Buffer.alloc(10)])), /over the limit/);
     const split = new FrameDecoder(() => {});
     split.push(frameHeader(FrameType.RESPONSE, 1, 0, MAX_WORKER_FRAME + 1).subarray(0, 4));
-    assert.throws(() => split.push(Buffer.concat([frameHeader(FrameType.RESPONSE, 1, 0, MAX_WORKER_FRAME + 1).subarray(4), Buffer.alloc(5)])), /over the limit/);
+    assert.throws(
+      () => split.push(Buffer.concat([frameHeader(FrameType.RESPONSE, 1, 0, MAX_WORKER_FRAME + 1).subarray(4), Buffer.alloc(5)])),
+      /over the limit/,
+    );
   });
 });

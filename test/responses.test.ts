@@ -121,13 +121,17 @@ describe('responses: lengths, errors, file_wrapper, close()', () => {
   });
 
   const marked = (name: string): Promise<void> =>
-    waitFor(() => {
-      try {
-        return readFileSync(join(marks, name), 'utf8') === '1';
-      } catch {
-        return false;
-      }
-    }, 5000, `close() mark ${name}`);
+    waitFor(
+      () => {
+        try {
+          return readFileSync(join(marks, name), 'utf8') === '1';
+        } catch {
+          return false;
+        }
+      },
+      5000,
+      `close() mark ${name}`,
+    );
 
   test('a list response gets a Content-Length', async () => {
     const r = await request(`${host.url}/list`);

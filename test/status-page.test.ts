@@ -11,7 +11,16 @@ import { CHROMIUM, needsChromium } from './helpers/requirements.js';
 import { tempDir } from './helpers/tmp.js';
 import { WsgiHost } from './helpers/wsgi-host.js';
 
-const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+const CHROMIUM_ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
 
 const APP = (name: string): string => `
 def application(environ, start_response):
@@ -147,7 +156,9 @@ group = "beta"
       const want = g.processList.map((p) => String(p.pid)).sort();
       assert.ok(want.length > 0);
       const shown = await eventually(async () => {
-        const pids = (await page.locator(`table[data-processes="${g.label}"] tbody tr[data-pid]`).evaluateAll((rows) => rows.map((r) => r.getAttribute('data-pid')))).sort();
+        const pids = (
+          await page.locator(`table[data-processes="${g.label}"] tbody tr[data-pid]`).evaluateAll((rows) => rows.map((r) => r.getAttribute('data-pid')))
+        ).sort();
         assert.deepEqual(pids, want);
         return pids;
       }, 10_000);
@@ -197,7 +208,10 @@ group = "beta"
     const total = card(label).locator('[data-field="total"]');
     const before = count(await total.textContent());
     for (let i = 0; i < 5; i++) assert.equal((await request(`${app}/beta/more`, { timeoutMs: 15_000 })).status, 200);
-    await eventually(async () => assert.ok(count(await total.textContent()) >= before + 5, `total went from ${before} to ${await total.textContent()}`), 10_000);
+    await eventually(
+      async () => assert.ok(count(await total.textContent()) >= before + 5, `total went from ${before} to ${await total.textContent()}`),
+      10_000,
+    );
     if (process.env.STATUS_PAGE_SCREENSHOT) await page.screenshot({ path: process.env.STATUS_PAGE_SCREENSHOT });
   });
 

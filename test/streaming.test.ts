@@ -221,13 +221,17 @@ describe('bodies stream both ways with bounded memory', () => {
       req.end();
       setTimeout(() => reject(new Error('no data within 10 s')), 10_000).unref();
     });
-    await waitFor(() => {
-      try {
-        return readFileSync(join(marks, 'endless-closed'), 'utf8') === '1';
-      } catch {
-        return false;
-      }
-    }, 10_000, 'the endless iterable to be closed');
+    await waitFor(
+      () => {
+        try {
+          return readFileSync(join(marks, 'endless-closed'), 'utf8') === '1';
+        } catch {
+          return false;
+        }
+      },
+      10_000,
+      'the endless iterable to be closed',
+    );
     const r = await getJson(`${host.url}/upload`, { method: 'POST', body: 'x' });
     assert.equal(r.length, 1, 'the only thread serves again');
   });

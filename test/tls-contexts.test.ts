@@ -20,7 +20,17 @@ interface Handshake {
 }
 
 /** One TLS handshake against 127.0.0.1:port (bounded); what the server presented, or the error code. */
-function handshake(port: number, options: { servername?: string; minVersion?: 'TLSv1' | 'TLSv1.1' | 'TLSv1.2' | 'TLSv1.3'; maxVersion?: 'TLSv1.1' | 'TLSv1.2' | 'TLSv1.3'; ciphers?: string; alpn?: string[]; ocsp?: boolean } = {}): Promise<Handshake> {
+function handshake(
+  port: number,
+  options: {
+    servername?: string;
+    minVersion?: 'TLSv1' | 'TLSv1.1' | 'TLSv1.2' | 'TLSv1.3';
+    maxVersion?: 'TLSv1.1' | 'TLSv1.2' | 'TLSv1.3';
+    ciphers?: string;
+    alpn?: string[];
+    ocsp?: boolean;
+  } = {},
+): Promise<Handshake> {
   return new Promise((resolve) => {
     let ocsp: Buffer | null | undefined;
     const s: TLSSocket = connect({
@@ -101,7 +111,7 @@ describe('TLS contexts: certificates, SNI, versions, reloads', { skip: haveOpens
   });
   after(() => t.cleanup());
 
-  test('SNI picks each host\'s certificate (exact, then *.wildcard for one label); no name or an unknown one gets the default', async () => {
+  test("SNI picks each host's certificate (exact, then *.wildcard for one label); no name or an unknown one gets the default", async () => {
     const contexts = await TlsContexts.load(spec);
     assert.deepEqual(contexts.warnings, []);
     const { server, port } = await serve(contexts);
@@ -118,7 +128,7 @@ describe('TLS contexts: certificates, SNI, versions, reloads', { skip: haveOpens
     }
   });
 
-  test('ALPN offers the configured protocols in the server\'s order', async () => {
+  test("ALPN offers the configured protocols in the server's order", async () => {
     const contexts = await TlsContexts.load(spec);
     const { server, port } = await serve(contexts);
     try {
@@ -139,7 +149,10 @@ describe('TLS contexts: certificates, SNI, versions, reloads', { skip: haveOpens
   test('TLS 1.1 and older are refused by the server (a protocol_version alert), TLS 1.2 and 1.3 pass; min-version TLSv1.3 refuses 1.2', async () => {
     const { server, port } = await serve(await TlsContexts.load(spec));
     // The control: this client can speak TLS 1.1 to a server that allows it, so a refusal below is the server's.
-    const lax = createServer({ key: readFileSync(dflt.privateKey), cert: readFileSync(dflt.certificate), minVersion: 'TLSv1', ciphers: 'DEFAULT@SECLEVEL=0' }, (s) => s.end());
+    const lax = createServer(
+      { key: readFileSync(dflt.privateKey), cert: readFileSync(dflt.certificate), minVersion: 'TLSv1', ciphers: 'DEFAULT@SECLEVEL=0' },
+      (s) => s.end(),
+    );
     lax.on('tlsClientError', () => undefined);
     const laxPort = await new Promise<number>((r) => lax.listen(0, '127.0.0.1', () => r((lax.address() as AddressInfo).port)));
     const strict = await serve(await TlsContexts.load({ ...spec, minVersion: 'TLSv1.3' }));
@@ -150,10 +163,19 @@ describe('TLS contexts: certificates, SNI, versions, reloads', { skip: haveOpens
       assert.equal((await handshake(port, { servername: 'a.test', maxVersion: 'TLSv1.2' })).protocol, 'TLSv1.2');
       assert.equal((await handshake(port, { servername: 'a.test' })).protocol, 'TLSv1.3');
       assert.equal((await handshake(strict.port, { maxVersion: 'TLSv1.2' })).error, 'ERR_SSL_TLSV1_ALERT_PROTOCOL_VERSION');
-      assert.equal((await handshake(strict.port, { servername: 'a.test', maxVersion: 'TLSv1.2' })).error, 'ERR_SSL_TLSV1_ALERT_PROTOCOL_VERSION', 'with SNI too');
+      assert.equal(
+        (await handshake(strict.port, { servername: 'a.test', maxVersion: 'TLSv1.2' })).error,
+        'ERR_SSL_TLSV1_ALERT_PROTOCOL_VERSION',
+        'with SNI too',
+      );
       // And as an operator would check it: openssl s_client -tls1_1.
       const out = await new Promise<string>((resolve) => {
-        execFile('openssl', ['s_client', '-connect', `127.0.0.1:${port}`, '-tls1_1', '-cipher', 'DEFAULT@SECLEVEL=0'], { timeout: 10_000 }, (_e, stdout, stderr) => resolve(`${stdout}${stderr}`));
+        execFile(
+          'openssl',
+          ['s_client', '-connect', `127.0.0.1:${port}`, '-tls1_1', '-cipher', 'DEFAULT@SECLEVEL=0'],
+          { timeout: 10_000 },
+          (_e, stdout, stderr) => resolve(`${stdout}${stderr}`),
+        );
       });
       assert.match(out, /alert protocol version|unsupported protocol|no protocols available/i);
       assert.match(out, /Cipher is \(NONE\)/, 'no session was set up');
@@ -260,9 +282,15 @@ describe('TLS contexts: certificates, SNI, versions, reloads', { skip: haveOpens
   });
 
   test('loading errors name the file and the fix', async () => {
-    const missing = await refusedWith(TlsContexts.load({ ...spec, default: { certificate: join(t.dir, 'nope.crt'), privateKey: dflt.privateKey } }), 'TLS_FILE_UNREADABLE');
+    const missing = await refusedWith(
+      TlsContexts.load({ ...spec, default: { certificate: join(t.dir, 'nope.crt'), privateKey: dflt.privateKey } }),
+      'TLS_FILE_UNREADABLE',
+    );
     assert.match(missing.message, /nope\.crt: it does not exist/);
-    const swapped = await refusedWith(TlsContexts.load({ ...spec, default: { certificate: dflt.privateKey, privateKey: dflt.certificate } }), 'TLS_BAD_CERTIFICATE');
+    const swapped = await refusedWith(
+      TlsContexts.load({ ...spec, default: { certificate: dflt.privateKey, privateKey: dflt.certificate } }),
+      'TLS_BAD_CERTIFICATE',
+    );
     assert.match(swapped.hint ?? '', /swapped/);
     const encrypted = join(t.dir, 'enc.key');
     execFileSync('openssl', ['pkey', '-in', dflt.privateKey, '-aes256', '-passout', 'pass:secret', '-out', encrypted]);
@@ -278,7 +306,13 @@ describe('TLS contexts: certificates, SNI, versions, reloads', { skip: haveOpens
 
   test('warnings: an expired certificate still loads (said loudly); a host name its certificate does not cover', async () => {
     const expired = makeCertificate(t.dir, 'expired', ['old.test'], { days: -1 });
-    const c = await TlsContexts.load({ ...spec, hosts: [{ names: ['old.test'], files: expired }, { names: ['c.test', '*.wild.test'], files: a }] });
+    const c = await TlsContexts.load({
+      ...spec,
+      hosts: [
+        { names: ['old.test'], files: expired },
+        { names: ['c.test', '*.wild.test'], files: a },
+      ],
+    });
     const codes = c.warnings.map((w) => w.code).sort();
     assert.deepEqual(codes, ['TLS_CERT_EXPIRED', 'TLS_NAME_MISMATCH', 'TLS_NAME_MISMATCH']);
     assert.match(c.warnings.find((w) => w.code === 'TLS_CERT_EXPIRED')?.message ?? '', /expired on .*renew it and reload/);
@@ -286,12 +320,19 @@ describe('TLS contexts: certificates, SNI, versions, reloads', { skip: haveOpens
     assert.ok(c.warnings.some((w) => /does not cover '\*\.wild\.test'/.test(w.message)));
   });
 
-  test('OCSP stapling: the staple file\'s bytes go to clients that ask, per certificate', async () => {
+  test("OCSP stapling: the staple file's bytes go to clients that ask, per certificate", async () => {
     const ds = join(t.dir, 'default.ocsp');
     const as = join(t.dir, 'a.ocsp');
     writeFileSync(ds, Buffer.concat([Buffer.from([0x30, 0x0a]), Buffer.from('default-ok')]));
     writeFileSync(as, Buffer.concat([Buffer.from([0x30, 0x04]), Buffer.from('a-ok-ok-')]));
-    const contexts = await TlsContexts.load({ ...spec, default: { ...spec.default!, ocspStaple: ds }, hosts: [{ names: ['a.test'], files: { ...a, ocspStaple: as } }, { names: ['*.b.test'], files: wild }] });
+    const contexts = await TlsContexts.load({
+      ...spec,
+      default: { ...spec.default!, ocspStaple: ds },
+      hosts: [
+        { names: ['a.test'], files: { ...a, ocspStaple: as } },
+        { names: ['*.b.test'], files: wild },
+      ],
+    });
     const { server, port } = await serve(contexts);
     try {
       assert.equal((await handshake(port, { ocsp: true, maxVersion: 'TLSv1.2' })).ocsp?.subarray(2).toString(), 'default-ok');

@@ -152,7 +152,10 @@ describe('access log formats', () => {
     time: Date.UTC(2000, 9, 10, 13, 55, 36, 500),
   };
   test("combined and common are Apache's", () => {
-    assert.equal(compileFormat('combined')(record), '10.0.0.1 - bob [10/Oct/2000:13:55:36 +0000] "GET /a/b?x=1 HTTP/1.1" 200 - "http://ref.example/" "agent/1"');
+    assert.equal(
+      compileFormat('combined')(record),
+      '10.0.0.1 - bob [10/Oct/2000:13:55:36 +0000] "GET /a/b?x=1 HTTP/1.1" 200 - "http://ref.example/" "agent/1"',
+    );
     assert.equal(compileFormat('common')({ ...record, bytes: 12 }), '10.0.0.1 - bob [10/Oct/2000:13:55:36 +0000] "GET /a/b?x=1 HTTP/1.1" 200 12');
   });
   test("gunicorn's atoms, headers in and out, request id and group", () => {

@@ -18,7 +18,10 @@ describe("a group's user= and display-name= (when wsgi-host runs as root)", { sk
       makeVenv(join(u.dir, 'private', 'venv'), { python: defaultPython().path });
       u.file('app.wsgi', 'def application(e, s):\n    s("200 OK", [])\n    return [b""]\n');
       chmodSync(join(u.dir, 'app.wsgi'), 0o644);
-      const config = u.file('c.toml', `listen = ["127.0.0.1:0"]\n[[group]]\nname = "web"\npython-home = "private/venv"\nuser = "nobody"\n[[mount]]\nscript = "app.wsgi"\ngroup = "web"\n`);
+      const config = u.file(
+        'c.toml',
+        `listen = ["127.0.0.1:0"]\n[[group]]\nname = "web"\npython-home = "private/venv"\nuser = "nobody"\n[[mount]]\nscript = "app.wsgi"\ngroup = "web"\n`,
+      );
       const started = Date.now();
       const r = await runCli(['serve', '-c', config], { cwd: u.dir, timeoutMs: 20_000 });
       assert.notEqual(r.code, 0);
@@ -41,7 +44,11 @@ describe("a group's user= and display-name= (when wsgi-host runs as root)", { sk
     makeVenv(join(t.dir, 'venv'), { python: (systemPython() ?? defaultPython()).path });
     t.file('app.wsgi', 'import json, os\ndef application(e, s):\n    s("200 OK", [])\n    return [json.dumps([os.getuid(), os.getgid()]).encode()]\n');
     chmodSync(join(t.dir, 'app.wsgi'), 0o644);
-    const nobody = readFileSync('/etc/passwd', 'utf8').split('\n').find((l) => l.startsWith('nobody:'))?.split(':') ?? [];
+    const nobody =
+      readFileSync('/etc/passwd', 'utf8')
+        .split('\n')
+        .find((l) => l.startsWith('nobody:'))
+        ?.split(':') ?? [];
     const config = t.file(
       'site.toml',
       `listen = ["127.0.0.1:0"]\n[[group]]\nname = "web"\npython-home = "venv"\nuser = "nobody"\ndisplay-name = "%{GROUP}"\n[[mount]]\nscript = "app.wsgi"\ngroup = "web"\n`,
@@ -65,10 +72,16 @@ describe("a group's user= and display-name= (when wsgi-host runs as root)", { sk
       makeVenv(join(u.dir, 'venv'), { python: (systemPython() ?? defaultPython()).path });
       u.file('secret.wsgi', 'def application(e, s):\n    s("200 OK", [])\n    return [b""]\n');
       chmodSync(join(u.dir, 'secret.wsgi'), 0o600);
-      const config = u.file('c.toml', `listen = ["127.0.0.1:0"]\n[[group]]\nname = "web"\npython-home = "venv"\nuser = "nobody"\n[[mount]]\nscript = "secret.wsgi"\ngroup = "web"\n`);
+      const config = u.file(
+        'c.toml',
+        `listen = ["127.0.0.1:0"]\n[[group]]\nname = "web"\npython-home = "venv"\nuser = "nobody"\n[[mount]]\nscript = "secret.wsgi"\ngroup = "web"\n`,
+      );
       const r = await runCli(['serve', '-c', config], { cwd: u.dir, timeoutMs: 20_000 });
       assert.equal(r.code, 1);
-      assert.match(r.stderr, /\[SCRIPT_UNREADABLE\]: .*secret\.wsgi of group web cannot be read by its user nobody: .*secret\.wsgi is not readable by user nobody/);
+      assert.match(
+        r.stderr,
+        /\[SCRIPT_UNREADABLE\]: .*secret\.wsgi of group web cannot be read by its user nobody: .*secret\.wsgi is not readable by user nobody/,
+      );
       assert.doesNotMatch(r.stderr, /Traceback|PermissionError/);
     } finally {
       u.cleanup();

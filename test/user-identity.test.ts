@@ -21,7 +21,9 @@ const system = systemPython();
 const skip =
   needsRoot() ||
   (missingTools.length ? `needs ${missingTools.join(', ')} to make a test user (apt-get install -y passwd)` : false) ||
-  (system === undefined ? "needs Debian's /usr/bin/python3 (apt-get install -y python3 python3-venv): a user= process cannot run an interpreter under /root" : false);
+  (system === undefined
+    ? "needs Debian's /usr/bin/python3 (apt-get install -y python3 python3-venv): a user= process cannot run an interpreter under /root"
+    : false);
 
 const APP = `import json, os
 def application(environ, start_response):
@@ -43,7 +45,7 @@ def application(environ, start_response):
     return [json.dumps(body).encode()]
 `;
 
-describe('user= processes get the user\'s groups and home, and no application code runs as root', { skip }, () => {
+describe("user= processes get the user's groups and home, and no application code runs as root", { skip }, () => {
   const t = tempDir('wsgi-host-identity-');
   const n = String(process.pid % 100000);
   const user = `wsgihost${n}`;
@@ -64,10 +66,20 @@ describe('user= processes get the user\'s groups and home, and no application co
     mkdirSync(home);
     execFileSync('/usr/sbin/useradd', ['-M', '-d', home, '-s', '/usr/sbin/nologin', '-G', group, user], { stdio: 'pipe' });
     made.user = true;
-    const pw = (readFileSync('/etc/passwd', 'utf8').split('\n').find((l) => l.startsWith(`${user}:`)) as string).split(':');
+    const pw = (
+      readFileSync('/etc/passwd', 'utf8')
+        .split('\n')
+        .find((l) => l.startsWith(`${user}:`)) as string
+    ).split(':');
     uid = Number(pw[2]);
     gid = Number(pw[3]);
-    sgid = Number((readFileSync('/etc/group', 'utf8').split('\n').find((l) => l.startsWith(`${group}:`)) as string).split(':')[2]);
+    sgid = Number(
+      (
+        readFileSync('/etc/group', 'utf8')
+          .split('\n')
+          .find((l) => l.startsWith(`${group}:`)) as string
+      ).split(':')[2],
+    );
     chownSync(home, uid, gid);
     // A key only the supplementary group may read, as /etc/ssl/private with ssl-cert.
     writeFileSync(secret, 'the key');
@@ -96,10 +108,19 @@ describe('user= processes get the user\'s groups and home, and no application co
     t.cleanup();
   });
 
-  test('the workers have the user\'s supplementary groups (initgroups), HOME, USER and LOGNAME, and a PATH they can search', async () => {
+  test("the workers have the user's supplementary groups (initgroups), HOME, USER and LOGNAME, and a PATH they can search", async () => {
     const host = await WsgiHost.serve(['-c', config], { cwd: t.dir });
     try {
-      const r = await getJson<{ uid: number; gid: number; groups: number[]; HOME: string; USER: string; LOGNAME: string; unsearchable_path: string[]; secret: string }>(`${host.url}/`);
+      const r = await getJson<{
+        uid: number;
+        gid: number;
+        groups: number[];
+        HOME: string;
+        USER: string;
+        LOGNAME: string;
+        unsearchable_path: string[];
+        secret: string;
+      }>(`${host.url}/`);
       assert.equal(r.uid, uid);
       assert.equal(r.gid, gid);
       assert.ok(r.groups.includes(sgid), `supplementary group ${group} (${sgid}) in ${JSON.stringify(r.groups)}`);
@@ -108,13 +129,13 @@ describe('user= processes get the user\'s groups and home, and no application co
       assert.equal(r.HOME, home);
       assert.equal(r.USER, user);
       assert.equal(r.LOGNAME, user);
-      assert.deepEqual(r.unsearchable_path, [], 'no PATH entry the user cannot search (root\'s own folders)');
+      assert.deepEqual(r.unsearchable_path, [], "no PATH entry the user cannot search (root's own folders)");
     } finally {
       await host.stop();
     }
   });
 
-  test('nothing of the application\'s environment runs as root: its .pth files, in serve and in check', async () => {
+  test("nothing of the application's environment runs as root: its .pth files, in serve and in check", async () => {
     writeFileSync(uids, '');
     const host = await WsgiHost.serve(['-c', config], { cwd: t.dir });
     try {
@@ -127,7 +148,10 @@ describe('user= processes get the user\'s groups and home, and no application co
     const lines = readFileSync(uids, 'utf8').trim().split('\n');
     const kinds = new Set(lines.map((l) => l.split(' ')[0]));
     assert.deepEqual([...kinds].sort(), ['app', 'pth'], lines.join('\n'));
-    assert.ok(lines.filter((l) => l.startsWith('pth')).length >= 3, `the probe of serve, the worker and the probe of check each ran the .pth:\n${lines.join('\n')}`);
+    assert.ok(
+      lines.filter((l) => l.startsWith('pth')).length >= 3,
+      `the probe of serve, the worker and the probe of check each ran the .pth:\n${lines.join('\n')}`,
+    );
     for (const l of lines) assert.match(l, new RegExp(`^\\w+ ${uid} ${uid}$`), `ran as ${user} (uid ${uid}), never as root:\n${lines.join('\n')}`);
   });
 
@@ -135,7 +159,8 @@ describe('user= processes get the user\'s groups and home, and no application co
     const pkg = join(t.dir, 'private', 'wsgi-host');
     mkdirSync(pkg, { recursive: true });
     chmodSync(join(t.dir, 'private'), 0o700);
-    for (const part of ['package.json', 'dist/src', 'worker/boot.py', 'worker/wsgi_host_worker', 'status-page']) cpSync(join(ROOT, part), join(pkg, part), { recursive: true });
+    for (const part of ['package.json', 'dist/src', 'worker/boot.py', 'worker/wsgi_host_worker', 'status-page'])
+      cpSync(join(ROOT, part), join(pkg, part), { recursive: true });
     symlinkSync(join(ROOT, 'node_modules'), join(pkg, 'node_modules'));
     const host = await WsgiHost.serve(['-c', config], { cwd: t.dir, cli: join(pkg, 'dist', 'src', 'cli', 'main.js') });
     try {

@@ -186,7 +186,7 @@ describe('each application runs from its own virtual environment', () => {
     const { project } = djangoLayout();
     const host = await WsgiHost.serve(['mysite/wsgi.py', '--python-home', venvB], { cwd: project });
     try {
-      assert.equal((await fetch(`${host.url}/`).then((r) => r.text())), 'hello from mysite.settings');
+      assert.equal(await fetch(`${host.url}/`).then((r) => r.text()), 'hello from mysite.settings');
     } finally {
       await host.stop();
     }
@@ -208,7 +208,7 @@ describe('each application runs from its own virtual environment', () => {
     // With the folder on python-path, it serves.
     const host = await WsgiHost.serve([script, '--python-home', venvB, '--python-path', project], { cwd: t.dir });
     try {
-      assert.equal((await fetch(`${host.url}/`).then((x) => x.text())), 'hello from mysite.settings');
+      assert.equal(await fetch(`${host.url}/`).then((x) => x.text()), 'hello from mysite.settings');
     } finally {
       await host.stop();
     }
@@ -218,7 +218,10 @@ describe('each application runs from its own virtual environment', () => {
     const r = await runCli(['serve', needsA, '--python-home', venvB, '--port', '0'], { cwd: t.dir, timeoutMs: 30_000 });
     const frames = [...r.stderr.matchAll(/^\s+File "([^"]+)", line \d+/gm)].map((m) => m[1]);
     assert.deepEqual(frames, [needsA], r.stderr);
-    assert.match(r.stderr, /fix: 'onlyina' is not importable with this interpreter and sys\.path\. Install it into the group's environment \(\S+ -m pip install \.\.\.\), point python-home at the environment that has it, or add its folder with --python-path DIR\./);
+    assert.match(
+      r.stderr,
+      /fix: 'onlyina' is not importable with this interpreter and sys\.path\. Install it into the group's environment \(\S+ -m pip install \.\.\.\), point python-home at the environment that has it, or add its folder with --python-path DIR\./,
+    );
     const boom = t.file('boom.wsgi', 'def application(e, s):\n    raise RuntimeError("boom at request time")\n');
     const host = await WsgiHost.serve([boom, '--python-home', venvB]);
     try {

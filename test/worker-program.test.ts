@@ -14,7 +14,8 @@ describe('the worker program', () => {
 
   test('a worker that speaks another protocol version is refused at startup, and the log says why', () => {
     const pkg = join(t.dir, 'wsgi-host');
-    for (const part of ['package.json', 'dist/src', 'worker/boot.py', 'worker/wsgi_host_worker']) cpSync(join(ROOT, part), join(pkg, part), { recursive: true });
+    for (const part of ['package.json', 'dist/src', 'worker/boot.py', 'worker/wsgi_host_worker'])
+      cpSync(join(ROOT, part), join(pkg, part), { recursive: true });
     symlinkSync(join(ROOT, 'node_modules'), join(pkg, 'node_modules'));
     const wire = join(pkg, 'worker', 'wsgi_host_worker', 'wire.py');
     const source = readFileSync(wire, 'utf8');

@@ -90,7 +90,10 @@ WSGIScriptAlias / ${APP_FILE}
  */
 function apacheWarnings(errorLog: string, mode: Mode): string[] {
   if (!existsSync(errorLog)) return [];
-  const bad = mode === 'daemon' ? /scoreboard is full|MaxRequestWorkers|Unable to connect|Permission denied|Timeout when reading/i : /scoreboard is full|Permission denied/i;
+  const bad =
+    mode === 'daemon'
+      ? /scoreboard is full|MaxRequestWorkers|Unable to connect|Permission denied|Timeout when reading/i
+      : /scoreboard is full|Permission denied/i;
   return readFileSync(errorLog, 'utf8')
     .split('\n')
     .filter((l) => bad.test(l));

@@ -9,20 +9,24 @@ function gunicorn(workerClass: 'sync' | 'gthread'): Peer {
   return {
     name,
     packages: ['gunicorn'],
-    cannot: (l) =>
-      workerClass === 'sync' && l.threads > 1 ? 'the sync worker has no threads (with --threads gunicorn switches to gthread)' : undefined,
+    cannot: (l) => (workerClass === 'sync' && l.threads > 1 ? 'the sync worker has no threads (with --threads gunicorn switches to gthread)' : undefined),
     ...(workerClass === 'sync' ? { note: 'closes after each response (sync worker, by design)' } : {}),
     start: ({ layout, port, workDir }) =>
       launch({
         name,
         command: '/usr/bin/gunicorn',
         args: [
-          '--bind', `127.0.0.1:${port}`,
-          '--workers', String(layout.processes),
-          '--worker-class', workerClass,
+          '--bind',
+          `127.0.0.1:${port}`,
+          '--workers',
+          String(layout.processes),
+          '--worker-class',
+          workerClass,
           ...(workerClass === 'gthread' ? ['--threads', String(layout.threads)] : []),
-          '--pythonpath', APPS_DIR,
-          '--log-level', 'warning',
+          '--pythonpath',
+          APPS_DIR,
+          '--log-level',
+          'warning',
           'routes:application',
         ],
         port,

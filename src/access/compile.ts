@@ -98,12 +98,14 @@ function compileList(req: Requirement, path: (string | number)[], ctx: Ctx, limi
 function compileItem(req: Requirement, path: (string | number)[], ctx: Ctx, limit: MethodSet, parentOp: 'and' | 'or'): AuthzNode[] {
   if (typeof req === 'string') return [compileLine(req, path, ctx, limit, parentOp)];
   if (Array.isArray(req)) return [compileList(req, path, ctx, limit)];
-  if (req === null || typeof req !== 'object') throw new AccessRuleError('a requirement is a Require line, a list or a block', path, 'Write e.g. "all granted"');
+  if (req === null || typeof req !== 'object')
+    throw new AccessRuleError('a requirement is a Require line, a list or a block', path, 'Write e.g. "all granted"');
   const keys = Object.keys(req);
   if ('limit' in req || 'limitExcept' in req) {
     const except = 'limitExcept' in req;
-    const methods = (except ? (req as { limitExcept: string[] }).limitExcept : (req as { limit: string[] }).limit);
-    if (!Array.isArray(methods) || methods.length === 0) throw new AccessRuleError(`${except ? 'limit-except' : 'limit'} needs methods`, path, 'Write e.g. limit = ["POST", "PUT"]');
+    const methods = except ? (req as { limitExcept: string[] }).limitExcept : (req as { limit: string[] }).limit;
+    if (!Array.isArray(methods) || methods.length === 0)
+      throw new AccessRuleError(`${except ? 'limit-except' : 'limit'} needs methods`, path, 'Write e.g. limit = ["POST", "PUT"]');
     if (limit !== null) throw new AccessRuleError('a limit block inside another one', path, 'Apache does not nest <Limit> sections: write one limit block');
     const inner: MethodSet = { except, methods: new Set(methods.map(methodName)) };
     const body = (req as { require: Requirement }).require;
@@ -121,7 +123,11 @@ function compileItem(req: Requirement, path: (string | number)[], ctx: Ctx, limi
   const groupOp = op === 'all' ? 'and' : 'or';
   const negate = op === 'none';
   if (negate && parentOp === 'or') {
-    throw new AccessRuleError('a none block has no effect among alternatives (Apache: "<RequireNone> directive has no effect in <RequireAny> directive")', path, 'Put it inside an all block: { all = ["all granted", { none = [...] }] }');
+    throw new AccessRuleError(
+      'a none block has no effect among alternatives (Apache: "<RequireNone> directive has no effect in <RequireAny> directive")',
+      path,
+      'Put it inside an all block: { all = ["all granted", { none = [...] }] }',
+    );
   }
   const children = list.flatMap((r, j) => compileItem(r, [...path, op, j], ctx, limit, groupOp));
   const g = group(groupOp, negate, children, [...path, op]);
@@ -135,7 +141,10 @@ function group(op: 'and' | 'or', negate: boolean, children: AuthzNode[], path: (
 }
 
 function compileLine(text: string, path: (string | number)[], ctx: Ctx, limit: MethodSet, parentOp: 'and' | 'or'): AuthzNode {
-  let words = text.trim().split(/\s+/).filter((w) => w !== '');
+  let words = text
+    .trim()
+    .split(/\s+/)
+    .filter((w) => w !== '');
   let negate = false;
   if (words[0]?.toLowerCase() === 'not') {
     negate = true;
@@ -145,8 +154,11 @@ function compileLine(text: string, path: (string | number)[], ctx: Ctx, limit: M
   const args = words.slice(1);
   if (provider === undefined) throw new AccessRuleError('an empty Require line', path, 'Write e.g. "all granted"');
   if (negate && parentOp === 'or') {
-    throw new AccessRuleError(`'${text}': a negative requirement has no effect among alternatives (Apache refuses it too)`, path,
-      'Put it inside an all block: { all = ["all granted", "not ip 192.0.2.1"] }');
+    throw new AccessRuleError(
+      `'${text}': a negative requirement has no effect among alternatives (Apache refuses it too)`,
+      path,
+      'Put it inside an all block: { all = ["all granted", "not ip 192.0.2.1"] }',
+    );
   }
   const leafNode = (leaf: Leaf): AuthzNode => ({ kind: 'leaf', leaf, negate, limit });
   if (!DECIDABLE.has(provider)) {
@@ -156,14 +168,16 @@ function compileLine(text: string, path: (string | number)[], ctx: Ctx, limit: M
   switch (provider) {
     case 'all': {
       const v = args.join(' ').toLowerCase();
-      if (v !== 'granted' && v !== 'denied') throw new AccessRuleError(`'${text}': Require all takes granted or denied`, path, 'Write "all granted" or "all denied"');
+      if (v !== 'granted' && v !== 'denied')
+        throw new AccessRuleError(`'${text}': Require all takes granted or denied`, path, 'Write "all granted" or "all denied"');
       return leafNode({ type: 'all', granted: v === 'granted' });
     }
     case 'ip': {
       if (args.length === 0) throw new AccessRuleError(`'${text}': Require ip needs addresses`, path, 'Write e.g. "ip 10.0.0.0/8 192.168.1.5"');
       const nets = args.map((a) => {
         const s = parseSubnet(a);
-        if (typeof s === 'string') throw new AccessRuleError(`'${text}': ${s}`, path, 'Write addresses such as 10.1.2.3, 10.1, 10.0.0.0/8, 10.0.0.0/255.0.0.0 or 2001:db8::/32');
+        if (typeof s === 'string')
+          throw new AccessRuleError(`'${text}': ${s}`, path, 'Write addresses such as 10.1.2.3, 10.1, 10.0.0.0/8, 10.0.0.0/255.0.0.0 or 2001:db8::/32');
         return s;
       });
       return leafNode({ type: 'ip', nets });
@@ -194,8 +208,11 @@ function checkSection(node: AuthzNode, path: (string | number)[]): void {
   if (node.kind !== 'group') return;
   for (const c of node.children) checkSection(c, path);
   if (node.children.every((c) => c.negate)) {
-    throw new AccessRuleError('the requirements here are all negative, so they can never grant access (Apache refuses this too)', path,
-      'Add what is granted, e.g. { all = ["all granted", "not ip 192.0.2.1"] }');
+    throw new AccessRuleError(
+      'the requirements here are all negative, so they can never grant access (Apache refuses this too)',
+      path,
+      'Add what is granted, e.g. { all = ["all granted", "not ip 192.0.2.1"] }',
+    );
   }
 }
 
@@ -216,7 +233,8 @@ function compileCompat(line: CompatLine, path: (string | number)[]): CompatEntry
   };
   if (directive === 'order') {
     const v = rest.join('').toLowerCase();
-    if (v !== 'deny,allow' && v !== 'allow,deny' && v !== 'mutual-failure') bad('Order takes deny,allow, allow,deny or mutual-failure', 'Write "Order deny,allow"');
+    if (v !== 'deny,allow' && v !== 'allow,deny' && v !== 'mutual-failure')
+      bad('Order takes deny,allow, allow,deny or mutual-failure', 'Write "Order deny,allow"');
     return { directive: 'order', value: v, limit };
   }
   if (directive === 'satisfy') {
@@ -225,7 +243,8 @@ function compileCompat(line: CompatLine, path: (string | number)[]): CompatEntry
     return { directive: 'satisfy', value: v, limit };
   }
   if (directive === 'allow' || directive === 'deny') {
-    if ((rest[0] ?? '').toLowerCase() !== 'from' || rest.length < 2) bad(`${directive === 'allow' ? 'Allow' : 'Deny'} takes 'from' and addresses`, `Write "${directive === 'allow' ? 'Allow' : 'Deny'} from 10.0.0.0/8"`);
+    if ((rest[0] ?? '').toLowerCase() !== 'from' || rest.length < 2)
+      bad(`${directive === 'allow' ? 'Allow' : 'Deny'} takes 'from' and addresses`, `Write "${directive === 'allow' ? 'Allow' : 'Deny'} from 10.0.0.0/8"`);
     if (rest.length > 2) bad('one address per line here', 'Write one line per address');
     return { directive, value: rest[1] as string, from: compatFrom(rest[1] as string), limit };
   }

@@ -24,7 +24,11 @@ export function compileMatcher(rule: AccessRule, at: (...p: (string | number)[])
     return { type: 'both', outer: compileOne(rule, folder[0] as MatcherKey, at), inner: compileOne(rule, file[0] as MatcherKey, at) };
   }
   if (given.length > 1) {
-    throw new AccessRuleError(`an access rule has one matcher (or a folder and a file name), not ${given.join(' and ')}`, at(given[1] as string), 'Split it into one rule per matcher');
+    throw new AccessRuleError(
+      `an access rule has one matcher (or a folder and a file name), not ${given.join(' and ')}`,
+      at(given[1] as string),
+      'Split it into one rule per matcher',
+    );
   }
   const key = given[0];
   if (key === undefined) return { type: 'always' };
@@ -48,16 +52,18 @@ function compileOne(rule: AccessRule, key: MatcherKey, at: (...p: (string | numb
       const prefix = value.replace(/\/{2,}/g, '/');
       return hasWildcard(prefix) ? { type: 'path', prefix, glob: globRegex(prefix, true) } : { type: 'path', prefix };
     }
-    case 'pathMatch': return { type: 'pathMatch', re: regex() };
+    case 'pathMatch':
+      return { type: 'pathMatch', re: regex() };
     case 'directory': {
       if (!value.startsWith('/')) throw new AccessRuleError(`directory '${value}' must be an absolute path`, at(key), 'Write the full path of the folder');
       const dir = value.length > 1 ? value.replace(/\/+$/, '') : value;
       return hasWildcard(dir) ? { type: 'directory', dir, glob: globRegex(dir, false) } : { type: 'directory', dir };
     }
-    case 'directoryMatch': return { type: 'directoryMatch', re: regex() };
-    case 'files': return { type: 'files', glob: globRegex(value, true) };
-    case 'filesMatch': return { type: 'filesMatch', re: regex() };
+    case 'directoryMatch':
+      return { type: 'directoryMatch', re: regex() };
+    case 'files':
+      return { type: 'files', glob: globRegex(value, true) };
+    case 'filesMatch':
+      return { type: 'filesMatch', re: regex() };
   }
 }
-
-

@@ -75,7 +75,9 @@ function checkPeer(a: AdminAddress, token: string | undefined): void {
     const me = currentUid();
     const stranger = tcpListenerOwners(a.port).find((uid) => !trustedOwner(uid, me));
     if (stranger !== undefined) {
-      throw untrustedSocket(`port ${a.port} on ${a.host} is held by a process of ${describeUser(stranger)}, not of ${describeUser(me)}${me === 0 ? '' : ' or root'}; the token is not sent there`);
+      throw untrustedSocket(
+        `port ${a.port} on ${a.host} is held by a process of ${describeUser(stranger)}, not of ${describeUser(me)}${me === 0 ? '' : ' or root'}; the token is not sent there`,
+      );
     }
   }
 }
@@ -86,7 +88,9 @@ function checkPeer(a: AdminAddress, token: string | undefined): void {
  */
 export async function adminRequest(a: AdminAddress, method: string, path: string, token: string | undefined, timeoutMs: number): Promise<AdminAnswer> {
   if (a.kind === 'off') {
-    throw new AdminError(A.OFF, 'the admin listener of this configuration is off', { hint: "Set admin.listen (or --admin), for example 'auto', and restart the server" });
+    throw new AdminError(A.OFF, 'the admin listener of this configuration is off', {
+      hint: "Set admin.listen (or --admin), for example 'auto', and restart the server",
+    });
   }
   if (a.kind === 'tcp' && a.port === 0) {
     throw new AdminError(A.PORT_UNKNOWN, 'admin.listen uses port 0, so its port is chosen when the server starts and cannot be found from here', {
@@ -107,12 +111,16 @@ export async function adminRequest(a: AdminAddress, method: string, path: string
           size += c.length;
           if (size > ANSWER_LIMIT) {
             req.destroy();
-            reject(new AdminError(A.BAD_ANSWER, `${from} answered ${res.statusCode} with more than ${ANSWER_LIMIT / 1048576} MB: not a wsgi-host admin listener`));
+            reject(
+              new AdminError(A.BAD_ANSWER, `${from} answered ${res.statusCode} with more than ${ANSWER_LIMIT / 1048576} MB: not a wsgi-host admin listener`),
+            );
             return;
           }
           chunks.push(c);
         });
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, contentType: res.headers['content-type'], body: Buffer.concat(chunks).toString('utf8'), from }));
+        res.on('end', () =>
+          resolve({ status: res.statusCode ?? 0, contentType: res.headers['content-type'], body: Buffer.concat(chunks).toString('utf8'), from }),
+        );
         res.on('error', (err) => reject(new AdminError(A.NOT_RUNNING, `${from} closed the connection during its answer (${err.message})`, { cause: err })));
       },
     );

@@ -63,7 +63,11 @@ export class AdminServer {
    * reveal nothing and change nothing.
    */
   route(method: string, path: string, handler: AdminRoute, options: { maxBody?: number; open?: boolean } = {}): void {
-    this.routes.set(`${method} ${path}`, { handler, maxBody: Math.min(options.maxBody ?? 0, ADMIN_BODY_LIMIT), open: options.open === true && (method === 'GET' || method === 'HEAD') });
+    this.routes.set(`${method} ${path}`, {
+      handler,
+      maxBody: Math.min(options.maxBody ?? 0, ADMIN_BODY_LIMIT),
+      open: options.open === true && (method === 'GET' || method === 'HEAD'),
+    });
   }
 
   async listen(): Promise<string | undefined> {

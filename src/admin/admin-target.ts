@@ -1,4 +1,4 @@
-import { type AdminAddress, type AdminListen } from './admin-address.js';
+import type { AdminAddress, AdminListen } from './admin-address.js';
 import { type AutoSocketName, autoSocketForServe, findAutoSocket } from './auto-socket.js';
 
 /** The admin listener of a configuration, as both `serve` and the commands that talk to it see it. */

@@ -63,7 +63,9 @@ export async function findAutoSocket(name: AutoSocketName, label: string): Promi
     const pattern = new RegExp(`^${base}-[0-9a-f]{8}\\.sock$`);
     const live: string[] = [];
     for (const folder of usable) {
-      for (const entry of readdirSync(folder).filter((n) => pattern.test(n)).sort()) {
+      for (const entry of readdirSync(folder)
+        .filter((n) => pattern.test(n))
+        .sort()) {
         const path = join(folder, entry);
         if (checkSocketPath(path, me) && (await pingSocket(path))) live.push(path);
       }

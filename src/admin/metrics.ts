@@ -25,9 +25,7 @@ export function createMetrics(snapshot: () => ServerSnapshot): Registry {
   let reading: Promise<WorkerUsage[]> | undefined;
   const workerUsage = (): Promise<WorkerUsage[]> =>
     (reading ??= Promise.all(
-      groups().flatMap((p) =>
-        p.workers.map((w) => processUsage(w.pid).then((u) => ({ labels: { group: p.label, pid: String(w.pid) }, ...u }))),
-      ),
+      groups().flatMap((p) => p.workers.map((w) => processUsage(w.pid).then((u) => ({ labels: { group: p.label, pid: String(w.pid) }, ...u })))),
     ).finally(() => {
       reading = undefined;
     }));

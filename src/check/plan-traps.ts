@@ -102,4 +102,3 @@ export function lintPlan(plan: ServePlan, loaded: LoadedConfig, problems: Proble
 function label(plan: ServePlan, key: string): string {
   return plan.pools.find((p) => p.key === key)?.label ?? key;
 }
-

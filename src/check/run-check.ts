@@ -79,14 +79,24 @@ async function checkLoaded(loaded: LoadedConfig, configErrors: ConfigError[]): P
   const report: CheckReport = {
     config: loaded.label,
     listeners: loaded.config.listen.map((l) => `${l.host}:${l.port}`),
-    hosts: loaded.config.host.map((h, i) => ({ serverName: h.serverName, aliases: h.aliases, default: h.default || (i === 0 && !loaded.config.host.some((x) => x.default)) })),
+    hosts: loaded.config.host.map((h, i) => ({
+      serverName: h.serverName,
+      aliases: h.aliases,
+      default: h.default || (i === 0 && !loaded.config.host.some((x) => x.default)),
+    })),
     groups: [],
     problems,
   };
   for (const n of loaded.notes) {
     const where = formatSource(n);
     let severity: Severity = n.kind === 'ignored' || n.kind === 'info' ? 'info' : 'warning';
-    let code = { ignored: 'CHECK_APACHE_IGNORED', 'not-honoured': 'CHECK_APACHE_NOT_HONOURED', order: 'CHECK_MOUNT_ORDER', info: 'CHECK_APACHE_INFO', warning: 'CHECK_WARNING' }[n.kind];
+    let code = {
+      ignored: 'CHECK_APACHE_IGNORED',
+      'not-honoured': 'CHECK_APACHE_NOT_HONOURED',
+      order: 'CHECK_MOUNT_ORDER',
+      info: 'CHECK_APACHE_INFO',
+      warning: 'CHECK_WARNING',
+    }[n.kind];
     // What serve refuses is an error here, unless --accept-apache-differences accepts it.
     const refused = n.refused === true && loaded.acceptDifferences !== true;
     if (refused) [severity, code] = ['error', 'CHECK_APACHE_REFUSED'];

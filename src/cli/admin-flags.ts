@@ -50,7 +50,9 @@ function readToken(file: string): string {
   }
   const token = (text.split(/\r?\n/)[0] ?? '').trim();
   if (token === '') {
-    throw new AdminError(A.TOKEN_FILE, `--admin-token-file ${file} holds no token on its first line`, { hint: 'Put the token on its first line (for example: openssl rand -hex 32 > FILE)' });
+    throw new AdminError(A.TOKEN_FILE, `--admin-token-file ${file} holds no token on its first line`, {
+      hint: 'Put the token on its first line (for example: openssl rand -hex 32 > FILE)',
+    });
   }
   return token;
 }

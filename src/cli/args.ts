@@ -49,7 +49,11 @@ function negativeValues(argv: string[], options: OptionSpec): string[] {
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i] as string;
     const next = argv[i + 1];
-    const name = arg.startsWith('--') ? arg.slice(2) : arg.length === 2 && arg.startsWith('-') ? Object.keys(options).find((k) => options[k]?.short === arg[1]) : undefined;
+    const name = arg.startsWith('--')
+      ? arg.slice(2)
+      : arg.length === 2 && arg.startsWith('-')
+        ? Object.keys(options).find((k) => options[k]?.short === arg[1])
+        : undefined;
     if (name !== undefined && options[name]?.type === 'string' && next !== undefined && /^-\d/.test(next)) {
       out.push(`--${name}=${next}`);
       i++;

@@ -1,6 +1,6 @@
 import { formatReport } from '../check/format-report.js';
 import { type CheckReport, runCheck, unreadableReport } from '../check/run-check.js';
-import { ConfigError, ConfigErrorCode as C } from '../config/errors.js';
+import { type ConfigError, ConfigErrorCode as C } from '../config/errors.js';
 import { WsgiHostError } from '../errors.js';
 import { parseCommand } from './args.js';
 import { INPUT_OPTIONS, loadInput } from './config-input.js';
@@ -28,12 +28,7 @@ environment or an application), 2 the command line itself is wrong (an unknown f
 `;
 
 export async function checkCommand(argv: string[]): Promise<number> {
-  const { values, positionals } = parseCommand(
-    'check',
-    argv,
-    { ...INPUT_OPTIONS, json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } },
-    true,
-  );
+  const { values, positionals } = parseCommand('check', argv, { ...INPUT_OPTIONS, json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } }, true);
   if (values.help) {
     process.stdout.write(CHECK_HELP);
     return 0;
@@ -49,7 +44,10 @@ export async function checkCommand(argv: string[]): Promise<number> {
     // A command line that cannot be understood is a usage error (exit 2); a configuration that
     // cannot be read or used is what check reports (exit 1), as a finding.
     if (!(err instanceof WsgiHostError) || err.code === C.BAD_FLAG) throw err;
-    report = unreadableReport(String(values.config ?? values.apache ?? positionals[0] ?? 'command-line flags'), errors.includes(err as ConfigError) ? errors : [...errors, err]);
+    report = unreadableReport(
+      String(values.config ?? values.apache ?? positionals[0] ?? 'command-line flags'),
+      errors.includes(err as ConfigError) ? errors : [...errors, err],
+    );
   }
   process.stdout.write(json ? `${JSON.stringify(report, null, 2)}\n` : formatReport(report));
   return report.problems.some((p) => p.severity === 'error') ? 1 : 0;

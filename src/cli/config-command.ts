@@ -39,13 +39,20 @@ export async function configCommand(argv: string[]): Promise<number> {
     return 0;
   }
   if (sub === 'from-apache') {
-    const { values, positionals } = parseCommand('config from-apache', rest, { define: { type: 'string', short: 'D', multiple: true }, help: { type: 'boolean', short: 'h' } }, true);
+    const { values, positionals } = parseCommand(
+      'config from-apache',
+      rest,
+      { define: { type: 'string', short: 'D', multiple: true }, help: { type: 'boolean', short: 'h' } },
+      true,
+    );
     if (values.help) {
       process.stdout.write(CONFIG_HELP);
       return 0;
     }
     if (positionals.length !== 1) {
-      throw new ConfigError(C.BAD_FLAG, "'wsgi-host config from-apache' takes one Apache configuration file", { hint: 'wsgi-host config from-apache /etc/apache2/sites-enabled/site.conf' });
+      throw new ConfigError(C.BAD_FLAG, "'wsgi-host config from-apache' takes one Apache configuration file", {
+        hint: 'wsgi-host config from-apache /etc/apache2/sites-enabled/site.conf',
+      });
     }
     const file = positionals[0] as string;
     const { loadApacheTranslation } = await import('../config/apache-file.js');
@@ -53,7 +60,9 @@ export async function configCommand(argv: string[]): Promise<number> {
     planLoaded(loaded);
     const header = [`# Translated from the Apache configuration ${file} by wsgi-host config from-apache.`];
     if (loaded.notes.some((n) => n.refused === true)) {
-      header.push('# wsgi-host serve --apache refuses it for the lines marked "refused" (or serves without them with --accept-apache-differences); this translation leaves them out.');
+      header.push(
+        '# wsgi-host serve --apache refuses it for the lines marked "refused" (or serves without them with --accept-apache-differences); this translation leaves them out.',
+      );
     }
     for (const n of loaded.notes) header.push(`# ${n.refused === true ? 'refused' : n.kind}: ${formatSource(n)}: ${n.message}`);
     process.stdout.write(toToml(t.config, header.join('\n')));

@@ -17,7 +17,20 @@ export const INPUT_OPTIONS: OptionSpec = {
 };
 
 /** Flags that may adjust a file's configuration (tests and one-off runs use --port 0). */
-const OVERRIDES = new Set(['host', 'port', 'access-log', 'log-level', 'log-format', 'reload-on-changes', 'config', 'apache', 'define', 'help', 'json', 'accept-apache-differences']);
+const OVERRIDES = new Set([
+  'host',
+  'port',
+  'access-log',
+  'log-level',
+  'log-format',
+  'reload-on-changes',
+  'config',
+  'apache',
+  'define',
+  'help',
+  'json',
+  'accept-apache-differences',
+]);
 
 type Values = Record<string, string | boolean | string[] | undefined>;
 
@@ -46,14 +59,18 @@ export async function loadInput(command: string, v: Values, positionals: string[
   }
   const accept = v['accept-apache-differences'] === true;
   if (accept && apache === undefined) {
-    throw new ConfigError(C.BAD_FLAG, '--accept-apache-differences goes with --apache', { hint: 'Leave it out: it is about Apache directives wsgi-host cannot honour' });
+    throw new ConfigError(C.BAD_FLAG, '--accept-apache-differences goes with --apache', {
+      hint: 'Leave it out: it is about Apache directives wsgi-host cannot honour',
+    });
   }
   const loaded =
     file !== undefined
       ? loadTomlConfig(file, errors)
       : (await import('../config/apache-file.js')).loadApacheConfig(apache as string, (v.define as string[] | undefined) ?? [], {
-        acceptDifferences: accept, refuse: command !== 'check', listenGiven: v.host !== undefined || v.port !== undefined,
-      });
+          acceptDifferences: accept,
+          refuse: command !== 'check',
+          listenGiven: v.host !== undefined || v.port !== undefined,
+        });
   applyOverrides(loaded, v, accept);
   return loaded;
 }

@@ -129,4 +129,3 @@ export function logFlags(v: Values): Record<string, string> {
   if (v['log-format'] !== undefined) out.format = oneOf('--log-format', 'format', v['log-format'] as string, LOG_FORMATS);
   return out;
 }
-

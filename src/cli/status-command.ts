@@ -22,7 +22,12 @@ came is printed).
 `;
 
 export async function statusCommand(argv: string[]): Promise<number> {
-  const { values, positionals } = parseCommand('status', argv, { ...INPUT_OPTIONS, ...ADMIN_FLAGS, json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } }, true);
+  const { values, positionals } = parseCommand(
+    'status',
+    argv,
+    { ...INPUT_OPTIONS, ...ADMIN_FLAGS, json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } },
+    true,
+  );
   if (values.help) {
     process.stdout.write(STATUS_HELP);
     return 0;
@@ -60,13 +65,20 @@ export function formatStatus(s: StatusReport): string {
     `  listening on ${s.server.listen.join(', ')}; ${s.server.inflight} request(s) in flight; front end ${mb(s.server.rssBytes)}`,
   ];
   for (const g of s.groups) {
-    const procs = g.processes.dynamic ? `${g.processes.running} process(es), dynamic ${g.processes.dynamic.min}-${g.processes.dynamic.max}` : `${g.processes.running}/${g.processes.configured} process(es)`;
+    const procs = g.processes.dynamic
+      ? `${g.processes.running} process(es), dynamic ${g.processes.dynamic.min}-${g.processes.dynamic.max}`
+      : `${g.processes.running}/${g.processes.configured} process(es)`;
     out.push(
       '',
       `Group ${g.label}: ${g.state}${g.failure ? ` (${g.failure})` : ''}`,
       `  Python ${g.pythonVersion}, python-home ${g.pythonHome}`,
       `  ${procs} x ${g.threadsPerProcess} thread(s): ${g.busyThreads}/${g.capacity} busy, ${g.queueLength} queued; mounts ${g.mounts.join(', ')}`,
-      `  requests ${g.requests.total} (${Object.entries(g.requests.byClass).filter(([, n]) => n > 0).map(([k, n]) => `${k} ${n}`).join(', ') || 'none yet'}); latency p50 ${ms(g.latency.p50)}, p90 ${ms(g.latency.p90)}, p99 ${ms(g.latency.p99)}`,
+      `  requests ${g.requests.total} (${
+        Object.entries(g.requests.byClass)
+          .filter(([, n]) => n > 0)
+          .map(([k, n]) => `${k} ${n}`)
+          .join(', ') || 'none yet'
+      }); latency p50 ${ms(g.latency.p50)}, p90 ${ms(g.latency.p90)}, p99 ${ms(g.latency.p99)}`,
     );
     const restarts = Object.entries(g.restarts.counts).filter(([, n]) => n > 0);
     if (restarts.length) out.push(`  restarts: ${restarts.map(([k, n]) => `${k} ${n}`).join(', ')}`);

@@ -21,12 +21,17 @@ export function loadApacheConfig(file: string, defines: string[] = [], options: 
 }
 
 /** The translation itself (model input and notes, for `config from-apache`) and its validated config. */
-export function loadApacheTranslation(file: string, defines: string[] = [], options: ApacheLoadOptions = {}): { translation: ApacheTranslation; loaded: LoadedConfig } {
+export function loadApacheTranslation(
+  file: string,
+  defines: string[] = [],
+  options: ApacheLoadOptions = {},
+): { translation: ApacheTranslation; loaded: LoadedConfig } {
   const t = translateApacheConfig(file, { defines });
   const refuse = options.refuse ?? true;
   const notes: LoadedConfig['notes'] = [...t.notes];
   if (t.noListen !== undefined && options.listenGiven !== true) {
-    const message = 'The configuration names no address to listen on: it has no Listen directive (Debian keeps them in ports.conf) and no <VirtualHost> with a port.';
+    const message =
+      'The configuration names no address to listen on: it has no Listen directive (Debian keeps them in ports.conf) and no <VirtualHost> with a port.';
     const hint = 'Add e.g. Listen 80 (or serve the apache2.conf that includes ports.conf), or give --port and --host';
     if (refuse) throw new ConfigError(ApacheErrorCode.NO_LISTEN, message, { source: { file: t.noListen.file, line: t.noListen.line, key: 'Listen' }, hint });
     notes.unshift({ kind: 'not-honoured', message: `${message} ${hint}.`, file: t.noListen.file, line: t.noListen.line, refused: true });
@@ -57,12 +62,14 @@ function refuseDifferences(notes: ApacheNote[]): void {
   if (refused.length === 0) return;
   const first = refused[0] as ApacheNote;
   const list = refused.map((n) => `  ${formatSource({ file: n.file, line: n.line })}: ${n.message}`).join('\n');
-  throw new ConfigError(ApacheErrorCode.REFUSED,
+  throw new ConfigError(
+    ApacheErrorCode.REFUSED,
     `${refused.length === 1 ? 'a directive restricts' : `${refused.length} directives restrict`} access or send${refused.length === 1 ? 's' : ''} requests where wsgi-host cannot do the same, so it would not answer as Apache does:\n${list}`,
     {
       source: { file: first.file, line: first.line },
       hint: 'Change the configuration as each line says; or, to serve without them, add --accept-apache-differences (what cannot be decided is then decided against the request: never more open than Apache). wsgi-host check lists them all',
-    });
+    },
+  );
 }
 
 /** How an Apache config names a model value: 'WSGIDaemonProcess blog processes=', 'WSGIPythonHome'... */

@@ -14,11 +14,7 @@ export class ConfigError extends WsgiHostError {
   readonly path: (string | number)[];
   source: ConfigSource | undefined;
 
-  constructor(
-    code: string,
-    message: string,
-    options: { path?: (string | number)[]; hint?: string; cause?: unknown; source?: ConfigSource } = {},
-  ) {
+  constructor(code: string, message: string, options: { path?: (string | number)[]; hint?: string; cause?: unknown; source?: ConfigSource } = {}) {
     super(code, message, options);
     this.path = options.path ?? [];
     this.source = options.source;

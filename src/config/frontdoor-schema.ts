@@ -23,38 +23,48 @@ export const CertificateFilesSchema = z.strictObject({
 });
 
 /** `tls` of a listener: it speaks HTTPS. Its certificate is the one for names no host claims. */
-export const ListenerTlsSchema = z.strictObject({
-  certificate: path.optional(),
-  privateKey: path.optional(),
-  certificateChain: path.optional(),
-  ocspStaple: path.optional(),
-  /** TLS 1.2 at least; 'TLSv1.3' refuses 1.2 too. */
-  minVersion: z.enum(['TLSv1.2', 'TLSv1.3']).default('TLSv1.2'),
-  /** An OpenSSL cipher list for TLS 1.2 (TLS 1.3 suites are fixed); default: Node's. */
-  ciphers: z.string().min(1).optional(),
-  /** ALPN protocols in the server's order of preference (default: http/1.1; h2 once HTTP/2 is wired). */
-  alpn: z.array(z.enum(['h2', 'http/1.1'])).min(1).optional(),
-}).superRefine((t, ctx) => {
-  if ((t.certificate === undefined) !== (t.privateKey === undefined)) {
-    const missing = t.certificate === undefined ? 'certificate' : 'privateKey';
-    ctx.addIssue({
-      code: 'custom',
-      path: [missing],
-      message: 'a certificate and its private key go together',
-      params: { hint: 'Give both certificate and private-key, or neither (then the hosts\' certificates serve, the first one for unknown names)' },
-    });
-  }
-});
+export const ListenerTlsSchema = z
+  .strictObject({
+    certificate: path.optional(),
+    privateKey: path.optional(),
+    certificateChain: path.optional(),
+    ocspStaple: path.optional(),
+    /** TLS 1.2 at least; 'TLSv1.3' refuses 1.2 too. */
+    minVersion: z.enum(['TLSv1.2', 'TLSv1.3']).default('TLSv1.2'),
+    /** An OpenSSL cipher list for TLS 1.2 (TLS 1.3 suites are fixed); default: Node's. */
+    ciphers: z.string().min(1).optional(),
+    /** ALPN protocols in the server's order of preference (default: http/1.1; h2 once HTTP/2 is wired). */
+    alpn: z
+      .array(z.enum(['h2', 'http/1.1']))
+      .min(1)
+      .optional(),
+  })
+  .superRefine((t, ctx) => {
+    if ((t.certificate === undefined) !== (t.privateKey === undefined)) {
+      const missing = t.certificate === undefined ? 'certificate' : 'privateKey';
+      ctx.addIssue({
+        code: 'custom',
+        path: [missing],
+        message: 'a certificate and its private key go together',
+        params: { hint: "Give both certificate and private-key, or neither (then the hosts' certificates serve, the first one for unknown names)" },
+      });
+    }
+  });
 
 const cidr = z.string().superRefine((v, ctx) => {
   const r = parseIpRange(v);
-  if (typeof r === 'string') ctx.addIssue({ code: 'custom', message: r, params: { hint: 'Write an IP address (10.0.0.5) or a CIDR range (10.0.0.0/8, fd00::/8)' } });
+  if (typeof r === 'string')
+    ctx.addIssue({ code: 'custom', message: r, params: { hint: 'Write an IP address (10.0.0.5) or a CIDR range (10.0.0.0/8, fd00::/8)' } });
 });
 
 const proxyHeader = z.string().transform((v, ctx) => {
   const name = proxyHeaderName(v);
   if (name === undefined) {
-    ctx.addIssue({ code: 'custom', message: `'${v}' is not a proxy header wsgi-host knows`, params: { hint: `Use one of: ${Object.keys(PROXY_HEADERS).join(', ')}` } });
+    ctx.addIssue({
+      code: 'custom',
+      message: `'${v}' is not a proxy header wsgi-host knows`,
+      params: { hint: `Use one of: ${Object.keys(PROXY_HEADERS).join(', ')}` },
+    });
     return z.NEVER;
   }
   return name;
@@ -66,7 +76,8 @@ export const TrustedProxyHeadersSchema = z
   .default([])
   .superRefine((headers, ctx) => {
     const problem = proxyHeadersConflict(headers);
-    if (problem !== undefined) ctx.addIssue({ code: 'custom', message: problem, params: { hint: 'Keep the one header per purpose that your proxy always sets (and overwrites)' } });
+    if (problem !== undefined)
+      ctx.addIssue({ code: 'custom', message: problem, params: { hint: 'Keep the one header per purpose that your proxy always sets (and overwrites)' } });
   });
 
 export const TrustedProxiesSchema = z.array(cidr).default([]);
@@ -77,7 +88,11 @@ const mediaRange = z
   .transform((v) => v.trim().toLowerCase())
   .superRefine((v, ctx) => {
     if (!/^[a-z0-9][a-z0-9!#$&^_.+-]*\/(\*|[a-z0-9][a-z0-9!#$&^_.+-]*)$/.test(v)) {
-      ctx.addIssue({ code: 'custom', message: `'${v}' is not a media type`, params: { hint: "Write type/subtype or type/* without parameters: 'text/html', not 'text/html; charset=utf-8'" } });
+      ctx.addIssue({
+        code: 'custom',
+        message: `'${v}' is not a media type`,
+        params: { hint: "Write type/subtype or type/* without parameters: 'text/html', not 'text/html; charset=utf-8'" },
+      });
     }
   });
 
@@ -97,11 +112,17 @@ export const DEFAULT_COMPRESS_TYPES = [
 
 const CompressObject = z.strictObject({
   /** Content types compressed (type/subtype or type/*). */
-  types: z.array(mediaRange).min(1).default(() => [...DEFAULT_COMPRESS_TYPES]),
+  types: z
+    .array(mediaRange)
+    .min(1)
+    .default(() => [...DEFAULT_COMPRESS_TYPES]),
   /** Bodies with a known length under this are sent as they are. */
   minSize: z.number().int().nonnegative().default(1024),
   /** Encodings offered, in the server's order of preference when the client likes both as much. */
-  encodings: z.array(z.enum(['br', 'gzip'])).min(1).default(['br', 'gzip']),
+  encodings: z
+    .array(z.enum(['br', 'gzip']))
+    .min(1)
+    .default(['br', 'gzip']),
 });
 
 /** `compress = true` (the defaults), `false`, or a table. Off unless set. */
@@ -111,9 +132,15 @@ export const HealthSchema = z.strictObject({
   /** Also answer the probes on every main listener (before routing: they hide app paths of the same name). */
   onListeners: z.boolean().default(false),
   /** The liveness path on the main listeners (the admin listener always has /healthz). */
-  alivePath: z.string().regex(/^\/[\x21-\x7e]*$/, 'a path starts with / and has no spaces').default('/healthz'),
+  alivePath: z
+    .string()
+    .regex(/^\/[\x21-\x7e]*$/, 'a path starts with / and has no spaces')
+    .default('/healthz'),
   /** The readiness path on the main listeners (the admin listener always has /readyz). */
-  readyPath: z.string().regex(/^\/[\x21-\x7e]*$/, 'a path starts with / and has no spaces').default('/readyz'),
+  readyPath: z
+    .string()
+    .regex(/^\/[\x21-\x7e]*$/, 'a path starts with / and has no spaces')
+    .default('/readyz'),
 });
 
 export const ShutdownSchema = z.strictObject({

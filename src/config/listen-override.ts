@@ -15,12 +15,20 @@ export function collapseHostAddresses(loaded: LoadedConfig, accept: boolean): vo
   const same = loaded.config.host.every((h) => key(h.addresses) === key(loaded.config.host[0]?.addresses));
   if (!same && !accept) {
     const shown = loaded.config.host.map((h) => `${h.serverName} (${(h.addresses ?? ['*']).join(', ')})`).join('; ');
-    throw new ConfigError(C.LISTEN_OVERRIDE, `--host/--port replace the listeners of ${loaded.label}, whose virtual hosts are told apart by the address a connection arrives on: ${shown}; on one listener, each would answer requests meant for the others' addresses`, {
-      hint: 'Leave out --host and --port (the configuration\'s own addresses apply), or add --accept-apache-differences to tell the hosts apart by name only',
-    });
+    throw new ConfigError(
+      C.LISTEN_OVERRIDE,
+      `--host/--port replace the listeners of ${loaded.label}, whose virtual hosts are told apart by the address a connection arrives on: ${shown}; on one listener, each would answer requests meant for the others' addresses`,
+      {
+        hint: "Leave out --host and --port (the configuration's own addresses apply), or add --accept-apache-differences to tell the hosts apart by name only",
+      },
+    );
   }
   for (const h of loaded.config.host) delete h.addresses;
   if (!same) {
-    loaded.notes.push({ kind: 'warning', message: '--host/--port replace the listeners: the virtual hosts, declared for different addresses, are told apart by name only (--accept-apache-differences).' });
+    loaded.notes.push({
+      kind: 'warning',
+      message:
+        '--host/--port replace the listeners: the virtual hosts, declared for different addresses, are told apart by name only (--accept-apache-differences).',
+    });
   }
 }

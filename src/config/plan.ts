@@ -128,9 +128,7 @@ export function planServer(config: ServerConfig, baseDir: string, options: PlanO
     if ((m.script === undefined) === (m.module === undefined)) {
       throw new ConfigError(
         C.MOUNT_TARGET,
-        m.script === undefined
-          ? `mount '${m.path}' names no application`
-          : `mount '${m.path}' names both a script and a module`,
+        m.script === undefined ? `mount '${m.path}' names no application` : `mount '${m.path}' names both a script and a module`,
         { path, hint: "Give exactly one of script = 'app.wsgi' or module = 'package.module:callable'" },
       );
     }
@@ -146,7 +144,7 @@ export function planServer(config: ServerConfig, baseDir: string, options: PlanO
       if (!isFile) {
         throw new ConfigError(C.SCRIPT_NOT_FOUND, `the WSGI script ${file} of mount '${m.path}' does not exist or is not a file`, {
           path: [...path, 'script'],
-          hint: 'Check the path; relative paths are taken from the config file\'s folder',
+          hint: "Check the path; relative paths are taken from the config file's folder",
         });
       }
       app = { kind: 'script', target: file, callable: m.callable, environ: m.environ };

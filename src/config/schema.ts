@@ -37,10 +37,7 @@ const ListenerObject = z.strictObject({
 export const defaultListener = (): ListenerConfig => ListenerObject.parse({});
 
 /** A listener: { host, port } or the string "host:port", "[::1]:port", ":port" or "port" (util/host-port.ts). */
-export const ListenerSchema = z.preprocess(
-  (v) => (typeof v === 'string' ? (parseListenAddress(v) ?? v) : v),
-  ListenerObject,
-);
+export const ListenerSchema = z.preprocess((v) => (typeof v === 'string' ? (parseListenAddress(v) ?? v) : v), ListenerObject);
 
 export const DynamicPoolSchema = z.strictObject({
   /** Processes kept even when idle. */
@@ -148,10 +145,13 @@ export const StaticSchema = z.strictObject({
 });
 
 /** '*:80', '127.0.0.1:8080', '[::1]:443', '_default_:*', '10.0.0.5' (every port): as <VirtualHost> writes them. */
-const VhostAddressSchema = z.string().min(1).superRefine((text, ctx) => {
-  const a = parseVhostAddress(text);
-  if (typeof a === 'string') ctx.addIssue({ code: 'custom', message: `${a}; write e.g. "*:80", "127.0.0.1:8080" or "[::1]:443"` });
-});
+const VhostAddressSchema = z
+  .string()
+  .min(1)
+  .superRefine((text, ctx) => {
+    const a = parseVhostAddress(text);
+    if (typeof a === 'string') ctx.addIssue({ code: 'custom', message: `${a}; write e.g. "*:80", "127.0.0.1:8080" or "[::1]:443"` });
+  });
 
 /**
  * Apache's AllowEncodedSlashes: what a %2F in a URL path does. 'off' (Apache's default): 404;
@@ -209,10 +209,13 @@ export const HttpLimitsSchema = z.strictObject({
 export const LogSchema = z.strictObject({
   /** Access log: 'off', '-' (stdout) or a file path. */
   access: z.string().default('off'),
-  accessFormat: z.string().default('combined').superRefine((format, ctx) => {
-    const problem = accessFormatProblem(format);
-    if (problem !== undefined) ctx.addIssue({ code: 'custom', message: problem.message, params: { hint: problem.hint } });
-  }),
+  accessFormat: z
+    .string()
+    .default('combined')
+    .superRefine((format, ctx) => {
+      const problem = accessFormatProblem(format);
+      if (problem !== undefined) ctx.addIssue({ code: 'custom', message: problem.message, params: { hint: problem.hint } });
+    }),
   /** Error log: '-' (stderr) or a file path. */
   error: z.string().default('-'),
   level: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
@@ -231,7 +234,10 @@ export const AdminSchema = z.strictObject({
 });
 
 export const ServerConfigSchema = z.strictObject({
-  listen: z.array(ListenerSchema).min(1).default(() => [defaultListener()]),
+  listen: z
+    .array(ListenerSchema)
+    .min(1)
+    .default(() => [defaultListener()]),
   /** WSGIPythonHome: the default group's environment. */
   pythonHome: z.string().min(1).optional(),
   /** WSGIPythonPath: the default group's extra sys.path entries. */

@@ -28,7 +28,9 @@ export function servingLines(plan: ServePlan, addresses: AddressInfo[]): Serving
     for (const r of routes) {
       const host = r.host === undefined ? undefined : plan.hosts[r.host];
       const origin = host === undefined ? listen : `http://${host.serverName}:${a.port}`;
-      const notes = [several ? r.what : undefined, host === undefined ? undefined : `virtual host ${host.serverName} on ${listen}`].filter((x) => x !== undefined);
+      const notes = [several ? r.what : undefined, host === undefined ? undefined : `virtual host ${host.serverName} on ${listen}`].filter(
+        (x) => x !== undefined,
+      );
       out.push({ listen, url: `${origin}${r.prefix}/`, what: notes.length ? notes.join('; ') : undefined });
     }
     if (routes.length === 0) out.push({ listen, url: `${listen}/`, what: undefined });

@@ -14,8 +14,7 @@ export interface InputDescriber {
   locate(path: ModelPath): ConfigSource | undefined;
 }
 
-export const modelPathName = (path: ModelPath): string =>
-  path.map((p, i) => (typeof p === 'number' ? `[${p}]` : i === 0 ? p : `.${p}`)).join('');
+export const modelPathName = (path: ModelPath): string => path.map((p, i) => (typeof p === 'number' ? `[${p}]` : i === 0 ? p : `.${p}`)).join('');
 
 const plainDescriber: InputDescriber = { keyName: modelPathName, locate: () => undefined };
 
@@ -55,7 +54,7 @@ export function validateConfigCollect(
     }
     return out;
   };
-  let current: unknown = structuredClone(input);
+  const current: unknown = structuredClone(input);
   for (let round = 0; round < 20; round++) {
     const result = ServerConfigSchema.safeParse(current);
     if (result.success) return { config: withEffectiveDefaults(result.data), errors, toOriginal };
@@ -135,7 +134,14 @@ export function issueToError(issue: z.core.$ZodIssue, describer: InputDescriber)
       source: describer.locate(keyPath),
       hint: guess
         ? `Did you mean '${describer.keyName([...path, guess])}'?`
-        : `Known keys here: ${known.map((k) => describer.keyName([...path, k]).split('.').pop()).join(', ')}`,
+        : `Known keys here: ${known
+            .map((k) =>
+              describer
+                .keyName([...path, k])
+                .split('.')
+                .pop(),
+            )
+            .join(', ')}`,
     });
   }
   const shown = describer.keyName(path);

@@ -19,9 +19,7 @@ export interface CompressionInput {
   settings: CompressConfig | undefined;
 }
 
-export type CompressionDecision =
-  | { compress: false; vary: boolean; reason: string }
-  | { compress: true; encoding: ContentCoding; vary: true };
+export type CompressionDecision = { compress: false; vary: boolean; reason: string } | { compress: true; encoding: ContentCoding; vary: true };
 
 function values(headers: readonly Header[], name: string): string[] {
   const out: string[] = [];

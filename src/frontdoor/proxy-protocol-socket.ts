@@ -27,9 +27,11 @@ export function readProxyHeader(socket: Socket, options: ReadProxyOptions = {}):
     const peer = socket.remoteAddress;
     if (options.trustedPeer !== undefined && !options.trustedPeer(peer)) {
       socket.destroy();
-      reject(new ProxyProtocolError(C.UNTRUSTED_PEER, `a PROXY protocol header is only taken from trusted proxies; ${peer ?? 'an unknown peer'} is not one`, {
-        hint: 'Add the proxy to trusted-proxies, or let clients reach this listener only through the proxy',
-      }));
+      reject(
+        new ProxyProtocolError(C.UNTRUSTED_PEER, `a PROXY protocol header is only taken from trusted proxies; ${peer ?? 'an unknown peer'} is not one`, {
+          hint: 'Add the proxy to trusted-proxies, or let clients reach this listener only through the proxy',
+        }),
+      );
       return;
     }
     const maxV2Length = options.maxV2Length ?? V2_DEFAULT_MAX_LENGTH;
@@ -54,7 +56,11 @@ export function readProxyHeader(socket: Socket, options: ReadProxyOptions = {}):
         const r = parseProxyHeader(received, { maxV2Length });
         if (r.kind === 'need-more') continue;
         if (r.kind === 'error') {
-          finish(new ProxyProtocolError(r.code, `${peer ?? 'a peer'}: ${r.message}`, { hint: 'Check that the proxy sends the PROXY protocol to this listener (and that clients cannot reach it directly)' }));
+          finish(
+            new ProxyProtocolError(r.code, `${peer ?? 'a peer'}: ${r.message}`, {
+              hint: 'Check that the proxy sends the PROXY protocol to this listener (and that clients cannot reach it directly)',
+            }),
+          );
           return;
         }
         const rest = received.subarray(r.length);
@@ -63,10 +69,13 @@ export function readProxyHeader(socket: Socket, options: ReadProxyOptions = {}):
         return;
       }
     };
-    const onEnd = (): void => finish(new ProxyProtocolError(C.CLOSED, `${peer ?? 'a peer'} closed the connection before its PROXY header was whole (${received.length} bytes)`));
+    const onEnd = (): void =>
+      finish(new ProxyProtocolError(C.CLOSED, `${peer ?? 'a peer'} closed the connection before its PROXY header was whole (${received.length} bytes)`));
     const onError = (err: Error): void => finish(new ProxyProtocolError(C.CLOSED, `${peer ?? 'a peer'}: ${err.message}`, { cause: err }));
     const timer = setTimeout(() => {
-      finish(new ProxyProtocolError(C.TIMEOUT, `${peer ?? 'a peer'} sent no whole PROXY header within ${options.timeoutMs ?? 5000} ms (${received.length} bytes)`));
+      finish(
+        new ProxyProtocolError(C.TIMEOUT, `${peer ?? 'a peer'} sent no whole PROXY header within ${options.timeoutMs ?? 5000} ms (${received.length} bytes)`),
+      );
     }, options.timeoutMs ?? 5000);
     socket.on('readable', onReadable);
     socket.once('end', onEnd);

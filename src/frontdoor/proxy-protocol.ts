@@ -93,7 +93,8 @@ function parseV1(buf: Buffer): ProxyParse {
     // A bare LF or a byte no v1 line has cannot become valid by waiting.
     for (let i = 0; i < buf.length; i++) {
       const c = buf[i] as number;
-      if (c === 0x0a || (c < 0x20 && c !== 0x0d) || c > 0x7e || (c === 0x0d && i + 1 < buf.length)) return error(C.V1_MALFORMED, 'a PROXY v1 line holds a byte it cannot hold');
+      if (c === 0x0a || (c < 0x20 && c !== 0x0d) || c > 0x7e || (c === 0x0d && i + 1 < buf.length))
+        return error(C.V1_MALFORMED, 'a PROXY v1 line holds a byte it cannot hold');
     }
     return { kind: 'need-more' };
   }
@@ -115,9 +116,18 @@ function parseV1(buf: Buffer): ProxyParse {
   };
   const s = address(src);
   const d = address(dst);
-  if (s === undefined || d === undefined) return error(C.V1_MALFORMED, `a PROXY v1 ${proto} line has an address that is not ${proto === 'TCP4' ? 'IPv4' : 'IPv6'}`);
-  if (!PORT.test(sport) || !PORT.test(dport) || Number(sport) > 65535 || Number(dport) > 65535) return error(C.V1_MALFORMED, 'a PROXY v1 line has a port that is not 0-65535');
-  return { kind: 'proxy', version: 1, family: proto === 'TCP4' ? 'tcp4' : 'tcp6', source: { address: s, port: Number(sport) }, destination: { address: d, port: Number(dport) }, length };
+  if (s === undefined || d === undefined)
+    return error(C.V1_MALFORMED, `a PROXY v1 ${proto} line has an address that is not ${proto === 'TCP4' ? 'IPv4' : 'IPv6'}`);
+  if (!PORT.test(sport) || !PORT.test(dport) || Number(sport) > 65535 || Number(dport) > 65535)
+    return error(C.V1_MALFORMED, 'a PROXY v1 line has a port that is not 0-65535');
+  return {
+    kind: 'proxy',
+    version: 1,
+    family: proto === 'TCP4' ? 'tcp4' : 'tcp6',
+    source: { address: s, port: Number(sport) },
+    destination: { address: d, port: Number(dport) },
+    length,
+  };
 }
 
 function parseV2(buf: Buffer, maxLength: number): ProxyParse {
@@ -133,11 +143,13 @@ function parseV2(buf: Buffer, maxLength: number): ProxyParse {
   const family = famProto >> 4;
   const transport = famProto & 0x0f;
   if (family === 0) return { kind: 'local', version: 2, reason: 'unspec', length };
-  if (transport !== 1) return error(C.V2_UNSUPPORTED, `a PROXY v2 header for ${transport === 2 ? 'a datagram (UDP)' : `transport ${transport}`} on a stream listener`);
+  if (transport !== 1)
+    return error(C.V2_UNSUPPORTED, `a PROXY v2 header for ${transport === 2 ? 'a datagram (UDP)' : `transport ${transport}`} on a stream listener`);
   if (family === 3) return { kind: 'local', version: 2, reason: 'unix', length };
   const size = family === 1 ? 12 : family === 2 ? 36 : -1;
   if (size < 0) return error(C.V2_UNSUPPORTED, `a PROXY v2 header has address family ${family}`);
-  if (length - 16 < size) return error(C.V2_MALFORMED, `a PROXY v2 ${family === 1 ? 'IPv4' : 'IPv6'} header holds ${length - 16} bytes of addresses, fewer than ${size}`);
+  if (length - 16 < size)
+    return error(C.V2_MALFORMED, `a PROXY v2 ${family === 1 ? 'IPv4' : 'IPv6'} header holds ${length - 16} bytes of addresses, fewer than ${size}`);
   const a = 16;
   const ip = (offset: number, n: number): string => {
     const bytes = new Uint8Array(16);

@@ -142,11 +142,17 @@ async function build(spec: TlsListenerSpec, now?: number): Promise<Loaded> {
       return createSecureContext(options(m));
     } catch (err) {
       const bad = spec.ciphers !== undefined && /cipher/i.test((err as Error).message);
-      throw new TlsError(E.BAD_SETTINGS, `${spec.label}: OpenSSL refused ${bad ? `the cipher list '${spec.ciphers}'` : `the certificate ${m.files.certificate}`}: ${(err as Error).message}`, {
-        ...(bad ? {} : { file: m.files.certificate }),
-        cause: err,
-        hint: bad ? `Fix ${spec.label}.tls.ciphers (openssl ciphers -v 'LIST' shows what it selects), or remove it for Node's defaults` : 'Check the certificate and key files',
-      });
+      throw new TlsError(
+        E.BAD_SETTINGS,
+        `${spec.label}: OpenSSL refused ${bad ? `the cipher list '${spec.ciphers}'` : `the certificate ${m.files.certificate}`}: ${(err as Error).message}`,
+        {
+          ...(bad ? {} : { file: m.files.certificate }),
+          cause: err,
+          hint: bad
+            ? `Fix ${spec.label}.tls.ciphers (openssl ciphers -v 'LIST' shows what it selects), or remove it for Node's defaults`
+            : 'Check the certificate and key files',
+        },
+      );
     }
   };
   const contexts = new Map<CertificateMaterial, SecureContext>();

@@ -37,7 +37,10 @@ async function readText(file: string, what: string): Promise<string> {
     throw new TlsError(E.FILE_UNREADABLE, `cannot read the ${what} ${file}: ${why}`, {
       file,
       cause: err,
-      hint: e.code === 'EACCES' ? `Let the user wsgi-host runs as read it (for a key: chmod 600, owned by that user)` : 'Check the path (relative paths are taken from the configuration file\'s folder)',
+      hint:
+        e.code === 'EACCES'
+          ? `Let the user wsgi-host runs as read it (for a key: chmod 600, owned by that user)`
+          : "Check the path (relative paths are taken from the configuration file's folder)",
     });
   }
 }
@@ -77,13 +80,19 @@ function privateKeyIn(text: string, file: string): KeyObject {
     const isCert = /-----BEGIN CERTIFICATE-----/.test(text);
     throw new TlsError(E.BAD_KEY, `the private key file ${file} holds no PEM private key`, {
       file,
-      hint: isCert ? 'This file holds a certificate: certificate and private-key are swapped' : 'Give the PEM private key (-----BEGIN PRIVATE KEY-----) the certificate was issued for',
+      hint: isCert
+        ? 'This file holds a certificate: certificate and private-key are swapped'
+        : 'Give the PEM private key (-----BEGIN PRIVATE KEY-----) the certificate was issued for',
     });
   }
   try {
     return createPrivateKey({ key: text, format: 'pem' });
   } catch (err) {
-    throw new TlsError(E.BAD_KEY, `the private key ${file} cannot be read: ${(err as Error).message}`, { file, cause: err, hint: 'The file is damaged: use the key the certificate was issued for' });
+    throw new TlsError(E.BAD_KEY, `the private key ${file} cannot be read: ${(err as Error).message}`, {
+      file,
+      cause: err,
+      hint: 'The file is damaged: use the key the certificate was issued for',
+    });
   }
 }
 
@@ -116,24 +125,38 @@ export async function loadCertificate(files: CertificateFiles, options: { names?
   const from = Date.parse(leaf.validFrom);
   const to = Date.parse(leaf.validTo);
   if (to < now) warn(W.EXPIRED, `the certificate ${files.certificate} (${subjectOf(leaf)}) expired on ${leaf.validTo}: clients refuse it; renew it and reload`);
-  else if (from > now) warn(W.NOT_YET_VALID, `the certificate ${files.certificate} (${subjectOf(leaf)}) is valid only from ${leaf.validFrom}: check this machine's clock`);
-  else if (to - now < EXPIRES_SOON_DAYS * DAY) warn(W.EXPIRES_SOON, `the certificate ${files.certificate} (${subjectOf(leaf)}) expires on ${leaf.validTo}: renew it and reload`);
+  else if (from > now)
+    warn(W.NOT_YET_VALID, `the certificate ${files.certificate} (${subjectOf(leaf)}) is valid only from ${leaf.validFrom}: check this machine's clock`);
+  else if (to - now < EXPIRES_SOON_DAYS * DAY)
+    warn(W.EXPIRES_SOON, `the certificate ${files.certificate} (${subjectOf(leaf)}) expires on ${leaf.validTo}: renew it and reload`);
   for (const name of options.names ?? []) {
     const probe = name.startsWith('*.') ? `wsgi-host-check.${name.slice(2)}` : name;
     const covered = /^[\d.]+$|:/.test(name) ? leaf.checkIP(name) !== undefined : leaf.checkHost(probe, { wildcards: true }) !== undefined;
     if (!covered) {
-      warn(W.NAME_MISMATCH, `the certificate ${files.certificate} (${subjectOf(leaf)}) does not cover '${name}': clients that ask for it will refuse the connection`);
+      warn(
+        W.NAME_MISMATCH,
+        `the certificate ${files.certificate} (${subjectOf(leaf)}) does not cover '${name}': clients that ask for it will refuse the connection`,
+      );
     }
   }
   const issuer = chain[0];
   if (issuer !== undefined && !leaf.checkIssued(issuer)) {
-    warn(W.CHAIN_ORDER, `the first chain certificate (${subjectOf(issuer)}) did not issue ${subjectOf(leaf)}: clients may not build the chain`, files.certificateChain ?? files.certificate);
+    warn(
+      W.CHAIN_ORDER,
+      `the first chain certificate (${subjectOf(issuer)}) did not issue ${subjectOf(leaf)}: clients may not build the chain`,
+      files.certificateChain ?? files.certificate,
+    );
   }
   for (const c of chain) {
-    if (Date.parse(c.validTo) < now) warn(W.EXPIRED, `the chain certificate ${subjectOf(c)} expired on ${c.validTo}`, files.certificateChain ?? files.certificate);
+    if (Date.parse(c.validTo) < now)
+      warn(W.EXPIRED, `the chain certificate ${subjectOf(c)} expired on ${c.validTo}`, files.certificateChain ?? files.certificate);
   }
   if (staple !== undefined && files.ocspStaple !== undefined && now - staple.mtimeMs > STAPLE_OLD_DAYS * DAY) {
-    warn(W.STAPLE_OLD, `the OCSP staple ${files.ocspStaple} is ${Math.floor((now - staple.mtimeMs) / DAY)} days old: refresh it (openssl ocsp ... -respout) and reload`, files.ocspStaple);
+    warn(
+      W.STAPLE_OLD,
+      `the OCSP staple ${files.ocspStaple} is ${Math.floor((now - staple.mtimeMs) / DAY)} days old: refresh it (openssl ocsp ... -respout) and reload`,
+      files.ocspStaple,
+    );
   }
   const pem = [leaf, ...chain].map((c) => c.toString().trim()).join('\n');
   return { files, key: keyText, cert: `${pem}\n`, leaf, staple: staple?.bytes, warnings };

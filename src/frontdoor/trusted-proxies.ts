@@ -154,11 +154,16 @@ export function resolveProxyView(trust: ProxyTrust, peer: string | undefined, ra
   if (!view.trusted || present.size === 0) return view;
 
   const peerText = formatIp(parseIp(peer as string) as Uint8Array);
-  const forwarded = trust.byPurpose.get('client-address') === 'forwarded' || trust.byPurpose.get('scheme') === 'forwarded' || trust.byPurpose.get('host') === 'forwarded';
+  const forwarded =
+    trust.byPurpose.get('client-address') === 'forwarded' || trust.byPurpose.get('scheme') === 'forwarded' || trust.byPurpose.get('host') === 'forwarded';
   let chosen: ForwardedElement | undefined;
   if (forwarded && present.has('forwarded')) {
     const elements = parseForwarded(joined(raw, 'forwarded') as string);
-    const r = walk(trust, peerText, elements.map((e) => e?.for));
+    const r = walk(
+      trust,
+      peerText,
+      elements.map((e) => e?.for),
+    );
     chosen = elements[r.index];
     view.used.push('forwarded');
     if (trust.byPurpose.get('client-address') === 'forwarded' && r.address !== peerText) {

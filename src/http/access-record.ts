@@ -47,4 +47,3 @@ export class ExchangeRecord implements AccessRecord {
     return v === undefined ? undefined : String(v);
   }
 }
-

@@ -151,7 +151,16 @@ export class Exchange implements PoolRequest, BodySource {
   private heldCredit = 0;
 
   /** bodyLength: the Content-Length, -1 for a chunked body, 0 for none. */
-  constructor(req: IncomingMessage, res: ServerResponse, head: RequestHead, bodyLength: number, expectContinue: boolean, stats: GroupStats, app: AppLabel, settings: ExchangeSettings) {
+  constructor(
+    req: IncomingMessage,
+    res: ServerResponse,
+    head: RequestHead,
+    bodyLength: number,
+    expectContinue: boolean,
+    stats: GroupStats,
+    app: AppLabel,
+    settings: ExchangeSettings,
+  ) {
     this.req = req;
     this.res = res;
     this.head = head;
@@ -159,7 +168,16 @@ export class Exchange implements PoolRequest, BodySource {
     this.app = app;
     this.settings = settings;
     this.expectContinue = expectContinue;
-    this.requestBody = bodyLength === 0 ? undefined : new RequestBody(req, bodyLength, settings.body, (why) => this.bodyFailed(why), (err) => this.bodyError(err));
+    this.requestBody =
+      bodyLength === 0
+        ? undefined
+        : new RequestBody(
+            req,
+            bodyLength,
+            settings.body,
+            (why) => this.bodyFailed(why),
+            (err) => this.bodyError(err),
+          );
     this.body = this.requestBody === undefined ? undefined : this;
     this.bodyState = this.requestBody === undefined ? Body.NONE : Body.PENDING;
     (res as Tagged)[EXCHANGE] = this;

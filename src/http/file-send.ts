@@ -54,7 +54,13 @@ export function sendFileRange(res: FileSink, handle: FileHandle, start: number, 
   file.on('error', (err) => {
     res.off('close', onClose);
     file.unpipe(res);
-    finish({ result: 'aborted', why: `the file could not be read (${(err as NodeJS.ErrnoException).code ?? err.message})`, bytes, clientGone: false, cause: err });
+    finish({
+      result: 'aborted',
+      why: `the file could not be read (${(err as NodeJS.ErrnoException).code ?? err.message})`,
+      bytes,
+      clientGone: false,
+      cause: err,
+    });
   });
   file.on('end', () => {
     res.off('close', onClose);

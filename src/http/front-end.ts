@@ -195,7 +195,10 @@ export class FrontEnd {
     }
     const found = resolveRequest(req, checked, this.routes, requestId, this.connectionFields);
     if (found.kind !== 'app') {
-      ex.fail(503, 'a reload changed the configuration while the request body arrived, and the URL no longer leads to an application', { level: 'warn', retryAfter: 1 });
+      ex.fail(503, 'a reload changed the configuration while the request body arrived, and the URL no longer leads to an application', {
+        level: 'warn',
+        retryAfter: 1,
+      });
       return;
     }
     ex.retarget(found.head);

@@ -21,7 +21,12 @@ export class HttpListeners {
   /** A listener is bound (for mod_wsgi.listener_host). */
   private readonly bound: (host: string, address: AddressInfo) => void;
 
-  constructor(limits: HttpLimits, log: Logger, serve: (req: IncomingMessage, res: ServerResponse) => void, bound: (host: string, address: AddressInfo) => void) {
+  constructor(
+    limits: HttpLimits,
+    log: Logger,
+    serve: (req: IncomingMessage, res: ServerResponse) => void,
+    bound: (host: string, address: AddressInfo) => void,
+  ) {
     this.limits = limits;
     this.log = log;
     this.serve = serve;
@@ -54,7 +59,10 @@ export class HttpListeners {
     }
     if (added.length) await this.listen(added);
     if (!removed.length && !added.length) return undefined;
-    return `listening changed: ${added.map((l) => `+${l.host}:${l.port}`).concat(removed.map((k) => `-${k}`)).join(' ')}`;
+    return `listening changed: ${added
+      .map((l) => `+${l.host}:${l.port}`)
+      .concat(removed.map((k) => `-${k}`))
+      .join(' ')}`;
   }
 
   async listen(listeners: ListenerConfig[]): Promise<AddressInfo[]> {

@@ -49,8 +49,16 @@ export function appDenied(r: RouteAccess, req: IncomingMessage, path: string, pa
  * maps to is the folder plus the path below the prefix, as Apache's Alias maps it; a folder
  * request is also checked for the index file it would be answered with.
  */
-export function guardStatic(r: RouteAccess, req: IncomingMessage, res: ServerResponse, directory: string, subPath: string, path: string,
-  requestId: string, serve: () => void): void {
+export function guardStatic(
+  r: RouteAccess,
+  req: IncomingMessage,
+  res: ServerResponse,
+  directory: string,
+  subPath: string,
+  path: string,
+  requestId: string,
+  serve: () => void,
+): void {
   const policy = r.access;
   if (policy === undefined) return serve();
   const file = directory + fileName(subPath);
@@ -64,7 +72,10 @@ export function guardStatic(r: RouteAccess, req: IncomingMessage, res: ServerRes
     else sendError(res, 403, requestId);
   };
   if (!policy.dependsOnFile || subPath.endsWith('/')) return check(subPath.endsWith('/'));
-  stat(file).then((s) => check(s.isDirectory()), () => check(false));
+  stat(file).then(
+    (s) => check(s.isDirectory()),
+    () => check(false),
+  );
 }
 
 function socketFacts(req: IncomingMessage, path: string): AccessFacts {

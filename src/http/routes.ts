@@ -9,7 +9,7 @@ import type { RequestHead, RequestPort } from '../contract/request-port.js';
 import type { GroupStats } from '../observability/group-stats.js';
 import type { ConnectionFields } from './connection-fields.js';
 import type { AppLabel } from './exchange.js';
-import { RequestRefusal, targetRefusal } from './http-refusal.js';
+import { type RequestRefusal, targetRefusal } from './http-refusal.js';
 import { type CheckedHead, withoutAuthorization } from './request-rules.js';
 import { type EncodedSlashes, normalizePath } from './request-target.js';
 import { appDenied, type RouteAccess, routeAccess } from './route-access.js';

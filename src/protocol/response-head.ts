@@ -36,7 +36,18 @@ const DIGITS = /^[0-9]{1,15}$/;
  * front end owns, so an application's are dropped (gunicorn drops them too); Connection: close is
  * honoured. Keyed by length first, so ordinary headers cost one switch.
  */
-const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'proxy-authenticate', 'proxy-authorization', 'te', 'trailer', 'trailers', 'transfer-encoding', 'upgrade']);
+const HOP_BY_HOP = new Set([
+  'connection',
+  'keep-alive',
+  'proxy-connection',
+  'proxy-authenticate',
+  'proxy-authorization',
+  'te',
+  'trailer',
+  'trailers',
+  'transfer-encoding',
+  'upgrade',
+]);
 const HOP_LENGTHS = new Uint8Array(32);
 for (const h of HOP_BY_HOP) HOP_LENGTHS[h.length] = 1;
 

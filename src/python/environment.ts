@@ -52,11 +52,9 @@ export async function resolveEnvironment(req: EnvironmentRequest): Promise<Pytho
   } else {
     const found = findOnPath('python3');
     if (found === undefined) {
-      throw new PythonEnvironmentError(
-        E.NO_PYTHON_ON_PATH,
-        'no python-home is set, $VIRTUAL_ENV is not set, and there is no python3 on PATH',
-        { hint: 'Pass --python-home DIR (a virtual environment made with python3 -m venv DIR)' },
-      );
+      throw new PythonEnvironmentError(E.NO_PYTHON_ON_PATH, 'no python-home is set, $VIRTUAL_ENV is not set, and there is no python3 on PATH', {
+        hint: 'Pass --python-home DIR (a virtual environment made with python3 -m venv DIR)',
+      });
     }
     interpreter = found;
     source = 'PATH';

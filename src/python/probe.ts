@@ -72,7 +72,10 @@ export function probeInterpreter(interpreter: string, options: ProbeOptions = {}
             /* fall through */
           }
         }
-        const failed = stderr.split('\n').map(launchFailure).find((f) => f !== undefined);
+        const failed = stderr
+          .split('\n')
+          .map(launchFailure)
+          .find((f) => f !== undefined);
         const spawnCode = (err as NodeJS.ErrnoException | null)?.code;
         if (failed !== undefined || typeof spawnCode === 'string') {
           const code = failed?.code ?? (spawnCode as string);
@@ -94,8 +97,7 @@ export function probeInterpreter(interpreter: string, options: ProbeOptions = {}
         reject(
           new PythonEnvironmentError(
             E.PROBE_FAILED,
-            `could not run the Python interpreter ${interpreter}: ${why}` +
-              (stderr.trim() ? `\n${indent(stderr.trim())}` : ''),
+            `could not run the Python interpreter ${interpreter}: ${why}` + (stderr.trim() ? `\n${indent(stderr.trim())}` : ''),
             { cause: err ?? undefined, hint: 'Check that the interpreter starts: run it with --version' },
           ),
         );

@@ -84,8 +84,7 @@ export function resolvePythonHome(given: string, what = 'python-home'): PythonHo
     }
     throw new PythonEnvironmentError(
       E.NO_INTERPRETER,
-      `${named(what, show)} is a directory with no Python interpreter in it (no bin/python or bin/python3), ` +
-        `so it is not a Python environment.`,
+      `${named(what, show)} is a directory with no Python interpreter in it (no bin/python or bin/python3), ` + `so it is not a Python environment.`,
       { hint: nearestEnvironmentHint(home) ?? `Create a virtual environment there with: python3 -m venv ${home}` },
     );
   }
@@ -110,8 +109,7 @@ function brokenVenv(
   const py = version ? `python${version.split('.').slice(0, 2).join('.')}` : 'python3';
   return new PythonEnvironmentError(
     E.BROKEN_VENV,
-    `${named(what, show)} is a virtual environment whose base interpreter is gone: ${reason}` +
-      `${version ? ` (it was made with Python ${version})` : ''}.`,
+    `${named(what, show)} is a virtual environment whose base interpreter is gone: ${reason}` + `${version ? ` (it was made with Python ${version})` : ''}.`,
     { hint: `Recreate it with an interpreter that exists: ${py} -m venv --clear ${home} (then reinstall its packages)` },
   );
 }
@@ -146,9 +144,7 @@ export function findInterpreter(home: string): string | undefined {
   } catch {
     return undefined;
   }
-  const versioned = names
-    .filter((n) => /^python3\.\d+$/.test(n) || /^pypy3(\.\d+)?$/.test(n))
-    .sort((a, b) => versionKey(b) - versionKey(a));
+  const versioned = names.filter((n) => /^python3\.\d+$/.test(n) || /^pypy3(\.\d+)?$/.test(n)).sort((a, b) => versionKey(b) - versionKey(a));
   for (const name of versioned) {
     const p = join(bin, name);
     if (isExecutableFile(p)) return p;

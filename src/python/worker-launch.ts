@@ -36,14 +36,14 @@ export const LAUNCH_FAILED_STATUS = 127;
  */
 const LAUNCHER = [
   'import sys',
-  "sys.path[:] = [p for p in sys.path if p]",
+  'sys.path[:] = [p for p in sys.path if p]',
   'import os, errno',
   'def fail(e, what):',
   "    code = errno.errorcode.get(getattr(e, 'errno', None) or errno.EPERM, 'EPERM')",
   `    os.write(2, ('${LAUNCH_MARKER} %s %s: %s\\n' % (code, what, getattr(e, 'strerror', None) or e)).encode('utf-8', 'replace'))`,
   `    os._exit(${LAUNCH_FAILED_STATUS})`,
   'uid, gid, name, target = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3], sys.argv[4]',
-  "who = name or str(uid)",
+  'who = name or str(uid)',
   'try:',
   '    os.setgid(gid)',
   '    if name:',

@@ -50,11 +50,11 @@ export function parseVhostAddress(text: string): VhostAddress | string {
   if (host === '*' || host.toLowerCase() === '_default_') ip = '*';
   else {
     ip = canonicalAddress(host);
-    if (!/^[\d.]+$/.test(ip) && !ip.includes(':')) return `'${host}' is not an IP address (Apache resolves names in <VirtualHost> once, at start: write the address)`;
+    if (!/^[\d.]+$/.test(ip) && !ip.includes(':'))
+      return `'${host}' is not an IP address (Apache resolves names in <VirtualHost> once, at start: write the address)`;
   }
   if (port === undefined || port === '*') return { ip, port: '*' };
   const n = Number(port);
   if (n < 1 || n > 65535) return `'${port}' is not a port`;
   return { ip, port: n };
 }
-

@@ -199,7 +199,10 @@ export function parseSubnet(text: string): Subnet | string {
   }
   const partial = /^(\d{1,3})(?:\.(\d{1,3}))?(?:\.(\d{1,3}))?(?:\.(\d{1,3}))?\.?$/.exec(addr);
   if (partial === null) return `'${addr}' is not an IP address`;
-  const octets = partial.slice(1).filter((o): o is string => o !== undefined).map(Number);
+  const octets = partial
+    .slice(1)
+    .filter((o): o is string => o !== undefined)
+    .map(Number);
   if (octets.some((o) => o > 255)) return `'${addr}' has an octet over 255`;
   const given = octets.length;
   const bytes = [...octets, ...new Array<number>(4 - given).fill(0)];

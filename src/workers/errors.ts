@@ -49,10 +49,7 @@ export class WorkerStartError extends WsgiHostError {}
  */
 export function missingModuleHint(error: string, missing: MissingModule | undefined, pathSetting: string, prefix: string): string | undefined {
   if (missing !== undefined) {
-    return (
-      `'${missing.name}' is in ${missing.folder}, which is not on sys.path: ` +
-      `add it with ${settingWithValue(pathSetting, missing.folder)}`
-    );
+    return `'${missing.name}' is in ${missing.folder}, which is not on sys.path: ` + `add it with ${settingWithValue(pathSetting, missing.folder)}`;
   }
   const name = /ModuleNotFoundError: No module named '([^']+)'/.exec(error)?.[1];
   if (name === undefined) return undefined;

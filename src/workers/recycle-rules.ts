@@ -88,7 +88,13 @@ export const RECYCLE_RULES: readonly RecycleRule[] = [
 export const rulesWhen = (when: RecycleRule['when']): readonly RecycleRule[] => RECYCLE_RULES.filter((r) => r.when === when);
 
 /** The first of `rules` that fires for p: its reason and the log line's detail. */
-export function firstFiring(rules: readonly RecycleRule[], p: RecycleSubject, settings: GroupSettings, now: number, measured = 0): { reason: RestartReason; detail: string } | undefined {
+export function firstFiring(
+  rules: readonly RecycleRule[],
+  p: RecycleSubject,
+  settings: GroupSettings,
+  now: number,
+  measured = 0,
+): { reason: RestartReason; detail: string } | undefined {
   for (const rule of rules) {
     const detail = rule.fires(p, settings, now, measured);
     if (detail !== undefined) return { reason: rule.reason, detail };

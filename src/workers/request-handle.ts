@@ -217,7 +217,10 @@ export class RequestHandle implements RequestStream {
     const id = this.id;
     const { method, requestUri } = this.request.head;
     const refuse = (why: string): void => {
-      host.log.warn({ requestId: this.requestId }, `${method} ${requestUri}: the worker offered its file descriptor ${offer.fd}, which the front end does not send: ${why}; the worker sends the file itself`);
+      host.log.warn(
+        { requestId: this.requestId },
+        `${method} ${requestUri}: the worker offered its file descriptor ${offer.fd}, which the front end does not send: ${why}; the worker sends the file itself`,
+      );
       this.fileDone('refused');
     };
     openOffered(host, offer).then(

@@ -1,13 +1,5 @@
 /** Why a worker process was replaced or stopped. */
-export type RestartReason =
-  | 'crash'
-  | 'maximum-requests'
-  | 'restart-interval'
-  | 'memory-limit'
-  | 'request-timeout'
-  | 'script-touched'
-  | 'reload'
-  | 'idle';
+export type RestartReason = 'crash' | 'maximum-requests' | 'restart-interval' | 'memory-limit' | 'request-timeout' | 'script-touched' | 'reload' | 'idle';
 
 export const RESTART_REASONS: RestartReason[] = [
   'crash',

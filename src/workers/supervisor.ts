@@ -69,9 +69,13 @@ function checkScriptsReadable(p: PoolPlan, runAs: RunAs): void {
     if (app.kind !== 'script') continue;
     const problem = accessProblem(app.target, 'r', id);
     if (problem !== undefined) {
-      throw new WsgiHostError(WorkerErrorCode.SCRIPT_UNREADABLE, `the WSGI script ${app.target} of group ${p.label} cannot be read by its user ${id.name}: ${problem}`, {
-        hint: 'Make the file readable and its folders searchable by that user (chmod o+r on the file, o+x on the folders), or change user=',
-      });
+      throw new WsgiHostError(
+        WorkerErrorCode.SCRIPT_UNREADABLE,
+        `the WSGI script ${app.target} of group ${p.label} cannot be read by its user ${id.name}: ${problem}`,
+        {
+          hint: 'Make the file readable and its folders searchable by that user (chmod o+r on the file, o+x on the folders), or change user=',
+        },
+      );
     }
   }
 }
@@ -173,7 +177,9 @@ export class Supervisor {
       const pool = this.pools.get(p.key);
       if (pool === undefined) return [];
       const mounts = plan.mounts.filter((m) => m.pool === p.key).map((m) => `${m.host === undefined ? '*' : plan.hosts[m.host]?.serverName}${m.prefix || '/'}`);
-      return [{ ...pool.snapshot(), key: p.key, group: p.group ?? null, applicationGroup: p.applicationGroup, mounts, environment: this.environments.get(p.key) }];
+      return [
+        { ...pool.snapshot(), key: p.key, group: p.group ?? null, applicationGroup: p.applicationGroup, mounts, environment: this.environments.get(p.key) },
+      ];
     });
   }
 

@@ -29,8 +29,7 @@ export function apacheUser(): string {
   return execFileSync('id', ['-un'], { encoding: 'utf8' }).trim();
 }
 
-export const loadModules = (names: string[]): string =>
-  names.map((n) => `LoadModule ${n}_module ${MODULES}/mod_${n}.so`).join('\n');
+export const loadModules = (names: string[]): string => names.map((n) => `LoadModule ${n}_module ${MODULES}/mod_${n}.so`).join('\n');
 
 /** A free TCP port (on every loopback address). */
 export function freePort(): Promise<number> {
@@ -50,13 +49,24 @@ export function openToApache(...dirs: string[]): void {
 }
 
 export class ApacheServer {
-  private constructor(readonly pidFile: string, readonly errorLog: string) {}
+  private constructor(
+    readonly pidFile: string,
+    readonly errorLog: string,
+  ) {}
 
   /**
    * Starts `apache2 -d serverRoot -f conf -k start` with extra `-c` directives (applied after the
    * configuration) and environment, then waits (bounded) until every port answers.
    */
-  static async start(options: { serverRoot: string; conf: string; after?: string[]; env?: NodeJS.ProcessEnv; pidFile: string; errorLog: string; ports: { host: string; port: number }[] }): Promise<ApacheServer> {
+  static async start(options: {
+    serverRoot: string;
+    conf: string;
+    after?: string[];
+    env?: NodeJS.ProcessEnv;
+    pidFile: string;
+    errorLog: string;
+    ports: { host: string; port: number }[];
+  }): Promise<ApacheServer> {
     const args = ['-d', options.serverRoot, '-f', options.conf, ...(options.after ?? []).flatMap((d) => ['-c', d]), '-k', 'start'];
     try {
       execFileSync(APACHE as string, args, { env: { ...process.env, ...options.env }, stdio: 'pipe', timeout: 30_000 });

@@ -13,7 +13,10 @@ export interface LoadResult {
  * Keeps `concurrency` keep-alive clients busy against url until stop() or durationMs, whichever
  * first; every request is bounded by timeoutMs. Resolves with what they saw.
  */
-export function steadyLoad(url: string, options: { concurrency?: number; durationMs?: number; timeoutMs?: number } = {}): {
+export function steadyLoad(
+  url: string,
+  options: { concurrency?: number; durationMs?: number; timeoutMs?: number } = {},
+): {
   done: Promise<LoadResult>;
   stop: () => void;
 } {

@@ -12,11 +12,15 @@ export interface Interpreter {
 
 function probe(path: string): Interpreter | undefined {
   try {
-    const out = execFileSync(path, ['-c', 'import sys,platform;sys.stdout.write("%d.%d.%d %s" % (sys.version_info[:3] + (platform.python_implementation(),)))'], {
-      encoding: 'utf8',
-      timeout: 15_000,
-      stdio: ['ignore', 'pipe', 'ignore'],
-    }).trim();
+    const out = execFileSync(
+      path,
+      ['-c', 'import sys,platform;sys.stdout.write("%d.%d.%d %s" % (sys.version_info[:3] + (platform.python_implementation(),)))'],
+      {
+        encoding: 'utf8',
+        timeout: 15_000,
+        stdio: ['ignore', 'pipe', 'ignore'],
+      },
+    ).trim();
     const [version, implementation] = out.split(' ');
     const [a, b] = (version as string).split('.').map(Number);
     return { path, version: version as string, mm: [a as number, b as number], implementation: implementation as string };

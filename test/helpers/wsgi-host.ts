@@ -49,7 +49,10 @@ export class WsgiHost {
   }
 
   /** Starts `wsgi-host serve ARGS --port 0` and waits (bounded) until it serves. */
-  static async serve(args: string[], options: { cwd?: string; env?: NodeJS.ProcessEnv; timeoutMs?: number; cli?: string; nodeArgs?: string[] } = {}): Promise<WsgiHost> {
+  static async serve(
+    args: string[],
+    options: { cwd?: string; env?: NodeJS.ProcessEnv; timeoutMs?: number; cli?: string; nodeArgs?: string[] } = {},
+  ): Promise<WsgiHost> {
     const host = new WsgiHost(['serve', ...args, '--port', '0', '--log-format', 'json'], options);
     // The startup line names the URL that answers (a mount's prefix, a virtual host's name); its
     // listen field is the listener itself, which the tests use as the base URL.

@@ -188,7 +188,10 @@ describe('what a rule matches', () => {
     assert.ok(at({ files: '*.bak' }, { file: '/srv/static/x.bak' }));
     assert.ok(at({ filesMatch: '^\\.ht' }, { file: '/srv/static/.htpasswd' }));
     assert.ok(!at({ files: 'x' }, { file: '/srv/app/app.wsgi', pathInfo: '/x' }), 'PATH_INFO is not a file');
-    assert.ok(at({ directory: '/srv/app/app.wsgi' }, { file: '/srv/app/app.wsgi', pathInfo: '' }), "Apache's walk takes a script named by <Directory> as a folder when there is no PATH_INFO");
+    assert.ok(
+      at({ directory: '/srv/app/app.wsgi' }, { file: '/srv/app/app.wsgi', pathInfo: '' }),
+      "Apache's walk takes a script named by <Directory> as a folder when there is no PATH_INFO",
+    );
     assert.ok(!at({ directory: '/srv/app/app.wsgi' }, { file: '/srv/app/app.wsgi', pathInfo: '/x' }));
   });
 });

@@ -67,57 +67,121 @@ describe('what serve does with each directive (issue 14)', () => {
   test('docs/configuration.md has the table as the code has it (node scripts/apache-directives-doc.mjs writes it)', () => {
     const doc = readFileSync(join(ROOT, 'docs', 'configuration.md'), 'utf8');
     const table = doc.slice(doc.indexOf(DOC_START), doc.indexOf(DOC_END) + DOC_END.length);
-    assert.equal(table, directiveTableMarkdown(), 'docs/configuration.md is out of date: run npx tsc -p tsconfig.json && node scripts/apache-directives-doc.mjs');
+    assert.equal(
+      table,
+      directiveTableMarkdown(),
+      'docs/configuration.md is out of date: run npx tsc -p tsconfig.json && node scripts/apache-directives-doc.mjs',
+    );
   });
 });
 
 describe('the section model', () => {
   test('sections are kept with file:line, what they match, their nesting and the directives written in them', () => {
-    const conf = tmp.file('sections/site.conf', [
-      'ServerName main.example',                       // 1
-      '<VirtualHost *:80>',                            // 2
-      '  ServerName www.example',                      // 3
-      '  <Directory /srv/private>',                    // 4
-      '    Require all denied',                        // 5
-      '    <Files secret.txt>',                        // 6
-      '      Require all denied',                      // 7
-      '    </Files>',                                  // 8
-      '  </Directory>',                                // 9
-      '  <LocationMatch "^/api">',                     // 10
-      '    <RequireAll>',                              // 11
-      '      Require ip 127.0.0.1',                    // 12
-      '    </RequireAll>',                             // 13
-      '    SetEnv API on',                             // 14
-      '  </LocationMatch>',                            // 15
-      '</VirtualHost>',                                // 16
-      '<DirectoryMatch "^/srv/(a|b)">',                // 17
-      '  Options None',                                // 18
-      '</DirectoryMatch>',                             // 19
-      '',
-    ].join('\n'));
+    const conf = tmp.file(
+      'sections/site.conf',
+      [
+        'ServerName main.example', // 1
+        '<VirtualHost *:80>', // 2
+        '  ServerName www.example', // 3
+        '  <Directory /srv/private>', // 4
+        '    Require all denied', // 5
+        '    <Files secret.txt>', // 6
+        '      Require all denied', // 7
+        '    </Files>', // 8
+        '  </Directory>', // 9
+        '  <LocationMatch "^/api">', // 10
+        '    <RequireAll>', // 11
+        '      Require ip 127.0.0.1', // 12
+        '    </RequireAll>', // 13
+        '    SetEnv API on', // 14
+        '  </LocationMatch>', // 15
+        '</VirtualHost>', // 16
+        '<DirectoryMatch "^/srv/(a|b)">', // 17
+        '  Options None', // 18
+        '</DirectoryMatch>', // 19
+        '',
+      ].join('\n'),
+    );
     const site = collectSite(readApacheConfig(conf), conf);
     const shape = site.scopes.map((s) => ({
-      kind: s.kind, label: s.label, line: s.at.line, host: s.host, pattern: s.pattern, parent: s.parent?.label,
-      section: s.section?.name, directives: s.directives.map((d) => `${d.line}: ${d.name} ${d.args.join(' ')}`),
+      kind: s.kind,
+      label: s.label,
+      line: s.at.line,
+      host: s.host,
+      pattern: s.pattern,
+      parent: s.parent?.label,
+      section: s.section?.name,
+      directives: s.directives.map((d) => `${d.line}: ${d.name} ${d.args.join(' ')}`),
     }));
     assert.deepEqual(shape, [
-      { kind: 'server', label: 'the server configuration', line: 1, host: undefined, pattern: undefined, parent: undefined, section: undefined,
-        directives: ['1: ServerName main.example'] },
-      { kind: 'vhost', label: '<VirtualHost *:80>', line: 2, host: 0, pattern: undefined, parent: undefined, section: 'VirtualHost',
-        directives: ['3: ServerName www.example'] },
-      { kind: 'directory', label: '<Directory /srv/private>', line: 4, host: 0, pattern: { text: '/srv/private', regex: false }, parent: undefined,
-        section: 'Directory', directives: ['5: Require all denied'] },
-      { kind: 'files', label: '<Files secret.txt>', line: 6, host: 0, pattern: { text: 'secret.txt', regex: false }, parent: '<Directory /srv/private>',
-        section: 'Files', directives: ['7: Require all denied'] },
-      { kind: 'location', label: '<LocationMatch ^/api>', line: 10, host: 0, pattern: { text: '^/api', regex: true }, parent: undefined,
-        section: 'LocationMatch', directives: ['12: Require ip 127.0.0.1', '14: SetEnv API on'] },
-      { kind: 'directory', label: '<DirectoryMatch ^/srv/(a|b)>', line: 17, host: undefined, pattern: { text: '^/srv/(a|b)', regex: true }, parent: undefined,
-        section: 'DirectoryMatch', directives: ['18: Options None'] },
+      {
+        kind: 'server',
+        label: 'the server configuration',
+        line: 1,
+        host: undefined,
+        pattern: undefined,
+        parent: undefined,
+        section: undefined,
+        directives: ['1: ServerName main.example'],
+      },
+      {
+        kind: 'vhost',
+        label: '<VirtualHost *:80>',
+        line: 2,
+        host: 0,
+        pattern: undefined,
+        parent: undefined,
+        section: 'VirtualHost',
+        directives: ['3: ServerName www.example'],
+      },
+      {
+        kind: 'directory',
+        label: '<Directory /srv/private>',
+        line: 4,
+        host: 0,
+        pattern: { text: '/srv/private', regex: false },
+        parent: undefined,
+        section: 'Directory',
+        directives: ['5: Require all denied'],
+      },
+      {
+        kind: 'files',
+        label: '<Files secret.txt>',
+        line: 6,
+        host: 0,
+        pattern: { text: 'secret.txt', regex: false },
+        parent: '<Directory /srv/private>',
+        section: 'Files',
+        directives: ['7: Require all denied'],
+      },
+      {
+        kind: 'location',
+        label: '<LocationMatch ^/api>',
+        line: 10,
+        host: 0,
+        pattern: { text: '^/api', regex: true },
+        parent: undefined,
+        section: 'LocationMatch',
+        directives: ['12: Require ip 127.0.0.1', '14: SetEnv API on'],
+      },
+      {
+        kind: 'directory',
+        label: '<DirectoryMatch ^/srv/(a|b)>',
+        line: 17,
+        host: undefined,
+        pattern: { text: '^/srv/(a|b)', regex: true },
+        parent: undefined,
+        section: 'DirectoryMatch',
+        directives: ['18: Options None'],
+      },
     ]);
     const location = site.scopes[4];
     const block = location?.section?.children[0];
-    assert.equal(block?.type === 'section' ? `${block.name}@${block.line}: ${block.children.length} child` : block, 'RequireAll@11: 1 child',
-      'an access block stays nested in the section as read');
+    assert.equal(
+      block?.type === 'section' ? `${block.name}@${block.line}: ${block.children.length} child` : block,
+      'RequireAll@11: 1 child',
+      'an access block stays nested in the section as read',
+    );
     assert.equal(location?.at.file, conf);
   });
 });

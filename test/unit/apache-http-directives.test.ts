@@ -65,7 +65,7 @@ describe('Apache HTTP directives: AllowEncodedSlashes and LimitRequestFields', (
     }
   });
 
-  test('the TOML spelling takes Apache\'s words too', () => {
+  test("the TOML spelling takes Apache's words too", () => {
     assert.equal(validateConfig({ allowEncodedSlashes: 'NoDecode', mount: [{ script: join(t.dir, 'site.wsgi') }] }).allowEncodedSlashes, 'nodecode');
     assert.throws(() => validateConfig({ allowEncodedSlashes: 'maybe' }));
   });

@@ -9,10 +9,17 @@ const defaults = validateConfig({ mount: [{ script: 'a', compress: true }] }).mo
 
 describe('Accept-Encoding', () => {
   test('q-values, case, x-gzip, malformed q dropped, a coding named twice takes the lower q', () => {
-    assert.deepEqual([...parseAcceptEncoding('GZIP;q=0.5, br , x-gzip;q=0.8, deflate;q=2, *;q=0.1')], [['gzip', 0.5], ['br', 1], ['*', 0.1]]);
+    assert.deepEqual(
+      [...parseAcceptEncoding('GZIP;q=0.5, br , x-gzip;q=0.8, deflate;q=2, *;q=0.1')],
+      [
+        ['gzip', 0.5],
+        ['br', 1],
+        ['*', 0.1],
+      ],
+    );
     assert.deepEqual([...parseAcceptEncoding('br;q=1, br;q=0')], [['br', 0]]);
   });
-  test('the client\'s preference first, the server\'s order on ties', () => {
+  test("the client's preference first, the server's order on ties", () => {
     assert.equal(chooseEncoding('gzip, br', ['br', 'gzip']), 'br');
     assert.equal(chooseEncoding('gzip, br', ['gzip', 'br']), 'gzip');
     assert.equal(chooseEncoding('gzip;q=1, br;q=0.5', ['br', 'gzip']), 'gzip');
@@ -36,7 +43,10 @@ describe('Accept-Encoding', () => {
 
 describe('whether to compress a response', () => {
   const base = { method: 'GET', status: 200, acceptEncoding: 'gzip, br', settings: defaults };
-  const html: Header[] = [['Content-Type', 'text/html; charset=utf-8'], ['Content-Length', '5000']];
+  const html: Header[] = [
+    ['Content-Type', 'text/html; charset=utf-8'],
+    ['Content-Length', '5000'],
+  ];
   test('an HTML page for a client that accepts br: br, and it varies', () => {
     assert.deepEqual(decideCompression({ ...base, headers: html }), { compress: true, encoding: 'br', vary: true });
   });
@@ -58,7 +68,15 @@ describe('whether to compress a response', () => {
       [{ status: 304, headers: html }, false],
       [{ status: 101, headers: html }, false],
       [{ headers: [...html, ['Cache-Control', 'public, no-transform']] }, false],
-      [{ headers: [['Content-Type', 'text/html'], ['Content-Length', '1023']] }, false],
+      [
+        {
+          headers: [
+            ['Content-Type', 'text/html'],
+            ['Content-Length', '1023'],
+          ],
+        },
+        false,
+      ],
       [{ settings: undefined as unknown as CompressConfig, headers: html }, false],
     ];
     for (const [c, vary] of cases) {
@@ -80,15 +98,42 @@ describe('whether to compress a response', () => {
 
 describe('the head of a compressed response', () => {
   test('Content-Encoding set, Content-Length and Accept-Ranges gone, a strong ETag made weak, Vary merged', () => {
-    const h = compressedHeaders([['Content-Type', 'text/html'], ['Content-Length', '5000'], ['Accept-Ranges', 'bytes'], ['ETag', '"abc"'], ['Vary', 'Cookie']], 'gzip');
-    assert.deepEqual(h, [['Content-Type', 'text/html'], ['ETag', 'W/"abc"'], ['Vary', 'Cookie, Accept-Encoding'], ['Content-Encoding', 'gzip']]);
-    assert.deepEqual(compressedHeaders([['etag', 'W/"x"']], 'br'), [['etag', 'W/"x"'], ['Content-Encoding', 'br'], ['Vary', 'Accept-Encoding']]);
+    const h = compressedHeaders(
+      [
+        ['Content-Type', 'text/html'],
+        ['Content-Length', '5000'],
+        ['Accept-Ranges', 'bytes'],
+        ['ETag', '"abc"'],
+        ['Vary', 'Cookie'],
+      ],
+      'gzip',
+    );
+    assert.deepEqual(h, [
+      ['Content-Type', 'text/html'],
+      ['ETag', 'W/"abc"'],
+      ['Vary', 'Cookie, Accept-Encoding'],
+      ['Content-Encoding', 'gzip'],
+    ]);
+    assert.deepEqual(compressedHeaders([['etag', 'W/"x"']], 'br'), [
+      ['etag', 'W/"x"'],
+      ['Content-Encoding', 'br'],
+      ['Vary', 'Accept-Encoding'],
+    ]);
   });
   test('Vary: added once, kept under *, never duplicated, merged into the last Vary line', () => {
     assert.deepEqual(withVary([]), [['Vary', 'Accept-Encoding']]);
     assert.deepEqual(withVary([['Vary', '*']]), [['Vary', '*']]);
     assert.deepEqual(withVary([['vary', 'accept-encoding, Cookie']]), [['vary', 'accept-encoding, Cookie']]);
-    assert.deepEqual(withVary([['Vary', 'Cookie'], ['Vary', 'Origin']]), [['Vary', 'Cookie'], ['Vary', 'Origin, Accept-Encoding']]);
+    assert.deepEqual(
+      withVary([
+        ['Vary', 'Cookie'],
+        ['Vary', 'Origin'],
+      ]),
+      [
+        ['Vary', 'Cookie'],
+        ['Vary', 'Origin, Accept-Encoding'],
+      ],
+    );
     assert.deepEqual(withVary([['Vary', '']]), [['Vary', 'Accept-Encoding']]);
   });
 });

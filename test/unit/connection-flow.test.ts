@@ -106,7 +106,10 @@ describe('request bodies: buffered within a budget, else streamed with credit', 
     const st = settings();
     const b = new RequestBody(s, 10, st, () => assert.fail('no failure'));
     let ready: boolean | undefined;
-    assert.equal(b.buffer((complete) => (ready = complete)), true);
+    assert.equal(
+      b.buffer((complete) => (ready = complete)),
+      true,
+    );
     assert.equal(st.budget.inUse, 10);
     s.write('hello');
     s.end('world');
@@ -123,16 +126,28 @@ describe('request bodies: buffered within a budget, else streamed with credit', 
   });
   test('too large for the buffer, or the budget spent: not buffered (streamed)', () => {
     const st = settings({ budget: new BufferBudget(50) });
-    assert.equal(new RequestBody(new PassThrough(), 101, st, () => {}).buffer(() => {}), false);
-    assert.equal(new RequestBody(new PassThrough(), 60, st, () => {}).buffer(() => {}), false);
-    assert.equal(new RequestBody(new PassThrough(), 10, settings({ bufferLimit: 0 }), () => {}).buffer(() => {}), false);
+    assert.equal(
+      new RequestBody(new PassThrough(), 101, st, () => {}).buffer(() => {}),
+      false,
+    );
+    assert.equal(
+      new RequestBody(new PassThrough(), 60, st, () => {}).buffer(() => {}),
+      false,
+    );
+    assert.equal(
+      new RequestBody(new PassThrough(), 10, settings({ bufferLimit: 0 }), () => {}).buffer(() => {}),
+      false,
+    );
   });
   test('a chunked body that outgrows the buffer is streamed from where it is', async () => {
     const s = new PassThrough();
     const st = settings({ bufferLimit: 8 });
     const b = new RequestBody(s, -1, st, () => assert.fail('no failure'));
     let ready: boolean | undefined;
-    assert.equal(b.buffer((complete) => (ready = complete)), true);
+    assert.equal(
+      b.buffer((complete) => (ready = complete)),
+      true,
+    );
     s.write('12345');
     await tick();
     s.write('67890');
@@ -155,7 +170,10 @@ describe('request bodies: buffered within a budget, else streamed with credit', 
     s.write('12345');
     s.write('6');
     await tick();
-    assert.deepEqual(fails.map((f) => [f.status, f.code]), [[413, 'HTTP_BODY_TOO_LARGE']]);
+    assert.deepEqual(
+      fails.map((f) => [f.status, f.code]),
+      [[413, 'HTTP_BODY_TOO_LARGE']],
+    );
   });
   test('below the minimum rate: 408', async () => {
     const s = new PassThrough();
@@ -164,7 +182,10 @@ describe('request bodies: buffered within a budget, else streamed with credit', 
     b.buffer(() => assert.fail('never complete'));
     s.write('x');
     await new Promise((r) => setTimeout(r, 200));
-    assert.deepEqual(fails.map((f) => [f.status, f.code]), [[408, 'HTTP_BODY_TOO_SLOW']]);
+    assert.deepEqual(
+      fails.map((f) => [f.status, f.code]),
+      [[408, 'HTTP_BODY_TOO_SLOW']],
+    );
   });
   test('stop() gives the budget back and no failure follows', async () => {
     const s = new PassThrough();

@@ -31,7 +31,10 @@ describe('the front door in the config model', () => {
 
   test('TLS per listener and per host; the string listener form still works beside it', () => {
     const c = validateConfig({
-      listen: ['8080', { host: '0.0.0.0', port: 8443, tls: { certificate: 'site.pem', privateKey: 'site.key', alpn: ['h2', 'http/1.1'] }, proxyProtocol: true }],
+      listen: [
+        '8080',
+        { host: '0.0.0.0', port: 8443, tls: { certificate: 'site.pem', privateKey: 'site.key', alpn: ['h2', 'http/1.1'] }, proxyProtocol: true },
+      ],
       host: [{ serverName: 'shop.example', tls: { certificate: 'shop.pem', privateKey: 'shop.key', certificateChain: 'chain.pem' }, redirectToHttps: true }],
     });
     assert.deepEqual(c.listen[0], { host: '0.0.0.0', port: 8080, proxyProtocol: false });
@@ -53,8 +56,15 @@ tls = { certificate = "shop.crt", private-key = "shop.key" }
 `;
     const c = validateConfig(mapKeys(parse(toml), (k) => camel(k)));
     assert.equal(c.host[0]?.tls?.privateKey, 'shop.key');
-    const tables = validateConfig(mapKeys(parse('[[listen]]\nport = 8443\nproxy-protocol = true\n[listen.tls]\ncertificate = "a.crt"\nprivate-key = "a.key"\nmin-version = "TLSv1.3"\n'), (k) => camel(k)));
-    assert.deepEqual(tables.listen, [{ host: '127.0.0.1', port: 8443, proxyProtocol: true, tls: { certificate: 'a.crt', privateKey: 'a.key', minVersion: 'TLSv1.3' } }]);
+    const tables = validateConfig(
+      mapKeys(
+        parse('[[listen]]\nport = 8443\nproxy-protocol = true\n[listen.tls]\ncertificate = "a.crt"\nprivate-key = "a.key"\nmin-version = "TLSv1.3"\n'),
+        (k) => camel(k),
+      ),
+    );
+    assert.deepEqual(tables.listen, [
+      { host: '127.0.0.1', port: 8443, proxyProtocol: true, tls: { certificate: 'a.crt', privateKey: 'a.key', minVersion: 'TLSv1.3' } },
+    ]);
   });
 
   test('TLS below 1.2 and a certificate without its key are refused with the fix', () => {
@@ -69,7 +79,10 @@ tls = { certificate = "shop.crt", private-key = "shop.key" }
   });
 
   test('trusted proxies: addresses and CIDRs (IPv4, IPv6), header names in any case, one header per purpose', () => {
-    const c = validateConfig({ trustedProxies: ['10.0.0.0/8', '192.0.2.7', 'fd00::/8'], trustedProxyHeaders: ['x-forwarded-for', 'X-FORWARDED-PROTO', 'x-forwarded-host'] });
+    const c = validateConfig({
+      trustedProxies: ['10.0.0.0/8', '192.0.2.7', 'fd00::/8'],
+      trustedProxyHeaders: ['x-forwarded-for', 'X-FORWARDED-PROTO', 'x-forwarded-host'],
+    });
     assert.deepEqual(c.trustedProxyHeaders, ['X-Forwarded-For', 'X-Forwarded-Proto', 'X-Forwarded-Host']);
     assert.deepEqual(validateConfig({ trustedProxyHeaders: ['forwarded', 'x-forwarded-port'] }).trustedProxyHeaders, ['Forwarded', 'X-Forwarded-Port']);
     assert.deepEqual(c.trustedProxies, ['10.0.0.0/8', '192.0.2.7', 'fd00::/8']);
@@ -91,7 +104,14 @@ tls = { certificate = "shop.crt", private-key = "shop.key" }
   });
 
   test('compression: true for the defaults, a table, or off; media types without parameters', () => {
-    const c = validateConfig({ mount: [{ script: 'a', compress: true }, { path: '/b', script: 'b', compress: { types: ['Text/HTML'], minSize: 10, encodings: ['gzip'] } }, { path: '/c', script: 'c', compress: false }], static: [{ path: '/s', directory: 'd', compress: true }] });
+    const c = validateConfig({
+      mount: [
+        { script: 'a', compress: true },
+        { path: '/b', script: 'b', compress: { types: ['Text/HTML'], minSize: 10, encodings: ['gzip'] } },
+        { path: '/c', script: 'c', compress: false },
+      ],
+      static: [{ path: '/s', directory: 'd', compress: true }],
+    });
     assert.deepEqual(c.mount[0]?.compress?.encodings, ['br', 'gzip']);
     assert.equal(c.mount[0]?.compress?.minSize, 1024);
     assert.ok(c.mount[0]?.compress?.types.includes('text/*'));
@@ -127,14 +147,20 @@ tls = { certificate = "shop.crt", private-key = "shop.key" }
     ];
     for (const [input, key] of cases) {
       const config = validateConfig(input);
-      assert.throws(() => planServer(config, '/nonexistent'), (err: ConfigError) => {
-        assert.equal(err.code, 'CONFIG_NOT_SERVED_YET');
-        assert.match(kebabPath(err.path), key);
-        assert.match(err.hint ?? '', /remove the key|Remove the key/);
-        return true;
-      });
+      assert.throws(
+        () => planServer(config, '/nonexistent'),
+        (err: ConfigError) => {
+          assert.equal(err.code, 'CONFIG_NOT_SERVED_YET');
+          assert.match(kebabPath(err.path), key);
+          assert.match(err.hint ?? '', /remove the key|Remove the key/);
+          return true;
+        },
+      );
     }
     // trusted-proxies alone changes nothing until headers are trusted: accepted.
-    assert.throws(() => planServer(validateConfig({ trustedProxies: ['10.0.0.0/8'], mount: [{ script: 'missing.wsgi' }] }), '/nonexistent'), /missing\.wsgi|not found|does not exist/i);
+    assert.throws(
+      () => planServer(validateConfig({ trustedProxies: ['10.0.0.0/8'], mount: [{ script: 'missing.wsgi' }] }), '/nonexistent'),
+      /missing\.wsgi|not found|does not exist/i,
+    );
   });
 });

@@ -45,7 +45,13 @@ describe('request-target forms and path normalization (AllowEncodedSlashes)', ()
   test('forms', () => {
     assert.deepEqual(splitRequestTarget('/a?b=c'), { form: 'origin', rawPath: '/a', query: 'b=c' });
     assert.deepEqual(splitRequestTarget('*'), { form: 'asterisk', rawPath: '*', query: '' });
-    assert.deepEqual(splitRequestTarget('HTTP://Example.com:81/x?q'), { form: 'absolute', rawPath: '/x', query: 'q', authority: 'Example.com:81', scheme: 'http' });
+    assert.deepEqual(splitRequestTarget('HTTP://Example.com:81/x?q'), {
+      form: 'absolute',
+      rawPath: '/x',
+      query: 'q',
+      authority: 'Example.com:81',
+      scheme: 'http',
+    });
     assert.deepEqual(splitRequestTarget('http://example.com'), { form: 'absolute', rawPath: '/', query: '', authority: 'example.com', scheme: 'http' });
     assert.equal(splitRequestTarget('/a#frag'), 'bad-target');
     assert.equal(splitRequestTarget('example.com:80'), 'bad-target');
@@ -92,11 +98,15 @@ describe('request-target forms and path normalization (AllowEncodedSlashes)', ()
 
 describe('request head rules', () => {
   const RULES = { maxHeaderCount: 100 };
-  const check = (
-    headers: string[],
-    opts: { method?: string; url?: string; minor?: number; major?: number; max?: number } = {},
-  ): CheckedHead | RequestRefusal =>
-    checkRequestHead(opts.method ?? 'GET', opts.url ?? '/', opts.major ?? 1, opts.minor ?? 1, headers, opts.max === undefined ? RULES : { maxHeaderCount: opts.max });
+  const check = (headers: string[], opts: { method?: string; url?: string; minor?: number; major?: number; max?: number } = {}): CheckedHead | RequestRefusal =>
+    checkRequestHead(
+      opts.method ?? 'GET',
+      opts.url ?? '/',
+      opts.major ?? 1,
+      opts.minor ?? 1,
+      headers,
+      opts.max === undefined ? RULES : { maxHeaderCount: opts.max },
+    );
   const refused = (r: CheckedHead | RequestRefusal): string => (r instanceof RequestRefusal ? `${r.status} ${r.code}` : 'passed');
 
   test('a plain request passes with its facts', () => {

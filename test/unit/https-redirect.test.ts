@@ -15,7 +15,7 @@ describe('the redirect to HTTPS', () => {
     assert.equal(httpsLocation({ ...base, host: 'evil.example/x@' }), 'https://shop.example/cart?x=1');
     assert.equal(httpsLocation({ ...base, host: undefined }), 'https://shop.example/cart?x=1');
   });
-  test('a target that could make the Location another site\'s is kept a path', () => {
+  test("a target that could make the Location another site's is kept a path", () => {
     assert.equal(httpsLocation({ ...base, requestUri: '//evil.example/x' }), 'https://shop.example/evil.example/x');
     assert.equal(httpsLocation({ ...base, requestUri: '/a b\r\n' }), 'https://shop.example/a%20b%0D%0A');
   });

@@ -25,7 +25,21 @@ describe('IP addresses', () => {
     assert.equal(formatIp(ip('1:0:0:2:0:0:0:3')), '1:0:0:2::3');
   });
   test('not addresses: names, octal-looking parts, overflows, bad groups', () => {
-    for (const bad of ['', 'localhost', '10.0.0', '10.0.0.256', '010.0.0.1', '1.2.3.4.5', '1:2:3:4:5:6:7:8:9', '1::2::3', ':::', '12345::', 'g::1', '1.2.3.4:80', '::ffff:1.2.3']) {
+    for (const bad of [
+      '',
+      'localhost',
+      '10.0.0',
+      '10.0.0.256',
+      '010.0.0.1',
+      '1.2.3.4.5',
+      '1:2:3:4:5:6:7:8:9',
+      '1::2::3',
+      ':::',
+      '12345::',
+      'g::1',
+      '1.2.3.4:80',
+      '::ffff:1.2.3',
+    ]) {
       assert.equal(parseIp(bad), undefined, bad);
     }
   });

@@ -14,8 +14,14 @@ import { ROOT } from '../helpers/wsgi-host.js';
 test('src/: imports point down the layers, no cycles, no module over 300 lines without a reason', async (t) => {
   const { stdout } = await promisify(execFile)(process.execPath, [join(ROOT, 'scripts', 'layout.mjs'), '--json'], { timeout: 60_000 });
   const report = JSON.parse(stdout) as {
-    files: number; lines: number; longest: string[]; unplaced: string[]; upwardImports: string[]; cycles: string[];
-    overLimitWithoutReason: string[]; overLimitWithReason: string[];
+    files: number;
+    lines: number;
+    longest: string[];
+    unplaced: string[];
+    upwardImports: string[];
+    cycles: string[];
+    overLimitWithoutReason: string[];
+    overLimitWithReason: string[];
   };
   t.diagnostic(`${report.files} files, ${report.lines} lines; longest: ${report.longest.slice(0, 4).join(', ')}`);
   assert.deepEqual(report.unplaced, [], 'a file in no layer: add its folder to LAYERS in scripts/layout.mjs and to docs/architecture.md');

@@ -25,15 +25,39 @@ describe('the npm package', () => {
       cpSync(join(ROOT, part), join(dir, part), { recursive: true, filter: (p) => !/(^|\/)(venvs?|__pycache__)(\/|$)/.test(p) });
     }
     execFileSync('sh', [join(dir, 'examples', 'multi-app', 'setup.sh')], { stdio: 'pipe', timeout: 120_000 });
-    for (const f of ['examples/django/venv/bin/python', 'examples/django/.venv/pyvenv.cfg', 'examples/django/db.sqlite3', 'examples/django/staticfiles/a.css', 'examples/django/media/up.txt', 'examples/hello/__pycache__/hello.cpython-311.pyc', 'worker/wsgi_host_worker/__pycache__/wsgi.cpython-311.pyc', 'examples/flask/app.pyc']) {
+    for (const f of [
+      'examples/django/venv/bin/python',
+      'examples/django/.venv/pyvenv.cfg',
+      'examples/django/db.sqlite3',
+      'examples/django/staticfiles/a.css',
+      'examples/django/media/up.txt',
+      'examples/hello/__pycache__/hello.cpython-311.pyc',
+      'worker/wsgi_host_worker/__pycache__/wsgi.cpython-311.pyc',
+      'examples/flask/app.pyc',
+    ]) {
       mkdirSync(join(dir, f, '..'), { recursive: true });
       writeFileSync(join(dir, f), '');
     }
-    const out = execFileSync('npm', ['pack', '--dry-run', '--json', '--ignore-scripts'], { cwd: dir, encoding: 'utf8', timeout: 120_000, stdio: ['ignore', 'pipe', 'pipe'] });
+    const out = execFileSync('npm', ['pack', '--dry-run', '--json', '--ignore-scripts'], {
+      cwd: dir,
+      encoding: 'utf8',
+      timeout: 120_000,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     const files = (JSON.parse(out) as { files: { path: string }[] }[])[0]?.files.map((f) => f.path) ?? [];
     const unwanted = files.filter((f) => /(^|\/)(venvs?|\.venv|__pycache__|staticfiles|media)\/|\.pyc$|db\.sqlite3$/.test(f));
     assert.deepEqual(unwanted, [], 'nothing generated is shipped');
-    for (const f of ['dist/src/cli/main.js', 'worker/boot.py', 'worker/wsgi_host_worker/main.py', 'worker/wsgi_host_worker/wire.py', 'status-page/index.html', 'examples/hello/hello.wsgi', 'examples/multi-app/setup.sh', 'examples/django/mysite/settings.py', 'README.md']) {
+    for (const f of [
+      'dist/src/cli/main.js',
+      'worker/boot.py',
+      'worker/wsgi_host_worker/main.py',
+      'worker/wsgi_host_worker/wire.py',
+      'status-page/index.html',
+      'examples/hello/hello.wsgi',
+      'examples/multi-app/setup.sh',
+      'examples/django/mysite/settings.py',
+      'README.md',
+    ]) {
       assert.ok(files.includes(f), `${f} is shipped`);
     }
   });

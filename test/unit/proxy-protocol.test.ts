@@ -26,21 +26,27 @@ function inet6(src: string, dst: string, sport: number, dport: number): Buffer {
   return b;
 }
 const tlv = (type: number, value: Buffer): Buffer => Buffer.concat([Buffer.from([type, value.length >> 8, value.length & 0xff]), value]);
-const parse = (b: Buffer | string, max?: number): ProxyParse => parseProxyHeader(typeof b === 'string' ? Buffer.from(b, 'latin1') : b, max === undefined ? {} : { maxV2Length: max });
+const parse = (b: Buffer | string, max?: number): ProxyParse =>
+  parseProxyHeader(typeof b === 'string' ? Buffer.from(b, 'latin1') : b, max === undefined ? {} : { maxV2Length: max });
 const code = (r: ProxyParse): string => (r.kind === 'error' ? r.code : r.kind);
 
 describe('PROXY protocol v1', () => {
   test('TCP4 and TCP6 lines; the length says where the connection bytes start', () => {
     const line = 'PROXY TCP4 192.0.2.1 198.51.100.2 56324 443\r\n';
     assert.deepEqual(parse(`${line}GET / HTTP/1.1\r\n`), {
-      kind: 'proxy', version: 1, family: 'tcp4', source: { address: '192.0.2.1', port: 56324 }, destination: { address: '198.51.100.2', port: 443 }, length: line.length,
+      kind: 'proxy',
+      version: 1,
+      family: 'tcp4',
+      source: { address: '192.0.2.1', port: 56324 },
+      destination: { address: '198.51.100.2', port: 443 },
+      length: line.length,
     });
     const r = parse('PROXY TCP6 2001:DB8::1 2001:db8::2 1 65535\r\n');
     assert.ok(r.kind === 'proxy');
     assert.equal(r.source.address, '2001:db8::1');
     assert.equal(r.destination.port, 65535);
   });
-  test('UNKNOWN: the connection\'s own addresses apply', () => {
+  test("UNKNOWN: the connection's own addresses apply", () => {
     assert.deepEqual(parse('PROXY UNKNOWN\r\n'), { kind: 'local', version: 1, reason: 'unknown', length: 15 });
     assert.equal(code(parse('PROXY UNKNOWN ffff:f:f:f:f:f:f:ffff ffff:f:f:f:f:f:f:ffff 65535 65535\r\n')), 'local');
   });
@@ -84,7 +90,12 @@ describe('PROXY protocol v2', () => {
   test('PROXY over IPv4 and IPv6, TLVs skipped', () => {
     const h = v2(1, 0x11, inet4([192, 0, 2, 1], [198, 51, 100, 2], 56324, 443), tlv(0x01, Buffer.from('h2')));
     assert.deepEqual(parse(Buffer.concat([h, Buffer.from('GET /')])), {
-      kind: 'proxy', version: 2, family: 'tcp4', source: { address: '192.0.2.1', port: 56324 }, destination: { address: '198.51.100.2', port: 443 }, length: h.length,
+      kind: 'proxy',
+      version: 2,
+      family: 'tcp4',
+      source: { address: '192.0.2.1', port: 56324 },
+      destination: { address: '198.51.100.2', port: 443 },
+      length: h.length,
     });
     const h6 = v2(1, 0x21, inet6('2001:0db8:0000:0000:0000:0000:0000:0001', '2001:0db8:0000:0000:0000:0000:0000:0002', 1234, 8443));
     const r = parse(h6);
@@ -94,7 +105,7 @@ describe('PROXY protocol v2', () => {
     assert.equal(r.destination.port, 8443);
     assert.equal(r.length, 16 + 36);
   });
-  test('LOCAL (health checks), UNSPEC and UNIX: the connection\'s own addresses apply; the address block is skipped', () => {
+  test("LOCAL (health checks), UNSPEC and UNIX: the connection's own addresses apply; the address block is skipped", () => {
     assert.deepEqual(parse(v2(0, 0x00, Buffer.alloc(0))), { kind: 'local', version: 2, reason: 'local', length: 16 });
     assert.deepEqual(parse(v2(0, 0x11, inet4([1, 2, 3, 4], [5, 6, 7, 8], 1, 2))), { kind: 'local', version: 2, reason: 'local', length: 28 });
     assert.deepEqual(parse(v2(1, 0x00, Buffer.alloc(4))), { kind: 'local', version: 2, reason: 'unspec', length: 20 });

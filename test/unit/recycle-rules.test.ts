@@ -26,7 +26,10 @@ describe('recycle rules: the table in code is docs/limits.md, row for row', () =
   test('the same keys, in the same order, with the same reasons', () => {
     const doc = documentedRecycling();
     assert.ok(doc.length >= 5, `docs/limits.md lists the recycling rows: ${JSON.stringify(doc)}`);
-    assert.deepEqual(RECYCLE_RULES.map((r) => [r.key, r.reason]), doc.map((d) => [d.key, d.reason]));
+    assert.deepEqual(
+      RECYCLE_RULES.map((r) => [r.key, r.reason]),
+      doc.map((d) => [d.key, d.reason]),
+    );
   });
   test("each rule fires where the doc says, and its log line's detail is the doc's", () => {
     const doc = new Map(documentedRecycling().map((d) => [d.key, d.detail]));
@@ -54,7 +57,11 @@ describe('recycle rules: the table in code is docs/limits.md, row for row', () =
 
     const idle = process({ served: 5, lastActive: now - 600_400 });
     says('inactivity-timeout', rule('inactivity-timeout').fires(idle, settings({ inactivityTimeout: 600 }), now, 0));
-    assert.equal(rule('inactivity-timeout').fires({ ...idle, served: 0 }, settings({ inactivityTimeout: 600 }), now, 0), undefined, 'one that never served a request is left alone');
+    assert.equal(
+      rule('inactivity-timeout').fires({ ...idle, served: 0 }, settings({ inactivityTimeout: 600 }), now, 0),
+      undefined,
+      'one that never served a request is left alone',
+    );
     assert.equal(rule('inactivity-timeout').fires({ ...idle, busy: 1 }, settings({ inactivityTimeout: 600 }), now, 0), undefined, 'a busy process is not idle');
   });
 });

@@ -19,9 +19,16 @@ function setup(opts: { body?: boolean; expectContinue?: boolean } = {}) {
     request: (id: number, flags: number) => sent.push(`REQUEST ${id} flags=${flags}`),
     data: (id: number, chunk: Buffer, end: boolean) => sent.push(`DATA ${id} ${chunk.toString()}${end ? ' END' : ''}`),
     credit: (id: number, n: number) => sent.push(`CREDIT ${id} ${n}`),
-    control: (type: number, id: number, result?: number) => sent.push(`${type === FrameType.CANCEL ? 'CANCEL' : type === FrameType.FILE_DONE ? 'FILE_DONE' : type} ${id}${result === undefined ? '' : ` ${result}`}`),
+    control: (type: number, id: number, result?: number) =>
+      sent.push(`${type === FrameType.CANCEL ? 'CANCEL' : type === FrameType.FILE_DONE ? 'FILE_DONE' : type} ${id}${result === undefined ? '' : ` ${result}`}`),
   };
-  const host: HandleHost = { channel: channel as unknown as WorkerChannel, poller: new ReplyPoller(0), pid: undefined, alive: false, log: createLogger({ level: 'error' }) };
+  const host: HandleHost = {
+    channel: channel as unknown as WorkerChannel,
+    poller: new ReplyPoller(0),
+    pid: undefined,
+    alive: false,
+    log: createLogger({ level: 'error' }),
+  };
   const heard: string[] = [];
   const failures: Failure[] = [];
   let bodySink: BodySink | undefined;
@@ -103,7 +110,10 @@ describe('request handle: the worker side checks what a worker sends about a req
     handle.frame(FrameType.RESPONSE, 0, response());
     handle.frame(FrameType.RESPONSE, 0, response());
     assert.deepEqual(heard, ['head 200 ']);
-    assert.deepEqual(failures.map((f) => [f.kind, f.why]), [['protocol', 'a second RESPONSE frame']]);
+    assert.deepEqual(
+      failures.map((f) => [f.kind, f.why]),
+      [['protocol', 'a second RESPONSE frame']],
+    );
   });
   test('a response head that cannot be sent is an invalid-head failure, never a head', () => {
     const { handle, host, heard, failures } = setup();

@@ -3,7 +3,9 @@ import { describe, test } from 'node:test';
 import { canTakeQueued, nextServiceMs, PIPELINE_DEPTH, PIPELINE_YOUNG_MS, pickProcess, type Schedulable } from '../../src/workers/scheduler.js';
 
 /** A process as the scheduler sees it: plain data, no Python. */
-const proc = (over: { state?: string; generation?: number; busy?: number; threads?: number; oldest?: number; stuck?: boolean; name?: string } = {}): Schedulable & { name: string } => ({
+const proc = (
+  over: { state?: string; generation?: number; busy?: number; threads?: number; oldest?: number; stuck?: boolean; name?: string } = {},
+): Schedulable & { name: string } => ({
   name: over.name ?? 'p',
   stuck: over.stuck ?? false,
   process: {

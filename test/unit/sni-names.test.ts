@@ -6,7 +6,13 @@ import { tlsListenerSpec } from '../../src/frontdoor/tls-spec.js';
 
 describe('SNI names (RFC 6125 matching)', () => {
   const table = new SniTable<string>();
-  for (const [n, v] of [['shop.example.com', 'shop'], ['*.example.com', 'wild'], ['*.api.example.com', 'api'], ['example.com', 'apex'], ['Shop.Example.com', 'second']] as const) {
+  for (const [n, v] of [
+    ['shop.example.com', 'shop'],
+    ['*.example.com', 'wild'],
+    ['*.api.example.com', 'api'],
+    ['example.com', 'apex'],
+    ['Shop.Example.com', 'second'],
+  ] as const) {
     assert.equal(table.add(n, v), undefined, n);
   }
   test('exact names win over wildcards; the first of two equal names wins; case and a trailing dot do not matter', () => {
@@ -39,7 +45,11 @@ describe('the TLS spec of a listener, from the config model', () => {
     const config = validateConfig({
       listen: ['127.0.0.1:8080', { host: '0.0.0.0', port: 8443, tls: { certificate: 'site.crt', privateKey: '/etc/ssl/site.key', ciphers: 'ECDHE+AESGCM' } }],
       host: [
-        { serverName: 'shop.example', aliases: ['*.shop.example'], tls: { certificate: 'shop.crt', privateKey: 'shop.key', certificateChain: 'chain.pem', ocspStaple: 'shop.ocsp' } },
+        {
+          serverName: 'shop.example',
+          aliases: ['*.shop.example'],
+          tls: { certificate: 'shop.crt', privateKey: 'shop.key', certificateChain: 'chain.pem', ocspStaple: 'shop.ocsp' },
+        },
         { serverName: 'plain.example' },
       ],
     });
@@ -47,7 +57,12 @@ describe('the TLS spec of a listener, from the config model', () => {
     assert.deepEqual(tlsListenerSpec(config, 1, '/srv'), {
       label: 'listen[1]',
       default: { certificate: '/srv/site.crt', privateKey: '/etc/ssl/site.key' },
-      hosts: [{ names: ['shop.example', '*.shop.example'], files: { certificate: '/srv/shop.crt', privateKey: '/srv/shop.key', certificateChain: '/srv/chain.pem', ocspStaple: '/srv/shop.ocsp' } }],
+      hosts: [
+        {
+          names: ['shop.example', '*.shop.example'],
+          files: { certificate: '/srv/shop.crt', privateKey: '/srv/shop.key', certificateChain: '/srv/chain.pem', ocspStaple: '/srv/shop.ocsp' },
+        },
+      ],
       minVersion: 'TLSv1.2',
       ciphers: 'ECDHE+AESGCM',
       alpn: ['http/1.1'],

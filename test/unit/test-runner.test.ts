@@ -30,7 +30,10 @@ describe('npm test (test/run.ts)', () => {
     const files = testFiles().map((f) => relative(join(ROOT, 'dist', 'test'), f));
     assert.ok(files.includes('unit/test-runner.test.js'), files.join(' '));
     assert.ok(files.includes('cli.test.js'));
-    assert.ok(files.every((f) => f.endsWith('.test.js') && !f.startsWith('helpers/') && !f.startsWith('fixtures/')), files.join(' '));
+    assert.ok(
+      files.every((f) => f.endsWith('.test.js') && !f.startsWith('helpers/') && !f.startsWith('fixtures/')),
+      files.join(' '),
+    );
   });
 
   test('the tests see what users see: PYTHONDONTWRITEBYTECODE is removed', () => {

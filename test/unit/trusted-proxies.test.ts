@@ -5,8 +5,7 @@ import { compileProxyTrust, resolveProxyView } from '../../src/frontdoor/trusted
 
 const PROXIES = ['10.0.0.0/8', '2001:db8:1::/48'];
 const trust = (headers: string[], proxies = PROXIES) => compileProxyTrust(proxies, headers);
-const raw = (h: Record<string, string | string[]>): string[] =>
-  Object.entries(h).flatMap(([k, v]) => (Array.isArray(v) ? v.flatMap((x) => [k, x]) : [k, v]));
+const raw = (h: Record<string, string | string[]>): string[] => Object.entries(h).flatMap(([k, v]) => (Array.isArray(v) ? v.flatMap((x) => [k, x]) : [k, v]));
 
 describe('RFC 7239 Forwarded parsing', () => {
   test('elements, quoted values, IPv6 nodes, case-insensitive names', () => {
@@ -58,15 +57,19 @@ describe('trusted proxies: what the application sees', () => {
 
   test('spoofing: proxy headers from an untrusted peer are removed and change nothing', () => {
     const t = trust(['X-Forwarded-For', 'X-Forwarded-Proto', 'X-Forwarded-Host', 'X-Forwarded-Port']);
-    const v = resolveProxyView(t, '203.0.113.9', raw({
-      'X-Forwarded-For': '10.0.0.1',
-      'x-forwarded-proto': 'https',
-      'X-Forwarded-Host': 'admin.internal',
-      'X-Forwarded-Port': '443',
-      'X-Real-IP': '127.0.0.1',
-      Forwarded: 'for=127.0.0.1',
-      'X-Other': 'kept',
-    }));
+    const v = resolveProxyView(
+      t,
+      '203.0.113.9',
+      raw({
+        'X-Forwarded-For': '10.0.0.1',
+        'x-forwarded-proto': 'https',
+        'X-Forwarded-Host': 'admin.internal',
+        'X-Forwarded-Port': '443',
+        'X-Real-IP': '127.0.0.1',
+        Forwarded: 'for=127.0.0.1',
+        'X-Other': 'kept',
+      }),
+    );
     assert.equal(v.trusted, false);
     assert.equal(v.remoteAddr, undefined);
     assert.equal(v.scheme, undefined);
@@ -77,7 +80,11 @@ describe('trusted proxies: what the application sees', () => {
 
   test('from a trusted proxy, the other headers of a trusted purpose are removed (only the configured one is believed)', () => {
     const t = trust(['X-Forwarded-For', 'X-Forwarded-Proto']);
-    const v = resolveProxyView(t, '10.0.0.2', raw({ 'X-Forwarded-For': '198.51.100.7', 'X-Real-IP': '6.6.6.6', 'X-Scheme': 'http', 'X-Forwarded-Proto': 'https', 'X-Forwarded-Host': 'other' }));
+    const v = resolveProxyView(
+      t,
+      '10.0.0.2',
+      raw({ 'X-Forwarded-For': '198.51.100.7', 'X-Real-IP': '6.6.6.6', 'X-Scheme': 'http', 'X-Forwarded-Proto': 'https', 'X-Forwarded-Host': 'other' }),
+    );
     assert.equal(v.remoteAddr, '198.51.100.7');
     assert.equal(v.scheme, 'https');
     assert.deepEqual([...v.strip].sort(), ['x-real-ip', 'x-scheme'], 'X-Forwarded-Host is not a trusted purpose here: passed on untouched');
@@ -130,12 +137,20 @@ describe('trusted proxies: what the application sees', () => {
 
   test('host, port, server name and script name, each validated', () => {
     const t = trust(['X-Forwarded-Host', 'X-Forwarded-Port', 'X-Forwarded-Server', 'X-Script-Name']);
-    const v = resolveProxyView(t, '10.0.0.2', raw({ 'X-Forwarded-Host': 'www.example.com:8443', 'X-Forwarded-Port': '8443', 'X-Forwarded-Server': 'edge1', 'X-Script-Name': '/app/' }));
+    const v = resolveProxyView(
+      t,
+      '10.0.0.2',
+      raw({ 'X-Forwarded-Host': 'www.example.com:8443', 'X-Forwarded-Port': '8443', 'X-Forwarded-Server': 'edge1', 'X-Script-Name': '/app/' }),
+    );
     assert.equal(v.host, 'www.example.com:8443');
     assert.equal(v.serverPort, '8443');
     assert.equal(v.serverName, 'edge1');
     assert.equal(v.scriptName, '/app');
-    const bad = resolveProxyView(t, '10.0.0.2', raw({ 'X-Forwarded-Host': 'evil.com/path', 'X-Forwarded-Port': '70000', 'X-Forwarded-Server': 'a b', 'X-Script-Name': '/a/../b' }));
+    const bad = resolveProxyView(
+      t,
+      '10.0.0.2',
+      raw({ 'X-Forwarded-Host': 'evil.com/path', 'X-Forwarded-Port': '70000', 'X-Forwarded-Server': 'a b', 'X-Script-Name': '/a/../b' }),
+    );
     assert.equal(bad.host, undefined);
     assert.equal(bad.serverPort, undefined);
     assert.equal(bad.serverName, undefined);
@@ -146,7 +161,11 @@ describe('trusted proxies: what the application sees', () => {
 
   test('Forwarded: the element of the first untrusted hop from the right gives address, port, proto and host', () => {
     const t = trust(['Forwarded']);
-    const v = resolveProxyView(t, '10.0.0.2', raw({ Forwarded: 'for=127.0.0.1;proto=http, for="[2001:db8:cafe::17]:4711";proto=https;host=shop.example, for=10.0.0.3;proto=http' }));
+    const v = resolveProxyView(
+      t,
+      '10.0.0.2',
+      raw({ Forwarded: 'for=127.0.0.1;proto=http, for="[2001:db8:cafe::17]:4711";proto=https;host=shop.example, for=10.0.0.3;proto=http' }),
+    );
     assert.equal(v.remoteAddr, '2001:db8:cafe::17');
     assert.equal(v.remotePort, '4711');
     assert.equal(v.scheme, 'https');
@@ -160,7 +179,11 @@ describe('trusted proxies: what the application sees', () => {
     assert.equal(broken.remoteAddr, undefined);
     assert.equal(broken.scheme, undefined);
     // With Forwarded trusted, the X-Forwarded-* headers of the same purposes are removed.
-    const mixed = resolveProxyView(t, '10.0.0.2', raw({ Forwarded: 'for=198.51.100.1', 'X-Forwarded-For': '6.6.6.6', 'X-Forwarded-Proto': 'https', 'X-Forwarded-Host': 'evil' }));
+    const mixed = resolveProxyView(
+      t,
+      '10.0.0.2',
+      raw({ Forwarded: 'for=198.51.100.1', 'X-Forwarded-For': '6.6.6.6', 'X-Forwarded-Proto': 'https', 'X-Forwarded-Host': 'evil' }),
+    );
     assert.equal(mixed.remoteAddr, '198.51.100.1');
     assert.deepEqual([...mixed.strip].sort(), ['x-forwarded-for', 'x-forwarded-host', 'x-forwarded-proto']);
   });

@@ -82,7 +82,11 @@ describe('the TypeScript and Python sides of the protocol agree', () => {
   test('frame types, flags and FILE_DONE results: the same names and numbers on both sides', () => {
     const { wire } = py();
     const pythonNames = (prefix: string): Record<string, number> =>
-      Object.fromEntries(Object.entries(wire).filter(([k, v]) => k.startsWith(prefix) && typeof v === 'number').map(([k, v]) => [k.slice(prefix.length), v as number]));
+      Object.fromEntries(
+        Object.entries(wire)
+          .filter(([k, v]) => k.startsWith(prefix) && typeof v === 'number')
+          .map(([k, v]) => [k.slice(prefix.length), v as number]),
+      );
     assert.deepEqual(pythonNames('T_'), { ...FrameType });
     assert.deepEqual(pythonNames('F_'), { ...Flag });
     assert.deepEqual(pythonNames('FILE_'), { ...FileResult });
@@ -121,7 +125,7 @@ describe('the TypeScript and Python sides of the protocol agree', () => {
     assert.equal(r.body.toString(), 'ok');
   });
 
-  test("the boot names the same oldest Python and probe marker as the front end", () => {
+  test('the boot names the same oldest Python and probe marker as the front end', () => {
     assert.equal(py().wire.PROBE_MARKER, PROBE_MARKER);
     const boot = readFileSync(WORKER_BOOT, 'utf8');
     assert.ok(boot.includes(`sys.version_info[:2] < (${MIN_PYTHON.join(', ')})`), `boot.py checks for Python ${MIN_PYTHON.join('.')}`);

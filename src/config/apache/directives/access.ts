@@ -11,7 +11,12 @@ import type { Ctx, Handler, Site } from './site.js';
  */
 
 const USAGE: Record<string, string> = {
-  require: 'Require all granted', authmerging: 'AuthMerging Off|And|Or', order: 'Order deny,allow', allow: 'Allow from 10.0.0.0/8', deny: 'Deny from all', satisfy: 'Satisfy All|Any',
+  require: 'Require all granted',
+  authmerging: 'AuthMerging Off|And|Or',
+  order: 'Order deny,allow',
+  allow: 'Allow from 10.0.0.0/8',
+  deny: 'Deny from all',
+  satisfy: 'Satisfy All|Any',
 };
 
 export function accessLine(d: DirectiveNode): void {

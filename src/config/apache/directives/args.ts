@@ -7,9 +7,8 @@ export function expectArgs(d: DirectiveNode, min: number, max: number, usage: st
   const n = d.args.length;
   if (n >= min && n <= max) return;
   const comment = d.args.findIndex((a) => a.startsWith('#'));
-  const hint = comment >= 0 && n > max
-    ? `Apache has no comments after a directive: put '${d.args.slice(comment).join(' ')}' on a line of its own`
-    : `Write ${usage}`;
+  const hint =
+    comment >= 0 && n > max ? `Apache has no comments after a directive: put '${d.args.slice(comment).join(' ')}' on a line of its own` : `Write ${usage}`;
   const wanted = min === max ? `${min}` : max === Infinity ? `at least ${min}` : `${min} to ${max}`;
   throw apacheError(E.SYNTAX, `${d.name} takes ${wanted} argument${wanted === '1' ? '' : 's'}, got ${n}`, d, d.name, hint);
 }

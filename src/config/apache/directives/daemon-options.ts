@@ -96,8 +96,13 @@ export function daemonProcess(d: DirectiveNode, ctx: Ctx, site: Site): void {
   expectArgs(d, 1, Infinity, 'WSGIDaemonProcess NAME [option=value ...]');
   const name = d.args[0] as string;
   if (!GROUP_NAME.test(name)) {
-    throw apacheError(E.BAD_VALUE, `WSGIDaemonProcess '${name}': a process group name may use letters, digits and _ . : @ - only`, d, 'WSGIDaemonProcess',
-      `Rename it, e.g. WSGIDaemonProcess ${name.replace(/[^A-Za-z0-9_.:@-]/g, '_') || 'app'} (and every WSGIProcessGroup or process-group= naming it)`);
+    throw apacheError(
+      E.BAD_VALUE,
+      `WSGIDaemonProcess '${name}': a process group name may use letters, digits and _ . : @ - only`,
+      d,
+      'WSGIDaemonProcess',
+      `Rename it, e.g. WSGIDaemonProcess ${name.replace(/[^A-Za-z0-9_.:@-]/g, '_') || 'app'} (and every WSGIProcessGroup or process-group= naming it)`,
+    );
   }
   const earlier = site.groups.find((g) => g.name === name);
   if (earlier !== undefined) {
@@ -143,8 +148,13 @@ function parseDaemonOption(word: string, group: string, where: Where, paths: Pat
   const spec = DAEMON_OPTIONS[name];
   if (spec === undefined) {
     const guess = didYouMean(name, Object.keys(DAEMON_OPTIONS));
-    throw apacheError(E.BAD_OPTION, `WSGIDaemonProcess ${group}: '${name}' is not an option of mod_wsgi's WSGIDaemonProcess`, where, `WSGIDaemonProcess ${name}=`,
-      guess !== undefined ? `Did you mean ${guess}=?` : `mod_wsgi's options are: ${Object.keys(DAEMON_OPTIONS).join(', ')}`);
+    throw apacheError(
+      E.BAD_OPTION,
+      `WSGIDaemonProcess ${group}: '${name}' is not an option of mod_wsgi's WSGIDaemonProcess`,
+      where,
+      `WSGIDaemonProcess ${name}=`,
+      guess !== undefined ? `Did you mean ${guess}=?` : `mod_wsgi's options are: ${Object.keys(DAEMON_OPTIONS).join(', ')}`,
+    );
   }
   if ('why' in spec) return spec.why;
   const value = parseValue(spec.parse, name, raw, group, where, paths, 'min' in spec ? spec : {});
@@ -157,7 +167,15 @@ function parseDaemonOption(word: string, group: string, where: Where, paths: Pat
   return 'env' in spec ? { env: spec.env, value } : { field: spec.field, value };
 }
 
-function parseValue(parse: Parser, name: string, raw: string, group: string, where: Where, paths: PathResolver, range: { min?: number; max?: number }): unknown {
+function parseValue(
+  parse: Parser,
+  name: string,
+  raw: string,
+  group: string,
+  where: Where,
+  paths: PathResolver,
+  range: { min?: number; max?: number },
+): unknown {
   const key = `WSGIDaemonProcess ${name}=`;
   const bad = (what: string, example: string): Error =>
     apacheError(E.BAD_VALUE, `WSGIDaemonProcess ${group} ${name}=${raw}: ${name} takes ${what}`, where, key, `Write e.g. ${name}=${example}`);
@@ -166,7 +184,8 @@ function parseValue(parse: Parser, name: string, raw: string, group: string, whe
     case 'count': {
       const n = /^\d+$/.test(raw) ? Number(raw) : NaN;
       const { min = 0, max = Number.MAX_SAFE_INTEGER } = range;
-      if (!(n >= min && n <= max)) throw bad(max < Number.MAX_SAFE_INTEGER ? `a whole number from ${min} to ${max}` : 'a whole number', String(Math.max(min, 2)));
+      if (!(n >= min && n <= max))
+        throw bad(max < Number.MAX_SAFE_INTEGER ? `a whole number from ${min} to ${max}` : 'a whole number', String(Math.max(min, 2)));
       return n;
     }
     case 'seconds':

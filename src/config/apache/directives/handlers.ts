@@ -19,7 +19,13 @@ export function listen(d: DirectiveNode, _ctx: Ctx, site: Site): void {
   expectArgs(d, 1, 2, 'Listen [ip:]port [protocol], e.g. Listen 80 or Listen 127.0.0.1:8080');
   const address = parseListenAddress(d.args[0] as string);
   if (address === undefined) {
-    throw apacheError(E.BAD_VALUE, `Listen ${d.args[0]}: not a port, ip:port or [ipv6]:port`, d, 'Listen', 'Write e.g. Listen 80, Listen 127.0.0.1:8080 or Listen [::1]:8080');
+    throw apacheError(
+      E.BAD_VALUE,
+      `Listen ${d.args[0]}: not a port, ip:port or [ipv6]:port`,
+      d,
+      'Listen',
+      'Write e.g. Listen 80, Listen 127.0.0.1:8080 or Listen [::1]:8080',
+    );
   }
   site.listen.push({ value: address, at: whereOf(d) });
 }
@@ -55,7 +61,11 @@ export function alias(d: DirectiveNode, ctx: Ctx, site: Site): void {
   expectArgs(d, 2, 2, 'Alias /static /path/to/static');
   const [url, dir] = d.args as [string, string];
   if (!url.startsWith('/')) {
-    site.notes.add('not-honoured', `Alias ${url} ${dir} is not honoured: wsgi-host mounts static folders at URL prefixes starting with '/'; write Alias /${url} ${dir}.`, d);
+    site.notes.add(
+      'not-honoured',
+      `Alias ${url} ${dir} is not honoured: wsgi-host mounts static folders at URL prefixes starting with '/'; write Alias /${url} ${dir}.`,
+      d,
+    );
     return;
   }
   site.statics.push({ url, directory: site.paths.absolute(dir), at: whereOf(d), host: ctx.host?.index, order: site.counter++ });
@@ -74,7 +84,13 @@ export function allowEncodedSlashes(d: DirectiveNode, ctx: Ctx, site: Site): voi
   expectArgs(d, 1, 1, 'AllowEncodedSlashes On|Off|NoDecode');
   const value = (d.args[0] as string).toLowerCase();
   if (value !== 'on' && value !== 'off' && value !== 'nodecode') {
-    throw apacheError(E.BAD_VALUE, `AllowEncodedSlashes ${d.args[0]}: must be On, Off or NoDecode`, d, 'AllowEncodedSlashes', 'Write AllowEncodedSlashes Off (the default), On or NoDecode');
+    throw apacheError(
+      E.BAD_VALUE,
+      `AllowEncodedSlashes ${d.args[0]}: must be On, Off or NoDecode`,
+      d,
+      'AllowEncodedSlashes',
+      'Write AllowEncodedSlashes Off (the default), On or NoDecode',
+    );
   }
   const sourced = { value: value as 'on' | 'off' | 'nodecode', at: whereOf(d) };
   if (ctx.host === undefined) site.encodedSlashes = sourced;
@@ -89,7 +105,12 @@ export function scriptAlias(d: DirectiveNode, ctx: Ctx, site: Site): void {
     throw apacheError(E.BAD_VALUE, `${d.name} ${url}: the URL must start with '/'`, d, d.name, `Write ${d.name} /${url} ${target}`);
   }
   site.scriptAliases.push({
-    match, url, target: site.paths.absolute(target), at: whereOf(d), host: ctx.host?.index, order: site.counter++,
+    match,
+    url,
+    target: site.paths.absolute(target),
+    at: whereOf(d),
+    host: ctx.host?.index,
+    order: site.counter++,
     options: parseAliasOptions(d, d.args.slice(2)),
   });
 }
@@ -102,9 +123,19 @@ function parseAliasOptions(d: DirectiveNode, words: string[]): AliasOptions {
     const field = ALIAS_OPTIONS[name];
     if (eq <= 0 || field === undefined) {
       const guess = didYouMean(name, Object.keys(ALIAS_OPTIONS));
-      throw apacheError(E.BAD_OPTION, `${d.name}: '${word}' is not an option of ${d.name}`, d, `${d.name} ${name}=`,
-        word.startsWith('#') ? 'Apache has no comments after a directive: put the comment on a line of its own'
-          : guess !== undefined ? `Did you mean ${guess}=?` : `Its options are ${Object.keys(ALIAS_OPTIONS).map((o) => `${o}=`).join(', ')}`);
+      throw apacheError(
+        E.BAD_OPTION,
+        `${d.name}: '${word}' is not an option of ${d.name}`,
+        d,
+        `${d.name} ${name}=`,
+        word.startsWith('#')
+          ? 'Apache has no comments after a directive: put the comment on a line of its own'
+          : guess !== undefined
+            ? `Did you mean ${guess}=?`
+            : `Its options are ${Object.keys(ALIAS_OPTIONS)
+                .map((o) => `${o}=`)
+                .join(', ')}`,
+      );
     }
     const value = word.slice(eq + 1);
     if (value === '') throw apacheError(E.BAD_VALUE, `${d.name}: ${name}= has no value`, d, `${d.name} ${name}=`, `Write ${name}=VALUE`);
@@ -204,7 +235,11 @@ function limit(field: 'keepAliveTimeout' | 'maxBodySize' | 'maxHeaderCount'): Ha
   return (d, ctx, site) => {
     expectArgs(d, 1, 1, `${d.name} NUMBER`);
     if (ctx.level !== 'server') {
-      site.notes.add('not-honoured', `${d.name} in ${ctx.label} is not honoured: wsgi-host has one ${LIMIT_WHAT[field]} for the whole server; set it at the server level.`, d);
+      site.notes.add(
+        'not-honoured',
+        `${d.name} in ${ctx.label} is not honoured: wsgi-host has one ${LIMIT_WHAT[field]} for the whole server; set it at the server level.`,
+        d,
+      );
       return;
     }
     const raw = d.args[0] as string;

@@ -59,8 +59,15 @@ export interface Scope {
 const KIND_ORDER: Record<ScopeKind, number> = { server: 0, vhost: 1, directory: 2, files: 3, location: 4 };
 const REGEX_RANK = 10_000;
 
-export function newScope(kind: ScopeKind, host: number | undefined, label: string, at: Where, order: number,
-  test: Scope['test'] = () => 'yes', rank = 0): Scope {
+export function newScope(
+  kind: ScopeKind,
+  host: number | undefined,
+  label: string,
+  at: Where,
+  order: number,
+  test: Scope['test'] = () => 'yes',
+  rank = 0,
+): Scope {
   return { kind, host, label, at, rank, order, test, directives: [], settings: {}, env: new Map() };
 }
 

@@ -13,7 +13,13 @@ import type { Ctx, HostDecl, SectionHandler, Site, Walk } from './site.js';
 
 export function virtualHost(s: SectionNode, ctx: Ctx, site: Site, walk: Walk): void {
   if (ctx.level !== 'server') {
-    throw apacheError(E.SYNTAX, `<VirtualHost> is not allowed in ${ctx.label}`, s, '<VirtualHost>', 'Close the enclosing section first: virtual hosts are declared at the server level');
+    throw apacheError(
+      E.SYNTAX,
+      `<VirtualHost> is not allowed in ${ctx.label}`,
+      s,
+      '<VirtualHost>',
+      'Close the enclosing section first: virtual hosts are declared at the server level',
+    );
   }
   if (s.args.length === 0) {
     throw apacheError(E.SYNTAX, '<VirtualHost> needs an address', s, '<VirtualHost>', 'Write e.g. <VirtualHost *:80>');
@@ -22,7 +28,11 @@ export function virtualHost(s: SectionNode, ctx: Ctx, site: Site, walk: Walk): v
   const index = site.hosts.length;
   const label = `<VirtualHost ${address}>`;
   const host: HostDecl = {
-    index, at: { file: s.file, line: s.line }, address, addressPort: addressPort(s.args[0] as string), aliases: [],
+    index,
+    at: { file: s.file, line: s.line },
+    address,
+    addressPort: addressPort(s.args[0] as string),
+    aliases: [],
     scope: newScope('vhost', index, label, s, site.counter++),
   };
   host.scope.section = s;
@@ -40,15 +50,28 @@ function scopeSection(s: SectionNode, kind: ScopeKind, regexSection: boolean, ct
   const label = `<${s.name} ${s.args.join(' ')}>`;
   const nestedFiles = kind === 'files' && ctx.directory !== undefined;
   if (ctx.level === 'section' && !nestedFiles) {
-    throw apacheError(E.SYNTAX, `${label} is not allowed in ${ctx.label}`, s, `<${s.name}>`, `Move it out of ${ctx.label}, to the server level or a <VirtualHost>`);
+    throw apacheError(
+      E.SYNTAX,
+      `${label} is not allowed in ${ctx.label}`,
+      s,
+      `<${s.name}>`,
+      `Move it out of ${ctx.label}, to the server level or a <VirtualHost>`,
+    );
   }
   const tilde = s.args[0] === '~';
   const pattern = tilde ? s.args[1] : s.args[0];
   if (pattern === undefined || s.args.length > (tilde ? 2 : 1)) {
-    throw apacheError(E.SYNTAX, `${label} takes one path or pattern`, s, `<${s.name}>`, `Write e.g. <${s.name} ${kind === 'location' ? '/app' : kind === 'files' ? 'app.wsgi' : '/srv/app'}> (quote a path with spaces)`);
+    throw apacheError(
+      E.SYNTAX,
+      `${label} takes one path or pattern`,
+      s,
+      `<${s.name}>`,
+      `Write e.g. <${s.name} ${kind === 'location' ? '/app' : kind === 'files' ? 'app.wsgi' : '/srv/app'}> (quote a path with spaces)`,
+    );
   }
   const regex = regexSection || tilde;
-  const tester = kind === 'directory' ? directoryTester(pattern, regex, site.paths) : kind === 'files' ? filesTester(pattern, regex) : locationTester(pattern, regex);
+  const tester =
+    kind === 'directory' ? directoryTester(pattern, regex, site.paths) : kind === 'files' ? filesTester(pattern, regex) : locationTester(pattern, regex);
   const test = nestedFiles ? within(ctx.directory as NonNullable<Ctx['directory']>, tester.test) : tester.test;
   const rank = nestedFiles ? ctx.scope.rank : tester.rank;
   const scope = newScope(kind, ctx.host?.index, label, s, site.counter++, test, rank);
@@ -68,13 +91,20 @@ function scopeSection(s: SectionNode, kind: ScopeKind, regexSection: boolean, ct
  */
 export function accessSection(s: SectionNode, ctx: Ctx, site: Site, walk: Walk): void {
   if (ctx.level !== 'section') {
-    throw apacheError(E.SYNTAX, `<${s.name}> is not allowed in ${ctx.label} (Apache refuses it there too)`, s, `<${s.name}>`, 'Put it in a <Directory>, <Files> or <Location>');
+    throw apacheError(
+      E.SYNTAX,
+      `<${s.name}> is not allowed in ${ctx.label} (Apache refuses it there too)`,
+      s,
+      `<${s.name}>`,
+      'Put it in a <Directory>, <Files> or <Location>',
+    );
   }
   walk(s.children, { ...ctx, accessBlock: true }, site);
 }
 
 /** What Apache applies only to the requests a conditional section selects: refused inside one. */
-const SELECTIVE = /^(wsgi|require|order$|allow$|deny$|satisfy$|auth|alias|scriptalias|redirect|rewriterule$|header$|requestheader$|sethandler$|addhandler$|setenv$|proxypass)/;
+const SELECTIVE =
+  /^(wsgi|require|order$|allow$|deny$|satisfy$|auth|alias|scriptalias|redirect|rewriterule$|header$|requestheader$|sethandler$|addhandler$|setenv$|proxypass)/;
 const CONDITIONAL = new Set(['if', 'elseif', 'else', 'iffile', 'ifdirective', 'ifsection']);
 
 /**

@@ -140,7 +140,12 @@ export function newSite(serverRoot: string, serverRootFromOption: boolean, mainF
     counter: 1,
   };
   const ctx: Ctx = {
-    level: 'server', host: undefined, scope: serverScope, label: 'the server configuration', accessBlock: false, serverRootFromOption,
+    level: 'server',
+    host: undefined,
+    scope: serverScope,
+    label: 'the server configuration',
+    accessBlock: false,
+    serverRootFromOption,
   };
   return { site, ctx };
 }

@@ -29,8 +29,9 @@ export function directiveTableMarkdown(): string {
   const rows = directiveRows();
   const out: string[] = [DOC_START, ''];
   const titles: Record<Verdict, string> = {
-    honoured: '**Honoured**: translated into the model, with Apache\'s meaning.',
-    refused: '**Refused**: Apache would restrict access or send requests elsewhere, and wsgi-host cannot do the same, so `serve` stops, naming every such line (`check` lists them as errors); `--accept-apache-differences` serves without them.',
+    honoured: "**Honoured**: translated into the model, with Apache's meaning.",
+    refused:
+      '**Refused**: Apache would restrict access or send requests elsewhere, and wsgi-host cannot do the same, so `serve` stops, naming every such line (`check` lists them as errors); `--accept-apache-differences` serves without them.',
     noted: '**Noted**: not honoured, but it cannot let a request in that Apache would refuse; `check` and the log name each use.',
   };
   for (const v of ['honoured', 'refused', 'noted'] as const) {

@@ -10,8 +10,23 @@ import { ApacheErrorCode as E, apacheError, type Where } from '../errors.js';
 
 /** Modules taken as loaded: mod_wsgi and the core modules of a usual Apache 2.4 build. */
 const LOADED_MODULES = new Set([
-  'wsgi', 'core', 'http_core', 'so', 'unixd', 'version', 'alias', 'mime', 'dir', 'authz_core',
-  'authz_host', 'log_config', 'headers', 'rewrite', 'ssl', 'env', 'setenvif',
+  'wsgi',
+  'core',
+  'http_core',
+  'so',
+  'unixd',
+  'version',
+  'alias',
+  'mime',
+  'dir',
+  'authz_core',
+  'authz_host',
+  'log_config',
+  'headers',
+  'rewrite',
+  'ssl',
+  'env',
+  'setenvif',
 ]);
 
 /** The Apache version <IfVersion> compares with. */

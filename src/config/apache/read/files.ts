@@ -46,8 +46,13 @@ export function includeFiles(pattern: string, optional: boolean, serverRoot: str
   const matches = hasWildcard(full) ? globPaths(full) : isFile(full) || isDirectory(full) ? [full] : [];
   if (matches.length === 0 && !optional) {
     const what = hasWildcard(full) ? `the pattern ${full} matches no file` : `${full} does not exist`;
-    throw apacheError(E.INCLUDE, `${directive} ${pattern}: ${what}`, where, directive,
-      `Fix the path (a relative one is taken from ServerRoot, ${serverRoot}), or use IncludeOptional if the files may be absent`);
+    throw apacheError(
+      E.INCLUDE,
+      `${directive} ${pattern}: ${what}`,
+      where,
+      directive,
+      `Fix the path (a relative one is taken from ServerRoot, ${serverRoot}), or use IncludeOptional if the files may be absent`,
+    );
   }
   return matches.flatMap((m) => (isDirectory(m) ? filesUnder(m) : [m]));
 }

@@ -78,7 +78,13 @@ function readQuoted(text: string, open: number, where: Where, key: string): [str
     value += c;
     i++;
   }
-  throw apacheError(E.SYNTAX, `the quote ${quote} opened in ${key} is never closed`, where, key, `Close the quoted value with ${quote} on the same logical line (end a line with \\ to continue it)`);
+  throw apacheError(
+    E.SYNTAX,
+    `the quote ${quote} opened in ${key} is never closed`,
+    where,
+    key,
+    `Close the quoted value with ${quote} on the same logical line (end a line with \\ to continue it)`,
+  );
 }
 
 export type ParsedLine =
@@ -107,5 +113,11 @@ export function parseLine(line: LogicalLine, file: string): ParsedLine {
 
 function missingBracket(text: string, where: Where): Error {
   const name = /^<\/?([^\s>]*)/.exec(text)?.[1] ?? '';
-  return apacheError(E.SYNTAX, `the section tag '${text}' does not end with '>'`, where, `<${name}>`, `End the tag with '>' on the same logical line, e.g. <${name} ...>`);
+  return apacheError(
+    E.SYNTAX,
+    `the section tag '${text}' does not end with '>'`,
+    where,
+    `<${name}>`,
+    `End the tag with '>' on the same logical line, e.g. <${name} ...>`,
+  );
 }

@@ -59,15 +59,26 @@ export function readApacheConfig(file: string, options: ReadOptions = {}): ReadR
 
 function readFile(file: string, state: ReadState, into: ConfigNode[], from: Where | undefined): void {
   if (state.reading.includes(file)) {
-    throw apacheError(E.INCLUDE, `${file} includes itself (through ${state.reading.join(' -> ')})`, from as Where, 'Include', 'Remove the Include that reads this file again');
+    throw apacheError(
+      E.INCLUDE,
+      `${file} includes itself (through ${state.reading.join(' -> ')})`,
+      from as Where,
+      'Include',
+      'Remove the Include that reads this file again',
+    );
   }
   state.reading.push(file);
   const stack: Frame[] = [{ key: '', name: '', where: { file, line: 0 }, children: into }];
   for (const line of logicalLines(loadText(file, from))) handleLine(line, file, state, stack);
   if (stack.length > 1) {
     const open = stack[stack.length - 1] as Frame;
-    throw apacheError(E.SYNTAX, `<${open.name}> opened at ${at(open.where)} is never closed in that file`, open.where, `<${open.name}>`,
-      `Add </${open.name}> before the end of ${file} (Apache requires a section to end in the file it starts in)`);
+    throw apacheError(
+      E.SYNTAX,
+      `<${open.name}> opened at ${at(open.where)} is never closed in that file`,
+      open.where,
+      `<${open.name}>`,
+      `Add </${open.name}> before the end of ${file} (Apache requires a section to end in the file it starts in)`,
+    );
   }
   state.reading.pop();
 }
@@ -77,7 +88,13 @@ function loadText(file: string, from: Where | undefined): string {
     return readFileSync(file, 'utf8');
   } catch (err) {
     if (from !== undefined) {
-      throw apacheError(E.INCLUDE, `cannot read the included file ${file}: ${(err as Error).message}`, from, 'Include', 'Check that the file exists and can be read');
+      throw apacheError(
+        E.INCLUDE,
+        `cannot read the included file ${file}: ${(err as Error).message}`,
+        from,
+        'Include',
+        'Check that the file exists and can be read',
+      );
     }
     throw new ConfigError(ConfigErrorCode.FILE_NOT_FOUND, `cannot read the Apache configuration ${file}: ${(err as Error).message}`, {
       source: { file },
@@ -124,12 +141,22 @@ function openSection(name: string, argText: string, where: Where, state: ReadSta
 function closeSection(name: string, where: Where, stack: Frame[]): void {
   const open = stack[stack.length - 1] as Frame;
   if (stack.length === 1) {
-    throw apacheError(E.SYNTAX, `</${name}> closes a section that is not open in this file`, where, `</${name}>`,
-      `Remove it, or add the matching <${name} ...> before it`);
+    throw apacheError(
+      E.SYNTAX,
+      `</${name}> closes a section that is not open in this file`,
+      where,
+      `</${name}>`,
+      `Remove it, or add the matching <${name} ...> before it`,
+    );
   }
   if (open.key !== name.toLowerCase()) {
-    throw apacheError(E.SYNTAX, `</${name}> does not match <${open.name}> opened at ${at(open.where)}`, where, `</${name}>`,
-      `Close <${open.name}> with </${open.name}> first (sections must nest)`);
+    throw apacheError(
+      E.SYNTAX,
+      `</${name}> does not match <${open.name}> opened at ${at(open.where)}`,
+      where,
+      `</${name}>`,
+      `Close <${open.name}> with </${open.name}> first (sections must nest)`,
+    );
   }
   stack.pop();
 }
@@ -137,8 +164,13 @@ function closeSection(name: string, where: Where, stack: Frame[]): void {
 function evaluateConditional(key: string, name: string, args: string[], where: Where, state: ReadState): boolean {
   if (key === 'ifversion') return evaluateIfVersion(args, where);
   if (args.length !== 1) {
-    throw apacheError(E.SYNTAX, `<${name}> takes exactly one argument, got ${args.length}`, where, `<${name}>`,
-      key === 'ifmodule' ? 'Write e.g. <IfModule mod_wsgi.c> or <IfModule !wsgi_module>' : 'Write e.g. <IfDefine SSL> or <IfDefine !SSL>');
+    throw apacheError(
+      E.SYNTAX,
+      `<${name}> takes exactly one argument, got ${args.length}`,
+      where,
+      `<${name}>`,
+      key === 'ifmodule' ? 'Write e.g. <IfModule mod_wsgi.c> or <IfModule !wsgi_module>' : 'Write e.g. <IfDefine SSL> or <IfDefine !SSL>',
+    );
   }
   const arg = args[0] as string;
   if (key === 'ifmodule') return evaluateNamed(arg, (m) => isModuleLoaded(m, state.modules));
@@ -152,7 +184,13 @@ function applyReaderDirective(node: DirectiveNode, state: ReadState, into: Confi
     case 'include':
     case 'includeoptional':
       if (node.args.length !== 1) {
-        throw apacheError(E.SYNTAX, `${node.name} takes one path, got ${node.args.length} arguments`, where, node.name, `Write ${node.name} path/to/file.conf (quote a path with spaces)`);
+        throw apacheError(
+          E.SYNTAX,
+          `${node.name} takes one path, got ${node.args.length} arguments`,
+          where,
+          node.name,
+          `Write ${node.name} path/to/file.conf (quote a path with spaces)`,
+        );
       }
       for (const f of includeFiles(node.args[0] as string, node.key === 'includeoptional', state.serverRoot, where)) readFile(f, state, into, where);
       return true;

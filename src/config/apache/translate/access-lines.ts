@@ -81,7 +81,8 @@ export class SectionReader {
           break;
         case 'authmerging': {
           const v = (n.args[0] ?? '').toLowerCase();
-          if (v !== 'off' && v !== 'and' && v !== 'or') throw apacheError(E.BAD_VALUE, `AuthMerging takes Off, And or Or, not '${n.args[0]}'`, n, n.name, 'Write AuthMerging And');
+          if (v !== 'off' && v !== 'and' && v !== 'or')
+            throw apacheError(E.BAD_VALUE, `AuthMerging takes Off, And or Or, not '${n.args[0]}'`, n, n.name, 'Write AuthMerging And');
           out.merge = v;
           break;
         }
@@ -106,15 +107,21 @@ export class SectionReader {
     if (provider === 'env') {
       const set = args.filter((a) => this.envSet.has(a));
       if (set.length > 0) {
-        refuse(`${set.join(', ')} ${set.length > 1 ? 'are' : 'is'} set by SetEnvIf, BrowserMatch or RewriteRule, which wsgi-host does not evaluate; decide it in the application or a front proxy.`);
+        refuse(
+          `${set.join(', ')} ${set.length > 1 ? 'are' : 'is'} set by SetEnvIf, BrowserMatch or RewriteRule, which wsgi-host does not evaluate; decide it in the application or a front proxy.`,
+        );
         return `${negated ? 'not ' : ''}setenvif ${args.join(' ')}`;
       }
     } else if (provider === 'host' || provider === 'forward-dns') {
       refuse('it needs DNS lookups of the client, which wsgi-host does not make; use Require ip with the addresses.');
     } else if (provider === 'expr') {
-      refuse("wsgi-host does not evaluate Apache's expressions; write it with Require ip, method, local and <RequireAll>/<RequireAny>, or decide it in the application.");
+      refuse(
+        "wsgi-host does not evaluate Apache's expressions; write it with Require ip, method, local and <RequireAll>/<RequireAny>, or decide it in the application.",
+      );
     } else if (!['all', 'ip', 'local', 'method', 'env'].includes(provider)) {
-      refuse('it needs an authenticated user, and wsgi-host does no authentication; authenticate in the application (with WSGIPassAuthorization On it gets the Authorization header) or in a front proxy.');
+      refuse(
+        'it needs an authenticated user, and wsgi-host does no authentication; authenticate in the application (with WSGIPassAuthorization On it gets the Authorization header) or in a front proxy.',
+      );
     }
     return text;
   }
@@ -124,11 +131,17 @@ export class SectionReader {
     if (from.toLowerCase().startsWith('env=')) {
       const name = from.slice(4).replace(/^!/, '');
       if (!this.envSet.has(name)) return from;
-      out.refusals.push({ message: `${d.name} from ${from} in ${d.file}:${d.line} is not honoured: ${name} is set by SetEnvIf, BrowserMatch or RewriteRule, which wsgi-host does not evaluate; decide it in the application or a front proxy.`, at: d });
+      out.refusals.push({
+        message: `${d.name} from ${from} in ${d.file}:${d.line} is not honoured: ${name} is set by SetEnvIf, BrowserMatch or RewriteRule, which wsgi-host does not evaluate; decide it in the application or a front proxy.`,
+        at: d,
+      });
       return `setenvif=${from.slice(4)}`;
     }
     if (from.toLowerCase() === 'all' || /^[\d.]+(\/[\d.]+)?$/.test(from) || from.includes(':')) return from;
-    out.refusals.push({ message: `${d.name} from ${from} in ${d.file}:${d.line} is not honoured: a host name needs DNS lookups of the client, which wsgi-host does not make; write the addresses.`, at: d });
+    out.refusals.push({
+      message: `${d.name} from ${from} in ${d.file}:${d.line} is not honoured: a host name needs DNS lookups of the client, which wsgi-host does not make; write the addresses.`,
+      at: d,
+    });
     return from;
   }
 
@@ -144,7 +157,13 @@ export class SectionReader {
     } catch (err) {
       if (!(err instanceof AccessRuleError)) throw err;
       const line = scope.directives.find((d) => /^(require|allow|deny|order|satisfy)$/.test(d.key) && err.message.includes(d.args.join(' '))) ?? scope.at;
-      throw apacheError(E.BAD_VALUE, `${err.message} (in ${scope.label})`, line, 'key' in line ? (line as DirectiveNode).name : scope.label, err.hint ?? 'Fix the line as Apache would require');
+      throw apacheError(
+        E.BAD_VALUE,
+        `${err.message} (in ${scope.label})`,
+        line,
+        'key' in line ? (line as DirectiveNode).name : scope.label,
+        err.hint ?? 'Fix the line as Apache would require',
+      );
     }
   }
 }
@@ -176,4 +195,3 @@ function envVariablesSet(site: Site): Set<string> {
   }
   return names;
 }
-

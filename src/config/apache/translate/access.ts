@@ -62,7 +62,10 @@ export class AccessTranslator {
       if (access === undefined) continue;
       if (scope.host !== undefined && scope.host !== target.host) {
         if (target.host === undefined && this.matcherFor(scope, target) !== undefined) {
-          this.site.notes.refuse(`${scope.label} at ${at(scope.at)} restricts access to ${target.label} for the requests of that VirtualHost only; wsgi-host gives a server-level ${target.kind === 'mount' ? 'mount' : 'Alias'} the same access rules in every host: move the ${target.kind === 'mount' ? 'WSGIScriptAlias' : 'Alias'} into the VirtualHost(s), or the section out of it.`, scope.at);
+          this.site.notes.refuse(
+            `${scope.label} at ${at(scope.at)} restricts access to ${target.label} for the requests of that VirtualHost only; wsgi-host gives a server-level ${target.kind === 'mount' ? 'mount' : 'Alias'} the same access rules in every host: move the ${target.kind === 'mount' ? 'WSGIScriptAlias' : 'Alias'} into the VirtualHost(s), or the section out of it.`,
+            scope.at,
+          );
         }
         continue;
       }
@@ -78,7 +81,10 @@ export class AccessTranslator {
       rules.push({ rule, scope, rank: mergeRank(scope) });
     }
     if (authType !== undefined && !rules.some((r) => r.rule.require !== undefined)) {
-      this.site.notes.refuse(`AuthType ${authType.args.join(' ')} applies to ${target.label} with no Require line: Apache answers its requests with 500 (AuthType configured with no corresponding authorization directives); add the Require lines it is for (Require user and valid-user are refused: authenticate in the application), or remove AuthType.`, authType);
+      this.site.notes.refuse(
+        `AuthType ${authType.args.join(' ')} applies to ${target.label} with no Require line: Apache answers its requests with 500 (AuthType configured with no corresponding authorization directives); add the Require lines it is for (Require user and valid-user are refused: authenticate in the application), or remove AuthType.`,
+        authType,
+      );
     }
     rules.sort((a, b) => compareRanks(a.rank, b.rank));
     if (rules.length === 0 || grantsEverything(rules.map((r) => r.rule))) return undefined;
@@ -138,7 +144,10 @@ export class AccessTranslator {
     if (!underPrefix(target.file, dir) && !underPrefix(dir, target.file)) return;
     const link = findEntry(underPrefix(target.file, dir) ? target.file : dir, (e) => e.isSymbolicLink());
     if (link !== undefined) {
-      this.site.notes.refuse(`Options ${line.args.join(' ')} in ${scope.label} makes Apache refuse symbolic links such as ${link} (served by ${target.label}), which wsgi-host follows when they stay inside the folder: remove the links, or allow FollowSymLinks.`, line);
+      this.site.notes.refuse(
+        `Options ${line.args.join(' ')} in ${scope.label} makes Apache refuse symbolic links such as ${link} (served by ${target.label}), which wsgi-host follows when they stay inside the folder: remove the links, or allow FollowSymLinks.`,
+        line,
+      );
     }
   }
 
@@ -165,10 +174,17 @@ export class AccessTranslator {
       }
     }
     if (found !== undefined) {
-      this.site.notes.refuse(`AllowOverride ${o.value.join(' ')} in ${scope.label} lets ${found} change how Apache serves ${target.label}, and wsgi-host reads no ${name} files: move its rules into the configuration and set AllowOverride None.`, o.at);
+      this.site.notes.refuse(
+        `AllowOverride ${o.value.join(' ')} in ${scope.label} lets ${found} change how Apache serves ${target.label}, and wsgi-host reads no ${name} files: move its rules into the configuration and set AllowOverride None.`,
+        o.at,
+      );
     } else if (!this.overridesNoted.has(scope)) {
       this.overridesNoted.add(scope);
-      this.site.notes.ignore('AllowOverride', `wsgi-host reads no ${name} files; none is there now (add its rules to the configuration if one is added).`, o.at);
+      this.site.notes.ignore(
+        'AllowOverride',
+        `wsgi-host reads no ${name} files; none is there now (add its rules to the configuration if one is added).`,
+        o.at,
+      );
     }
   }
 }
@@ -201,8 +217,12 @@ function compareRanks(a: number[], b: number[]): number {
 
 /** Rules that let every request in: each is only Require all granted (whatever it matches). */
 function grantsEverything(rules: AccessRule[]): boolean {
-  return rules.every((r) => r.compat === undefined && r.merge === undefined
-    && (r.require === 'all granted' || (Array.isArray(r.require) && r.require.length === 1 && r.require[0] === 'all granted')));
+  return rules.every(
+    (r) =>
+      r.compat === undefined &&
+      r.merge === undefined &&
+      (r.require === 'all granted' || (Array.isArray(r.require) && r.require.length === 1 && r.require[0] === 'all granted')),
+  );
 }
 
 const escapeRegex = (s: string): string => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');

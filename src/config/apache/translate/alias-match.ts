@@ -55,7 +55,9 @@ export interface ExpandedMount {
 export function expandAliasMatch(pattern: PrefixPattern, target: string): { mounts: ExpandedMount[]; glob: string } | string {
   const refs = [...target.matchAll(/\$(\d)/g)].map((m) => m[1]);
   if (pattern.group === undefined) {
-    return refs.length > 0 ? `the script path uses $${refs[0]} but the expression captures nothing` : { mounts: [{ url: urlPrefix(pattern.prefix), script: target }], glob: target };
+    return refs.length > 0
+      ? `the script path uses $${refs[0]} but the expression captures nothing`
+      : { mounts: [{ url: urlPrefix(pattern.prefix), script: target }], glob: target };
   }
   if (refs.length === 0) return 'the script path does not use $1, so every URL would run the same script';
   if (refs.some((r) => r !== '1')) return 'the script path uses a group other than $1';

@@ -39,7 +39,11 @@ function buildListen(site: Site, config: ServerConfigInput, src: SourceMap, main
   config.listen = derived;
   derived.forEach((_l, i) => src.set(['listen', i], (site.hosts[0] as Site['hosts'][number]).at));
   const shown = derived.map((l) => (l.host.includes(':') ? `[${l.host}]:${l.port}` : `${l.host}:${l.port}`)).join(', ');
-  site.notes.add('info', `The configuration has no Listen directive (Debian keeps them in ports.conf, which a site file does not include): wsgi-host listens on the addresses its VirtualHosts name, ${shown}; add Listen directives, or serve the file that includes ports.conf, to choose.`, { file: mainFile, line: 1 });
+  site.notes.add(
+    'info',
+    `The configuration has no Listen directive (Debian keeps them in ports.conf, which a site file does not include): wsgi-host listens on the addresses its VirtualHosts name, ${shown}; add Listen directives, or serve the file that includes ports.conf, to choose.`,
+    { file: mainFile, line: 1 },
+  );
   return derived;
 }
 
@@ -74,7 +78,11 @@ function buildEncodedSlashes(site: Site, plan: HostPlan, config: ServerConfigInp
     const effective = h.decls.map((d) => d.encodedSlashes ?? server ?? { value: 'off' as const, at: d.at });
     const strictest = effective.reduce((a, b) => (STRICTNESS.indexOf(b.value) < STRICTNESS.indexOf(a.value) ? b : a));
     if (effective.some((e) => e.value !== strictest.value)) {
-      site.notes.add('info', `The VirtualHosts named ${h.serverName.value} have different AllowEncodedSlashes settings; wsgi-host serves them as one host, with the strictest (${strictest.value}).`, strictest.at);
+      site.notes.add(
+        'info',
+        `The VirtualHosts named ${h.serverName.value} have different AllowEncodedSlashes settings; wsgi-host serves them as one host, with the strictest (${strictest.value}).`,
+        strictest.at,
+      );
     }
     const host = (config.host ?? [])[i];
     if (host === undefined) return;

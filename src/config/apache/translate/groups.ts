@@ -74,7 +74,11 @@ function scriptReloadingByGroup(site: Site, mounts: ResolvedMount[]): Map<string
     const key = m.group?.value ?? '';
     const earlier = narrower.get(key);
     if (earlier !== undefined && earlier.value !== v.value) {
-      site.notes.add('not-honoured', `WSGIScriptReloading ${v.value ? 'On' : 'Off'} for ${m.candidate.label} is not honoured: wsgi-host reloads a whole process group, and WSGIScriptReloading at ${at(earlier.at)} already set it ${earlier.value ? 'On' : 'Off'} for ${key === '' ? 'the default group' : `group ${key}`}; give the two applications different process groups to reload them differently.`, v.at);
+      site.notes.add(
+        'not-honoured',
+        `WSGIScriptReloading ${v.value ? 'On' : 'Off'} for ${m.candidate.label} is not honoured: wsgi-host reloads a whole process group, and WSGIScriptReloading at ${at(earlier.at)} already set it ${earlier.value ? 'On' : 'Off'} for ${key === '' ? 'the default group' : `group ${key}`}; give the two applications different process groups to reload them differently.`,
+        v.at,
+      );
       continue;
     }
     narrower.set(key, v);

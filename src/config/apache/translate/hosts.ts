@@ -52,14 +52,23 @@ export function planHosts(site: Site, listeners: { host: string; port: number }[
 
 /** The addresses of a <VirtualHost>, checked and normalized; a name is refused (Apache resolves it once, at start). */
 function vhostAddresses(decl: HostDecl): string[] {
-  return decl.address.split(/\s+/).filter((a) => a !== '').map((text) => {
-    const a = parseVhostAddress(text);
-    if (typeof a === 'string') {
-      throw apacheError(E.BAD_VALUE, `<VirtualHost ${decl.address}>: ${a}`, decl.at, '<VirtualHost>', 'Write the IP address and port, e.g. <VirtualHost *:80> or <VirtualHost 192.0.2.1:80>');
-    }
-    const ip = a.ip === '*' ? '*' : a.ip.includes(':') ? `[${a.ip}]` : a.ip;
-    return `${ip}:${a.port}`;
-  });
+  return decl.address
+    .split(/\s+/)
+    .filter((a) => a !== '')
+    .map((text) => {
+      const a = parseVhostAddress(text);
+      if (typeof a === 'string') {
+        throw apacheError(
+          E.BAD_VALUE,
+          `<VirtualHost ${decl.address}>: ${a}`,
+          decl.at,
+          '<VirtualHost>',
+          'Write the IP address and port, e.g. <VirtualHost *:80> or <VirtualHost 192.0.2.1:80>',
+        );
+      }
+      const ip = a.ip === '*' ? '*' : a.ip.includes(':') ? `[${a.ip}]` : a.ip;
+      return `${ip}:${a.port}`;
+    });
 }
 
 /** Whether every connection would find all the hosts in its set: then names alone tell them apart. */
@@ -79,9 +88,17 @@ function needsAddresses(hosts: MergedHost[], listeners: { host: string; port: nu
 /** The ServerName of a VirtualHost; without one, Apache uses the main server's name. */
 function hostName(decl: HostDecl, site: Site): Sourced<string> {
   if (decl.serverName !== undefined) return decl.serverName;
-  const addressHost = decl.address.split(/\s+/)[0]?.replace(/:(\d+|\*)$/, '').replace(/^\[|\]$/g, '') ?? '*';
+  const addressHost =
+    decl.address
+      .split(/\s+/)[0]
+      ?.replace(/:(\d+|\*)$/, '')
+      .replace(/^\[|\]$/g, '') ?? '*';
   const fallback = site.serverName?.value ?? (addressHost !== '*' && addressHost.toLowerCase() !== '_default_' ? addressHost : hostname());
-  site.notes.add('info', `<VirtualHost ${decl.address}> has no ServerName: as in Apache, it is named ${fallback}; add a ServerName to choose the name.`, decl.at);
+  site.notes.add(
+    'info',
+    `<VirtualHost ${decl.address}> has no ServerName: as in Apache, it is named ${fallback}; add a ServerName to choose the name.`,
+    decl.at,
+  );
   return { value: fallback, at: decl.at };
 }
 

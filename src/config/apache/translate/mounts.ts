@@ -54,17 +54,30 @@ function fromAlias(decl: ScriptAliasDecl, site: Site): MountCandidate[] {
   const url = urlPrefix(decl.url);
   if (!isDirectory(decl.target)) {
     if (url !== '/' && decl.url.endsWith('/')) {
-      site.notes.refuse(`WSGIScriptAlias ${decl.url} ${decl.target} is not honoured: with the trailing slash, mod_wsgi runs the script for ${decl.url} alone (SCRIPT_NAME ${decl.url}) and answers 404 below it, while wsgi-host mounts it at ${url}; write WSGIScriptAlias ${url} ${decl.target}.`, decl.at);
+      site.notes.refuse(
+        `WSGIScriptAlias ${decl.url} ${decl.target} is not honoured: with the trailing slash, mod_wsgi runs the script for ${decl.url} alone (SCRIPT_NAME ${decl.url}) and answers 404 below it, while wsgi-host mounts it at ${url}; write WSGIScriptAlias ${url} ${decl.target}.`,
+        decl.at,
+      );
     }
     return [candidate(decl, url, decl.target)];
   }
-  const files = readdirSync(decl.target).filter((n) => !n.startsWith('.') && isFile(join(decl.target, n))).sort();
+  const files = readdirSync(decl.target)
+    .filter((n) => !n.startsWith('.') && isFile(join(decl.target, n)))
+    .sort();
   const mounts = files.map((n) => candidate(decl, urlPrefix(`${url}/${n}`), join(decl.target, n)));
   const shown = mounts.map((m) => m.url).join(', ');
   if (mounts.length === 0) {
-    site.notes.add('not-honoured', `WSGIScriptAlias ${decl.url} ${decl.target} maps a URL to a folder with no script file in it, so nothing is mounted for it; add the scripts, or point it at one script file.`, decl.at);
+    site.notes.add(
+      'not-honoured',
+      `WSGIScriptAlias ${decl.url} ${decl.target} maps a URL to a folder with no script file in it, so nothing is mounted for it; add the scripts, or point it at one script file.`,
+      decl.at,
+    );
   } else {
-    site.notes.add('info', `WSGIScriptAlias ${decl.url} ${decl.target} maps a URL to a folder: it was expanded at translation time into one mount per file in it (${shown}); translate again, or add a WSGIScriptAlias, when a script is added.`, decl.at);
+    site.notes.add(
+      'info',
+      `WSGIScriptAlias ${decl.url} ${decl.target} maps a URL to a folder: it was expanded at translation time into one mount per file in it (${shown}); translate again, or add a WSGIScriptAlias, when a script is added.`,
+      decl.at,
+    );
   }
   return mounts;
 }
@@ -74,16 +87,27 @@ function fromMatch(decl: ScriptAliasDecl, site: Site): MountCandidate[] {
   const pattern = analyseAliasRegex(decl.url);
   const expanded = typeof pattern === 'string' ? pattern : expandAliasMatch(pattern, decl.target);
   if (typeof expanded === 'string') {
-    site.notes.refuse(`${what} is not honoured: wsgi-host mounts applications at fixed URL prefixes, and this is not a literal prefix plus one capture group within a path segment used as $1 in the script path (${expanded}); write one WSGIScriptAlias /prefix /path/to/script.wsgi per application instead.`, decl.at);
+    site.notes.refuse(
+      `${what} is not honoured: wsgi-host mounts applications at fixed URL prefixes, and this is not a literal prefix plus one capture group within a path segment used as $1 in the script path (${expanded}); write one WSGIScriptAlias /prefix /path/to/script.wsgi per application instead.`,
+      decl.at,
+    );
     return [];
   }
   const mounts = expanded.mounts.map((m) => candidate(decl, m.url, m.script));
   if (mounts.length === 0) {
-    site.notes.add('not-honoured', `${what} matched no script file (${expanded.glob}) at translation time, so nothing is mounted for it; create the scripts and translate again, or write a WSGIScriptAlias per application.`, decl.at);
+    site.notes.add(
+      'not-honoured',
+      `${what} matched no script file (${expanded.glob}) at translation time, so nothing is mounted for it; create the scripts and translate again, or write a WSGIScriptAlias per application.`,
+      decl.at,
+    );
   } else if (typeof pattern !== 'string' && pattern.group === undefined) {
     site.notes.add('info', `${what} has no capture group: it was translated as the prefix mount ${mounts[0]?.url}.`, decl.at);
   } else {
-    site.notes.add('info', `${what} was expanded at translation time into ${mounts.length} mount${mounts.length > 1 ? 's' : ''} (${mounts.map((m) => m.url).join(', ')}), one per script matching ${expanded.glob}: wsgi-host has prefix mounts only, so translate again (or add a WSGIScriptAlias) when a script is added.`, decl.at);
+    site.notes.add(
+      'info',
+      `${what} was expanded at translation time into ${mounts.length} mount${mounts.length > 1 ? 's' : ''} (${mounts.map((m) => m.url).join(', ')}), one per script matching ${expanded.glob}: wsgi-host has prefix mounts only, so translate again (or add a WSGIScriptAlias) when a script is added.`,
+      decl.at,
+    );
   }
   return mounts;
 }
@@ -98,8 +122,20 @@ export function staticCandidates(site: Site, mounts: MountCandidate[]): StaticCa
     const label = `Alias ${urlPrefix(decl.url)}`;
     if (isFile(decl.directory)) aliasToFile(decl, site, mounts, label);
     else if (runsScripts(decl, site)) {
-      site.notes.refuse(`Alias ${decl.url} ${decl.directory} is not honoured: Apache runs the WSGI scripts in that folder (AddHandler or SetHandler wsgi-script), which wsgi-host does not do for a folder, and serving it as static files would publish their source; write a WSGIScriptAlias per script instead.`, decl.at);
-    } else out.push({ url: urlPrefix(decl.url), slash: decl.url.length > 1 && decl.url.endsWith('/'), directory: decl.directory, at: decl.at, host: decl.host, order: decl.order, label });
+      site.notes.refuse(
+        `Alias ${decl.url} ${decl.directory} is not honoured: Apache runs the WSGI scripts in that folder (AddHandler or SetHandler wsgi-script), which wsgi-host does not do for a folder, and serving it as static files would publish their source; write a WSGIScriptAlias per script instead.`,
+        decl.at,
+      );
+    } else
+      out.push({
+        url: urlPrefix(decl.url),
+        slash: decl.url.length > 1 && decl.url.endsWith('/'),
+        directory: decl.directory,
+        at: decl.at,
+        host: decl.host,
+        order: decl.order,
+        label,
+      });
   }
   return out;
 }
@@ -107,10 +143,17 @@ export function staticCandidates(site: Site, mounts: MountCandidate[]): StaticCa
 function aliasToFile(decl: StaticDecl, site: Site, mounts: MountCandidate[], label: string): void {
   if (isWsgiScript(decl.directory, decl, site)) {
     mounts.push({ url: urlPrefix(decl.url), script: decl.directory, at: decl.at, host: decl.host, order: decl.order, options: {}, label });
-    site.notes.add('info', `Alias ${decl.url} ${decl.directory} names a WSGI script run through AddHandler/SetHandler wsgi-script: it was translated as WSGIScriptAlias ${decl.url} ${decl.directory}.`, decl.at);
+    site.notes.add(
+      'info',
+      `Alias ${decl.url} ${decl.directory} names a WSGI script run through AddHandler/SetHandler wsgi-script: it was translated as WSGIScriptAlias ${decl.url} ${decl.directory}.`,
+      decl.at,
+    );
     return;
   }
-  site.notes.refuse(`Alias ${decl.url} ${decl.directory} is not honoured: it names a single file, and wsgi-host serves static folders only; move the file into a folder served by an Alias, or serve it from the application.`, decl.at);
+  site.notes.refuse(
+    `Alias ${decl.url} ${decl.directory} is not honoured: it names a single file, and wsgi-host serves static folders only; move the file into a folder served by an Alias, or serve it from the application.`,
+    decl.at,
+  );
 }
 
 function isWsgiScript(file: string, decl: StaticDecl, site: Site): boolean {
@@ -165,7 +208,11 @@ export function resolveMount(c: MountCandidate, site: Site, host: MountHost, dec
     scriptName: c.url === '/' ? '' : c.url,
     env,
     missing: (what: string, name: string, where: Sourced<unknown>['at']) =>
-      site.notes.add('not-honoured', `${what} %{ENV:${name}} for ${c.label} is not honoured: ${name} is set by no SetEnv that applies and is not in the environment at translation time, so mod_wsgi's empty value is used; set it with SetEnv ${name} VALUE.`, where),
+      site.notes.add(
+        'not-honoured',
+        `${what} %{ENV:${name}} for ${c.label} is not honoured: ${name} is set by no SetEnv that applies and is not in the environment at translation time, so mod_wsgi's empty value is used; set it with SetEnv ${name} VALUE.`,
+        where,
+      ),
   };
   const pg = values.processGroup as Sourced<string> | undefined;
   const ag = values.applicationGroup as Sourced<string> | undefined;
@@ -192,7 +239,10 @@ function takenByLongerPrefix(location: string, c: MountCandidate, declared: Decl
 /** Settings Apache would apply to part of a mount's URLs only. */
 function reportPartial(c: MountCandidate, partial: Scope[], site: Site): void {
   for (const s of partial) {
-    site.notes.refuse(`${s.label} at ${at(s.at)} sets mod_wsgi settings for part of the URLs of ${c.label} only, which wsgi-host cannot do: it chooses settings per mount; to run those URLs differently, give them a WSGIScriptAlias of their own (their SCRIPT_NAME then changes).`, s.at);
+    site.notes.refuse(
+      `${s.label} at ${at(s.at)} sets mod_wsgi settings for part of the URLs of ${c.label} only, which wsgi-host cannot do: it chooses settings per mount; to run those URLs differently, give them a WSGIScriptAlias of their own (their SCRIPT_NAME then changes).`,
+      s.at,
+    );
   }
 }
 
@@ -220,11 +270,7 @@ function expandProcessGroup(raw: Sourced<string>, ctx: ExpandContext): Sourced<s
 
 function expandApplicationGroup(raw: Sourced<string>, ctx: ExpandContext): Sourced<string> {
   const value = envValue('WSGIApplicationGroup', raw, ctx) ?? raw.value;
-  const expanded =
-    value === '%{SERVER}' ? ctx.server
-      : value === '%{RESOURCE}' ? `${ctx.server}|${ctx.scriptName}`
-        : value === '' ? GLOBAL
-          : value;
+  const expanded = value === '%{SERVER}' ? ctx.server : value === '%{RESOURCE}' ? `${ctx.server}|${ctx.scriptName}` : value === '' ? GLOBAL : value;
   return { value: expanded, at: raw.at };
 }
 

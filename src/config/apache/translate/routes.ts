@@ -37,22 +37,41 @@ export function buildRoutes(site: Site, plan: HostPlan, config: ServerConfigInpu
       const c = item.candidate;
       addMount(item, route.host, config, src, access.route({ kind: 'mount', url: c.url, host: c.host, file: c.script, label: c.label, at: c.at }));
     } else {
-      addStatic(item, route.host, config, src, access.route({ kind: 'static', url: item.url, host: item.host, file: item.directory, label: item.label, at: item.at }));
+      addStatic(
+        item,
+        route.host,
+        config,
+        src,
+        access.route({ kind: 'static', url: item.url, host: item.host, file: item.directory, label: item.label, at: item.at }),
+      );
     }
   }
   return resolved.filter((m) => kept.some((r) => items.get(r) === m));
 }
 
-const mountHost = (c: MountCandidate, plan: HostPlan): MountHost => (c.host === undefined
-  ? { server: plan.mainIdentity, index: undefined }
-  : { server: plan.identity[c.host] as string, index: plan.outIndex[c.host] });
+const mountHost = (c: MountCandidate, plan: HostPlan): MountHost =>
+  c.host === undefined ? { server: plan.mainIdentity, index: undefined } : { server: plan.identity[c.host] as string, index: plan.outIndex[c.host] };
 
 const mountRoute = (m: ResolvedMount): Route => ({
-  kind: 'mount', byAlias: m.candidate.label.startsWith('Alias '), prefix: m.candidate.url, host: m.host, order: m.candidate.order, at: m.candidate.at, label: m.candidate.label, target: m.candidate.script,
+  kind: 'mount',
+  byAlias: m.candidate.label.startsWith('Alias '),
+  prefix: m.candidate.url,
+  host: m.host,
+  order: m.candidate.order,
+  at: m.candidate.at,
+  label: m.candidate.label,
+  target: m.candidate.script,
 });
 
 const staticRoute = (s: StaticCandidate, plan: HostPlan): Route => ({
-  kind: 'static', byAlias: true, prefix: s.url, host: s.host === undefined ? undefined : plan.outIndex[s.host], order: s.order, at: s.at, label: s.label, target: s.directory,
+  kind: 'static',
+  byAlias: true,
+  prefix: s.url,
+  host: s.host === undefined ? undefined : plan.outIndex[s.host],
+  order: s.order,
+  at: s.at,
+  label: s.label,
+  target: s.directory,
 });
 
 function hostOutput(h: MergedHost, i: number, byAddress: boolean, src: SourceMap): HostInput {
@@ -77,7 +96,11 @@ function hostOutput(h: MergedHost, i: number, byAddress: boolean, src: SourceMap
 }
 
 /** The list a mount or static folder goes to: the server's, or its host's. */
-function listOf<K extends 'mount' | 'static'>(key: K, host: number | undefined, config: ServerConfigInput): { list: NonNullable<ServerConfigInput[K]>; base: ModelPath } {
+function listOf<K extends 'mount' | 'static'>(
+  key: K,
+  host: number | undefined,
+  config: ServerConfigInput,
+): { list: NonNullable<ServerConfigInput[K]>; base: ModelPath } {
   if (host === undefined) {
     config[key] ??= [];
     return { list: config[key] as NonNullable<ServerConfigInput[K]>, base: [key] };
@@ -148,8 +171,7 @@ interface Route {
 }
 
 /** Apache's order of trying the routes of one host. */
-const apacheOrder = (a: Route, b: Route): number =>
-  kindRank(a) - kindRank(b) || scopeRank(a) - scopeRank(b) || a.order - b.order;
+const apacheOrder = (a: Route, b: Route): number => kindRank(a) - kindRank(b) || scopeRank(a) - scopeRank(b) || a.order - b.order;
 const kindRank = (r: Route): number => (r.byAlias ? 0 : 1);
 const scopeRank = (r: Route): number => (r.host === undefined ? 1 : 0);
 
@@ -160,7 +182,11 @@ function dropUnreachable(routes: Route[], notes: NoteCollector): Route[] {
     const first = kept.find((k) => k.host === r.host && k.prefix === r.prefix);
     if (first === undefined) kept.push(r);
     else if (first.kind !== r.kind || first.target !== r.target) {
-      notes.add('order', `${r.label} (${r.target}) is never reached in Apache: ${first.label} (${first.target}) at ${at(first.at)} takes the same URLs first, so it is left out; remove it, or give it another URL.`, r.at);
+      notes.add(
+        'order',
+        `${r.label} (${r.target}) is never reached in Apache: ${first.label} (${first.target}) at ${at(first.at)} takes the same URLs first, so it is left out; remove it, or give it another URL.`,
+        r.at,
+      );
     }
   }
   return kept.sort((a, b) => a.order - b.order);
@@ -183,13 +209,15 @@ function reportOrder(routes: Route[], hostCount: number, notes: NoteCollector): 
 
 function orderMessage(apache: Route, ours: Route): string {
   const urls = ours.prefix === '/' ? 'every URL' : `${ours.prefix} and the URLs below it`;
-  const why = apache.byAlias && !ours.byAlias
-    ? 'Apache applies every Alias before any WSGIScriptAlias'
-    : apache.host !== ours.host
-      ? "Apache tries a VirtualHost's own aliases before the server-level ones"
-      : 'mod_wsgi tries the aliases of a context in the order they are declared and the first that matches wins';
-  const fix = apache.byAlias === ours.byAlias && apache.host === ours.host
-    ? `Declare ${ours.label} before ${apache.label} so that Apache agrees, or remove it to keep Apache's behaviour.`
-    : `Remove ${ours.label} to keep Apache's behaviour.`;
+  const why =
+    apache.byAlias && !ours.byAlias
+      ? 'Apache applies every Alias before any WSGIScriptAlias'
+      : apache.host !== ours.host
+        ? "Apache tries a VirtualHost's own aliases before the server-level ones"
+        : 'mod_wsgi tries the aliases of a context in the order they are declared and the first that matches wins';
+  const fix =
+    apache.byAlias === ours.byAlias && apache.host === ours.host
+      ? `Declare ${ours.label} before ${apache.label} so that Apache agrees, or remove it to keep Apache's behaviour.`
+      : `Remove ${ours.label} to keep Apache's behaviour.`;
   return `${ours.label} (${ours.target}) gets ${urls} in wsgi-host, which picks the longest matching prefix, but Apache would send them to ${apache.label} (${apache.target}) at ${at(apache.at)}, because ${why}. ${fix}`;
 }
