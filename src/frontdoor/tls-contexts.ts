@@ -84,15 +84,29 @@ export class TlsContexts {
    * running certificates keep serving. Returns the new set's warnings.
    */
   async reload(spec: TlsListenerSpec = this.spec, now?: number): Promise<TlsWarning[]> {
+    const next = await this.prepare(spec, now);
+    next.commit();
+    return next.warnings;
+  }
+
+  /**
+   * The first half of reload(): reads and checks every file, and throws a TlsError when one does
+   * not load, without changing what serves. commit() then swaps the new set in. A server reload
+   * prepares every listener first and commits only when all of them (and the rest of the new
+   * configuration) loaded.
+   */
+  async prepare(spec: TlsListenerSpec = this.spec, now?: number): Promise<{ warnings: TlsWarning[]; commit: () => void }> {
     const next = await build(spec, now);
     const warnings = [...next.warnings];
     if (spec.alpn.join(',') !== this.spec.alpn.join(',')) {
       warnings.push({ code: W.ALPN_RESTART, message: `${spec.label}.tls.alpn changed: it applies when wsgi-host restarts` });
     }
-    this.current = next;
-    this.spec = { ...spec, alpn: this.spec.alpn };
-    for (const s of this.servers) s.setSecureContext(next.defaultOptions);
-    return warnings;
+    const commit = (): void => {
+      this.current = next;
+      this.spec = { ...spec, alpn: this.spec.alpn };
+      for (const s of this.servers) s.setSecureContext(next.defaultOptions);
+    };
+    return { warnings, commit };
   }
 
   private readonly sniCallback = (serverName: string, cb: (err: Error | null, ctx?: SecureContext) => void): void => {
