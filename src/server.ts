@@ -18,7 +18,9 @@ import type { ServePlan } from './config/plan.js';
 import type { ServerConfig } from './config/schema.js';
 import { servingLines } from './config/serving-lines.js';
 import { describeError } from './errors.js';
+import { tlsListenerSpec } from './frontdoor/tls-spec.js';
 import { FrontEnd, type ListenerProbe, REQUEST_FINISH_CHANNEL } from './http/front-end.js';
+import type { ListenerSet } from './http/listeners.js';
 import { buildRoutes } from './http/routes.js';
 import { AccessLog, type AccessRecord } from './observability/access-log.js';
 import { countFault } from './observability/faults.js';
@@ -60,6 +62,8 @@ export class WsgiHostServer {
 
   /** Checks environments, starts every group, then listens. Throws (having cleaned up) on failure. */
   async start(): Promise<AddressInfo[]> {
+    // Certificates first: a bad one stops the start before any process does.
+    const listeners = await FrontEnd.loadListeners(listenerSet(this.plan));
     const supervisor = new Supervisor(this.plan, await resolveEnvironments(this.plan), this.log);
     await supervisor.start();
     this.supervisor = supervisor;
@@ -69,7 +73,7 @@ export class WsgiHostServer {
       probe: this.listenerProbe(this.plan),
     });
     try {
-      this.addresses = await frontEnd.listen(this.plan.config.listen);
+      this.addresses = await frontEnd.listen(listeners);
     } catch (err) {
       await supervisor.stop(0);
       throw err;
@@ -144,8 +148,11 @@ export class WsgiHostServer {
     try {
       let next: Supervisor;
       let plan: ServePlan;
+      let listeners: Awaited<ReturnType<FrontEnd['prepareListeners']>>;
       try {
         plan = await load();
+        // Every certificate is read again; one that does not load refuses the reload (the old ones serve on).
+        listeners = await this.frontEnd.prepareListeners(listenerSet(plan));
         next = new Supervisor(plan, await resolveEnvironments(plan), this.log, this.supervisor);
         await next.start();
       } catch (err) {
@@ -157,7 +164,7 @@ export class WsgiHostServer {
         buildRoutes(plan, next.ports(), this.statsFor),
         plan.config.limits,
         this.listenerProbe(plan),
-        plan.config.listen,
+        listeners,
       );
       const previous = this.supervisor;
       this.supervisor = next;
@@ -178,6 +185,12 @@ export class WsgiHostServer {
     await this.supervisor?.stop(Math.max(1000, graceMs));
     this.phase = 'stopped';
   }
+}
+
+/** The listeners of a plan, with the TLS spec of each (src/frontdoor/tls-spec.ts). */
+function listenerSet(plan: ServePlan): ListenerSet {
+  const config = plan.config;
+  return { listeners: config.listen, tls: config.listen.map((_, i) => tlsListenerSpec(config, i, plan.baseDir)) };
 }
 
 function describeFailure(err: unknown): string {

@@ -48,6 +48,8 @@ export const ConfigErrorCode = {
   FILE_NOT_FOUND: 'CONFIG_FILE_NOT_FOUND',
   /** A front-door key the model knows but this version does not serve yet (pending-features.ts). */
   NOT_SERVED_YET: 'CONFIG_NOT_SERVED_YET',
+  /** A host asks for HTTPS (redirect-to-https, a tls table) and no listener speaks TLS. */
+  NO_TLS_LISTENER: 'CONFIG_NO_TLS_LISTENER',
   BAD_FLAG: 'CLI_BAD_FLAG',
   /** --host/--port would put virtual hosts of different addresses on one listener. */
   LISTEN_OVERRIDE: 'CONFIG_LISTEN_OVERRIDE',

@@ -11,9 +11,7 @@ export function refusePendingFeatures(config: ServerConfig): void {
   const pending = (path: (string | number)[], what: string, fix: string): never => {
     throw new ConfigError(C.NOT_SERVED_YET, `${what} is not served by this version of wsgi-host yet`, { path, hint: fix });
   };
-  const proxy = 'Terminate it in a proxy in front of wsgi-host for now (docs/deploying.md), and remove the key';
   config.listen.forEach((l, i) => {
-    if (l.tls !== undefined) pending(['listen', i, 'tls'], 'TLS on a listener', proxy);
     if (l.proxyProtocol) pending(['listen', i, 'proxyProtocol'], 'The PROXY protocol', 'Have the proxy send X-Forwarded-For instead, or remove the key');
   });
   if (config.trustedProxyHeaders.length > 0) {
@@ -23,10 +21,6 @@ export function refusePendingFeatures(config: ServerConfig): void {
       'Remove the key; until then the headers reach the application unchanged, as they do without it',
     );
   }
-  config.host.forEach((h, i) => {
-    if (h.tls !== undefined) pending(['host', i, 'tls'], 'A certificate per host', proxy);
-    if (h.redirectToHttps) pending(['host', i, 'redirectToHttps'], 'The redirect to HTTPS', 'Redirect in the proxy in front, and remove the key');
-  });
   const mounts = [
     ...config.mount.map((m, i) => ({ m, path: ['mount', i] })),
     ...config.host.flatMap((h, hi) => h.mount.map((m, i) => ({ m, path: ['host', hi, 'mount', i] }))),

@@ -61,6 +61,8 @@ export interface HostPlan {
 
 export interface ServePlan {
   config: ServerConfig;
+  /** The folder relative paths are taken from (certificates are read again on reload). */
+  baseDir: string;
   /** Where a model path came from (file:line), for messages about it. */
   locate: (path: (string | number)[]) => ConfigSource | undefined;
   pools: PoolPlan[];
@@ -104,6 +106,22 @@ export function planServer(config: ServerConfig, baseDir: string, options: PlanO
       collected.push(err);
     }
   };
+  if (!config.listen.some((l) => l.tls !== undefined)) {
+    config.host.forEach((h, i) => {
+      const key = h.redirectToHttps ? 'redirectToHttps' : h.tls !== undefined ? 'tls' : undefined;
+      if (key === undefined) return;
+      step(() => {
+        throw new ConfigError(
+          C.NO_TLS_LISTENER,
+          `virtual host '${h.serverName}' ${key === 'tls' ? 'has a certificate' : 'redirects to HTTPS'}, but no listener speaks TLS`,
+          {
+            path: ['host', i, key],
+            hint: "Give a listener a tls table (listen = [{ port = 443, tls = { certificate = '...', private-key = '...' } }]), or remove the key",
+          },
+        );
+      });
+    });
+  }
   const groups = new Map<string, { settings: GroupSettings; index: number }>();
   config.group.forEach((g, index) => {
     if (groups.has(g.name)) {
@@ -233,7 +251,7 @@ export function planServer(config: ServerConfig, baseDir: string, options: PlanO
       hint: "Add a [[mount]] with path = '/' and script = 'app.wsgi' (or module = 'package.module:app')",
     });
   }
-  return { config, locate: options.locate ?? (() => undefined), pools: [...pools.values()], mounts, statics, hosts, defaultHost };
+  return { config, baseDir, locate: options.locate ?? (() => undefined), pools: [...pools.values()], mounts, statics, hosts, defaultHost };
 }
 
 function abs(baseDir: string, p: string): string {

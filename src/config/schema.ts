@@ -198,8 +198,13 @@ export const HttpLimitsSchema = z.strictObject({
   bufferRequestBody: bytes.default(1024 * 1024),
   /** Memory all buffered request bodies may take together; beyond it, bodies stream. */
   bufferMemory: bytes.default(64 * 1024 * 1024),
-  /** Requests one connection may have read and waiting behind the one being answered; beyond, reading pauses. */
+  /**
+   * Requests one connection may have ahead: on HTTP/1.1 read and waiting behind the one being
+   * answered (beyond, reading pauses); on HTTP/2 streams served at once (the others wait, unread).
+   */
   maxPipelined: z.number().int().min(1).default(16),
+  /** HTTP/2: streams a client may have open on one connection (SETTINGS_MAX_CONCURRENT_STREAMS). */
+  maxConcurrentStreams: z.number().int().min(1).max(2_147_483_647).default(100),
   /** An idle kept-alive connection is closed after this long. */
   keepAliveTimeout: seconds.default(5),
   /** Open connections at most (0: no limit). */

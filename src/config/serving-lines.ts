@@ -2,7 +2,7 @@ import type { AddressInfo } from 'node:net';
 import type { ServePlan } from './plan.js';
 
 export interface ServingLine {
-  /** The listener: http://ADDRESS:PORT. */
+  /** The listener: http://ADDRESS:PORT (https:// with TLS). */
   listen: string;
   /** The URL that answers: the listener (or a virtual host's name) with a mount's prefix. */
   url: string;
@@ -22,18 +22,20 @@ export function servingLines(plan: ServePlan, addresses: AddressInfo[]): Serving
   ].sort((a, b) => (a.host ?? -1) - (b.host ?? -1) || a.prefix.localeCompare(b.prefix));
   const several = routes.length > 1;
   const out: ServingLine[] = [];
-  for (const a of addresses) {
+  addresses.forEach((a, i) => {
     const address = a.family === 'IPv6' ? `[${a.address}]` : a.address;
-    const listen = `http://${address}:${a.port}`;
+    // addresses are the configuration's listeners, in order.
+    const scheme = plan.config.listen[i]?.tls === undefined ? 'http' : 'https';
+    const listen = `${scheme}://${address}:${a.port}`;
     for (const r of routes) {
       const host = r.host === undefined ? undefined : plan.hosts[r.host];
-      const origin = host === undefined ? listen : `http://${host.serverName}:${a.port}`;
+      const origin = host === undefined ? listen : `${scheme}://${host.serverName}:${a.port}`;
       const notes = [several ? r.what : undefined, host === undefined ? undefined : `virtual host ${host.serverName} on ${listen}`].filter(
         (x) => x !== undefined,
       );
       out.push({ listen, url: `${origin}${r.prefix}/`, what: notes.length ? notes.join('; ') : undefined });
     }
     if (routes.length === 0) out.push({ listen, url: `${listen}/`, what: undefined });
-  }
+  });
   return out;
 }

@@ -6,7 +6,7 @@ import type { TlsListenerSpec } from './tls-contexts.js';
 /**
  * The TLS spec of listener `index` of a validated configuration (undefined when it is plain HTTP):
  * its own certificate for unknown names, every [[host]] with a tls table by its names, paths made
- * absolute from the configuration's folder. ALPN defaults to http/1.1 until HTTP/2 is wired.
+ * absolute from the configuration's folder. ALPN defaults to h2, then http/1.1.
  */
 export function tlsListenerSpec(config: ServerConfig, index: number, baseDir: string): TlsListenerSpec | undefined {
   const tls = config.listen[index]?.tls;
@@ -31,6 +31,6 @@ export function tlsListenerSpec(config: ServerConfig, index: number, baseDir: st
     hosts,
     minVersion: tls.minVersion,
     ...(tls.ciphers !== undefined ? { ciphers: tls.ciphers } : {}),
-    alpn: tls.alpn ?? ['http/1.1'],
+    alpn: tls.alpn ?? ['h2', 'http/1.1'],
   };
 }

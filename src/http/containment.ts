@@ -6,24 +6,24 @@
  * worker's frames are dispatched through WorkerProcess.onFrame, files through file-offload.ts, and
  * every failure of a request served by a worker goes through Exchange.fail.)
  */
-import type { IncomingMessage, ServerResponse } from 'node:http';
 import { countFault } from '../observability/faults.js';
 import type { Logger } from '../observability/logger.js';
-import { sendError } from './error-response.js';
+import { closeAfter, sendError } from './error-response.js';
+import type { HttpRequest, HttpResponse } from './message.js';
 
 const REQUEST_ID = Symbol('wsgi-host.requestId');
 
-type Tagged = ServerResponse & { [REQUEST_ID]?: string };
+type Tagged = HttpResponse & { [REQUEST_ID]?: string };
 
 /** Remembers the request's id, for the log line of a fault while handling it. */
-export function noteRequestId(res: ServerResponse, requestId: string): void {
+export function noteRequestId(res: HttpResponse, requestId: string): void {
   (res as Tagged)[REQUEST_ID] = requestId;
 }
 
-export type RequestHandler = (req: IncomingMessage, res: ServerResponse) => void | Promise<void>;
+export type RequestHandler<Q extends HttpRequest = HttpRequest, S extends HttpResponse = HttpResponse> = (req: Q, res: S) => void | Promise<void>;
 
 /** The handler, guarded: a throw (or a rejected promise) fails that one request. */
-export function containRequests(log: Logger, handler: RequestHandler): (req: IncomingMessage, res: ServerResponse) => void {
+export function containRequests<Q extends HttpRequest, S extends HttpResponse>(log: Logger, handler: RequestHandler<Q, S>): (req: Q, res: S) => void {
   return (req, res) => {
     try {
       const done = handler(req, res);
@@ -34,7 +34,7 @@ export function containRequests(log: Logger, handler: RequestHandler): (req: Inc
   };
 }
 
-function requestFault(log: Logger, req: IncomingMessage, res: ServerResponse, err: unknown): void {
+function requestFault(log: Logger, req: HttpRequest, res: HttpResponse, err: unknown): void {
   countFault('request');
   const requestId = (res as Tagged)[REQUEST_ID];
   const answered = res.headersSent || res.writableEnded;
@@ -44,7 +44,7 @@ function requestFault(log: Logger, req: IncomingMessage, res: ServerResponse, er
   );
   try {
     if (res.writableEnded) return;
-    res.shouldKeepAlive = false;
+    closeAfter(res);
     sendError(res, 500, requestId);
   } catch {
     res.destroy();

@@ -1,12 +1,14 @@
 /**
- * How responses end on HTTP/1.1: whole (with Apache's lingering close when the client may still be
- * sending a body), cut short (the connection closed), as an error page, or closing the connection
- * after them. HTTP1_ENDS gathers them for the exchange (src/http/exchange.ts), whose core uses no
- * HTTP/1.1-only API itself: an HTTP/2 stream ends differently (RST_STREAM, no connection to close),
- * and gets its own ResponseEnds beside this one.
+ * How responses end: whole (on HTTP/1.1 with Apache's lingering close when the client may still be
+ * sending a body), cut short (HTTP/1.1: the connection closed; HTTP/2: the stream reset), as an
+ * error page, or closing the connection after them (HTTP/2: the stream, never the session).
+ * HTTP1_ENDS and H2_ENDS gather them for the exchange (src/http/exchange.ts), whose core uses no
+ * version's own API.
  */
 import type { IncomingHttpHeaders, ServerResponse } from 'node:http';
 import { STATUS_CODES } from 'node:http';
+import { constants as h2 } from 'node:http2';
+import { type HttpResponse, isHttp2, writeHeadOf } from './message.js';
 
 const EXPLANATIONS: Record<number, string> = {
   400: 'The request is malformed.',
@@ -25,16 +27,35 @@ const EXPLANATIONS: Record<number, string> = {
  * the connection, so the client sees it cut short (no final chunk, or fewer bytes than its
  * Content-Length). Destroying at once could drop bytes not yet flushed.
  */
-export function breakResponse(res: ServerResponse): void {
-  const socket = res.socket;
+export function breakResponse(res: HttpResponse): void {
+  if (isHttp2(res)) {
+    // An HTTP/2 stream is reset (the client sees it fail); the session serves on.
+    res.stream.close(h2.NGHTTP2_INTERNAL_ERROR);
+    return;
+  }
+  const socket = (res as unknown as ServerResponse).socket;
   if (socket === null || socket.destroyed) return;
   socket.end();
   setTimeout(() => socket.destroy(), 5000).unref();
 }
 
-/** The connection closes after this response (HTTP/1.1: Connection: close). */
-export function closeAfter(res: ServerResponse): void {
-  res.shouldKeepAlive = false;
+/**
+ * The connection closes after this response (HTTP/1.1: Connection: close). An HTTP/2 stream has
+ * no connection of its own: the request body not read yet is refused with RST_STREAM (NO_ERROR)
+ * once the response is out (RFC 9113 8.1), and the session serves on.
+ */
+export function closeAfter(res: HttpResponse): void {
+  if (isHttp2(res)) {
+    if (res.req.complete) return;
+    const stream = res.stream;
+    const close = (): void => {
+      if (!stream.closed) stream.close(h2.NGHTTP2_NO_ERROR);
+    };
+    if (res.writableFinished) close();
+    else res.once('finish', close);
+    return;
+  }
+  (res as unknown as ServerResponse).shouldKeepAlive = false;
 }
 
 /** How long a closing connection keeps reading a request body the application did not read. */
@@ -46,9 +67,9 @@ const LINGER_MS = 5000;
  * has been read and discarded, at most LINGER_MS later: closing at once would reset the connection
  * under the upload, and the client would likely never see the answer (Apache's lingering close).
  */
-export function endResponse(res: ServerResponse, chunk?: string | Buffer, encoding?: BufferEncoding, written?: () => void): void {
+export function endResponse(res: HttpResponse, chunk?: string | Buffer, encoding?: BufferEncoding, written?: () => void): void {
   const req = res.req;
-  if (req === undefined || req.complete || res.shouldKeepAlive || !hasRequestBody(req.headers)) {
+  if (req === undefined || req.complete || isHttp2(res) || (res as unknown as ServerResponse).shouldKeepAlive || !hasRequestBody(req.headers)) {
     if (chunk === undefined) res.end();
     else if (encoding === undefined) res.end(chunk, written);
     else res.end(chunk, encoding, written);
@@ -76,7 +97,7 @@ function hasRequestBody(headers: IncomingHttpHeaders): boolean {
 }
 
 /** A short plain-text error page about the application; never a traceback. */
-export function sendError(res: ServerResponse, status: number, requestId?: string, retryAfter?: number): void {
+export function sendError(res: HttpResponse, status: number, requestId?: string, retryAfter?: number): void {
   sendErrorPage(res, status, EXPLANATIONS[status] ?? '', requestId, retryAfter);
 }
 
@@ -84,7 +105,7 @@ export function sendError(res: ServerResponse, status: number, requestId?: strin
  * A short plain-text error page with this explanation (static files have their own texts); headers
  * set before (Allow, Content-Range) are kept. Breaks the response when its head was already sent.
  */
-export function sendErrorPage(res: ServerResponse, status: number, explanation: string, requestId?: string, retryAfter?: number): void {
+export function sendErrorPage(res: HttpResponse, status: number, explanation: string, requestId?: string, retryAfter?: number): void {
   if (res.headersSent) {
     breakResponse(res);
     return;
@@ -100,7 +121,7 @@ export function sendErrorPage(res: ServerResponse, status: number, explanation: 
   if (requestId) headers.push(['X-Request-Id', requestId]);
   if (retryAfter !== undefined) headers.push(['Retry-After', String(retryAfter)]);
   try {
-    res.writeHead(status, reason, headers.flat());
+    writeHeadOf(res, status, reason, headers.flat());
   } catch {
     // Only a header set before (res.setHeader) could be refused here: the connection is closed.
     res.destroy();
@@ -112,13 +133,13 @@ export function sendErrorPage(res: ServerResponse, status: number, explanation: 
 /** The ways a response ends, for one HTTP version. */
 export interface ResponseEnds {
   /** Ends it whole, with a last chunk (written: called when that chunk went out). */
-  end(res: ServerResponse, chunk?: string | Buffer, encoding?: BufferEncoding, written?: () => void): void;
+  end(res: HttpResponse, chunk?: string | Buffer, encoding?: BufferEncoding, written?: () => void): void;
   /** Cuts it short: the client must see it incomplete. */
-  cut(res: ServerResponse): void;
+  cut(res: HttpResponse): void;
   /** An error page (nothing was sent yet). */
-  error(res: ServerResponse, status: number, requestId?: string, retryAfter?: number): void;
+  error(res: HttpResponse, status: number, requestId?: string, retryAfter?: number): void;
   /** The connection closes after this response (close: now, once the answer is out). */
-  closeAfter(res: ServerResponse, now?: boolean): void;
+  closeAfter(res: HttpResponse, now?: boolean): void;
 }
 
 export const HTTP1_ENDS: ResponseEnds = {
@@ -129,4 +150,21 @@ export const HTTP1_ENDS: ResponseEnds = {
     closeAfter(res);
     if (now) res.req?.socket?.destroySoon?.();
   },
+};
+
+/**
+ * HTTP/2: a stream ends with END_STREAM (no lingering: the stream, not the connection, refuses
+ * the rest of an unread body), is cut with RST_STREAM (INTERNAL_ERROR), and never closes the
+ * session; closeAfter refuses the rest of an unread request body (RST_STREAM NO_ERROR once the
+ * answer is out).
+ */
+export const H2_ENDS: ResponseEnds = {
+  end: (res, chunk, encoding, written) => {
+    if (chunk === undefined) res.end();
+    else if (encoding === undefined) res.end(chunk, written);
+    else res.end(chunk, encoding, written);
+  },
+  cut: breakResponse,
+  error: sendError,
+  closeAfter: (res) => closeAfter(res),
 };

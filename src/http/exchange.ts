@@ -19,7 +19,6 @@
  * with the request id, and nothing reaches the process. The worker side checks what the worker
  * sends (order, head, credit); what is checked here is HTTP's: the response's Content-Length.
  */
-import type { IncomingMessage, ServerResponse } from 'node:http';
 import type {
   BodySink,
   BodySource,
@@ -38,6 +37,7 @@ import { SlabCopier } from './slab-copier.js';
 import type { ResponseEnds } from './error-response.js';
 import { sendFileRange, type SendOutcome } from './file-send.js';
 import type { RequestRefusal } from './http-refusal.js';
+import { type HttpRequest, type HttpResponse, writeHeadOf } from './message.js';
 import { type BodySettings, RequestBody } from './request-body.js';
 
 /** Payloads arrive in the worker connection's reused read buffer; what is kept is copied into slabs. */
@@ -105,7 +105,7 @@ const enum Reply {
 
 /** The response's events reach its exchange through shared listeners (no closures per request). */
 const EXCHANGE = Symbol('wsgi-host.exchange');
-type Tagged = ServerResponse & { [EXCHANGE]?: Exchange };
+type Tagged = HttpResponse & { [EXCHANGE]?: Exchange };
 
 function onResponseClose(this: Tagged): void {
   this[EXCHANGE]?.clientClosed();
@@ -120,8 +120,8 @@ function onResponseDrain(this: Tagged): void {
 }
 
 export class Exchange implements PoolRequest, BodySource {
-  readonly req: IncomingMessage;
-  readonly res: ServerResponse;
+  readonly req: HttpRequest;
+  readonly res: HttpResponse;
   /** What the application sees (retarget() replaces it when a reload routes the request anew). */
   head: RequestHead;
   readonly stats: GroupStats;
@@ -152,8 +152,8 @@ export class Exchange implements PoolRequest, BodySource {
 
   /** bodyLength: the Content-Length, -1 for a chunked body, 0 for none. */
   constructor(
-    req: IncomingMessage,
-    res: ServerResponse,
+    req: HttpRequest,
+    res: HttpResponse,
     head: RequestHead,
     bodyLength: number,
     expectContinue: boolean,
@@ -277,7 +277,7 @@ export class Exchange implements PoolRequest, BodySource {
     const res = this.res;
     if (head.close) this.settings.ends.closeAfter(res);
     try {
-      res.writeHead(head.status, head.reason, fields);
+      writeHeadOf(res, head.status, head.reason, fields);
     } catch (err) {
       this.fail(500, `the application's response head is invalid and was not sent (${err instanceof Error ? err.message : String(err)}); answered 500`);
       return;

@@ -8,23 +8,27 @@
  */
 import { randomBytes } from 'node:crypto';
 import { channel } from 'node:diagnostics_channel';
-import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { HttpLimits, ListenerConfig } from '../config/schema.js';
+import type { HttpLimits } from '../config/schema.js';
 import type { Logger } from '../observability/logger.js';
 import { ExchangeRecord } from './access-record.js';
 import { BufferBudget } from './buffer-budget.js';
 import { ConnectionFields } from './connection-fields.js';
 import { containRequests, noteRequestId } from './containment.js';
-import { closeAfter, HTTP1_ENDS, sendError, sendErrorPage } from './error-response.js';
+import { H2_ENDS, HTTP1_ENDS, sendError, sendErrorPage } from './error-response.js';
 import { Exchange, type ExchangeSettings } from './exchange.js';
 import type { ConnItem } from './http-connection.js';
 import { REFUSAL_EXPLANATIONS, RequestRefusal } from './http-refusal.js';
-import { HttpListeners } from './listeners.js';
+import { HttpListeners, type ListenerSet, type PreparedListeners, prepareListeners } from './listeners.js';
+import { type HttpRequest, type HttpResponse, isHttp2 } from './message.js';
 import { type CheckedHead, checkRequestHead } from './request-rules.js';
+import { checkH2Head } from './request-rules-h2.js';
 import { guardStatic } from './route-access.js';
 import { type AppTarget, resolveRequest, type Routes } from './routes.js';
 import { serveStatic } from './static-files.js';
+
+/** A request being served, with what its connection found out about its body (HTTP/1.1). */
+type ServedItem = Pick<ConnItem, 'bodyError'> & { req: HttpRequest; res: HttpResponse; bodyReader?: ConnItem['bodyReader'] };
 
 /** Published for every request an application answered, when it is over: an AccessRecord. */
 export const REQUEST_FINISH_CHANNEL = 'wsgi-host:request:finish';
@@ -61,6 +65,8 @@ export class FrontEnd {
   private probe: ListenerProbe | undefined;
   private readonly listeners: HttpListeners;
   private readonly settings: ExchangeSettings;
+  /** The same, for HTTP/2 streams (their own ResponseEnds). */
+  private readonly h2Settings: ExchangeSettings;
   private readonly budget: BufferBudget;
   private readonly connectionFields = new ConnectionFields();
   private closing = false;
@@ -82,18 +88,36 @@ export class FrontEnd {
       finished: this.exchangeFinished,
       warnedHopByHop: new Set(),
     };
+    this.h2Settings = { ...this.settings, ends: H2_ENDS };
     this.applyBodyLimits(options.limits);
     this.listeners = new HttpListeners(options.limits, options.log, containRequests(options.log, this.serve), (host, address) =>
       this.connectionFields.listening(host, address),
     );
   }
 
-  listen(listeners: ListenerConfig[]): Promise<AddressInfo[]> {
+  /**
+   * The listeners of a configuration about to start, with every certificate read and checked
+   * (throws a TlsError naming the file when one does not load).
+   */
+  static loadListeners(listeners: ListenerSet): Promise<PreparedListeners> {
+    return prepareListeners(listeners);
+  }
+
+  /** Binds the listeners (loadListeners); throws when one cannot (a port in use). */
+  listen(listeners: PreparedListeners): Promise<AddressInfo[]> {
     return this.listeners.listen(listeners);
   }
 
+  /**
+   * A reload's first step: every certificate of the new listeners is read and checked (throws a
+   * TlsError when one does not load); nothing changes until reconfigure().
+   */
+  prepareListeners(listeners: ListenerSet): Promise<PreparedListeners> {
+    return this.listeners.prepare(listeners);
+  }
+
   /** Swaps in new routes, limits, probes and listeners (a reload); requests in flight keep their groups. */
-  async reconfigure(routes: Routes, limits: HttpLimits, probe: ListenerProbe | undefined, listeners: ListenerConfig[]): Promise<string | undefined> {
+  async reconfigure(routes: Routes, limits: HttpLimits, probe: ListenerProbe | undefined, listeners: PreparedListeners): Promise<string | undefined> {
     this.routes = routes;
     this.probe = probe;
     if (limits.maxHeaderSize !== this.limits.maxHeaderSize) {
@@ -113,25 +137,29 @@ export class FrontEnd {
     this.budget.setLimit(limits.bufferMemory);
   }
 
-  /** SIGTERM: from now on every response closes its connection. */
+  /** SIGTERM: from now on every response closes its connection (HTTP/2: GOAWAY). */
   beginDrain(): void {
     this.draining = true;
+    this.listeners.drain();
   }
 
   /** A request whose turn came on its connection: every response before it was sent. */
-  private readonly serve = (req: IncomingMessage, res: ServerResponse): void => {
-    const active = this.listeners.connections.get(req.socket)?.active;
-    const item: ConnItem = active !== undefined && active.res === res ? active : { req, res };
+  private readonly serve = (req: HttpRequest, res: HttpResponse): void => {
+    const h2 = isHttp2(res);
+    const active = h2 ? undefined : this.listeners.connections.get(req.socket)?.active;
+    const item: ServedItem = active !== undefined && active.res === res ? active : { req, res };
     if (item.bodyError !== undefined) {
       this.refuse(req, res, item.bodyError);
       return;
     }
-    const checked = checkRequestHead(req.method as string, req.url as string, req.httpVersionMajor, req.httpVersionMinor, req.rawHeaders, this.limits);
+    const checked = h2
+      ? checkH2Head(req.rawHeaders, res.stream.endAfterHeaders, this.limits)
+      : checkRequestHead(req.method as string, req.url as string, req.httpVersionMajor, req.httpVersionMinor, req.rawHeaders, this.limits);
     if (checked instanceof RequestRefusal) {
       this.refuse(req, res, checked);
       return;
     }
-    if (this.draining) closeAfter(res);
+    if (this.draining && !h2) HTTP1_ENDS.closeAfter(res);
     const probe = this.probe?.(req.method as string, checked.target.rawPath);
     if (probe !== undefined) {
       res.writeHead(probe.status, probe.headers);
@@ -153,13 +181,14 @@ export class FrontEnd {
    * Routes a request that passed the rules and starts it: a static file, or an application
    * request, whose body is read into memory first when it may be.
    */
-  private route(item: ConnItem, checked: CheckedHead, requestId: string): void {
+  private route(item: ServedItem, checked: CheckedHead, requestId: string): void {
     const { req, res } = item;
     const routes = this.routes;
     const found = resolveRequest(req, checked, routes, requestId, this.connectionFields);
     if (found.kind === 'refused') return this.refuse(req, res, found.why, requestId);
     if (found.kind === 'none') return sendError(res, 404, requestId);
     if (found.kind === 'denied') return sendError(res, 403, requestId);
+    if (found.kind === 'redirect') return this.redirect(res, found.location(this.listeners.httpsPort()), requestId);
     if (found.kind === 'static') {
       const { alias, pathInfo } = found;
       return guardStatic(found.guard, req, res, alias.directory, pathInfo, found.path, requestId, () =>
@@ -170,12 +199,14 @@ export class FrontEnd {
     const max = this.limits.maxBodySize;
     if (max > 0 && checked.contentLength > max) {
       this.log.warn({ requestId }, `${req.method} ${req.url}: Content-Length ${checked.contentLength} is over the limit of ${max} bytes; answered 413`);
-      closeAfter(res);
-      sendError(res, 413, requestId);
+      const ends = this.endsOf(res);
+      ends.closeAfter(res);
+      ends.error(res, 413, requestId);
       return;
     }
     const bodyLength = checked.chunked ? -1 : checked.contentLength > 0 ? checked.contentLength : 0;
-    const ex = new Exchange(req, res, head, bodyLength, checked.expectContinue, app.stats, app.label, this.settings);
+    const settings = isHttp2(res) ? this.h2Settings : this.settings;
+    const ex = new Exchange(req, res, head, bodyLength, checked.expectContinue, app.stats, app.label, settings);
     this.inflight++;
     if (bodyLength !== 0) {
       item.bodyReader = ex;
@@ -188,7 +219,7 @@ export class FrontEnd {
   }
 
   /** The body is in memory (or must stream from here): to the group, routed again if a reload came meanwhile. */
-  private dispatchBuffered(ex: Exchange, app: AppTarget, req: IncomingMessage, checked: CheckedHead, routes: Routes, requestId: string): void {
+  private dispatchBuffered(ex: Exchange, app: AppTarget, req: HttpRequest, checked: CheckedHead, routes: Routes, requestId: string): void {
     if (this.routes === routes) {
       ex.dispatchTo(app.port);
       return;
@@ -206,10 +237,26 @@ export class FrontEnd {
   }
 
   /** A request wsgi-host answers itself (the rules refused it): an error page, then the connection closes. */
-  private refuse(req: IncomingMessage, res: ServerResponse, why: RequestRefusal, requestId?: string): void {
+  private refuse(req: HttpRequest, res: HttpResponse, why: RequestRefusal, requestId?: string): void {
     this.log.debug({ requestId }, `${req.method} ${req.url}: ${why.code} (${why.message}); answered ${why.status}`);
-    if (why.status !== 404) closeAfter(res);
+    if (why.status !== 404) this.endsOf(res).closeAfter(res);
     sendErrorPage(res, why.status, REFUSAL_EXPLANATIONS[why.status] ?? '', requestId);
+  }
+
+  /** redirect-to-https: a 308 to the same URL on the HTTPS listener (the method and body kept). */
+  private redirect(res: HttpResponse, location: string | undefined, requestId: string): void {
+    if (location === undefined) {
+      // No HTTPS listener is open (a reload removed it): the request is not served in the clear.
+      sendError(res, 503, requestId);
+      return;
+    }
+    const body = `Moved to ${location}\n`;
+    res.writeHead(308, { Location: location, 'Content-Type': 'text/plain; charset=utf-8', 'Content-Length': String(Buffer.byteLength(body)) });
+    this.endsOf(res).end(res, res.req.method === 'HEAD' ? undefined : body);
+  }
+
+  private endsOf(res: HttpResponse): ExchangeSettings['ends'] {
+    return isHttp2(res) ? H2_ENDS : HTTP1_ENDS;
   }
 
   /** Every application request, once over: counted, and published for the access log. */

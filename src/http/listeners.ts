@@ -1,32 +1,69 @@
 /**
- * The HTTP/1.1 listeners (node:http servers) and their connections: each connection gets an
- * HttpConnection (requests served one at a time, in order), parser errors are answered after the
- * responses before them, and the limits that node:http enforces itself (header-timeout,
- * keep-alive-timeout, max-connections, max-header-size) are set here.
+ * The listeners. Each one is a pipeline of steps a connection goes through, each step handing the
+ * socket to the next:
+ *
+ *   accept (net.Server: max-connections)
+ *     -> [TLS (tls-step.ts): the certificate by SNI, TLS 1.2+, handshake within header-timeout]
+ *     -> by ALPN: 'h2' -> an HTTP/2 session (h2-sessions.ts)
+ *                 else -> an HTTP/1.1 connection (http1-server.ts, http-connection.ts)
+ *
+ * A plain listener has no TLS step and every connection is HTTP/1.1 (no h2c). A step that reads
+ * the connection before TLS (the PROXY protocol) goes between accept and TLS. The HTTP servers of
+ * node:http and node:http2 never listen themselves: they are handed their connections.
  */
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
+import { createServer as createNetServer, type AddressInfo, type Server as NetServer, type Socket } from 'node:net';
+import type { TLSSocket } from 'node:tls';
 import type { HttpLimits, ListenerConfig } from '../config/schema.js';
+import { TlsContexts, type TlsListenerSpec } from '../frontdoor/tls-contexts.js';
+import type { TlsWarning } from '../frontdoor/tls-errors.js';
 import type { Logger } from '../observability/logger.js';
-import { HttpConnection } from './http-connection.js';
-import { RefusalCode, RequestRefusal, parserRefusal } from './http-refusal.js';
+import { H2Sessions } from './h2-sessions.js';
+import type { HttpConnection } from './http-connection.js';
+import { Http1Server } from './http1-server.js';
+import type { HttpRequest, HttpResponse } from './message.js';
+import { TlsStep } from './tls-step.js';
+
+/** The listeners of a configuration, with the TLS spec of each (undefined: plain HTTP), by index. */
+export interface ListenerSet {
+  listeners: ListenerConfig[];
+  tls: (TlsListenerSpec | undefined)[];
+}
+
+/** A configuration's listeners with every certificate loaded (prepare()), ready for update(). */
+export interface PreparedListeners {
+  set: ListenerSet;
+  /** Swap the new certificates into listeners that stay. */
+  commits: (() => void)[];
+  /** Certificates of TLS listeners to open, by key. */
+  loaded: Map<string, TlsContexts>;
+  warnings: TlsWarning[];
+}
+
+interface Listener {
+  config: ListenerConfig;
+  accept: NetServer;
+  h1: Http1Server;
+  h2: H2Sessions | undefined;
+  tls: TlsStep | undefined;
+  /** Every connection accepted and not closed, whatever step it is in. */
+  sockets: Set<Socket>;
+  address: AddressInfo;
+}
+
+const keyOf = (l: ListenerConfig, tls: TlsListenerSpec | undefined): string => `${tls === undefined ? 'http' : 'https'}|${l.host}:${l.port}`;
 
 export class HttpListeners {
-  private readonly servers = new Map<string, Server>();
+  private readonly listeners = new Map<string, Listener>();
+  /** The HTTP/1.1 connections of every listener, by socket. */
   readonly connections = new Map<Socket, HttpConnection>();
   private limits: HttpLimits;
   private readonly log: Logger;
-  /** Serves a request whose turn came on its connection. */
-  private readonly serve: (req: IncomingMessage, res: ServerResponse) => void;
+  /** Serves a request whose turn came on its connection (HTTP/1.1) or session (HTTP/2). */
+  private readonly serve: (req: HttpRequest, res: HttpResponse) => void;
   /** A listener is bound (for mod_wsgi.listener_host). */
   private readonly bound: (host: string, address: AddressInfo) => void;
 
-  constructor(
-    limits: HttpLimits,
-    log: Logger,
-    serve: (req: IncomingMessage, res: ServerResponse) => void,
-    bound: (host: string, address: AddressInfo) => void,
-  ) {
+  constructor(limits: HttpLimits, log: Logger, serve: (req: HttpRequest, res: HttpResponse) => void, bound: (host: string, address: AddressInfo) => void) {
     this.limits = limits;
     this.log = log;
     this.serve = serve;
@@ -36,113 +73,179 @@ export class HttpListeners {
   /** Applies the limits that can change while listening (a reload); max-header-size cannot. */
   setLimits(limits: HttpLimits): void {
     this.limits = limits;
-    for (const s of this.servers.values()) this.applyTimeouts(s);
+    for (const l of this.listeners.values()) {
+      l.accept.maxConnections = maxConnections(limits);
+      l.h1.setLimits(limits);
+      l.h2?.setLimits(limits);
+    }
     for (const c of this.connections.values()) c.setMaxWaiting(limits.maxPipelined);
   }
 
-  private applyTimeouts(server: Server): void {
-    server.headersTimeout = this.limits.headerTimeout * 1000;
-    server.keepAliveTimeout = this.limits.keepAliveTimeout * 1000;
-    server.maxConnections = this.limits.maxConnections > 0 ? this.limits.maxConnections : Number.POSITIVE_INFINITY;
+  /**
+   * Loads the certificates of every TLS listener of `set`: those of listeners that stay are read
+   * again but not swapped in yet (update() does). Throws a TlsError, naming the file and the fix,
+   * when one does not load; then nothing changed.
+   */
+  prepare(set: ListenerSet): Promise<PreparedListeners> {
+    return prepareListeners(set, (key) => this.listeners.get(key)?.tls?.contexts);
   }
 
-  /** Opens listeners that are new in `listeners` and closes those no longer in it (a reload). */
-  async update(listeners: ListenerConfig[]): Promise<string | undefined> {
-    const wanted = new Map(listeners.map((l) => [`${l.host}:${l.port}`, l]));
-    const removed = [...this.servers.keys()].filter((k) => !wanted.has(k));
-    const added = [...wanted.entries()].filter(([k]) => !this.servers.has(k)).map(([, l]) => l);
+  /** Binds every listener of a prepared set (a start); throws when a port is taken. */
+  async listen(prepared: PreparedListeners): Promise<AddressInfo[]> {
+    this.warn(prepared.warnings);
+    return this.open(
+      prepared,
+      prepared.set.listeners.map((_, i) => i),
+    );
+  }
+
+  /**
+   * A reload: the new certificates of listeners that stay are swapped in, listeners new in the set
+   * are opened and those no longer in it closed.
+   */
+  async update(prepared: PreparedListeners): Promise<string | undefined> {
+    this.warn(prepared.warnings);
+    for (const commit of prepared.commits) commit();
+    const { listeners, tls } = prepared.set;
+    const wanted = new Set(listeners.map((l, i) => keyOf(l, tls[i])));
+    const removed = [...this.listeners.keys()].filter((k) => !wanted.has(k));
+    const added = listeners.map((_, i) => i).filter((i) => !this.listeners.has(keyOf(listeners[i] as ListenerConfig, tls[i])));
     for (const k of removed) {
-      const s = this.servers.get(k) as Server;
-      this.servers.delete(k);
-      s.close();
-      s.closeIdleConnections();
+      const l = this.listeners.get(k) as Listener;
+      this.listeners.delete(k);
+      l.accept.close(() => {
+        l.h1.close();
+        l.tls?.close();
+      });
+      l.h1.closeIdleConnections();
+      l.h2?.closeIdle();
     }
-    if (added.length) await this.listen(added);
+    if (added.length) await this.open(prepared, added);
     if (!removed.length && !added.length) return undefined;
     return `listening changed: ${added
-      .map((l) => `+${l.host}:${l.port}`)
-      .concat(removed.map((k) => `-${k}`))
+      .map((i) => `+${describe(listeners[i] as ListenerConfig, tls[i])}`)
+      .concat(removed.map((k) => `-${k.replace('|', '://')}`))
       .join(' ')}`;
   }
 
-  async listen(listeners: ListenerConfig[]): Promise<AddressInfo[]> {
+  /** The port of the first TLS listener (where redirect-to-https sends clients), if any. */
+  httpsPort(): number | undefined {
+    for (const l of this.listeners.values()) if (l.tls !== undefined) return l.address.port;
+    return undefined;
+  }
+
+  /** SIGTERM: HTTP/2 sessions are told to go away (HTTP/1.1 responses close their connection: front-end.ts). */
+  drain(): void {
+    for (const l of this.listeners.values()) l.h2?.drain();
+  }
+
+  /** Stop accepting; close idle connections; wait up to graceMs while busy() says requests are in flight. */
+  async close(graceMs: number, busy: () => boolean): Promise<void> {
+    const all = [...this.listeners.values()];
+    const closed = Promise.all(all.map((l) => new Promise<void>((resolve) => l.accept.close(() => resolve()))));
+    const closeIdle = (): void => {
+      for (const l of all) {
+        l.h1.closeIdleConnections();
+        l.h2?.closeIdle();
+      }
+    };
+    closeIdle();
+    const deadline = Date.now() + graceMs;
+    while (busy() && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 25));
+      closeIdle();
+    }
+    for (const l of all) {
+      l.h1.closeAllConnections();
+      l.h2?.closeAll();
+      // Connections in no HTTP server yet (a TLS handshake) or between steps.
+      for (const s of l.sockets) s.destroy();
+    }
+    await closed;
+    for (const l of all) {
+      l.h1.close();
+      l.tls?.close();
+    }
+  }
+
+  /** Builds and binds listeners `indexes` of the prepared set, in order. */
+  private async open(prepared: PreparedListeners, indexes: number[]): Promise<AddressInfo[]> {
     const out: AddressInfo[] = [];
-    for (const l of listeners) {
-      const server = createServer(
-        {
-          maxHeaderSize: this.limits.maxHeaderSize,
-          headersTimeout: this.limits.headerTimeout * 1000,
-          requestTimeout: 0,
-          // How often header-timeout is enforced (Node's default is 30 s).
-          connectionsCheckingInterval: 1000,
-          keepAliveTimeout: this.limits.keepAliveTimeout * 1000,
-          noDelay: true,
-          // The Host rules are ours (request-rules.ts), with our error page and log line.
-          requireHostHeader: false,
-        },
-        this.onRequest,
-      );
-      // A client that half-closes after its request still gets the answer (as Apache and gunicorn
-      // give it); node:http's default closes at once. An internal of node:http, set on the instance.
-      (server as Server & { httpAllowHalfOpen: boolean }).httpAllowHalfOpen = true;
-      // Every header line reaches the rules, which refuse more than max-header-count with 431;
-      // node:http's own count limit (2000 fields) drops the rest silently.
-      server.maxHeadersCount = 0;
-      server.on('checkContinue', this.onRequest);
-      server.on('connection', (s: Socket) => {
-        this.connections.set(s, new HttpConnection(s, this.limits.maxPipelined, this.serve));
-        s.once('close', () => this.connections.delete(s));
-      });
-      server.on('clientError', (err: NodeJS.ErrnoException, socket: Socket) => this.clientError(err, socket));
-      server.on('connect', (req: IncomingMessage, socket: Socket) => {
-        const c = this.connections.get(socket);
-        if (c === undefined) socket.destroy();
-        else c.fail(new RequestRefusal(RefusalCode.METHOD_NOT_ALLOWED, 405, `${req.method} is not supported`));
-      });
-      this.applyTimeouts(server);
+    for (const i of indexes) {
+      const config = prepared.set.listeners[i] as ListenerConfig;
+      const spec = prepared.set.tls[i];
+      const key = keyOf(config, spec);
+      const listener = this.pipeline(config, spec === undefined ? undefined : { contexts: prepared.loaded.get(key) as TlsContexts, spec });
       await new Promise<void>((resolve, reject) => {
-        server.once('error', reject);
-        server.listen(l.port, l.host, () => {
-          server.off('error', reject);
+        listener.accept.once('error', reject);
+        listener.accept.listen(config.port, config.host, () => {
+          listener.accept.off('error', reject);
           resolve();
         });
       });
-      this.servers.set(`${l.host}:${l.port}`, server);
-      this.bound(l.host, server.address() as AddressInfo);
-      out.push(server.address() as AddressInfo);
+      listener.address = listener.accept.address() as AddressInfo;
+      this.listeners.set(key, listener);
+      this.bound(config.host, listener.address);
+      out.push(listener.address);
     }
     return out;
   }
 
-  /** node:http's parser refused the bytes, or the headers timed out: answered in order, then closed. */
-  private clientError(err: NodeJS.ErrnoException, socket: Socket): void {
-    const c = this.connections.get(socket);
-    if (c === undefined || !socket.writable || err.code === 'ECONNRESET') {
-      socket.destroy();
-      return;
-    }
-    const why = parserRefusal(err);
-    this.log.debug(`${socket.remoteAddress}:${socket.remotePort}: ${why.code} (${why.message}); answering ${why.status}`);
-    c.fail(why);
+  /** One listener's steps: accept -> [TLS] -> HTTP/1.1 | HTTP/2 by ALPN. */
+  private pipeline(config: ListenerConfig, tls: { contexts: TlsContexts; spec: TlsListenerSpec } | undefined): Listener {
+    const h1 = new Http1Server(this.limits, this.log, this.connections, this.serve);
+    const h2 = tls !== undefined && tls.spec.alpn.includes('h2') ? new H2Sessions(this.limits, this.log, this.serve) : undefined;
+    const http = (socket: Socket): void => {
+      if (h2 !== undefined && (socket as TLSSocket).alpnProtocol === 'h2') h2.accept(socket);
+      else h1.accept(socket);
+    };
+    const tlsStep = tls === undefined ? undefined : new TlsStep(tls.contexts, this.limits.headerTimeout * 1000, this.log, http);
+    const sockets = new Set<Socket>();
+    const accept = createNetServer({ allowHalfOpen: true, noDelay: true }, (socket) => {
+      sockets.add(socket);
+      socket.once('close', () => sockets.delete(socket));
+      if (tlsStep !== undefined) tlsStep.accept(socket);
+      else http(socket);
+    });
+    accept.maxConnections = maxConnections(this.limits);
+    return { config, accept, h1, h2, tls: tlsStep, sockets, address: { address: config.host, family: '', port: config.port } };
   }
 
-  private readonly onRequest = (req: IncomingMessage, res: ServerResponse): void => {
-    const c = this.connections.get(req.socket);
-    if (c !== undefined) c.push(req, res);
-    else this.serve(req, res); // never expected: every connection gets its HttpConnection first
-  };
-
-  /** Stop accepting; close idle connections; wait up to graceMs while busy() says requests are in flight. */
-  async close(graceMs: number, busy: () => boolean): Promise<void> {
-    const servers = [...this.servers.values()];
-    const closed = Promise.all(servers.map((s) => new Promise<void>((resolve) => s.close(() => resolve()))));
-    for (const s of servers) s.closeIdleConnections();
-    const deadline = Date.now() + graceMs;
-    while (busy() && Date.now() < deadline) {
-      await new Promise((r) => setTimeout(r, 25));
-      for (const s of servers) s.closeIdleConnections();
-    }
-    for (const s of servers) s.closeAllConnections();
-    await closed;
+  private warn(warnings: readonly TlsWarning[]): void {
+    for (const w of warnings) this.log.warn({ code: w.code }, w.message);
   }
+}
+
+/**
+ * Loads the certificates of every TLS listener of `set`; `running` gives the certificates of a
+ * listener that is already open (by key), which are read again without being swapped in.
+ */
+export async function prepareListeners(set: ListenerSet, running: (key: string) => TlsContexts | undefined = () => undefined): Promise<PreparedListeners> {
+  const prepared: PreparedListeners = { set, commits: [], loaded: new Map(), warnings: [] };
+  await Promise.all(
+    set.listeners.map(async (l, i) => {
+      const spec = set.tls[i];
+      if (spec === undefined) return;
+      const key = keyOf(l, spec);
+      const contexts = running(key);
+      if (contexts !== undefined) {
+        const next = await contexts.prepare(spec);
+        prepared.commits.push(next.commit);
+        prepared.warnings.push(...next.warnings);
+      } else {
+        const loaded = await TlsContexts.load(spec);
+        prepared.loaded.set(key, loaded);
+        prepared.warnings.push(...loaded.warnings);
+      }
+    }),
+  );
+  return prepared;
+}
+
+function maxConnections(limits: HttpLimits): number {
+  return limits.maxConnections > 0 ? limits.maxConnections : Number.POSITIVE_INFINITY;
+}
+
+function describe(l: ListenerConfig, tls: TlsListenerSpec | undefined): string {
+  return `${tls === undefined ? 'http' : 'https'}://${l.host}:${l.port}`;
 }

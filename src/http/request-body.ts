@@ -216,6 +216,12 @@ export class RequestBody {
 
   private end(): void {
     if (this.state === 'done') return;
+    if ((this.stream as { aborted?: boolean }).aborted === true) {
+      // node:http2 ends a request stream the client reset (RST_STREAM) as if its body were whole:
+      // it is not, and the application must never take it for the whole body.
+      this.fail(new RequestRefusal(C.BODY_MALFORMED, 400, 'the client reset the stream before the request body ended'));
+      return;
+    }
     this.ended = true;
     this.clearTimer();
     this.listening = false;

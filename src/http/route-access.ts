@@ -1,5 +1,5 @@
 import { stat } from 'node:fs/promises';
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { HttpRequest, HttpResponse } from './message.js';
 import { compilePolicy, type CompiledPolicy } from '../access/compile.js';
 import { decide, type AccessFacts } from '../access/evaluate.js';
 import type { AccessRule } from '../access/policy.js';
@@ -39,7 +39,7 @@ function modelItem(config: ServerConfig, path: (string | number)[]): { path?: st
 }
 
 /** Whether an application route refuses the request (403). */
-export function appDenied(r: RouteAccess, req: IncomingMessage, path: string, pathInfo: string): boolean {
+export function appDenied(r: RouteAccess, req: HttpRequest, path: string, pathInfo: string): boolean {
   if (r.access === undefined) return false;
   return !decide(r.access, { ...socketFacts(req, path), file: r.file, pathInfo }).allowed;
 }
@@ -51,8 +51,8 @@ export function appDenied(r: RouteAccess, req: IncomingMessage, path: string, pa
  */
 export function guardStatic(
   r: RouteAccess,
-  req: IncomingMessage,
-  res: ServerResponse,
+  req: HttpRequest,
+  res: HttpResponse,
   directory: string,
   subPath: string,
   path: string,
@@ -78,7 +78,7 @@ export function guardStatic(
   );
 }
 
-function socketFacts(req: IncomingMessage, path: string): AccessFacts {
+function socketFacts(req: HttpRequest, path: string): AccessFacts {
   return { method: req.method as string, path, client: req.socket.remoteAddress ?? '', server: req.socket.localAddress ?? '' };
 }
 

@@ -96,6 +96,13 @@ export class Router<T> {
     return found;
   }
 
+  /** Whether `name` (a Host's, lower case, no port) is one of host `host`'s names, not the default-host fallback. */
+  hasName(host: number, name: string | undefined): boolean {
+    const h = this.hosts[host];
+    if (h === undefined || name === undefined) return false;
+    return h.exact.has(name) || h.wildcards.some((w) => w.test(name));
+  }
+
   match(hostHeader: string | undefined, path: string, localAddress?: string, localPort?: number): RouteMatch<T> | undefined {
     return this.matchIn(this.hostAt(hostHeader, localAddress, localPort), path);
   }

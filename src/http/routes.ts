@@ -3,9 +3,11 @@
  * their group's port, static aliases), and the resolution of one request that passed the rules
  * into a static file, an application request with the head its application sees, or a refusal.
  */
-import type { IncomingMessage } from 'node:http';
+import type { HttpRequest } from './message.js';
+import type { TLSSocket } from 'node:tls';
 import type { ServePlan } from '../config/plan.js';
 import type { RequestHead, RequestPort } from '../contract/request-port.js';
+import { httpsLocation } from '../frontdoor/https-redirect.js';
 import type { GroupStats } from '../observability/group-stats.js';
 import type { ConnectionFields } from './connection-fields.js';
 import type { AppLabel } from './exchange.js';
@@ -36,6 +38,8 @@ export interface Routes {
   encodedSlashes: EncodedSlashes[];
   /** AllowEncodedSlashes where no virtual host is declared for the connection's address (the main server). */
   mainEncodedSlashes: EncodedSlashes;
+  /** redirect-to-https by host index. */
+  redirectToHttps: boolean[];
 }
 
 /** The routes of a plan, with each group's port (by the plan's pool key) and statistics. */
@@ -68,6 +72,7 @@ export function buildRoutes(plan: ServePlan, ports: Map<string, RequestPort>, st
     // Without [[host]] tables the router has one host: the server-wide setting applies.
     encodedSlashes: plan.hosts.length > 0 ? plan.hosts.map((h) => h.encodedSlashes) : [plan.config.allowEncodedSlashes],
     mainEncodedSlashes: plan.config.allowEncodedSlashes,
+    redirectToHttps: plan.config.host.map((h) => h.redirectToHttps),
   };
 }
 
@@ -76,12 +81,16 @@ export type Resolved =
   | { kind: 'none' }
   | { kind: 'denied' }
   | { kind: 'static'; alias: StaticAlias; pathInfo: string; path: string; guard: RouteAccess }
-  | { kind: 'app'; app: AppTarget; head: RequestHead };
+  | { kind: 'app'; app: AppTarget; head: RequestHead }
+  /** redirect-to-https: the Location for the HTTPS listener's port (undefined: none is open). */
+  | { kind: 'redirect'; location: (httpsPort: number | undefined) => string | undefined };
 
 /** Where a request goes, with the head its application sees when it goes to one. */
-export function resolveRequest(req: IncomingMessage, checked: CheckedHead, routes: Routes, requestId: string, fields: ConnectionFields): Resolved {
+export function resolveRequest(req: HttpRequest, checked: CheckedHead, routes: Routes, requestId: string, fields: ConnectionFields): Resolved {
   const socket = req.socket;
   const hostIndex = routes.router.hostAt(checked.authority?.name, socket.localAddress, socket.localPort);
+  const scheme = (socket as TLSSocket).encrypted === true ? 'https' : 'http';
+  if (scheme === 'http' && routes.redirectToHttps[hostIndex] === true) return redirectOf(req, checked, routes, hostIndex);
   const path = normalizePath(checked.target.rawPath, routes.encodedSlashes[hostIndex] ?? routes.mainEncodedSlashes);
   if (typeof path === 'string') return { kind: 'refused', why: targetRefusal(path) };
   const match = routes.router.matchIn(hostIndex, path.path);
@@ -107,9 +116,20 @@ export function resolveRequest(req: IncomingMessage, checked: CheckedHead, route
     remotePort: String(socket.remotePort),
     serverName: authority !== undefined && authority.name !== '' ? authority.name : (routes.serverNames[match.host] ?? (socket.localAddress as string)),
     serverPort: authority?.port ?? String(socket.localPort),
-    scheme: 'http',
+    scheme,
     requestId,
     headers: fields.fields(socket) + headers,
   };
   return { kind: 'app', app, head };
+}
+
+function redirectOf(req: HttpRequest, checked: CheckedHead, routes: Routes, hostIndex: number): Resolved {
+  const name = checked.authority?.name;
+  const serverName = routes.serverNames[hostIndex] ?? '';
+  const hostMatched = routes.router.hasName(hostIndex, name);
+  return {
+    kind: 'redirect',
+    location: (httpsPort) =>
+      httpsPort === undefined ? undefined : httpsLocation({ host: checked.hostValue, hostMatched, serverName, httpsPort, requestUri: req.url as string }),
+  };
 }

@@ -5,7 +5,7 @@
  */
 import { constants } from 'node:fs';
 import { open, realpath, stat } from 'node:fs/promises';
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { HttpRequest, HttpResponse } from './message.js';
 import { join, sep } from 'node:path';
 import type { DotfilesSetting } from '../config/schema.js';
 import { etagFor, isNotModified, preconditionFailed, requestedRange } from './conditional-requests.js';
@@ -41,7 +41,7 @@ const EXPLANATIONS: Record<number, string> = {
  * Serves GET/HEAD for one request under an alias. subPath: the decoded, normalized path below the
  * alias prefix ('' or '/x/y'), as the router computed it; rawUrl: req.url as received.
  */
-export function serveStatic(req: IncomingMessage, res: ServerResponse, alias: StaticAlias, subPath: string, rawUrl: string): void {
+export function serveStatic(req: HttpRequest, res: HttpResponse, alias: StaticAlias, subPath: string, rawUrl: string): void {
   res.setHeader('X-Content-Type-Options', 'nosniff');
   if (req.method !== 'GET' && req.method !== 'HEAD') {
     res.setHeader('Allow', 'GET, HEAD');
@@ -96,7 +96,7 @@ export function dotfileStatus(segments: readonly string[], policy: DotfilesSetti
   return status;
 }
 
-async function serve(req: IncomingMessage, res: ServerResponse, directory: string, segments: string[], trailingSlash: boolean, rawUrl: string): Promise<void> {
+async function serve(req: HttpRequest, res: HttpResponse, directory: string, segments: string[], trailingSlash: boolean, rawUrl: string): Promise<void> {
   const root = await realpath(directory);
   let found = await locate(root, join(root, ...segments));
   let name = segments[segments.length - 1] ?? '';
@@ -120,7 +120,7 @@ async function locate(root: string, candidate: string): Promise<{ path: string; 
   return { path: real, isDirectory: (await stat(real)).isDirectory() };
 }
 
-async function serveFile(req: IncomingMessage, res: ServerResponse, path: string, name: string): Promise<void> {
+async function serveFile(req: HttpRequest, res: HttpResponse, path: string, name: string): Promise<void> {
   const handle = await open(path, OPEN_FLAGS);
   let streaming = false;
   try {
@@ -166,7 +166,7 @@ async function serveFile(req: IncomingMessage, res: ServerResponse, path: string
  * mod_dir's redirect to the slash form. The Location is built from the normalized path, never the
  * raw one: '//evil.example/../static/dir' must not become a redirect to another host.
  */
-function redirectToSlash(req: IncomingMessage, res: ServerResponse, rawUrl: string): void {
+function redirectToSlash(req: HttpRequest, res: HttpResponse, rawUrl: string): void {
   const target = parseRequestTarget(rawUrl);
   if (typeof target === 'string') return sendStatus(res, 404);
   const path = target.path.replace(/[^A-Za-z0-9\-._~!$&'()*+,;=:@/]/g, (c) => '%' + c.charCodeAt(0).toString(16).toUpperCase().padStart(2, '0'));
@@ -193,6 +193,6 @@ function statusFor(err: unknown): number {
 }
 
 /** A short plain-text error page (sendError's texts speak of applications, not files). */
-function sendStatus(res: ServerResponse, status: number): void {
+function sendStatus(res: HttpResponse, status: number): void {
   sendErrorPage(res, status, EXPLANATIONS[status] ?? '');
 }

@@ -80,9 +80,10 @@ describe('the HTTP side against a fake worker side', () => {
       serverNames: [],
       encodedSlashes: ['off'],
       mainEncodedSlashes: 'off',
+      redirectToHttps: [],
     };
     frontEnd = new FrontEnd(routes, { limits: HttpLimitsSchema.parse({}), log: createLogger({ level: 'error' }), probe: undefined });
-    const [a] = await frontEnd.listen([{ host: '127.0.0.1', port: 0, proxyProtocol: false } as never]);
+    const [a] = await frontEnd.listen(await FrontEnd.loadListeners({ listeners: [{ host: '127.0.0.1', port: 0, proxyProtocol: false }], tls: [undefined] }));
     url = `http://127.0.0.1:${a?.port}`;
     subscribe(REQUEST_FINISH_CHANNEL, onRecord);
   });

@@ -137,11 +137,8 @@ tls = { certificate = "shop.crt", private-key = "shop.key" }
 
   test('keys whose serving is not wired yet are refused, never silently ignored (a tls listener must not speak plain HTTP)', () => {
     const cases: [unknown, RegExp][] = [
-      [{ listen: [{ port: 8443, tls: { certificate: 'c', privateKey: 'k' } }] }, /^listen\[0\]\.tls$/],
       [{ listen: [{ port: 8000, proxyProtocol: true }] }, /^listen\[0\]\.proxy-protocol$/],
       [{ trustedProxies: ['10.0.0.0/8'], trustedProxyHeaders: ['X-Forwarded-For'] }, /^trusted-proxy-headers$/],
-      [{ host: [{ serverName: 'a', tls: { certificate: 'c', privateKey: 'k' } }] }, /^host\[0\]\.tls$/],
-      [{ host: [{ serverName: 'a', redirectToHttps: true }] }, /^host\[0\]\.redirect-to-https$/],
       [{ host: [{ serverName: 'a', static: [{ path: '/s', directory: '.', compress: true }] }] }, /^host\[0\]\.static\[0\]\.compress$/],
       [{ mount: [{ script: 'a.wsgi', compress: true }] }, /^mount\[0\]\.compress$/],
     ];
@@ -155,6 +152,27 @@ tls = { certificate = "shop.crt", private-key = "shop.key" }
           assert.match(err.hint ?? '', /remove the key|Remove the key/);
           return true;
         },
+      );
+    }
+    // TLS on a listener, a certificate per host and redirect-to-https are served (test/tls-serving.test.ts): planned.
+    const tlsListen = [{ port: 8443, tls: { certificate: 'c', privateKey: 'k' } }];
+    for (const wired of [
+      { listen: tlsListen, mount: [{ script: 'missing.wsgi' }] },
+      { listen: tlsListen, host: [{ serverName: 'a', tls: { certificate: 'c', privateKey: 'k' }, mount: [{ script: 'missing.wsgi' }] }] },
+      { listen: tlsListen, host: [{ serverName: 'a', redirectToHttps: true, mount: [{ script: 'missing.wsgi' }] }] },
+    ]) {
+      assert.throws(() => planServer(validateConfig(wired), '/nonexistent'), /missing\.wsgi|not found|does not exist/i);
+    }
+    // ... but a host asking for HTTPS where no listener speaks TLS is a mistake, said so.
+    for (const key of ['tls', 'redirectToHttps'] as const) {
+      const host = {
+        serverName: 'a',
+        mount: [{ script: 'missing.wsgi' }],
+        ...(key === 'tls' ? { tls: { certificate: 'c', privateKey: 'k' } } : { redirectToHttps: true }),
+      };
+      assert.throws(
+        () => planServer(validateConfig({ host: [host] }), '/nonexistent'),
+        (err: ConfigError) => err.code === 'CONFIG_NO_TLS_LISTENER' && kebabPath(err.path) === `host[0].${key === 'tls' ? 'tls' : 'redirect-to-https'}`,
       );
     }
     // trusted-proxies alone changes nothing until headers are trusted: accepted.
