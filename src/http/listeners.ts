@@ -194,7 +194,7 @@ export class HttpListeners {
   /** One listener's steps: accept -> [TLS] -> HTTP/1.1 | HTTP/2 by ALPN. */
   private pipeline(config: ListenerConfig, tls: { contexts: TlsContexts; spec: TlsListenerSpec } | undefined): Listener {
     const h1 = new Http1Server(this.limits, this.log, this.connections, this.serve);
-    const h2 = tls !== undefined && tls.spec.alpn.includes('h2') ? new H2Sessions(this.limits, this.log, this.serve) : undefined;
+    const h2 = tls?.spec.alpn.includes('h2') ? new H2Sessions(this.limits, this.log, this.serve) : undefined;
     const http = (socket: Socket): void => {
       if (h2 !== undefined && (socket as TLSSocket).alpnProtocol === 'h2') h2.accept(socket);
       else h1.accept(socket);
