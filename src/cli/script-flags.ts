@@ -17,6 +17,10 @@ export const SCRIPT_FLAGS: OptionSpec = {
   threads: { type: 'string' },
   host: { type: 'string' },
   port: { type: 'string' },
+  certificate: { type: 'string' },
+  'private-key': { type: 'string' },
+  'certificate-chain': { type: 'string' },
+  'https-port': { type: 'string' },
   'access-log': { type: 'string' },
   'log-level': { type: 'string' },
   'log-format': { type: 'string' },
@@ -37,6 +41,9 @@ const FLAG_FOR: Record<string, string> = {
   path: '--mount',
   env: '--setenv',
   environ: '--setenv',
+  certificate: '--certificate',
+  privateKey: '--private-key',
+  certificateChain: '--certificate-chain',
 };
 
 type Values = Record<string, string | boolean | string[] | undefined>;
@@ -68,7 +75,7 @@ export function scriptFlagsToConfig(command: string, v: Values, positionals: str
   const processes = intFlag('processes', v.processes as string | undefined, 1, 1024);
   const threads = intFlag('threads', v.threads as string | undefined, 1, 1024);
   const input: ServerConfigInput = {
-    listen: [{ host: (v.host as string | undefined) ?? '127.0.0.1', port: port ?? 8000 }],
+    listen: listenFlags(v, port),
     ...(v['python-home'] !== undefined ? { pythonHome: v['python-home'] as string } : {}),
     pythonPath: (v['python-path'] as string[] | undefined) ?? [],
     defaultGroup: {
@@ -107,6 +114,34 @@ export function scriptFlagsToConfig(command: string, v: Values, positionals: str
     // Servers started with flags are told apart by their address (and, for --port 0, their pid).
     identity: `flags:${input.listen?.[0] ? JSON.stringify(input.listen[0]) : ''}${port === 0 ? `:${process.pid}` : ''}`,
   };
+}
+
+/**
+ * The listeners the flags ask for: --host and --port, speaking TLS with --certificate and
+ * --private-key; with --https-port too, --port stays plain HTTP and a TLS listener is added on
+ * --https-port (as mod_wsgi-express's --https-port).
+ */
+function listenFlags(v: Values, port: number | undefined): NonNullable<ServerConfigInput['listen']> {
+  const host = (v.host as string | undefined) ?? '127.0.0.1';
+  const certificate = v.certificate as string | undefined;
+  const privateKey = v['private-key'] as string | undefined;
+  const chain = v['certificate-chain'] as string | undefined;
+  const httpsPort = intFlag('https-port', v['https-port'] as string | undefined, 0, 65535);
+  if ((certificate === undefined) !== (privateKey === undefined)) {
+    throw new ConfigError(C.BAD_FLAG, `${certificate === undefined ? '--private-key' : '--certificate'} needs ${certificate === undefined ? '--certificate' : '--private-key'}`, {
+      hint: 'Give the certificate (PEM) and its private key (PEM, unencrypted) together: --certificate site.crt --private-key site.key',
+    });
+  }
+  if (certificate === undefined && (chain !== undefined || httpsPort !== undefined)) {
+    throw new ConfigError(C.BAD_FLAG, `${chain !== undefined ? '--certificate-chain' : '--https-port'} needs --certificate and --private-key`, {
+      hint: 'Add --certificate site.crt --private-key site.key',
+    });
+  }
+  const plain = { host, port: port ?? 8000 };
+  if (certificate === undefined || privateKey === undefined) return [plain];
+  const tls = { certificate, privateKey, ...(chain !== undefined ? { certificateChain: chain } : {}) };
+  if (httpsPort === undefined) return [{ ...plain, tls }];
+  return [plain, { host, port: httpsPort, tls }];
 }
 
 /** The values the configuration's [log] level and format take: the flags take the same. */

@@ -47,6 +47,14 @@ Listening:
   --host HOST              address to listen on (default: 127.0.0.1)
   --port PORT              port to listen on (default: 8000; 0 picks a free one)
 
+TLS (with SCRIPT; in a file, a listener's tls table):
+  --certificate FILE       serve HTTPS (HTTP/2 and HTTP/1.1) on --port with this certificate (PEM;
+                           it may hold the chain after it)
+  --private-key FILE       the certificate's private key (PEM, without a passphrase)
+  --certificate-chain FILE intermediate certificates (PEM), sent after the certificate
+  --https-port PORT        serve HTTPS on PORT instead, and plain HTTP on --port
+                           (mod_wsgi-express's --https-port)
+
 ${ADMIN_FLAGS_HELP}
 Development:
   --reload-on-changes      restart a group when a Python file its processes loaded changes
