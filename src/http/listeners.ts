@@ -50,7 +50,12 @@ interface Listener {
   address: AddressInfo;
 }
 
-const keyOf = (l: ListenerConfig, tls: TlsListenerSpec | undefined): string => `${tls === undefined ? 'http' : 'https'}|${l.host}:${l.port}`;
+/**
+ * A listener's identity across reloads: scheme, address and port; listeners on port 0 (any free
+ * port) are told apart by their place in the list.
+ */
+const keyOf = (l: ListenerConfig, tls: TlsListenerSpec | undefined, index: number): string =>
+  `${tls === undefined ? 'http' : 'https'}|${l.host}:${l.port}${l.port === 0 ? `#${index}` : ''}`;
 
 export class HttpListeners {
   private readonly listeners = new Map<string, Listener>();
@@ -107,9 +112,9 @@ export class HttpListeners {
     this.warn(prepared.warnings);
     for (const commit of prepared.commits) commit();
     const { listeners, tls } = prepared.set;
-    const wanted = new Set(listeners.map((l, i) => keyOf(l, tls[i])));
+    const wanted = new Set(listeners.map((l, i) => keyOf(l, tls[i], i)));
     const removed = [...this.listeners.keys()].filter((k) => !wanted.has(k));
-    const added = listeners.map((_, i) => i).filter((i) => !this.listeners.has(keyOf(listeners[i] as ListenerConfig, tls[i])));
+    const added = listeners.map((_, i) => i).filter((i) => !this.listeners.has(keyOf(listeners[i] as ListenerConfig, tls[i], i)));
     for (const k of removed) {
       const l = this.listeners.get(k) as Listener;
       this.listeners.delete(k);
@@ -124,7 +129,7 @@ export class HttpListeners {
     if (!removed.length && !added.length) return undefined;
     return `listening changed: ${added
       .map((i) => `+${describe(listeners[i] as ListenerConfig, tls[i])}`)
-      .concat(removed.map((k) => `-${k.replace('|', '://')}`))
+      .concat(removed.map((k) => `-${k.replace('|', '://').replace(/#\d+$/, '')}`))
       .join(' ')}`;
   }
 
@@ -174,7 +179,7 @@ export class HttpListeners {
     for (const i of indexes) {
       const config = prepared.set.listeners[i] as ListenerConfig;
       const spec = prepared.set.tls[i];
-      const key = keyOf(config, spec);
+      const key = keyOf(config, spec, i);
       const listener = this.pipeline(config, spec === undefined ? undefined : { contexts: prepared.loaded.get(key) as TlsContexts, spec });
       await new Promise<void>((resolve, reject) => {
         listener.accept.once('error', reject);
@@ -226,7 +231,7 @@ export async function prepareListeners(set: ListenerSet, running: (key: string) 
     set.listeners.map(async (l, i) => {
       const spec = set.tls[i];
       if (spec === undefined) return;
-      const key = keyOf(l, spec);
+      const key = keyOf(l, spec, i);
       const contexts = running(key);
       if (contexts !== undefined) {
         const next = await contexts.prepare(spec);

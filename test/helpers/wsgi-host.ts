@@ -57,7 +57,7 @@ export class WsgiHost {
     // The startup line names the URL that answers (a mount's prefix, a virtual host's name); its
     // listen field is the listener itself, which the tests use as the base URL.
     try {
-      await host.waitForLog(/^wsgi-host serving http:\/\/\S+/, options.timeoutMs ?? 30_000);
+      await host.waitForLog(/^wsgi-host serving https?:\/\/\S+/, options.timeoutMs ?? 30_000);
       const line = host.logs.find((l) => String(l.msg ?? '').startsWith('wsgi-host serving ') && typeof l.listen === 'string');
       if (line === undefined) throw new Error(`the startup line has no listen field:\n${host.logText()}`);
       host.url = line.listen as string;
@@ -66,6 +66,30 @@ export class WsgiHost {
       throw err;
     }
     return host;
+  }
+
+  /**
+   * Starts `wsgi-host serve ARGS` as it is (a configuration's own listeners, port 0 each) and
+   * waits (bounded) until each of its `count` listeners serves; returns it with their URLs, in order.
+   */
+  static async serveListeners(
+    args: string[],
+    count: number,
+    options: { cwd?: string; env?: NodeJS.ProcessEnv; timeoutMs?: number } = {},
+  ): Promise<{ host: WsgiHost; listeners: string[] }> {
+    const host = new WsgiHost(['serve', ...args, '--log-format', 'json'], options);
+    const listeners = (): string[] => [
+      ...new Set(host.logs.filter((l) => String(l.msg ?? '').startsWith('wsgi-host serving ') && typeof l.listen === 'string').map((l) => l.listen as string)),
+    ];
+    try {
+      await host.waitForLog(/^wsgi-host serving https?:\/\/\S+/, options.timeoutMs ?? 30_000);
+      await waitFor(() => listeners().length >= count, 5000, `${count} listeners in the startup lines`);
+    } catch (err) {
+      await host.kill();
+      throw new Error(`${(err as Error).message}\n${host.logText()}`);
+    }
+    host.url = listeners()[0] ?? '';
+    return { host, listeners: listeners() };
   }
 
   get pid(): number {
