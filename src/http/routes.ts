@@ -118,7 +118,7 @@ export function resolveRequest(req: HttpRequest, checked: CheckedHead, routes: R
     serverPort: authority?.port ?? String(socket.localPort),
     scheme,
     requestId,
-    headers: fields.fields(socket) + headers,
+    headers: fields.fields(req) + headers,
   };
   return { kind: 'app', app, head };
 }

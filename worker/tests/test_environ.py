@@ -40,6 +40,17 @@ class BuildEnviron(unittest.TestCase):
         self.assertEqual(env["mod_wsgi.daemon_connects"], "1")
         self.assertNotIn("REQUEST_METHOD", base, "the base environ is copied, never changed")
 
+    def test_env_pseudo_fields_name_their_variable(self):
+        base = environ.base_environ({"group": "g"}, {"kind": "script", "target": "/srv/app.wsgi"}, 1, None, None)
+        fields = ["0", "GET", "", "/", "", "/", "HTTP/2.0", "10.0.0.1", "5555", "example.org", "443", "https", "rid-2",
+                  ":server-addr", "10.0.0.2", ":env:SSL_TLS_SNI", "example.org", ":env:HTTP2", "on", ":unknown", "x",
+                  "Host", "example.org"]
+        env = environ.build_environ(fields, base, {})
+        self.assertEqual((env["SSL_TLS_SNI"], env["HTTP2"]), ("example.org", "on"))
+        self.assertEqual(env["HTTP_HOST"], "example.org")
+        self.assertNotIn(":unknown", env)
+        self.assertNotIn("unknown", env)
+
 
 if __name__ == "__main__":
     unittest.main()

@@ -92,8 +92,12 @@ def build_environ(fields, base, keys):
     n = len(fields)
     i = FIXED_FIELDS
     while i < n and fields[i][:1] == ":":
-        key = PSEUDO_FIELDS.get(fields[i])
-        if key is not None:
+        name = fields[i]
+        key = PSEUDO_FIELDS.get(name)
+        if key is None and name.startswith(":env:"):
+            # An environ variable of the connection or stream (SSL_TLS_SNI, HTTP2...), named by the front end.
+            key = name[5:]
+        if key:
             env[key] = fields[i + 1]
         i += 2
     while i < n:
