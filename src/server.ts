@@ -1,4 +1,6 @@
 /**
+ * reason: the composition root is the one place that knows every part; its wiring reads best whole.
+ *
  * The composition root: the one place where the parts of a running wsgi-host are made and wired.
  * The worker side (a Supervisor of the configuration's pools) hands its ports to the HTTP side (a
  * FrontEnd and its routes); the admin listener reads one plain snapshot() of the server; the
@@ -18,9 +20,8 @@ import type { ServePlan } from './config/plan.js';
 import type { ServerConfig } from './config/schema.js';
 import { servingLines } from './config/serving-lines.js';
 import { describeError } from './errors.js';
-import { tlsListenerSpec } from './frontdoor/tls-spec.js';
 import { FrontEnd, type ListenerProbe, REQUEST_FINISH_CHANNEL } from './http/front-end.js';
-import type { ListenerSet } from './http/listeners.js';
+import { listenerSet } from './http/listeners.js';
 import { buildRoutes } from './http/routes.js';
 import { AccessLog, type AccessRecord } from './observability/access-log.js';
 import { countFault } from './observability/faults.js';
@@ -63,7 +64,7 @@ export class WsgiHostServer {
   /** Checks environments, starts every group, then listens. Throws (having cleaned up) on failure. */
   async start(): Promise<AddressInfo[]> {
     // Certificates first: a bad one stops the start before any process does.
-    const listeners = await FrontEnd.loadListeners(listenerSet(this.plan));
+    const listeners = await FrontEnd.loadListeners(listenerSet(this.plan.config, this.plan.baseDir));
     const supervisor = new Supervisor(this.plan, await resolveEnvironments(this.plan), this.log);
     await supervisor.start();
     this.supervisor = supervisor;
@@ -152,7 +153,7 @@ export class WsgiHostServer {
       try {
         plan = await load();
         // Every certificate is read again; one that does not load refuses the reload (the old ones serve on).
-        listeners = await this.frontEnd.prepareListeners(listenerSet(plan));
+        listeners = await this.frontEnd.prepareListeners(listenerSet(plan.config, plan.baseDir));
         next = new Supervisor(plan, await resolveEnvironments(plan), this.log, this.supervisor);
         await next.start();
       } catch (err) {
@@ -185,12 +186,6 @@ export class WsgiHostServer {
     await this.supervisor?.stop(Math.max(1000, graceMs));
     this.phase = 'stopped';
   }
-}
-
-/** The listeners of a plan, with the TLS spec of each (src/frontdoor/tls-spec.ts). */
-function listenerSet(plan: ServePlan): ListenerSet {
-  const config = plan.config;
-  return { listeners: config.listen, tls: config.listen.map((_, i) => tlsListenerSpec(config, i, plan.baseDir)) };
 }
 
 function describeFailure(err: unknown): string {

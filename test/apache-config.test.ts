@@ -551,13 +551,15 @@ describe('mod_wsgi semantics', () => {
     assert.deepEqual(r.config.host?.[1]?.aliases, ['example.com']);
     assert.equal(r.config.host?.[1]?.mount?.[0]?.path, '/');
     const kinds = r.notes.map((n) => [n.kind, n.line]);
-    assert.deepEqual(kinds, [
-      ['not-honoured', 5],
-      ['ignored', 10],
-      ['ignored', 11],
-    ]);
+    // Issue 16 changed this: SSLEngine and SSLCertificateFile are honoured (they were ignored notes).
+    assert.deepEqual(kinds, [['not-honoured', 5]]);
     assert.equal(r.notes[0]?.refused, true, 'the redirect is refused: serve stops unless the difference is accepted');
-    assert.match(r.notes[1]?.message ?? '', /^SSLEngine ignored: wsgi-host does not terminate TLS/);
+    assert.deepEqual(r.config.host?.[1]?.tls, { certificate: '/etc/ssl/site.pem', privateKey: '/etc/ssl/site.pem' }, 'the key is in the certificate file');
+    assert.equal(r.config.host?.[0]?.tls, undefined);
+    assert.deepEqual(
+      r.config.listen?.map((l) => (l as { tls?: unknown }).tls),
+      [undefined, { minVersion: 'TLSv1.2', alpn: ['http/1.1'] }],
+    );
   });
 });
 
@@ -769,5 +771,143 @@ describe('issue 14: access control, refusals, addresses', () => {
     );
     assert.match(refused[0]?.message ?? '', /guarded\/\.htaccess change how Apache serves Alias \/site/);
     assert.match(refused[1]?.message ?? '', /refuse symbolic links such as .*link\.txt/);
+  });
+});
+
+describe('issue 16: mod_ssl and Protocols', () => {
+  const translate = (lines: string[]): { r: ReturnType<typeof translateApacheConfig>; text: string } => {
+    const dir = fixture({ 'site.wsgi': WSGI });
+    const text = lines.join('\n').replaceAll('SITE', join(dir, 'site.wsgi')).replaceAll('DIR', dir);
+    const file = tmp.file(join(`case${counter}`, 'ssl.conf'), text);
+    return { r: translateApacheConfig(file), text };
+  };
+
+  test('SSLEngine on makes its port speak TLS: the certificate per host (SNI), SSLProtocol, SSLCipherSuite and Protocols per listener', () => {
+    const { r, text } = translate([
+      'Listen 80',
+      'Listen 443',
+      'SSLProtocol all -SSLv3',
+      'SSLCipherSuite HIGH:!aNULL:!MD5',
+      'Protocols h2 http/1.1 h2c',
+      'SSLSessionCache none',
+      '<VirtualHost *:80>',
+      '    ServerName www.example.com',
+      '    WSGIScriptAlias / SITE',
+      '</VirtualHost>',
+      '<VirtualHost *:443>',
+      '    ServerName www.example.com',
+      '    SSLEngine on',
+      '    SSLCertificateFile certs/www.pem',
+      '    SSLCertificateKeyFile /etc/ssl/private/www.key',
+      '    SSLCertificateChainFile /etc/ssl/chain.pem',
+      '    SSLOptions +StdEnvVars',
+      '    WSGIScriptAlias / SITE',
+      '    <Location /account>',
+      '        SSLRequireSSL',
+      '    </Location>',
+      '</VirtualHost>',
+      '<VirtualHost *:443>',
+      '    ServerName api.example.com',
+      '    SSLEngine on',
+      '    SSLCertificateFile /etc/ssl/api.pem',
+      '    SSLCertificateFile /etc/ssl/api-ecdsa.pem',
+      '    SSLCertificateKeyFile /etc/ssl/private/api.key',
+      '    SSLProtocol -all +TLSv1.3',
+      '    WSGIScriptAlias / SITE',
+      '</VirtualHost>',
+    ]);
+    const listen = r.config.listen as { port: number; tls?: unknown }[];
+    assert.equal(listen[0]?.tls, undefined);
+    // The first VirtualHost of the port decides the handshake's protocols and ciphers, as in Apache.
+    assert.deepEqual(listen[1]?.tls, { minVersion: 'TLSv1.2', ciphers: 'HIGH:!aNULL:!MD5', alpn: ['h2', 'http/1.1'] });
+    assert.equal(r.config.host?.[0]?.tls, undefined);
+    assert.deepEqual(
+      { ...r.config.host?.[1]?.tls, certificate: 'ROOT/certs/www.pem' },
+      {
+        certificate: 'ROOT/certs/www.pem',
+        privateKey: '/etc/ssl/private/www.key',
+        certificateChain: '/etc/ssl/chain.pem',
+      },
+    );
+    assert.deepEqual(r.config.host?.[2]?.tls, { certificate: '/etc/ssl/api.pem', privateKey: '/etc/ssl/private/api.key' });
+    assert.match(r.config.host?.[1]?.tls?.certificate ?? '', /\/certs\/www\.pem$/, 'a relative path is taken from ServerRoot');
+    const note = (marker: string): ApacheNote | undefined => r.notes.find((n) => n.line === lineOf(text, marker));
+    assert.match(note('Protocols h2 http/1.1 h2c')?.message ?? '', /Protocols h2c .* is not honoured/);
+    assert.match(note('SSLProtocol all')?.message ?? '', /^SSLProtocol all -SSLv3 enables TLSv1, TLSv1\.1: wsgi-host serves TLS 1\.2 and 1\.3 only/);
+    assert.equal(note('SSLProtocol all')?.kind, 'not-honoured');
+    assert.match(note('SSLOptions +StdEnvVars')?.message ?? '', /not HTTPS=on or the other SSL_\* variables/);
+    assert.match(note('SSLCertificateFile /etc/ssl/api-ecdsa.pem')?.message ?? '', /one certificate per host/);
+    assert.match(note('SSLSessionCache')?.message ?? '', /^SSLSessionCache ignored: it tunes mod_ssl/);
+    assert.equal(note('SSLRequireSSL'), undefined, 'SSLRequireSSL in a VirtualHost with SSLEngine on holds by itself');
+    assert.deepEqual(
+      r.notes.filter((n) => n.refused),
+      [],
+    );
+  });
+
+  test('refused and refusing: SSLRequireSSL where requests arrive in the clear, SSLStrictSNIVHostCheck on, SSLVerifyClient require; errors name the line', () => {
+    const { r, text } = translate([
+      'Listen 80',
+      'Listen 443',
+      '<VirtualHost *:80>',
+      '    ServerName www.example.com',
+      '    WSGIScriptAlias / SITE',
+      '    <Location /account>',
+      '        SSLRequireSSL',
+      '    </Location>',
+      '</VirtualHost>',
+      '<VirtualHost *:443>',
+      '    ServerName www.example.com',
+      '    SSLEngine on',
+      '    SSLCertificateFile /etc/ssl/www.pem',
+      '    SSLStrictSNIVHostCheck on',
+      '    SSLVerifyClient require',
+      '    WSGIScriptAlias / SITE',
+      '</VirtualHost>',
+    ]);
+    const refused = r.notes
+      .filter((n) => n.refused)
+      .map((n) => n.line)
+      .sort((a, b) => a - b);
+    assert.deepEqual(refused, [lineOf(text, 'SSLRequireSSL'), lineOf(text, 'SSLStrictSNIVHostCheck'), lineOf(text, 'SSLVerifyClient')]);
+    const noCertificate = ['Listen 443', '<VirtualHost *:443>', '    SSLEngine on', '    WSGIScriptAlias / SITE', '</VirtualHost>'];
+    const dir = fixture({ 'site.wsgi': WSGI });
+    const file = tmp.file(join(`case${counter}`, 'nocert.conf'), noCertificate.join('\n').replace('SITE', join(dir, 'site.wsgi')));
+    const err = translateError(file);
+    assert.equal(err.code, ApacheErrorCode.BAD_VALUE);
+    assert.match(err.message, /SSLEngine on but no SSLCertificateFile/);
+    assert.equal(err.source?.line, 3);
+    const oldOnly = tmp.file(
+      join(`case${counter}`, 'old.conf'),
+      [
+        'Listen 443',
+        '<VirtualHost *:443>',
+        '    SSLEngine on',
+        '    SSLCertificateFile /etc/ssl/a.pem',
+        '    SSLProtocol TLSv1 +TLSv1.1',
+        `    WSGIScriptAlias / ${join(dir, 'site.wsgi')}`,
+        '</VirtualHost>',
+      ].join('\n'),
+    );
+    const old = translateError(oldOnly);
+    assert.match(old.message, /only protocols older than TLS 1\.2/);
+    assert.equal(old.source?.line, 5);
+  });
+
+  test('the translation validates and plans: the TLS listener, its hosts by SNI, redirect-to-https absent', () => {
+    const { r } = translate([
+      'Listen 443',
+      '<VirtualHost *:443>',
+      '    ServerName www.example.com',
+      '    SSLEngine on',
+      '    SSLCertificateFile /etc/ssl/www.pem',
+      '    SSLCertificateKeyFile /etc/ssl/www.key',
+      '    WSGIScriptAlias / SITE',
+      '</VirtualHost>',
+    ]);
+    const config = validateConfig(r.config);
+    const plan = planServer(config, '/');
+    assert.deepEqual(plan.config.listen[0]?.tls, { minVersion: 'TLSv1.2', alpn: ['http/1.1'] });
+    assert.equal(plan.config.host[0]?.redirectToHttps, false);
   });
 });

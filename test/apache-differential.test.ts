@@ -3,9 +3,11 @@ import { cpSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { ApacheServer, apacheDir, apacheMissing, apacheUser, freePort, loadModules, openToApache } from './helpers/apache.js';
+import { makeCertificate } from './helpers/certificates.js';
 import { makeVenv, systemPython } from './helpers/python.js';
 import { rawHttp, type RawResponse } from './helpers/raw-http.js';
 import { tempDir } from './helpers/tmp.js';
+import { h2Request, h2Session, httpsGet } from './helpers/tls-clients.js';
 import { ROOT, WsgiHost } from './helpers/wsgi-host.js';
 
 /**
@@ -27,12 +29,21 @@ const skipWhy =
 // ---- the intended differences (docs/apache-differences.md) ---------------------------------------
 
 /** Keys mod_wsgi sets that wsgi-host leaves out on purpose. */
-const ONLY_APACHE = ['DOCUMENT_ROOT', 'CONTEXT_DOCUMENT_ROOT', 'PATH_TRANSLATED', 'SERVER_ADMIN', 'apache.version'];
+const ONLY_APACHE = [
+  'DOCUMENT_ROOT',
+  'CONTEXT_DOCUMENT_ROOT',
+  'PATH_TRANSLATED',
+  'SERVER_ADMIN',
+  'apache.version',
+  // Apache's connection log id (with mod_ssl or mod_http2 loaded): no meaning outside Apache's logs.
+  'mod_wsgi.connection_id',
+];
 /** Keys wsgi-host adds on purpose. */
 const ONLY_WSGI_HOST = ['HTTP_X_REQUEST_ID'];
 /** Keys whose values differ by nature (times, counters, ids, the server's name, object types). */
 const VARYING = [
   'REMOTE_PORT',
+  'H2_STREAM_TAG',
   'SERVER_SOFTWARE',
   'SERVER_SIGNATURE',
   'mod_wsgi.request_id',
@@ -274,7 +285,7 @@ Alias /files \${DIFF_ROOT}/static
 `;
 
 /** The configuration of the test's own Apache: what a distribution's apache2.conf would give, then the site. */
-function apacheMain(root: string, site: string): string {
+function apacheMain(root: string, site: string, modules: string[] = []): string {
   return [
     `ServerRoot ${root}`,
     `PidFile ${join(root, 'run', 'apache.pid')}`,
@@ -282,7 +293,7 @@ function apacheMain(root: string, site: string): string {
     'LogLevel info',
     `DefaultRuntimeDir ${join(root, 'run')}`,
     ...(process.getuid?.() === 0 ? [`User ${apacheUser()}`, `Group ${apacheUser()}`] : []),
-    loadModules(['mpm_event', 'authz_core', 'authz_host', 'access_compat', 'alias', 'mime', 'dir', 'autoindex', 'env', 'wsgi']),
+    loadModules(['mpm_event', 'authz_core', 'authz_host', 'access_compat', 'alias', 'mime', 'dir', 'autoindex', 'env', 'wsgi', ...modules]),
     'TypesConfig /etc/mime.types',
     'DirectoryIndex index.html',
     `WSGISocketPrefix ${join(root, 'run', 'wsgi')}`,
@@ -528,5 +539,106 @@ describe('examples/apache-two-vhosts: a public VirtualHost and one bound to 127.
       [...seen.values()].map((o) => o.environ?.application),
       ['shop', 'shop', 'shop', 'admin', 'admin'],
     );
+  });
+});
+
+// ---- HTTPS: mod_ssl and mod_http2 ----------------------------------------------------------------------
+
+const TLS_SITE = `# An HTTPS VirtualHost beside a plain one of the same name.
+ServerName main.test
+Listen 127.0.0.1:\${PORT_P}
+Listen 127.0.0.1:\${PORT_S}
+WSGIDaemonProcess tlsdiff processes=1 threads=2
+<Directory \${DIFF_ROOT}/app>
+    Require all granted
+</Directory>
+<VirtualHost *:\${PORT_P}>
+    ServerName secure.test
+    WSGIScriptAlias / \${DIFF_ROOT}/app/dump.wsgi process-group=tlsdiff application-group=%{GLOBAL}
+</VirtualHost>
+<VirtualHost *:\${PORT_S}>
+    ServerName secure.test
+    Protocols h2 http/1.1
+    SSLEngine on
+    SSLCertificateFile \${DIFF_ROOT}/secure.crt
+    SSLCertificateKeyFile \${DIFF_ROOT}/secure.key
+    SSLProtocol -all +TLSv1.2 +TLSv1.3
+    WSGIScriptAlias / \${DIFF_ROOT}/app/dump.wsgi process-group=tlsdiff application-group=%{GLOBAL}
+    <Location /private>
+        SSLRequireSSL
+    </Location>
+</VirtualHost>
+`;
+
+describe('an HTTPS VirtualHost (SSLEngine on, Protocols h2 http/1.1), served by Apache + mod_ssl + mod_http2 and by wsgi-host, answers the same', {
+  skip: skipWhy,
+}, () => {
+  const t = tempDir('wsgi-host-tls-differential-');
+  let pair: Pair;
+
+  before(async () => {
+    openToApache(t.dir);
+    for (const d of ['app', 'docroot']) apacheDir(join(t.dir, d));
+    t.file('app/dump.wsgi', DUMP);
+    makeCertificate(t.dir, 'secure', ['secure.test']);
+    const site = t.file('site.conf', TLS_SITE);
+    const main = t.file('apache.conf', apacheMain(t.dir, site, ['socache_shmcb', 'ssl', 'http2']));
+    pair = await startPair({
+      dir: t.dir,
+      serverRoot: t.dir,
+      apacheConf: main,
+      siteConf: site,
+      portVars: ['PORT_P', 'PORT_S'],
+      env: { DIFF_ROOT: t.dir },
+      listeners: (p) => [
+        { host: '127.0.0.1', port: p.PORT_P as number },
+        { host: '127.0.0.1', port: p.PORT_S as number },
+      ],
+    });
+  });
+  after(async () => {
+    await pair?.stop();
+    t.cleanup();
+  });
+
+  /** A request over TLS: HTTP/1.1, or HTTP/2 (by ALPN), with SNI secure.test. */
+  async function overTls(side: Side, path: string, version: '1.1' | '2'): Promise<Outcome> {
+    const port = side.ports.PORT_S as number;
+    if (version === '1.1') {
+      const r = await httpsGet(port, path, { servername: 'secure.test', host: `secure.test:${port}` });
+      return outcome({ status: r.status, head: '', headers: { 'content-type': String(r.headers['content-type'] ?? '') }, body: r.body, text: r.text }, side);
+    }
+    const session = await h2Session(port, 'secure.test');
+    try {
+      const r = await h2Request(session, { ':path': path, ':authority': `secure.test:${port}` });
+      return outcome({ status: r.status, head: '', headers: { 'content-type': String(r.headers['content-type'] ?? '') }, body: r.body, text: r.text }, side);
+    } finally {
+      session.close();
+    }
+  }
+
+  test("over TLS with HTTP/1.1 and HTTP/2: the same environ (wsgi.url_scheme https, no HTTPS key, SSL_TLS_SNI, SERVER_PROTOCOL HTTP/2.0 and mod_http2's HTTP2, H2_STREAM_ID); plain HTTP on the other port", async () => {
+    for (const version of ['1.1', '2'] as const) {
+      for (const path of ['/x/y?z=1', '/private/area']) {
+        const a = await overTls(pair.apache, path, version);
+        const w = await overTls(pair.wsgiHost, path, version);
+        // Intended: wsgi-host does no HTTP/2 server push, and says so (mod_http2 pushes by default).
+        if (version === '2') {
+          assert.equal(w.environ?.H2PUSH, 'off');
+          assert.equal(w.environ?.H2_PUSH, 'off');
+          assert.equal(a.environ?.H2PUSH, 'on');
+          Object.assign(w.environ ?? {}, { H2PUSH: 'on', H2_PUSH: 'on' });
+        }
+        assert.deepEqual(w, a, `HTTP/${version} ${path}: wsgi-host differs from Apache + mod_ssl + mod_http2`);
+        assert.equal(w.status, 200);
+        assert.equal(w.environ?.['wsgi.url_scheme'], 'https');
+        assert.equal(w.environ?.HTTPS, undefined);
+        assert.equal(w.environ?.SERVER_PROTOCOL, version === '2' ? 'HTTP/2.0' : 'HTTP/1.1');
+        assert.equal(w.environ?.SSL_TLS_SNI, 'secure.test', 'mod_ssl names the SNI name without SSLOptions');
+        assert.equal(w.environ?.HTTP2, version === '2' ? 'on' : undefined);
+      }
+    }
+    const seen = await compare(pair, [{ port: 'PORT_P', path: '/x', host: 'secure.test' }]);
+    assert.equal([...seen.values()][0]?.environ?.['wsgi.url_scheme'], 'http');
   });
 });

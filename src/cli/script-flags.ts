@@ -128,9 +128,13 @@ function listenFlags(v: Values, port: number | undefined): NonNullable<ServerCon
   const chain = v['certificate-chain'] as string | undefined;
   const httpsPort = intFlag('https-port', v['https-port'] as string | undefined, 0, 65535);
   if ((certificate === undefined) !== (privateKey === undefined)) {
-    throw new ConfigError(C.BAD_FLAG, `${certificate === undefined ? '--private-key' : '--certificate'} needs ${certificate === undefined ? '--certificate' : '--private-key'}`, {
-      hint: 'Give the certificate (PEM) and its private key (PEM, unencrypted) together: --certificate site.crt --private-key site.key',
-    });
+    throw new ConfigError(
+      C.BAD_FLAG,
+      `${certificate === undefined ? '--private-key' : '--certificate'} needs ${certificate === undefined ? '--certificate' : '--private-key'}`,
+      {
+        hint: 'Give the certificate (PEM) and its private key (PEM, unencrypted) together: --certificate site.crt --private-key site.key',
+      },
+    );
   }
   if (certificate === undefined && (chain !== undefined || httpsPort !== undefined)) {
     throw new ConfigError(C.BAD_FLAG, `${chain !== undefined ? '--certificate-chain' : '--https-port'} needs --certificate and --private-key`, {

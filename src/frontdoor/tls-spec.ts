@@ -5,8 +5,9 @@ import type { TlsListenerSpec } from './tls-contexts.js';
 
 /**
  * The TLS spec of listener `index` of a validated configuration (undefined when it is plain HTTP):
- * its own certificate for unknown names, every [[host]] with a tls table by its names, paths made
- * absolute from the configuration's folder. ALPN defaults to h2, then http/1.1.
+ * its own certificate for unknown names, every [[host]] with a tls table that the listener reaches
+ * (no addresses, or one of its port) by its names, paths made absolute from the configuration's
+ * folder. ALPN defaults to h2, then http/1.1.
  */
 export function tlsListenerSpec(config: ServerConfig, index: number, baseDir: string): TlsListenerSpec | undefined {
   const tls = config.listen[index]?.tls;
@@ -21,8 +22,12 @@ export function tlsListenerSpec(config: ServerConfig, index: number, baseDir: st
           ...(f.certificateChain !== undefined ? { certificateChain: abs(f.certificateChain) } : {}),
           ...(f.ocspStaple !== undefined ? { ocspStaple: abs(f.ocspStaple) } : {}),
         };
+  // The hosts this listener can reach: those declared for its port (or for every address).
+  const port = config.listen[index]?.port;
+  const reached = (addresses: readonly string[] | undefined): boolean =>
+    addresses === undefined || addresses.length === 0 || addresses.some((a) => /:\*$/.test(a) || a.endsWith(`:${port}`));
   const hosts = config.host.flatMap((h) => {
-    const f = h.tls === undefined ? undefined : files(h.tls);
+    const f = h.tls === undefined || !reached(h.addresses) ? undefined : files(h.tls);
     return f === undefined ? [] : [{ names: [h.serverName, ...h.aliases], files: f }];
   });
   return {

@@ -13,9 +13,10 @@
  */
 import { createServer as createNetServer, type AddressInfo, type Server as NetServer, type Socket } from 'node:net';
 import type { TLSSocket } from 'node:tls';
-import type { HttpLimits, ListenerConfig } from '../config/schema.js';
+import type { HttpLimits, ListenerConfig, ServerConfig } from '../config/schema.js';
 import { TlsContexts, type TlsListenerSpec } from '../frontdoor/tls-contexts.js';
 import type { TlsWarning } from '../frontdoor/tls-errors.js';
+import { tlsListenerSpec } from '../frontdoor/tls-spec.js';
 import type { Logger } from '../observability/logger.js';
 import { H2Sessions } from './h2-sessions.js';
 import type { HttpConnection } from './http-connection.js';
@@ -27,6 +28,11 @@ import { TlsStep } from './tls-step.js';
 export interface ListenerSet {
   listeners: ListenerConfig[];
   tls: (TlsListenerSpec | undefined)[];
+}
+
+/** The listeners of a configuration, with the TLS spec of each (src/frontdoor/tls-spec.ts). */
+export function listenerSet(config: ServerConfig, baseDir: string): ListenerSet {
+  return { listeners: config.listen, tls: config.listen.map((_, i) => tlsListenerSpec(config, i, baseDir)) };
 }
 
 /** A configuration's listeners with every certificate loaded (prepare()), ready for update(). */

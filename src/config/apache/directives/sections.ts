@@ -34,6 +34,7 @@ export function virtualHost(s: SectionNode, ctx: Ctx, site: Site, walk: Walk): v
     addressPort: addressPort(s.args[0] as string),
     aliases: [],
     scope: newScope('vhost', index, label, s, site.counter++),
+    ssl: { requireSsl: [] },
   };
   host.scope.section = s;
   site.hosts.push(host);

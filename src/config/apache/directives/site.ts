@@ -14,6 +14,22 @@ import { newScope, type Scope } from './scopes.js';
 /** A setting of a process group, as the model names it (processes, pythonHome...). */
 export type GroupField = keyof z.input<typeof GroupSettingsSchema>;
 
+/** mod_ssl's settings (and Protocols) of the main server or of one <VirtualHost> (ssl.ts). */
+export interface SslDecl {
+  engine?: Sourced<boolean>;
+  certificate?: Sourced<string>;
+  key?: Sourced<string>;
+  chain?: Sourced<string>;
+  /** SSLProtocol's arguments as written. */
+  protocol?: Sourced<string[]>;
+  /** SSLCipherSuite for TLS 1.2 and below. */
+  ciphers?: Sourced<string>;
+  /** Protocols (h2, http/1.1): the ALPN list. */
+  protocols?: Sourced<string[]>;
+  /** SSLRequireSSL lines in sections of this host (or the server level's). */
+  requireSsl: Where[];
+}
+
 export interface HostDecl {
   index: number;
   at: Where;
@@ -26,6 +42,7 @@ export interface HostDecl {
   scope: Scope;
   /** AllowEncodedSlashes in this VirtualHost. */
   encodedSlashes?: Sourced<EncodedSlashesSetting>;
+  ssl: SslDecl;
 }
 
 export interface AliasOptions {
@@ -78,6 +95,8 @@ export interface Site {
   limits: Map<'keepAliveTimeout' | 'maxBodySize' | 'maxHeaderCount', Sourced<number>>;
   /** AllowEncodedSlashes at server level. */
   encodedSlashes?: Sourced<EncodedSlashesSetting>;
+  /** mod_ssl at the server level: what VirtualHosts inherit, and the main server's. */
+  ssl: SslDecl;
   groups: DaemonGroup[];
   hosts: HostDecl[];
   scopes: Scope[];
@@ -130,6 +149,7 @@ export function newSite(serverRoot: string, serverRootFromOption: boolean, mainF
     pythonEnvAll: new Map(),
     pythonEnvDefault: new Map(),
     limits: new Map(),
+    ssl: { requireSsl: [] },
     groups: [],
     hosts: [],
     scopes: [serverScope],

@@ -1,3 +1,4 @@
+// reason: the directive table is one list, read as a table; the walk that applies it follows it.
 import { ApacheErrorCode as E, apacheError } from '../errors.js';
 import type { ConfigNode, DirectiveNode } from '../read/nodes.js';
 import type { ReadResult } from '../read/reader.js';
@@ -32,6 +33,7 @@ import {
   setHandler,
 } from './handlers.js';
 import { accessSection, contextSection, unknownSection, virtualHost } from './sections.js';
+import { protocols, sslCipherSuite, sslEngine, sslFile, sslHonorCipherOrder, sslOptions, sslProtocol, sslRequireSsl } from './ssl.js';
 import { type Ctx, type Handler, type Level, newSite, type SectionHandler, type Site } from './site.js';
 
 /**
@@ -102,6 +104,20 @@ const DIRECTIVES: readonly DirectiveRow[] = [
   honoured('KeepAliveTimeout',       SERVER_VHOST,  keepAliveTimeout,    'limits.keepAliveTimeout'),
   honoured('LimitRequestBody',       ANYWHERE,      limitRequestBody,    'limits.maxBodySize'),
   honoured('LimitRequestFields',     SERVER_VHOST,  limitRequestFields,  'limits.maxHeaderCount'),
+  // ---- TLS (ssl.ts; translate/tls.ts): a VirtualHost with SSLEngine on makes its port's listeners speak TLS
+  honoured('SSLEngine',              SERVER_VHOST,  sslEngine,           'host.tls; listen.tls of its port', 'SSLEngine optional (an RFC 2817 upgrade) is noted, and the host stays plain HTTP.'),
+  honoured('SSLCertificateFile',     SERVER_VHOST,  sslFile('certificate'), 'host.tls.certificate', 'A second one (of another key type) is noted: one certificate per host.'),
+  honoured('SSLCertificateKeyFile',  SERVER_VHOST,  sslFile('key'),      'host.tls.privateKey (the certificate file when absent)', 'A second one is noted.'),
+  honoured('SSLCertificateChainFile', SERVER_VHOST, sslFile('chain'),    'host.tls.certificateChain'),
+  honoured('SSLProtocol',            SERVER_VHOST,  sslProtocol,         'listen.tls.minVersion', 'TLS 1.0 and 1.1 (and SSLv3) are never served: noted when listed; TLS 1.3 is served beside 1.2.'),
+  honoured('SSLCipherSuite',         ANYWHERE,      sslCipherSuite,      'listen.tls.ciphers', 'Noted: the TLSv1.3 form (OpenSSL\'s TLS 1.3 suites are served) and one in a section (no per-folder renegotiation).'),
+  honoured('SSLHonorCipherOrder',    SERVER_VHOST,  sslHonorCipherOrder, "(always on: the server's order)", 'SSLHonorCipherOrder off is noted.'),
+  honoured('Protocols',              SERVER_VHOST,  protocols,           'listen.tls.alpn (without it: http/1.1, as in Apache)', 'Protocols h2c (cleartext HTTP/2) is noted.'),
+  honoured('SSLRequireSSL',          SECTION,       sslRequireSsl,       '(every request of a host with SSLEngine on arrives over TLS)',
+    'Refused (translate/tls.ts) where a request could arrive without TLS: a section of a VirtualHost without SSLEngine on, or at the server level while a listener speaks plain HTTP.'),
+  notedBy('SSLOptions',              ANYWHERE,      sslOptions,
+    'wsgi-host gives the application wsgi.url_scheme https on TLS and SSL_TLS_SNI (as mod_wsgi with mod_ssl does without it), but not HTTPS=on or the other SSL_* variables of +StdEnvVars and +ExportCertData: read the scheme from wsgi.url_scheme.'),
+  ...notHonoured('wsgi-host staples an OCSP response it reads from a file (tls.ocsp-staple) and fetches none itself: fetch it with openssl ocsp from a job, then reload.', 'SSLUseStapling'),
   // ---- access control (in <Directory>, <Files>, <Location> and their Match forms; access.ts)
   honoured('Require',                SECTION,       accessLine,          'mount.access / static.access: require', REQUIRE_REFUSED),
   honoured('AuthMerging',            SECTION,       accessLine,          'mount.access / static.access: merge'),
@@ -117,10 +133,11 @@ const DIRECTIVES: readonly DirectiveRow[] = [
   ...refused('wsgi-host does not rewrite URLs: do it in a front proxy or in the application.', 'RewriteRule'),
   ...refused('wsgi-host is not a reverse proxy: keep a proxy in front for those URLs.', 'ProxyPass', 'ProxyPassMatch'),
   ...refused('wsgi-host does not add, edit or remove headers: set them in the application or a front proxy.', 'Header', 'RequestHeader'),
-  ...refused('wsgi-host does not terminate TLS, so it cannot require it or client certificates: do that in the TLS-terminating proxy in front of it.',
-    'SSLRequire', 'SSLRequireSSL'),
+  ...refused('wsgi-host does not evaluate mod_ssl expressions: check the condition in the application, or in a proxy in front.', 'SSLRequire'),
   conditional('SSLVerifyClient',     ANYWHERE,      refuseUnless(/^none$/i), 'when require, optional or optional_no_ca',
-    'wsgi-host does not terminate TLS, so it cannot check client certificates: do that in the TLS-terminating proxy in front of it.'),
+    'wsgi-host does not ask clients for certificates: check them in a TLS-terminating proxy in front of it.'),
+  conditional('SSLStrictSNIVHostCheck', SERVER_VHOST, refuseUnless(/^off$/i), 'when on',
+    "wsgi-host serves clients that send no SNI name (with the listener's certificate), and cannot refuse them per host."),
   conditional('ProxyRequests',       SERVER_VHOST,  refuseUnless(/^off$/i), 'when On', 'wsgi-host is not a forward proxy.'),
   conditional('AllowOverride',       SECTION,       allowOverride,       'when it lets .htaccess files restrict a folder wsgi-host serves that has one',
     "wsgi-host reads no .htaccess files: move their rules into the configuration (and set AllowOverride None)."),
@@ -190,7 +207,7 @@ const SECTIONS: Readonly<Record<string, SectionHandler>> = {
 /** Directives no row names, by the start of their name; the last one catches the rest. */
 // biome-ignore format: aligned to be read as a table
 export const FAMILIES: readonly { prefix: string; status: 'ignored' | 'not-honoured'; refused?: true; reason: string }[] = [
-  { prefix: 'SSL', status: 'ignored', reason: 'wsgi-host does not terminate TLS: put a TLS-terminating proxy or load balancer in front of it.' },
+  { prefix: 'SSL', status: 'ignored', reason: "it tunes mod_ssl beyond the certificates, protocols and ciphers wsgi-host takes from a configuration: Node's and OpenSSL's defaults apply." },
   { prefix: 'Rewrite', status: 'not-honoured', reason: 'wsgi-host does not rewrite URLs (RewriteRule is refused): do it in a front proxy or in the application.' },
   { prefix: 'Auth', status: 'not-honoured', reason: 'wsgi-host does no authentication (Require user, group and valid-user are refused): authenticate in the application (with WSGIPassAuthorization On it sees the Authorization header) or in a front proxy.' },
   { prefix: 'Proxy', status: 'not-honoured', reason: 'wsgi-host is not a reverse proxy (ProxyPass is refused): keep a proxy in front for those URLs.' },
@@ -221,6 +238,11 @@ export interface DirectiveRow {
 
 function honoured(name: string, where: readonly Level[], run: Handler, model: string, reason = ''): DirectiveRow {
   return { name, status: 'honoured', where, run, model, reason };
+}
+
+/** Not honoured; its handler says so in a note where it is used (never refused). */
+function notedBy(name: string, where: readonly Level[], run: Handler, reason: string): DirectiveRow {
+  return { name, status: 'not-honoured', where, run, reason };
 }
 
 /** Not honoured; its handler refuses the forms `when` describes and notes the others. */

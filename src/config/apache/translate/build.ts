@@ -6,6 +6,7 @@ import { buildGroups } from './groups.js';
 import { type HostPlan, listenersFromHosts, planHosts } from './hosts.js';
 import { buildRoutes } from './routes.js';
 import { SourceMap } from './sources.js';
+import { buildTls } from './tls.js';
 
 /**
  * Turns what the Apache configuration says into wsgi-host's model, recording each value's source.
@@ -18,6 +19,7 @@ export function buildConfig(site: Site, mainFile: string): { config: ServerConfi
   buildPython(site, config, src);
   const plan = planHosts(site, listeners ?? []);
   const mounts = buildRoutes(site, plan, config, src);
+  buildTls(site, plan, config, src);
   buildGroups(site, mounts, config, src);
   buildLimits(site, config, src);
   buildEncodedSlashes(site, plan, config, src);
