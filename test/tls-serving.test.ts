@@ -242,6 +242,17 @@ script = "app.wsgi"
     assert.match(r.stderr, /TLS_KEY_MISMATCH/);
     assert.match(r.stderr, new RegExp(`${other.privateKey.replace(/[.]/g, '\\.')} is not the key of the certificate`));
     assert.match(r.stderr, /openssl x509 -noout -pubkey/);
+    const toml = t.file(
+      'bad-key.toml',
+      `listen = [{ port = 0, tls = { certificate = "site.crt", private-key = "other.key" } }]\npython-home = "${venv}"\n[[mount]]\npath = "/"\nscript = "app.wsgi"\n`,
+    );
+    const check = await runCli(['check', '-c', toml, '--json'], { cwd: t.dir, timeoutMs: 60_000 });
+    assert.equal(check.code, 1, check.stderr);
+    const problems = (JSON.parse(check.stdout) as { problems: { severity: string; code: string; message: string }[] }).problems;
+    assert.ok(
+      problems.some((p) => p.severity === 'error' && p.code === 'TLS_KEY_MISMATCH' && /other\.key is not the key/.test(p.message)),
+      `wsgi-host check names it too: ${JSON.stringify(problems)}`,
+    );
   });
 
   test('serve SCRIPT --certificate --private-key [--https-port]: HTTPS on --port, or HTTPS on --https-port beside plain HTTP', async () => {

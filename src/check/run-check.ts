@@ -11,6 +11,7 @@ import { DEFAULT_GROUP_LABEL, type PoolPlan, planServer, type ServePlan } from '
 import { type Identity, lookupIdentity, runAsOf } from '../workers/user-ids.js';
 import { accessProblem } from '../workers/file-access.js';
 import { lintPlan } from './plan-traps.js';
+import { certificateProblems } from './tls-check.js';
 import { CheckCode, opt, type Problem, type Severity, where } from './problem.js';
 
 export type { Problem, Severity };
@@ -119,6 +120,7 @@ async function checkLoaded(loaded: LoadedConfig, configErrors: ConfigError[]): P
   }
   problems.push(...errors.map((e) => problemOf(locateError(e, loaded.describer))));
   lintPlan(plan, loaded, problems);
+  problems.push(...(await certificateProblems(plan, loaded)));
   report.groups = await Promise.all(plan.pools.map((p) => checkPool(p, plan, loaded, problems)));
   return report;
 }
