@@ -2,10 +2,11 @@
  * One measured run of one scenario against a running server: a warm-up, then the server's tree
  * at rest (RSS, CPU), wrk for the fixed time while the tree's RSS is sampled, the tree again.
  */
+import { runH2load } from './h2load.js';
 import type { ServerHandle } from './peers/process.js';
 import { machineBusyS, sampleTree } from './process-tree.js';
 import type { Durations, Scenario } from './scenarios.js';
-import { runWrk, type WrkOptions } from './wrk.js';
+import { runWrk, type WrkOptions, type WrkResult } from './wrk.js';
 
 export interface RunResult {
   rps: number;
@@ -40,7 +41,12 @@ export async function measure(server: ServerHandle, sc: Scenario, d: Durations, 
     ...(sc.headers !== undefined ? { headers: sc.headers } : {}),
     pin,
   });
-  await runWrk(wrk(d.warmupS));
+  // HTTP/2 scenarios load with h2load, the others with wrk (https:// URLs over TLS).
+  const load = (durationS: number): Promise<WrkResult> =>
+    sc.transport === 'h2'
+      ? runH2load({ url: `${server.url}${sc.path}`, connections: sc.connections, streams: sc.streams ?? 1, durationS, timeoutS: sc.bulk ? 30 : 5, pin })
+      : runWrk(wrk(durationS));
+  await load(d.warmupS);
   await sleep(300); // let connections close and the server go idle
   const idle = sampleTree(server.pid);
   let rssLoad = 0;
@@ -55,7 +61,7 @@ export async function measure(server: ServerHandle, sc: Scenario, d: Durations, 
   const self0 = process.cpuUsage();
   let r;
   try {
-    r = await runWrk(wrk(sc.bulk ? d.bulkMeasureS : d.measureS));
+    r = await load(sc.bulk ? d.bulkMeasureS : d.measureS);
   } finally {
     clearInterval(sampler);
   }

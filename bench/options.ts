@@ -7,7 +7,9 @@ import { FULL_DURATIONS, QUICK_DURATIONS, QUICK_SCENARIOS, SCENARIOS, type Durat
 export const HELP = `Usage: npm run bench -- [options]
 
 Benchmarks wsgi-host against gunicorn (sync, gthread), uWSGI, Apache mod_wsgi (daemon, embedded),
-waitress and a raw Node http server, all on 127.0.0.1, with wrk; prints one table of medians.
+waitress and a raw Node http server, all on 127.0.0.1, with wrk; prints one table of medians. The
+tls-* rows run over HTTPS/1.1 (wsgi-host and gunicorn, on one self-signed certificate), the h2-*
+rows over HTTP/2 with h2load (wsgi-host; Debian's nghttp2-client is installed when missing).
 
   --quick              1 repetition, short runs, scenarios ${QUICK_SCENARIOS.join(', ')}
   --only A,B           scenarios: ${SCENARIOS.map((s) => s.name).join(', ')}

@@ -14,10 +14,11 @@ import { HELP, parseOptions, type Options } from './options.js';
 import { DIST_BENCH, PYTHON, PYTHON_HOME, REPO } from './paths.js';
 import { PEERS } from './peers/index.js';
 import type { ServerHandle } from './peers/process.js';
-import { layoutName, type Layout, type Peer } from './peers/types.js';
+import { layoutName, type Layout, type Peer, type TlsFiles } from './peers/types.js';
 import { freePort } from './ports.js';
 import { sampleTree } from './process-tree.js';
 import { RetryBudget } from './quiet.js';
+import type { Scenario } from './scenarios.js';
 import { Results } from './results.js';
 import { fmtMs, renderTable } from './table.js';
 import { renderTargets } from './targets.js';
@@ -54,7 +55,8 @@ function header(o: Options, peers: Peer[]): string {
       'gunicorn/uWSGI/waitress on it, mod_wsgi embedding the same libpython',
     `versions: wsgi-host ${pkgVersion} (${gitRevision()}), gunicorn ${version('gunicorn')}, uwsgi ${version('uwsgi')} ` +
       `(plugin ${version('uwsgi-plugin-python3')}), apache2 ${version('apache2')}, mod_wsgi ${version('libapache2-mod-wsgi-py3')}, ` +
-      `waitress ${version('python3-waitress')}, wrk ${version('wrk')}`,
+      `waitress ${version('python3-waitress')}, wrk ${version('wrk')}` +
+      (o.scenarios.some((sc) => sc.transport === 'h2') ? `, h2load ${version('nghttp2-client')}` : ''),
     `load: wrk -t1 --latency on 127.0.0.1, ${o.durations.measureS}s measured (bulk ${o.durations.bulkMeasureS}s) after a ` +
       `${o.durations.warmupS}s warm-up of the same load; ${o.reps} repetition(s), servers interleaved; medians`,
     `scenarios:\n${o.scenarios.map((s) => `  ${s.name}: ${s.description}`).join('\n')}`,
@@ -63,14 +65,55 @@ function header(o: Options, peers: Peer[]): string {
   ].join('\n');
 }
 
+/**
+ * A self-signed certificate for 127.0.0.1 (P-256), made once per run, for the TLS and HTTP/2
+ * scenarios: every server that speaks TLS gets the same one.
+ */
+function makeCertificate(workDir: string): TlsFiles {
+  const certificate = join(workDir, 'bench.crt');
+  const privateKey = join(workDir, 'bench.key');
+  const args = ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '2', '-subj', '/CN=127.0.0.1'];
+  args.push('-addext', 'subjectAltName=IP:127.0.0.1', '-keyout', privateKey, '-out', certificate);
+  execFileSync('openssl', args, { stdio: 'ignore' });
+  return { certificate, privateKey };
+}
+
+/**
+ * The scenarios of one server start: the plain HTTP ones, then (with a certificate) those over TLS
+ * and HTTP/2; a peer that does not speak a transport gets n/a for its scenarios.
+ */
+function startsOf(o: Options, peer: Peer, at: string, results: Results, tls: TlsFiles | undefined): { scenarios: Scenario[]; tls: TlsFiles | undefined }[] {
+  const plain = o.scenarios.filter((sc) => sc.transport === undefined);
+  const secure = o.scenarios.filter((sc) => {
+    if (sc.transport === undefined) return false;
+    if (peer.transports?.includes(sc.transport)) return true;
+    results.note(sc.name, at, peer.name, `n/a: ${peer.name} does not speak ${sc.transport === 'h2' ? 'HTTP/2' : 'TLS'}`);
+    return false;
+  });
+  return [
+    { scenarios: plain, tls: undefined },
+    { scenarios: secure, tls },
+  ].filter((s) => s.scenarios.length > 0);
+}
+
 /** Start one server in one layout, measure every scenario against it, stop it. */
-async function runServer(o: Options, peer: Peer, l: Layout, rep: number, workDir: string, results: Results, retry: RetryBudget): Promise<void> {
+async function runServer(
+  o: Options,
+  peer: Peer,
+  l: Layout,
+  rep: number,
+  workDir: string,
+  results: Results,
+  retry: RetryBudget,
+  start: { scenarios: Scenario[]; tls: TlsFiles | undefined },
+): Promise<void> {
   const at = peer.layoutIndependent ? 'any' : layoutName(l);
-  const noteAll = (text: string): void => o.scenarios.forEach((sc) => results.note(sc.name, at, peer.name, text));
+  const scenarios = start.scenarios;
+  const noteAll = (text: string): void => scenarios.forEach((sc) => results.note(sc.name, at, peer.name, text));
   const tag = `[rep ${rep + 1}/${o.reps}] ${at.padEnd(4)} ${peer.name.padEnd(17)}`;
   let handle: ServerHandle;
   try {
-    handle = await peer.start({ layout: l, port: await freePort(), workDir });
+    handle = await peer.start({ layout: l, port: await freePort(), workDir, ...(start.tls !== undefined ? { tls: start.tls } : {}) });
   } catch (err) {
     console.error(`${tag} failed to start: ${String(err)}`);
     return noteAll(`failed to start: ${firstLine(err)}`);
@@ -80,9 +123,9 @@ async function runServer(o: Options, peer: Peer, l: Layout, rep: number, workDir
     results.addIdle(at, peer.name, sampleTree(handle.pid));
     await validate(
       handle.url,
-      o.scenarios.map((s) => s.path),
+      scenarios.map((s) => s.path),
     );
-    for (const sc of o.scenarios) {
+    for (const sc of scenarios) {
       const warningsBefore = peer.warnings?.(handle).length ?? 0;
       try {
         const r = await retry.run(() => measure(handle, sc, o.durations, o.pin));
@@ -132,10 +175,18 @@ async function main(): Promise<number> {
   if (o.codec) return runCodec();
   installCleanupHandlers();
   const peers = PEERS.filter((p) => o.servers.includes(p.name));
-  ensurePackages(['wrk', ...(o.pin ? ['util-linux'] : []), ...peers.flatMap((p) => p.packages)]);
+  const transports = new Set(o.scenarios.map((sc) => sc.transport));
+  ensurePackages([
+    'wrk',
+    ...(o.pin ? ['util-linux'] : []),
+    ...(transports.has('tls') || transports.has('h2') ? ['openssl'] : []),
+    ...(transports.has('h2') ? ['nghttp2-client'] : []),
+    ...peers.flatMap((p) => p.packages),
+  ]);
   const workDir = mkdtempSync(join(tmpdir(), 'wsgi-host-bench-'));
   chmodSync(workDir, 0o755); // Apache's User must reach its daemon sockets inside
   removeOnExit(workDir);
+  const tls = transports.has('tls') || transports.has('h2') ? makeCertificate(workDir) : undefined;
   console.log(`${header(o, peers)}\n`);
   const t0 = Date.now();
   const results = new Results();
@@ -152,7 +203,9 @@ async function main(): Promise<number> {
             o.scenarios.forEach((sc) => results.note(sc.name, layoutName(l), peer.name, `n/a: ${reason}`));
             continue;
           }
-          await runServer(o, peer, l, rep, workDir, results, retry);
+          for (const start of startsOf(o, peer, peer.layoutIndependent ? 'any' : layoutName(l), results, tls)) {
+            await runServer(o, peer, l, rep, workDir, results, retry, start);
+          }
         }
       }
     }

@@ -16,6 +16,13 @@ export interface Scenario {
   uploadBytes?: number;
   /** a long-running request (10 MB up, 100 MB down): longer runs, longer timeout */
   bulk?: boolean;
+  /**
+   * Over TLS: 'tls' is HTTPS with HTTP/1.1 (wrk), 'h2' is HTTP/2 chosen by ALPN (h2load, from
+   * Debian's nghttp2-client); the server is started with a certificate for these. Plain HTTP when absent.
+   */
+  transport?: 'tls' | 'h2';
+  /** h2: concurrent streams per connection (h2load -m) */
+  streams?: number;
 }
 
 const MB = 1024 * 1024;
@@ -50,6 +57,38 @@ export const SCENARIOS: Scenario[] = [
     connections: 2,
     mbps: 'response',
     bulk: true,
+  },
+  {
+    name: 'tls-hello-c16',
+    description: 'hello world over TLS (HTTPS/1.1, keep-alive), 16 connections',
+    path: '/hello',
+    connections: 16,
+    transport: 'tls',
+  },
+  {
+    name: 'tls-100k-c16',
+    description: '100 KB response over TLS (HTTPS/1.1), 16 connections',
+    path: '/100k',
+    connections: 16,
+    mbps: 'response',
+    transport: 'tls',
+  },
+  {
+    name: 'h2-hello-c16',
+    description: 'hello world over HTTP/2 (TLS, ALPN h2), 16 streams at once: 4 connections x 4 streams',
+    path: '/hello',
+    connections: 4,
+    streams: 4,
+    transport: 'h2',
+  },
+  {
+    name: 'h2-100k-c16',
+    description: '100 KB response over HTTP/2, 16 streams at once: 4 connections x 4 streams',
+    path: '/100k',
+    connections: 4,
+    streams: 4,
+    mbps: 'response',
+    transport: 'h2',
   },
 ];
 

@@ -11,7 +11,9 @@ function gunicorn(workerClass: 'sync' | 'gthread'): Peer {
     packages: ['gunicorn'],
     cannot: (l) => (workerClass === 'sync' && l.threads > 1 ? 'the sync worker has no threads (with --threads gunicorn switches to gthread)' : undefined),
     ...(workerClass === 'sync' ? { note: 'closes after each response (sync worker, by design)' } : {}),
-    start: ({ layout, port, workDir }) =>
+    // gunicorn speaks TLS (--certfile/--keyfile), HTTP/1.1 only.
+    transports: ['tls'],
+    start: ({ layout, port, workDir, tls }) =>
       launch({
         name,
         command: '/usr/bin/gunicorn',
@@ -27,10 +29,12 @@ function gunicorn(workerClass: 'sync' | 'gthread'): Peer {
           APPS_DIR,
           '--log-level',
           'warning',
+          ...(tls !== undefined ? ['--certfile', tls.certificate, '--keyfile', tls.privateKey] : []),
           'routes:application',
         ],
         port,
-        logFile: join(workDir, `${name}-${layoutName(layout)}.log`),
+        tls: tls !== undefined,
+        logFile: join(workDir, `${name}-${layoutName(layout)}${tls !== undefined ? '-tls' : ''}.log`),
         stopSignal: 'SIGTERM',
       }),
   };

@@ -2,6 +2,7 @@
 import { spawn } from 'node:child_process';
 import { closeSync, openSync, readFileSync } from 'node:fs';
 import { request } from 'node:http';
+import { request as httpsRequest } from 'node:https';
 import { track, untrack, type Stoppable } from '../cleanup.js';
 import { processTree, readProc } from '../process-tree.js';
 
@@ -109,10 +110,11 @@ export function readPidFile(path: string): number | undefined {
   }
 }
 
-/** GET url once; resolves to [status, body]. */
+/** GET url once (https: the harness's self-signed certificate is not verified); resolves to [status, body]. */
 export function httpGet(url: string, timeoutMs = 2000): Promise<[number, Buffer]> {
   return new Promise((resolve, reject) => {
-    const req = request(url, { agent: false, timeout: timeoutMs }, (res) => {
+    const get = url.startsWith('https:') ? httpsRequest : request;
+    const req = get(url, { agent: false, timeout: timeoutMs, rejectUnauthorized: false }, (res) => {
       const chunks: Buffer[] = [];
       res.on('data', (c: Buffer) => chunks.push(c));
       res.on('end', () => resolve([res.statusCode ?? 0, Buffer.concat(chunks)]));
@@ -151,6 +153,8 @@ export interface LaunchOptions {
   stopSignal: NodeJS.Signals;
   env?: NodeJS.ProcessEnv;
   cwd?: string;
+  /** it serves HTTPS */
+  tls?: boolean;
 }
 
 /** Spawn a server that stays in the foreground (its pid is the tree's root) and wait until it answers. */
@@ -168,7 +172,13 @@ export async function launch(o: LaunchOptions): Promise<ServerHandle> {
   let exited = false;
   child.on('exit', () => (exited = true));
   child.on('error', () => (exited = true));
-  const handle = new ServerHandle({ name: o.name, url: `http://127.0.0.1:${o.port}`, root: pid, stopSignal: o.stopSignal, logFile: o.logFile });
+  const handle = new ServerHandle({
+    name: o.name,
+    url: `${o.tls ? 'https' : 'http'}://127.0.0.1:${o.port}`,
+    root: pid,
+    stopSignal: o.stopSignal,
+    logFile: o.logFile,
+  });
   try {
     await waitReady(handle, () => !exited);
   } catch (err) {

@@ -8,9 +8,17 @@ export interface Layout {
 
 export const layoutName = (l: Layout): string => `${l.processes}x${l.threads}`;
 
+/** A certificate for the TLS scenarios (made by the harness, self-signed for 127.0.0.1). */
+export interface TlsFiles {
+  certificate: string;
+  privateKey: string;
+}
+
 export interface StartOptions {
   layout: Layout;
   port: number;
+  /** Serve HTTPS with this certificate (the TLS and HTTP/2 scenarios); plain HTTP when absent. */
+  tls?: TlsFiles;
   /** a folder of this start's own, for logs and configs (readable by Apache's User) */
   workDir: string;
 }
@@ -25,6 +33,8 @@ export interface Peer {
   note?: string;
   /** one run serves every layout (the raw Node ceiling) */
   layoutIndependent?: boolean;
+  /** what it serves beyond plain HTTP/1.1: TLS (HTTPS/1.1), HTTP/2 over TLS */
+  transports?: readonly ('tls' | 'h2')[];
   start(o: StartOptions): Promise<ServerHandle>;
   /** lines of its own logs saying a run was unfair (e.g. Apache's 'scoreboard is full') */
   warnings?(h: ServerHandle): string[];

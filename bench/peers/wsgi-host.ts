@@ -8,7 +8,8 @@ export const wsgiHost: Peer = {
   name: 'wsgi-host',
   packages: [],
   cannot: () => undefined,
-  start: ({ layout, port, workDir }) =>
+  transports: ['tls', 'h2'],
+  start: ({ layout, port, workDir, tls }) =>
     launch({
       name: 'wsgi-host',
       command: process.execPath,
@@ -32,9 +33,11 @@ export const wsgiHost: Peer = {
         'off', // as the other servers run: no access log
         '--log-format',
         'json',
+        ...(tls !== undefined ? ['--certificate', tls.certificate, '--private-key', tls.privateKey] : []),
       ],
       port,
-      logFile: join(workDir, `wsgi-host-${layoutName(layout)}.log`),
+      tls: tls !== undefined,
+      logFile: join(workDir, `wsgi-host-${layoutName(layout)}${tls !== undefined ? '-tls' : ''}.log`),
       stopSignal: 'SIGTERM',
     }),
 };
