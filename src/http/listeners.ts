@@ -51,7 +51,7 @@ interface Listener {
   h1: Http1Server;
   h2: H2Sessions | undefined;
   tls: TlsStep | undefined;
-  /** Every connection accepted and not closed, whatever step it is in. */
+  /** TLS listeners: every connection accepted and not closed, whatever step it is in. */
   sockets: Set<Socket>;
   address: AddressInfo;
 }
@@ -212,12 +212,18 @@ export class HttpListeners {
     };
     const tlsStep = tls === undefined ? undefined : new TlsStep(tls.contexts, this.limits.headerTimeout * 1000, this.log, http);
     const sockets = new Set<Socket>();
-    const accept = createNetServer({ allowHalfOpen: true, noDelay: true }, (socket) => {
-      sockets.add(socket);
-      socket.once('close', () => sockets.delete(socket));
-      if (tlsStep !== undefined) tlsStep.accept(socket);
-      else http(socket);
-    });
+    // A plain connection goes to node:http at once (closeAllConnections reaches it there); a TLS one
+    // is tracked from accept, so that a stop can end those still shaking hands.
+    const accept = createNetServer(
+      { allowHalfOpen: true, noDelay: true },
+      tlsStep === undefined
+        ? http
+        : (socket) => {
+            sockets.add(socket);
+            socket.once('close', () => sockets.delete(socket));
+            tlsStep.accept(socket);
+          },
+    );
     accept.maxConnections = maxConnections(this.limits);
     return { config, accept, h1, h2, tls: tlsStep, sockets, address: { address: config.host, family: '', port: config.port } };
   }
