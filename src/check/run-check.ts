@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { ConfigError } from '../config/errors.js';
 import { formatSource, type LoadedConfig, locateError } from '../config/loaded-config.js';
 import { WsgiHostError } from '../errors.js';
-import { type EnvironmentSource, resolveEnvironment } from '../python/environment.js';
+import { type EnvironmentSource, type PythonEnvironment, resolveEnvironment } from '../python/environment.js';
 import { resolvePythonHome } from '../python/python-home.js';
 import { pythonPathSetting } from '../python/setting-form.js';
 import { missingModuleHint } from '../workers/errors.js';
@@ -235,7 +235,7 @@ async function checkPool(pool: PoolPlan, plan: ServePlan, loaded: LoadedConfig, 
       return report;
     }
   }
-  let env;
+  let env: PythonEnvironment;
   try {
     env = await resolveEnvironment({
       pythonHome: s.pythonHome,

@@ -138,7 +138,10 @@ export function decodeResponseHead(payload: Buffer): ResponseHead {
       if (HOP_BY_HOP.has(lower)) {
         keep = false;
         if (lower === 'connection' && /(^|,)\s*close\s*(,|$)/i.test(value)) close = true;
-        else (dropped ??= []).push(name);
+        else {
+          dropped ??= [];
+          dropped.push(name);
+        }
       }
     }
     if (keep) {
