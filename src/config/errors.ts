@@ -3,7 +3,7 @@ import { WsgiHostError } from '../errors.js';
 /** Where a config value came from, for messages: a file and line, or a command-line flag. */
 export interface ConfigSource {
   file?: string;
-  line?: number;
+  line?: number | undefined;
   /** '--python-home', 'WSGIDaemonProcess', 'group[0].python-home'... */
   key?: string;
 }
@@ -14,7 +14,7 @@ export class ConfigError extends WsgiHostError {
   readonly path: (string | number)[];
   source: ConfigSource | undefined;
 
-  constructor(code: string, message: string, options: { path?: (string | number)[]; hint?: string; cause?: unknown; source?: ConfigSource } = {}) {
+  constructor(code: string, message: string, options: { path?: (string | number)[]; hint?: string; cause?: unknown; source?: ConfigSource | undefined } = {}) {
     super(code, message, options);
     this.path = options.path ?? [];
     this.source = options.source;

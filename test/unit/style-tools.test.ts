@@ -52,7 +52,16 @@ describe('the tools that keep the style', () => {
 
   test('tsconfig.json keeps the strict flags on', () => {
     const { compilerOptions } = JSON.parse(read('tsconfig.json')) as { compilerOptions: Record<string, unknown> };
-    for (const flag of ['strict', 'noImplicitOverride', 'noFallthroughCasesInSwitch', 'noUnusedLocals', 'noUnusedParameters']) {
+    const flags = [
+      'strict',
+      'noImplicitOverride',
+      'noFallthroughCasesInSwitch',
+      'noUnusedLocals',
+      'noUnusedParameters',
+      'noUncheckedIndexedAccess',
+      'exactOptionalPropertyTypes',
+    ];
+    for (const flag of flags) {
       assert.equal(compilerOptions[flag], true, `${flag} is on`);
     }
   });
