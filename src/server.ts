@@ -7,8 +7,6 @@
  * FrontEnd and its routes); the admin listener reads one plain snapshot() of the server; the
  * access log subscribes to the requests the HTTP side publishes; signals drive reload and stop.
  * Nothing below this file knows how the others are wired (docs/architecture.md).
- * reason: it is the one place that knows every part; split, the wiring it keeps
- * in one place would be spread again.
  */
 import { subscribe } from 'node:diagnostics_channel';
 import type { AddressInfo } from 'node:net';
