@@ -59,7 +59,7 @@ export async function measure(server: ServerHandle, sc: Scenario, d: Durations, 
   const t0 = process.hrtime.bigint();
   const busy0 = machineBusyS();
   const self0 = process.cpuUsage();
-  let r;
+  let r: WrkResult;
   try {
     r = await load(sc.bulk ? d.bulkMeasureS : d.measureS);
   } finally {

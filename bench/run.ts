@@ -109,7 +109,9 @@ async function runServer(
 ): Promise<void> {
   const at = peer.layoutIndependent ? 'any' : layoutName(l);
   const scenarios = start.scenarios;
-  const noteAll = (text: string): void => scenarios.forEach((sc) => results.note(sc.name, at, peer.name, text));
+  const noteAll = (text: string): void => {
+    for (const sc of scenarios) results.note(sc.name, at, peer.name, text);
+  };
   const tag = `[rep ${rep + 1}/${o.reps}] ${at.padEnd(4)} ${peer.name.padEnd(17)}`;
   let handle: ServerHandle;
   try {
@@ -200,7 +202,7 @@ async function main(): Promise<number> {
           if (peer.layoutIndependent && li > 0) continue;
           const reason = peer.cannot(l);
           if (reason !== undefined) {
-            o.scenarios.forEach((sc) => results.note(sc.name, layoutName(l), peer.name, `n/a: ${reason}`));
+            for (const sc of o.scenarios) results.note(sc.name, layoutName(l), peer.name, `n/a: ${reason}`);
             continue;
           }
           for (const start of startsOf(o, peer, peer.layoutIndependent ? 'any' : layoutName(l), results, tls)) {

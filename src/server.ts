@@ -1,5 +1,6 @@
 /**
- * reason: the composition root is the one place that knows every part; its wiring reads best whole.
+ * reason: the composition root wires every part in one file on purpose (start, reload, stop,
+ * signals, snapshot); split, the wiring would be spread over the files it wires.
  *
  * The composition root: the one place where the parts of a running wsgi-host are made and wired.
  * The worker side (a Supervisor of the configuration's pools) hands its ports to the HTTP side (a

@@ -19,15 +19,17 @@ export async function certificateProblems(plan: ServePlan, loaded: LoadedConfig)
     const at = where(loaded, ['listen', i, 'tls']);
     try {
       const contexts = await TlsContexts.load(spec);
-      for (const w of contexts.warnings)
-        out.push({ severity: 'warning', code: w.code, message: w.message, ...((w.file ?? at) ? { where: w.file ?? at } : {}) });
+      for (const w of contexts.warnings) {
+        const shown = w.file ?? at;
+        out.push({ severity: 'warning', code: w.code, message: w.message, ...(shown !== undefined ? { where: shown } : {}) });
+      }
     } catch (err) {
       if (!(err instanceof TlsError)) throw err;
       out.push({
         severity: 'error',
         code: err.code,
         message: err.message,
-        ...((at ?? err.file) ? { where: (at ?? err.file) as string } : {}),
+        ...(at !== undefined ? { where: at } : err.file !== undefined ? { where: err.file } : {}),
         ...(err.hint ? { hint: err.hint } : {}),
       });
     }

@@ -204,7 +204,7 @@ export class FrontEnd {
       ends.error(res, 413, requestId);
       return;
     }
-    const bodyLength = checked.chunked ? -1 : checked.contentLength > 0 ? checked.contentLength : 0;
+    const bodyLength = checked.chunked ? -1 : Math.max(checked.contentLength, 0);
     const settings = isHttp2(res) ? this.h2Settings : this.settings;
     const ex = new Exchange(req, res, head, bodyLength, checked.expectContinue, app.stats, app.label, settings);
     this.inflight++;

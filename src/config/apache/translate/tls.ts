@@ -141,7 +141,7 @@ function tlsSettings(ssl: SslDecl, site: Site): ListenerTlsInput {
     // mod_ssl: a name without + or - replaces the set, +name adds, -name removes; all is every protocol.
     let set = new Set<string>();
     for (const a of protocol.value) {
-      const sign = a.startsWith('+') || a.startsWith('-') ? a[0] : '';
+      const sign = a.startsWith('+') ? '+' : a.startsWith('-') ? '-' : '';
       const name = a.slice(sign.length).toLowerCase();
       const names = name === 'all' ? ALL : [name];
       if (sign === '') set = new Set(names);
