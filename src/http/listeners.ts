@@ -5,14 +5,19 @@
  * keep-alive-timeout, max-connections, max-header-size) are set here.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
+import type { AddressInfo, Server as NetServer, Socket } from 'node:net';
 import type { HttpLimits, ListenerConfig } from '../config/schema.js';
 import type { Logger } from '../observability/logger.js';
 import { HttpConnection } from './http-connection.js';
 import { RefusalCode, RequestRefusal, parserRefusal } from './http-refusal.js';
+import { proxyProtocolStage } from './proxy-protocol-stage.js';
 
 export class HttpListeners {
   private readonly servers = new Map<string, Server>();
+  /** The server that accepts, by listener: the HTTP server itself, or the PROXY protocol stage in front of it. */
+  private readonly fronts = new Map<string, NetServer>();
+  /** The settings each listener was opened with (some apply only when wsgi-host restarts). */
+  private readonly opened = new Map<string, ListenerConfig>();
   readonly connections = new Map<Socket, HttpConnection>();
   private limits: HttpLimits;
   private readonly log: Logger;
@@ -20,30 +25,34 @@ export class HttpListeners {
   private readonly serve: (req: IncomingMessage, res: ServerResponse) => void;
   /** A listener is bound (for mod_wsgi.listener_host). */
   private readonly bound: (host: string, address: AddressInfo) => void;
+  /** Whether a peer is a trusted proxy (trusted-proxies of the running configuration). */
+  private readonly trustedPeer: (address: string | undefined) => boolean;
 
   constructor(
     limits: HttpLimits,
     log: Logger,
     serve: (req: IncomingMessage, res: ServerResponse) => void,
     bound: (host: string, address: AddressInfo) => void,
+    trustedPeer: (address: string | undefined) => boolean = () => false,
   ) {
     this.limits = limits;
     this.log = log;
     this.serve = serve;
     this.bound = bound;
+    this.trustedPeer = trustedPeer;
   }
 
   /** Applies the limits that can change while listening (a reload); max-header-size cannot. */
   setLimits(limits: HttpLimits): void {
     this.limits = limits;
-    for (const s of this.servers.values()) this.applyTimeouts(s);
+    for (const [k, s] of this.servers) this.applyTimeouts(s, this.fronts.get(k) ?? s);
     for (const c of this.connections.values()) c.setMaxWaiting(limits.maxPipelined);
   }
 
-  private applyTimeouts(server: Server): void {
+  private applyTimeouts(server: Server, front: NetServer): void {
     server.headersTimeout = this.limits.headerTimeout * 1000;
     server.keepAliveTimeout = this.limits.keepAliveTimeout * 1000;
-    server.maxConnections = this.limits.maxConnections > 0 ? this.limits.maxConnections : Number.POSITIVE_INFINITY;
+    front.maxConnections = this.limits.maxConnections > 0 ? this.limits.maxConnections : Number.POSITIVE_INFINITY;
   }
 
   /** Opens listeners that are new in `listeners` and closes those no longer in it (a reload). */
@@ -53,16 +62,23 @@ export class HttpListeners {
     const added = [...wanted.entries()].filter(([k]) => !this.servers.has(k)).map(([, l]) => l);
     for (const k of removed) {
       const s = this.servers.get(k) as Server;
+      const front = this.fronts.get(k) ?? s;
       this.servers.delete(k);
+      this.fronts.delete(k);
+      this.opened.delete(k);
+      if (front !== s) front.close();
       s.close();
       s.closeIdleConnections();
     }
     if (added.length) await this.listen(added);
-    if (!removed.length && !added.length) return undefined;
+    // A listener kept across the reload keeps how it accepts: another socket cannot bind its port meanwhile.
+    const kept = [...wanted].filter(([k, l]) => this.opened.has(k) && this.opened.get(k)?.proxyProtocol !== l.proxyProtocol).map(([k]) => k);
+    const restart = kept.length ? `proxy-protocol of ${kept.join(', ')} changes when wsgi-host restarts, not on reload` : '';
+    if (!removed.length && !added.length) return restart || undefined;
     return `listening changed: ${added
       .map((l) => `+${l.host}:${l.port}`)
       .concat(removed.map((k) => `-${k}`))
-      .join(' ')}`;
+      .join(' ')}${restart ? `; ${restart}` : ''}`;
   }
 
   async listen(listeners: ListenerConfig[]): Promise<AddressInfo[]> {
@@ -99,17 +115,24 @@ export class HttpListeners {
         if (c === undefined) socket.destroy();
         else c.fail(new RequestRefusal(RefusalCode.METHOD_NOT_ALLOWED, 405, `${req.method} is not supported`));
       });
-      this.applyTimeouts(server);
+      // The accept pipeline: [PROXY header] -> HTTP.
+      const front = l.proxyProtocol
+        ? proxyProtocolStage(server, { trusted: this.trustedPeer, headerTimeoutMs: () => this.limits.headerTimeout * 1000, log: this.log })
+        : server;
+      this.applyTimeouts(server, front);
       await new Promise<void>((resolve, reject) => {
-        server.once('error', reject);
-        server.listen(l.port, l.host, () => {
-          server.off('error', reject);
+        front.once('error', reject);
+        front.listen(l.port, l.host, () => {
+          front.off('error', reject);
           resolve();
         });
       });
-      this.servers.set(`${l.host}:${l.port}`, server);
-      this.bound(l.host, server.address() as AddressInfo);
-      out.push(server.address() as AddressInfo);
+      const key = `${l.host}:${l.port}`;
+      this.servers.set(key, server);
+      if (front !== server) this.fronts.set(key, front);
+      this.opened.set(key, l);
+      this.bound(l.host, front.address() as AddressInfo);
+      out.push(front.address() as AddressInfo);
     }
     return out;
   }
@@ -135,7 +158,8 @@ export class HttpListeners {
   /** Stop accepting; close idle connections; wait up to graceMs while busy() says requests are in flight. */
   async close(graceMs: number, busy: () => boolean): Promise<void> {
     const servers = [...this.servers.values()];
-    const closed = Promise.all(servers.map((s) => new Promise<void>((resolve) => s.close(() => resolve()))));
+    const fronts = [...this.fronts.values()];
+    const closed = Promise.all([...servers, ...fronts].map((s) => new Promise<void>((resolve) => s.close(() => resolve()))));
     for (const s of servers) s.closeIdleConnections();
     const deadline = Date.now() + graceMs;
     while (busy() && Date.now() < deadline) {
