@@ -21,6 +21,7 @@ import { Exchange, type ExchangeSettings } from './exchange.js';
 import type { ConnItem } from './http-connection.js';
 import { REFUSAL_EXPLANATIONS, RequestRefusal } from './http-refusal.js';
 import { HttpListeners } from './listeners.js';
+import { trustedPeer } from './proxied-request.js';
 import { type CheckedHead, checkRequestHead } from './request-rules.js';
 import { guardStatic } from './route-access.js';
 import { type AppTarget, resolveRequest, type Routes } from './routes.js';
@@ -83,8 +84,12 @@ export class FrontEnd {
       warnedHopByHop: new Set(),
     };
     this.applyBodyLimits(options.limits);
-    this.listeners = new HttpListeners(options.limits, options.log, containRequests(options.log, this.serve), (host, address) =>
-      this.connectionFields.listening(host, address),
+    this.listeners = new HttpListeners(
+      options.limits,
+      options.log,
+      containRequests(options.log, this.serve),
+      (host, address) => this.connectionFields.listening(host, address),
+      (address) => trustedPeer(this.routes.proxies, address),
     );
   }
 
@@ -162,7 +167,7 @@ export class FrontEnd {
     if (found.kind === 'denied') return sendError(res, 403, requestId);
     if (found.kind === 'static') {
       const { alias, pathInfo } = found;
-      return guardStatic(found.guard, req, res, alias.directory, pathInfo, found.path, requestId, () =>
+      return guardStatic(found.guard, req, res, alias.directory, pathInfo, found.path, requestId, found.client, () =>
         serveStatic(req, res, alias, pathInfo, req.url as string),
       );
     }

@@ -10,6 +10,8 @@ import type { GroupStats } from '../observability/group-stats.js';
 import type { ConnectionFields } from './connection-fields.js';
 import type { AppLabel } from './exchange.js';
 import { type RequestRefusal, targetRefusal } from './http-refusal.js';
+import { compileProxyHeaders, type ProxyHeaders, proxiedHeaders, proxyViewOf } from './proxied-request.js';
+import { clientAddress, clientPort } from './proxy-protocol-stage.js';
 import { type CheckedHead, withoutAuthorization } from './request-rules.js';
 import { type EncodedSlashes, normalizePath } from './request-target.js';
 import { appDenied, type RouteAccess, routeAccess } from './route-access.js';
@@ -36,6 +38,8 @@ export interface Routes {
   encodedSlashes: EncodedSlashes[];
   /** AllowEncodedSlashes where no virtual host is declared for the connection's address (the main server). */
   mainEncodedSlashes: EncodedSlashes;
+  /** trusted-proxies and trusted-proxy-headers (none: no peer is trusted, no header handled). */
+  proxies?: ProxyHeaders;
 }
 
 /** The routes of a plan, with each group's port (by the plan's pool key) and statistics. */
@@ -68,6 +72,7 @@ export function buildRoutes(plan: ServePlan, ports: Map<string, RequestPort>, st
     // Without [[host]] tables the router has one host: the server-wide setting applies.
     encodedSlashes: plan.hosts.length > 0 ? plan.hosts.map((h) => h.encodedSlashes) : [plan.config.allowEncodedSlashes],
     mainEncodedSlashes: plan.config.allowEncodedSlashes,
+    proxies: compileProxyHeaders(plan.config.trustedProxies, plan.config.trustedProxyHeaders),
   };
 }
 
@@ -75,10 +80,17 @@ export type Resolved =
   | { kind: 'refused'; why: RequestRefusal }
   | { kind: 'none' }
   | { kind: 'denied' }
-  | { kind: 'static'; alias: StaticAlias; pathInfo: string; path: string; guard: RouteAccess }
+  /** client: the client's address, for the access rules (as resolveRequest's doc says). */
+  | { kind: 'static'; alias: StaticAlias; pathInfo: string; path: string; guard: RouteAccess; client: string }
   | { kind: 'app'; app: AppTarget; head: RequestHead };
 
-/** Where a request goes, with the head its application sees when it goes to one. */
+/**
+ * Where a request goes, with the head its application sees when it goes to one. The virtual host is
+ * the one of the Host received (as Apache routes), never a forwarded host. The client (REMOTE_ADDR,
+ * REMOTE_PORT, the address access rules check) is the connection's peer, or the client its PROXY
+ * header names, or, from a trusted proxy, the one its trusted header names (proxied-request.ts),
+ * which also gives the scheme, HTTP_HOST, SERVER_NAME, SERVER_PORT and SCRIPT_NAME it is trusted for.
+ */
 export function resolveRequest(req: IncomingMessage, checked: CheckedHead, routes: Routes, requestId: string, fields: ConnectionFields): Resolved {
   const socket = req.socket;
   const hostIndex = routes.router.hostAt(checked.authority?.name, socket.localAddress, socket.localPort);
@@ -87,27 +99,33 @@ export function resolveRequest(req: IncomingMessage, checked: CheckedHead, route
   const match = routes.router.matchIn(hostIndex, path.path);
   if (match === undefined) return { kind: 'none' };
   const guard = match.route.guard ?? {};
+  const view = proxyViewOf(routes.proxies, socket, req.rawHeaders);
+  const client = view?.remoteAddr ?? clientAddress(socket);
   if (match.route.kind === 'static') {
-    return { kind: 'static', alias: match.route.target as StaticAlias, pathInfo: match.pathInfo, path: path.path, guard };
+    return { kind: 'static', alias: match.route.target as StaticAlias, pathInfo: match.pathInfo, path: path.path, guard, client };
   }
-  if (appDenied(guard, req, path.path, match.pathInfo)) return { kind: 'denied' };
+  if (appDenied(guard, req, path.path, match.pathInfo, client)) return { kind: 'denied' };
   const app = match.route.target as AppTarget;
   let headers = checked.headers;
   if (checked.hasAuthorization && !app.passAuthorization) headers = withoutAuthorization(headers);
+  if (view !== undefined) headers = proxiedHeaders(headers, view);
   const authority = checked.authority;
   const head: RequestHead = {
     appIndex: app.appIndex,
     method: req.method as string,
-    scriptName: match.scriptName,
+    scriptName: view?.scriptName ?? match.scriptName,
     pathInfo: match.pathInfo,
     queryString: checked.target.query,
     requestUri: req.url as string,
     protocol: 'HTTP/' + req.httpVersion,
-    remoteAddr: socket.remoteAddress as string,
-    remotePort: String(socket.remotePort),
-    serverName: authority !== undefined && authority.name !== '' ? authority.name : (routes.serverNames[match.host] ?? (socket.localAddress as string)),
-    serverPort: authority?.port ?? String(socket.localPort),
-    scheme: 'http',
+    remoteAddr: client,
+    // A header that names the address without a port leaves the connection's (as mod_wsgi does).
+    remotePort: view?.remotePort ?? String(clientPort(socket)),
+    serverName:
+      view?.serverName ??
+      (authority !== undefined && authority.name !== '' ? authority.name : (routes.serverNames[match.host] ?? (socket.localAddress as string))),
+    serverPort: view?.serverPort ?? authority?.port ?? String(socket.localPort),
+    scheme: view?.scheme ?? 'http',
     requestId,
     headers: fields.fields(socket) + headers,
   };
