@@ -30,7 +30,7 @@ export class ExchangeRecord implements AccessRecord {
     this.url = req.url ?? '-';
     this.httpVersion = req.httpVersion;
     this.status = ex.status;
-    this.bytes = ex.bytesOut;
+    this.bytes = ex.bytesSent;
     this.micros = (performance.now() - ex.arrivedAt) * 1000;
     this.requestId = ex.requestId;
     this.group = ex.stats.label;

@@ -180,7 +180,7 @@ export class FrontEnd {
       return;
     }
     const bodyLength = checked.chunked ? -1 : checked.contentLength > 0 ? checked.contentLength : 0;
-    const ex = new Exchange(req, res, head, bodyLength, checked.expectContinue, app.stats, app.label, this.settings);
+    const ex = new Exchange(req, res, head, bodyLength, checked.expectContinue, app.stats, app.label, this.settings, app.compress);
     this.inflight++;
     if (bodyLength !== 0) {
       item.bodyReader = ex;

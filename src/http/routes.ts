@@ -4,6 +4,7 @@
  * into a static file, an application request with the head its application sees, or a refusal.
  */
 import type { IncomingMessage } from 'node:http';
+import type { CompressConfig } from '../config/frontdoor-schema.js';
 import type { ServePlan } from '../config/plan.js';
 import type { RequestHead, RequestPort } from '../contract/request-port.js';
 import type { GroupStats } from '../observability/group-stats.js';
@@ -26,6 +27,8 @@ export interface AppTarget {
   stats: GroupStats;
   /** Its group and mount point, for log lines. */
   label: AppLabel;
+  /** Response compression (undefined: off). */
+  compress?: CompressConfig;
 }
 
 export type RouteTarget = AppTarget | StaticAlias;
@@ -53,12 +56,20 @@ export function buildRoutes(plan: ServePlan, ports: Map<string, RequestPort>, st
       prefix: m.prefix,
       slash: guard.slash,
       guard,
-      target: { port, appIndex: m.appIndex, passAuthorization: m.passAuthorization, stats: statsFor(port.label), label },
+      target: {
+        port,
+        appIndex: m.appIndex,
+        passAuthorization: m.passAuthorization,
+        stats: statsFor(port.label),
+        label,
+        ...(m.compress !== undefined ? { compress: m.compress } : {}),
+      },
     };
   };
   const files = (s: ServePlan['statics'][number]): MountRoute<RouteTarget> => {
     const guard = routeAccess(plan, s.path);
-    return { kind: 'static', prefix: s.prefix, slash: guard.slash, guard, target: { directory: s.directory, dotfiles: s.dotfiles } };
+    const target: StaticAlias = { directory: s.directory, dotfiles: s.dotfiles, ...(s.compress !== undefined ? { compress: s.compress } : {}) };
+    return { kind: 'static', prefix: s.prefix, slash: guard.slash, guard, target };
   };
   const scope = (host: number | undefined): MountRoute<RouteTarget>[] => [
     ...plan.mounts.filter((m) => m.host === host).map(app),
