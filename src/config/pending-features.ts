@@ -14,28 +14,9 @@ export function refusePendingFeatures(config: ServerConfig): void {
   const proxy = 'Terminate it in a proxy in front of wsgi-host for now (docs/deploying.md), and remove the key';
   config.listen.forEach((l, i) => {
     if (l.tls !== undefined) pending(['listen', i, 'tls'], 'TLS on a listener', proxy);
-    if (l.proxyProtocol) pending(['listen', i, 'proxyProtocol'], 'The PROXY protocol', 'Have the proxy send X-Forwarded-For instead, or remove the key');
   });
-  if (config.trustedProxyHeaders.length > 0) {
-    pending(
-      ['trustedProxyHeaders'],
-      'Rewriting REMOTE_ADDR and the scheme from trusted proxy headers',
-      'Remove the key; until then the headers reach the application unchanged, as they do without it',
-    );
-  }
   config.host.forEach((h, i) => {
     if (h.tls !== undefined) pending(['host', i, 'tls'], 'A certificate per host', proxy);
     if (h.redirectToHttps) pending(['host', i, 'redirectToHttps'], 'The redirect to HTTPS', 'Redirect in the proxy in front, and remove the key');
   });
-  const mounts = [
-    ...config.mount.map((m, i) => ({ m, path: ['mount', i] })),
-    ...config.host.flatMap((h, hi) => h.mount.map((m, i) => ({ m, path: ['host', hi, 'mount', i] }))),
-  ];
-  const statics = [
-    ...config.static.map((m, i) => ({ m, path: ['static', i] })),
-    ...config.host.flatMap((h, hi) => h.static.map((m, i) => ({ m, path: ['host', hi, 'static', i] }))),
-  ];
-  for (const { m, path } of [...mounts, ...statics]) {
-    if (m.compress !== undefined) pending([...path, 'compress'], 'Response compression', 'Compress in the proxy in front, and remove the key');
-  }
 }

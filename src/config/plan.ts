@@ -1,6 +1,7 @@
 import { statSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
 import { ConfigError, ConfigErrorCode as C, type ConfigSource } from './errors.js';
+import { checkFrontDoor } from './frontdoor-checks.js';
 import { refusePendingFeatures } from './pending-features.js';
 import type { CompressConfig } from './frontdoor-schema.js';
 import type { DotfilesSetting, EncodedSlashesSetting, GroupSettings, MountConfig, ServerConfig, StaticConfig } from './schema.js';
@@ -97,6 +98,7 @@ export interface PlanOptions {
 
 export function planServer(config: ServerConfig, baseDir: string, options: PlanOptions = {}): ServePlan {
   refusePendingFeatures(config);
+  checkFrontDoor(config);
   const homeName = options.homeSetting ?? ((g: string | undefined) => (g === undefined ? 'python-home' : `python-home of group '${g}'`));
   const collected = options.errors;
   /** Runs one step of planning; with options.errors, its ConfigError is collected, not thrown. */
