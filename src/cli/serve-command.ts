@@ -47,6 +47,15 @@ Listening:
   --host HOST              address to listen on (default: 127.0.0.1)
   --port PORT              port to listen on (default: 8000; 0 picks a free one)
 
+Behind a proxy, compression (with SCRIPT):
+  --trust-proxy ADDR       a proxy (address or CIDR range) whose --trust-proxy-header headers are
+                           believed (repeatable; mod_wsgi's WSGITrustedProxies)
+  --trust-proxy-header H   a header those proxies set: X-Forwarded-For, X-Forwarded-Proto,
+                           X-Forwarded-Host, Forwarded... (repeatable, one per purpose); from any
+                           other peer it is removed (mod_wsgi's WSGITrustedProxyHeaders)
+  --compress               gzip or brotli for text responses the client accepts compressed
+                           (mod_wsgi-express's --compress-responses)
+
 ${ADMIN_FLAGS_HELP}
 Development:
   --reload-on-changes      restart a group when a Python file its processes loaded changes
