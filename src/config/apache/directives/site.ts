@@ -63,6 +63,13 @@ export interface DaemonGroup {
   env: Map<string, Sourced<string>>;
 }
 
+/** A WSGITrustedProxies or WSGITrustedProxyHeaders line: at the server level or in a VirtualHost (its declaration index). */
+export interface ProxySetting {
+  place: 'server' | number;
+  value: string[];
+  at: Where;
+}
+
 export interface Site {
   paths: PathResolver;
   notes: NoteCollector;
@@ -86,6 +93,10 @@ export interface Site {
   /** AddHandler wsgi-script .ext: extensions (with the dot) run as WSGI scripts. */
   wsgiExtensions: Sourced<string>[];
   importScripts: Sourced<string>[];
+  /** WSGITrustedProxies lines (CIDR ranges), in order. */
+  trustedProxies: ProxySetting[];
+  /** WSGITrustedProxyHeaders lines (the catalog's spelling), in order. */
+  trustedProxyHeaders: ProxySetting[];
   /** Declaration counter shared by scopes, aliases and statics. */
   counter: number;
 }
@@ -137,6 +148,8 @@ export function newSite(serverRoot: string, serverRootFromOption: boolean, mainF
     statics: [],
     wsgiExtensions: [],
     importScripts: [],
+    trustedProxies: [],
+    trustedProxyHeaders: [],
     counter: 1,
   };
   const ctx: Ctx = {

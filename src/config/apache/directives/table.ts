@@ -1,3 +1,4 @@
+// reason: THE directive table: one row per directive, read as a table; splitting it would scatter what a directive means.
 import { ApacheErrorCode as E, apacheError } from '../errors.js';
 import type { ConfigNode, DirectiveNode } from '../read/nodes.js';
 import type { ReadResult } from '../read/reader.js';
@@ -32,6 +33,7 @@ import {
   setHandler,
 } from './handlers.js';
 import { accessSection, contextSection, unknownSection, virtualHost } from './sections.js';
+import { PROXIES_SCOPE, trustedProxies, trustedProxyHeaders } from './trusted-proxies.js';
 import { type Ctx, type Handler, type Level, newSite, type SectionHandler, type Site } from './site.js';
 
 /**
@@ -102,6 +104,8 @@ const DIRECTIVES: readonly DirectiveRow[] = [
   honoured('KeepAliveTimeout',       SERVER_VHOST,  keepAliveTimeout,    'limits.keepAliveTimeout'),
   honoured('LimitRequestBody',       ANYWHERE,      limitRequestBody,    'limits.maxBodySize'),
   honoured('LimitRequestFields',     SERVER_VHOST,  limitRequestFields,  'limits.maxHeaderCount'),
+  honoured('WSGITrustedProxies',     ANYWHERE,      trustedProxies,      'trustedProxies', PROXIES_SCOPE),
+  honoured('WSGITrustedProxyHeaders', ANYWHERE,     trustedProxyHeaders, 'trustedProxyHeaders', PROXIES_SCOPE),
   // ---- access control (in <Directory>, <Files>, <Location> and their Match forms; access.ts)
   honoured('Require',                SECTION,       accessLine,          'mount.access / static.access: require', REQUIRE_REFUSED),
   honoured('AuthMerging',            SECTION,       accessLine,          'mount.access / static.access: merge'),
@@ -133,8 +137,6 @@ const DIRECTIVES: readonly DirectiveRow[] = [
     'SetEnvIf', 'SetEnvIfNoCase', 'SetEnvIfExpr', 'BrowserMatch', 'BrowserMatchNoCase', 'UnsetEnv', 'PassEnv'),
   ...notHonoured('wsgi-host runs only the WSGI application itself, without authentication scripts (Require user and valid-user, which would use them, are refused): authenticate in the application.',
     'WSGIAuthUserScript', 'WSGIAuthGroupScript', 'WSGIGroupAuthoritative'),
-  ...notHonoured('wsgi-host passes REMOTE_ADDR and the URL scheme as it receives them: correct them in the application (e.g. with a ProxyFix middleware).',
-    'WSGITrustedProxies', 'WSGITrustedProxyHeaders'),
   ...notHonoured('wsgi-host runs each application group in processes of its own, with the interpreter as Python starts it.',
     'WSGISwitchInterval', 'WSGIPerInterpreterGIL', 'WSGIFreeThreading', 'WSGIInterpreterOptions'),
   // ---- ignored: nothing the application sees changes
@@ -195,6 +197,7 @@ export const FAMILIES: readonly { prefix: string; status: 'ignored' | 'not-honou
   { prefix: 'Auth', status: 'not-honoured', reason: 'wsgi-host does no authentication (Require user, group and valid-user are refused): authenticate in the application (with WSGIPassAuthorization On it sees the Authorization header) or in a front proxy.' },
   { prefix: 'Proxy', status: 'not-honoured', reason: 'wsgi-host is not a reverse proxy (ProxyPass is refused): keep a proxy in front for those URLs.' },
   { prefix: 'WSGI', status: 'not-honoured', refused: true, reason: 'it is not a mod_wsgi directive wsgi-host knows, and Apache refuses to start with it: check its spelling, or remove it.' },
+  { prefix: 'RemoteIP', status: 'not-honoured', refused: true, reason: "mod_remoteip changes the client address Require ip and Allow from check, and wsgi-host does not read its directives: write trusted-proxies and trusted-proxy-headers = [\"X-Forwarded-For\"] in a wsgi-host TOML (its access rules then check the client's address too)." },
   { prefix: 'Sec', status: 'not-honoured', refused: true, reason: "it configures mod_security, which wsgi-host does not have: keep those rules in a front proxy." },
   { prefix: '', status: 'ignored', reason: 'wsgi-host does not use it.' },
 ];
