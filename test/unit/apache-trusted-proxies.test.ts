@@ -126,3 +126,25 @@ WSGIScriptAlias / @DIR@/app.wsgi
     assert.ok(remoteip.notes.some((x) => x.refused && /mod_remoteip/.test(x.message) && x.line === 2));
   });
 });
+
+describe("mod_deflate's output filters from Apache configurations", () => {
+  test('DEFLATE is noted with the compress key that replaces it; other output filters are ignored', () => {
+    const t = translate(`Listen 8080
+WSGIScriptAlias / @DIR@/app.wsgi
+AddOutputFilterByType DEFLATE text/html text/plain application/json
+<Location /static>
+  SetOutputFilter DEFLATE
+</Location>
+AddOutputFilter INCLUDES .shtml
+`);
+    const deflate = t.notes.filter((x) => x.kind === 'not-honoured' && /does not run Apache's output filters/.test(x.message));
+    assert.deepEqual(
+      deflate.map((x) => x.line),
+      [3, 5],
+    );
+    assert.match(deflate[0]?.message ?? '', /compress = true/);
+    assert.ok(t.notes.some((x) => x.kind === 'ignored' && /AddOutputFilter/.test(x.message)));
+    assert.equal(t.notes.filter((x) => x.refused).length, 0, 'compression never changes who gets in: nothing refused');
+    assert.equal(t.config.mount?.[0]?.compress, undefined);
+  });
+});

@@ -33,6 +33,7 @@ import {
   setHandler,
 } from './handlers.js';
 import { accessSection, contextSection, unknownSection, virtualHost } from './sections.js';
+import { OUTPUT_FILTERS, outputFilter } from './output-filters.js';
 import { PROXIES_SCOPE, trustedProxies, trustedProxyHeaders } from './trusted-proxies.js';
 import { type Ctx, type Handler, type Level, newSite, type SectionHandler, type Site } from './site.js';
 
@@ -157,9 +158,10 @@ const DIRECTIVES: readonly DirectiveRow[] = [
   ...ignored('wsgi-host serves files only from Alias directories: add Alias / /path/to/root if the document root must be served.', 'DocumentRoot'),
   ...ignored(FILES,
     'AllowOverrideList', 'DirectoryIndex', 'DirectorySlash', 'IndexOptions', 'AccessFileName', 'AddType',
-    'AddCharset', 'AddDefaultCharset', 'AddLanguage', 'AddEncoding', 'AddOutputFilter', 'AddOutputFilterByType', 'TypesConfig',
+    'AddCharset', 'AddDefaultCharset', 'AddLanguage', 'AddEncoding', 'TypesConfig',
     'DefaultType', 'MimeMagicFile', 'EnableSendfile', 'EnableMMAP', 'ForceType', 'ExpiresActive', 'ExpiresByType', 'ExpiresDefault',
-    'FileETag', 'RemoveHandler', 'SetOutputFilter', 'SetInputFilter'),
+    'FileETag', 'RemoveHandler', 'SetInputFilter'),
+  ...ignored(OUTPUT_FILTERS, 'AddOutputFilter', 'AddOutputFilterByType', 'SetOutputFilter').map((r) => ({ ...r, where: ANYWHERE, run: outputFilter })),
   ...ignored('wsgi-host sends short error pages of its own; the application makes its own pages.', 'ErrorDocument'),
   ...ignored('it has no equivalent in wsgi-host.',
     'ServerAdmin', 'ServerSignature', 'ServerTokens', 'UseCanonicalName', 'UseCanonicalPhysicalPort', 'HostnameLookups',
