@@ -41,18 +41,25 @@ export function proxyViewOf(proxies: ProxyHeaders | undefined, socket: Socket, r
 
 /**
  * The header lines for the worker (each name and value preceded by NUL) without the headers the
- * view strips, and with Host replaced by the forwarded host when one was believed (HTTP_HOST, as
- * mod_wsgi sets it from X-Forwarded-Host).
+ * view strips, with Host replaced by the forwarded host when one was believed (HTTP_HOST, as
+ * mod_wsgi sets it from X-Forwarded-Host), and X-Forwarded-For from the client's address on (as
+ * mod_wsgi rewrites it).
  */
 export function proxiedHeaders(headers: string, view: ProxyView): string {
-  if (view.strip.size === 0 && view.host === undefined) return headers;
+  if (view.strip.size === 0 && view.host === undefined && view.forwardedFor === undefined) return headers;
   const fields = headers.split('\0'); // NUL never occurs in a name or value: the parser refuses it
   let out = '';
   let hostDone = false;
+  let forDone = false;
   for (let i = 1; i + 1 < fields.length; i += 2) {
     const name = fields[i] as string;
     const lower = name.toLowerCase();
     if (view.strip.has(lower)) continue;
+    if (lower === 'x-forwarded-for' && view.forwardedFor !== undefined) {
+      if (!forDone) out += `\0${name}\0${view.forwardedFor}`;
+      forDone = true;
+      continue;
+    }
     if (lower === 'host' && view.host !== undefined) {
       if (!hostDone) out += `\0${name}\0${view.host}`;
       hostDone = true;
