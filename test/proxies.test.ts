@@ -2,7 +2,13 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { connect, type Socket } from 'node:net';
 import { after, before, describe, test } from 'node:test';
+import { createServer as createHttpsServer } from 'node:https';
+import type { AddressInfo } from 'node:net';
+import { connect as tlsConnect } from 'node:tls';
 import { V2_SIGNATURE } from '../src/frontdoor/proxy-protocol.js';
+import { clientAddress, clientPort, proxyProtocolStage } from '../src/http/proxy-protocol-stage.js';
+import { createLogger } from '../src/observability/logger.js';
+import { haveOpenssl, makeCertificate } from './helpers/certificates.js';
 import { RawClient, rawHttp } from './helpers/raw-http.js';
 import { tempDir } from './helpers/tmp.js';
 import { waitFor, WsgiHost } from './helpers/wsgi-host.js';
@@ -433,7 +439,46 @@ script = "app.wsgi"
     assert.equal(body(after.data).REMOTE_ADDR, '198.51.100.8');
   });
 
-  test('PROXY in front of TLS', {
-    skip: 'TLS listeners are wired on another branch (tls-h2); test/proxy-protocol-socket.test.ts covers the PROXY stage in front of a TLS server',
+  test('PROXY in front of a TLS listener', {
+    skip: 'TLS listeners are wired on another branch (tls-h2); the stage in front of an HTTPS server is tested below',
   }, () => {});
+});
+
+describe('the PROXY protocol stage in front of an HTTPS server (the accept pipeline: PROXY -> TLS -> HTTP)', {
+  skip: haveOpenssl() ? false : 'openssl is not installed (apt-get install openssl)',
+}, () => {
+  const t = tempDir();
+  after(() => t.cleanup());
+
+  test('the client the header names is what the request sees through the TLS socket', async () => {
+    const cert = makeCertificate(t.dir, 'stage', ['localhost']);
+    const https = createHttpsServer({ key: readFileSync(cert.privateKey), cert: readFileSync(cert.certificate) }, (req, res) => {
+      res.end(`${clientAddress(req.socket)}:${clientPort(req.socket)}`);
+    });
+    const front = proxyProtocolStage(https, { trusted: (a) => a === PROXY, headerTimeoutMs: () => 2000, log: createLogger({ level: 'error' }) });
+    await new Promise<void>((resolve) => front.listen(0, '127.0.0.1', resolve));
+    const port = (front.address() as AddressInfo).port;
+    try {
+      const text = await new Promise<string>((resolve, reject) => {
+        const raw = connect({ port, host: '127.0.0.1', localAddress: PROXY }, () => {
+          raw.write('PROXY TCP4 198.51.100.9 10.0.0.1 5555 443\r\n');
+          const s = tlsConnect({ socket: raw, servername: 'localhost', ca: readFileSync(cert.certificate) }, () => {
+            s.write('GET / HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n');
+          });
+          let out = '';
+          s.setEncoding('latin1');
+          s.on('data', (d: string) => (out += d));
+          s.on('end', () => resolve(out));
+          s.on('error', reject);
+        });
+        raw.on('error', reject);
+        setTimeout(() => reject(new Error('no answer within 5 s')), 5000).unref();
+      });
+      assert.match(text, /^HTTP\/1\.1 200 /);
+      assert.ok(text.endsWith('198.51.100.9:5555'), text);
+    } finally {
+      front.close();
+      https.close();
+    }
+  });
 });

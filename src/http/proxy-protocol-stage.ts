@@ -23,16 +23,22 @@ interface ProxiedClient {
 }
 
 const CLIENT = Symbol('wsgi-host.proxied-client');
-type ProxiedSocket = Socket & { [CLIENT]?: ProxiedClient };
+/** A TLS socket wraps the TCP socket the stage tagged: its `_parent` (node:tls). */
+type ProxiedSocket = Socket & { [CLIENT]?: ProxiedClient; _parent?: ProxiedSocket | null };
+
+function proxiedClient(socket: Socket): ProxiedClient | undefined {
+  const s = socket as ProxiedSocket;
+  return s[CLIENT] ?? s._parent?.[CLIENT];
+}
 
 /** The client's address: the PROXY header's when the listener speaks it, else the peer's. */
 export function clientAddress(socket: Socket): string {
-  return (socket as ProxiedSocket)[CLIENT]?.address ?? (socket.remoteAddress as string);
+  return proxiedClient(socket)?.address ?? (socket.remoteAddress as string);
 }
 
 /** The client's port: the PROXY header's when the listener speaks it, else the peer's. */
 export function clientPort(socket: Socket): number {
-  return (socket as ProxiedSocket)[CLIENT]?.port ?? (socket.remotePort as number);
+  return proxiedClient(socket)?.port ?? (socket.remotePort as number);
 }
 
 /** The PROXY header must be whole within this time, or header-timeout when that is shorter. */

@@ -11,7 +11,7 @@ import { ROOT } from '../helpers/wsgi-host.js';
  * hello-world application without `compress`, trusted proxy headers or the PROXY protocol, traced
  * call by call (scripts/layout.mjs --trace-get), runs nothing of compression or of the trusted-proxy
  * logic; what it does run of the front door is three lookups (is any header trusted? the
- * connection's client address and port).
+ * connection's client address and port: a property read each).
  */
 test('one GET without compress, trusted-proxy-headers or proxy-protocol runs none of their code', {
   skip: existsSync('/usr/bin/python3') ? false : 'needs /usr/bin/python3 (apt-get install python3)',
@@ -34,6 +34,7 @@ test('one GET without compress, trusted-proxy-headers or proxy-protocol runs non
     'http/proxied-request.ts proxyViewOf',
     'http/proxy-protocol-stage.ts clientAddress',
     'http/proxy-protocol-stage.ts clientPort',
+    'http/proxy-protocol-stage.ts proxiedClient',
   ]);
-  assert.equal(frontdoor.length, 3, `each once: ${frontdoor.join(', ')}`);
+  assert.equal(frontdoor.length, 5, `proxyViewOf, clientAddress and clientPort once, proxiedClient under each of the last two: ${frontdoor.join(', ')}`);
 });
