@@ -1,4 +1,7 @@
 /**
+ * reason: the composition root wires every part in one file on purpose (start, reload, stop,
+ * signals, snapshot); split, the wiring would be spread over the files it wires.
+ *
  * The composition root: the one place where the parts of a running wsgi-host are made and wired.
  * The worker side (a Supervisor of the configuration's pools) hands its ports to the HTTP side (a
  * FrontEnd and its routes); the admin listener reads one plain snapshot() of the server; the
