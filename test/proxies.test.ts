@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { connect, type Socket } from 'node:net';
 import { after, before, describe, test } from 'node:test';
+import { createServer as createHttpServer } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { connect as tlsConnect } from 'node:tls';
@@ -11,7 +12,7 @@ import { createLogger } from '../src/observability/logger.js';
 import { haveOpenssl, makeCertificate } from './helpers/certificates.js';
 import { RawClient, rawHttp } from './helpers/raw-http.js';
 import { tempDir } from './helpers/tmp.js';
-import { waitFor, WsgiHost } from './helpers/wsgi-host.js';
+import { runCli, waitFor, WsgiHost } from './helpers/wsgi-host.js';
 
 /**
  * Behind a proxy, on real sockets: the client's facts from trusted proxies only (X-Forwarded-*,
@@ -480,5 +481,50 @@ describe('the PROXY protocol stage in front of an HTTPS server (the accept pipel
       front.close();
       https.close();
     }
+  });
+});
+
+describe('serve SCRIPT --trust-proxy --trust-proxy-header (mod_wsgi-express)', () => {
+  const t = tempDir();
+  let host: WsgiHost;
+  before(async () => {
+    host = await WsgiHost.serve([t.file('app.wsgi', APP), '--trust-proxy', PROXY, '--trust-proxy-header', 'X-Forwarded-For']);
+  });
+  after(async () => {
+    await host.stop();
+    t.cleanup();
+  });
+
+  test('from the proxy the header is believed, from another client it is removed', async () => {
+    assert.equal((await get(host.url, '/', [['X-Forwarded-For', '203.0.113.9']], PROXY)).seen?.REMOTE_ADDR, '203.0.113.9');
+    const other = await get(host.url, '/', [['X-Forwarded-For', '203.0.113.9']]);
+    assert.equal(other.seen?.REMOTE_ADDR, '127.0.0.1');
+    assert.equal(other.seen?.HTTP_X_FORWARDED_FOR, null);
+  });
+
+  test('--trust-proxy-header without --trust-proxy is refused with the fix', async () => {
+    const r = await runCli(['serve', t.file('app2.wsgi', APP), '--trust-proxy-header', 'X-Forwarded-For', '--port', '0', '--admin', 'off']);
+    assert.equal(r.code, 2);
+    assert.match(r.stderr, /trusted-proxies names no proxy/);
+    assert.match(r.stderr, /--trust-proxy-header/);
+  });
+});
+
+describe('the PROXY protocol stage when the listener closes', () => {
+  test('a connection still reading its header is dropped at once: closing (SIGTERM, a reload) does not wait for its timeout', async () => {
+    const http = createHttpServer((_req, res) => res.end('ok'));
+    const front = proxyProtocolStage(http, { trusted: () => true, headerTimeoutMs: () => 5000, log: createLogger({ level: 'error' }) });
+    await new Promise<void>((resolve) => front.listen(0, '127.0.0.1', resolve));
+    const port = (front.address() as AddressInfo).port;
+    const waiting = connect(port, '127.0.0.1');
+    waiting.on('error', () => undefined);
+    await new Promise((r) => waiting.once('connect', r));
+    waiting.write('PROXY TCP4 ');
+    await new Promise((r) => setTimeout(r, 100));
+    const started = Date.now();
+    await new Promise<void>((resolve) => front.close(() => resolve()));
+    http.close();
+    assert.ok(Date.now() - started < 1000, `closed after ${Date.now() - started} ms`);
+    await new Promise((r) => (waiting.destroyed ? r(undefined) : waiting.once('close', r)));
   });
 });

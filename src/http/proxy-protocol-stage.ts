@@ -92,8 +92,12 @@ export function proxyProtocolStage(next: Server, options: ProxyStageOptions): Se
   // node:http starts checking its header and request timeouts when its server listens: this one
   // never does itself, so it hears it from the front.
   front.on('listening', () => next.emit('listening'));
-  front.on('close', () => {
+  // Closing stops accepting and drops the connections still reading their header at once: the
+  // server's close waits for every connection it accepted, and these have no request to finish.
+  const close = front.close.bind(front);
+  front.close = (callback?: (err?: Error) => void): Server => {
     for (const s of pending) s.destroy();
-  });
+    return close(callback);
+  };
   return front;
 }
