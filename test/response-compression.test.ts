@@ -349,3 +349,23 @@ function dechunk(b: Buffer): Buffer {
   }
   return Buffer.concat(out);
 }
+
+describe('serve SCRIPT --compress (mod_wsgi-express --compress-responses)', () => {
+  const t = tempDir();
+  let host: WsgiHost;
+  before(async () => {
+    const marks = join(t.dir, 'marks');
+    mkdirSync(marks);
+    host = await WsgiHost.serve([t.file('app.wsgi', APP), '--compress'], { env: { MARKS: marks } });
+  });
+  after(async () => {
+    await host.stop();
+    t.cleanup();
+  });
+
+  test('the mount compresses with the defaults', async () => {
+    const r = await request(`${host.url}/text?20000`, { headers: { 'Accept-Encoding': 'br' } });
+    assert.equal(r.headers['content-encoding'], 'br');
+    assert.equal(brotliDecompressSync(r.body).toString(), text(20000));
+  });
+});
