@@ -22,8 +22,6 @@ export const ConfigErrorCode = {
   NO_MOUNTS: 'CONFIG_NO_MOUNTS',
   SYNTAX: 'CONFIG_SYNTAX',
   FILE_NOT_FOUND: 'CONFIG_FILE_NOT_FOUND',
-  /** A front-door key the model knows but this version does not serve yet (pending-features.ts). */
-  NOT_SERVED_YET: 'CONFIG_NOT_SERVED_YET',
   /** A host asks for HTTPS (redirect-to-https, a tls table) and no listener speaks TLS. */
   NO_TLS_LISTENER: 'CONFIG_NO_TLS_LISTENER',
   BAD_FLAG: 'CLI_BAD_FLAG',

@@ -25,6 +25,10 @@ export const SCRIPT_FLAGS: OptionSpec = {
   'log-level': { type: 'string' },
   'log-format': { type: 'string' },
   'reload-on-changes': { type: 'boolean' },
+  // the front door (mod_wsgi-express's --compress-responses, --trust-proxy, --trust-proxy-header)
+  compress: { type: 'boolean' },
+  'trust-proxy': { type: 'string', multiple: true },
+  'trust-proxy-header': { type: 'string', multiple: true },
 };
 
 const MODULE_SPEC = /^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*(:.+)?$/;
@@ -44,6 +48,9 @@ const FLAG_FOR: Record<string, string> = {
   certificate: '--certificate',
   privateKey: '--private-key',
   certificateChain: '--certificate-chain',
+  compress: '--compress',
+  trustedProxies: '--trust-proxy',
+  trustedProxyHeaders: '--trust-proxy-header',
 };
 
 type Values = Record<string, string | boolean | string[] | undefined>;
@@ -90,8 +97,11 @@ export function scriptFlagsToConfig(command: string, v: Values, positionals: str
         ...(isFile ? { script: target } : { module: target }),
         ...(v.callable !== undefined ? { callable: v.callable as string } : {}),
         environ: env,
+        ...(v.compress ? { compress: true } : {}),
       },
     ],
+    trustedProxies: (v['trust-proxy'] as string[] | undefined) ?? [],
+    trustedProxyHeaders: (v['trust-proxy-header'] as string[] | undefined) ?? [],
     // serve SCRIPT logs each request to stdout (combined format) unless --access-log says otherwise.
     log: { access: '-', ...logFlags(v) },
     ...(v['reload-on-changes'] ? { reloadOnChanges: true } : {}),

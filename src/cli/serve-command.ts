@@ -55,6 +55,15 @@ TLS (with SCRIPT; in a file, a listener's tls table):
   --https-port PORT        serve HTTPS on PORT instead, and plain HTTP on --port
                            (mod_wsgi-express's --https-port)
 
+Behind a proxy, compression (with SCRIPT):
+  --trust-proxy ADDR       a proxy (address or CIDR range) whose --trust-proxy-header headers are
+                           believed (repeatable; mod_wsgi's WSGITrustedProxies)
+  --trust-proxy-header H   a header those proxies set: X-Forwarded-For, X-Forwarded-Proto,
+                           X-Forwarded-Host, Forwarded... (repeatable, one per purpose); from any
+                           other peer it is removed (mod_wsgi's WSGITrustedProxyHeaders)
+  --compress               gzip or brotli for text responses the client accepts compressed
+                           (mod_wsgi-express's --compress-responses)
+
 ${ADMIN_FLAGS_HELP}
 Development:
   --reload-on-changes      restart a group when a Python file its processes loaded changes

@@ -1,7 +1,8 @@
 import { statSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
 import { ConfigError, ConfigErrorCode as C, type ConfigSource } from './errors.js';
-import { refusePendingFeatures } from './pending-features.js';
+import { checkFrontDoor } from './frontdoor-checks.js';
+import type { CompressConfig } from './frontdoor-schema.js';
 import type { DotfilesSetting, EncodedSlashesSetting, GroupSettings, MountConfig, ServerConfig, StaticConfig } from './schema.js';
 import { normalizePrefix } from './url-prefix.js';
 
@@ -39,6 +40,8 @@ export interface MountPlan {
   pool: string;
   appIndex: number;
   passAuthorization: boolean;
+  /** Response compression (off: undefined). */
+  compress: CompressConfig | undefined;
   /** Where the mount is in the config model, for messages. */
   path: (string | number)[];
 }
@@ -48,6 +51,8 @@ export interface StaticPlan {
   prefix: string;
   directory: string;
   dotfiles: DotfilesSetting;
+  /** Response compression (off: undefined). */
+  compress: CompressConfig | undefined;
   /** Where the static alias is in the config model. */
   path: (string | number)[];
 }
@@ -93,7 +98,7 @@ export interface PlanOptions {
 }
 
 export function planServer(config: ServerConfig, baseDir: string, options: PlanOptions = {}): ServePlan {
-  refusePendingFeatures(config);
+  checkFrontDoor(config);
   const homeName = options.homeSetting ?? ((g: string | undefined) => (g === undefined ? 'python-home' : `python-home of group '${g}'`));
   const collected = options.errors;
   /** Runs one step of planning; with options.errors, its ConfigError is collected, not thrown. */
@@ -230,11 +235,11 @@ export function planServer(config: ServerConfig, baseDir: string, options: PlanO
         hint: 'Remove one, or give them different URL prefixes',
       });
     }
-    mounts.push({ host, prefix, pool: key, appIndex, passAuthorization: m.passAuthorization, path });
+    mounts.push({ host, prefix, pool: key, appIndex, passAuthorization: m.passAuthorization, compress: m.compress, path });
   };
 
   const addStatic = (s: StaticConfig, host: number | undefined, path: (string | number)[]): void => {
-    statics.push({ host, prefix: normalizePrefix(s.path), directory: abs(baseDir, s.directory), dotfiles: s.dotfiles, path });
+    statics.push({ host, prefix: normalizePrefix(s.path), directory: abs(baseDir, s.directory), dotfiles: s.dotfiles, compress: s.compress, path });
   };
 
   config.mount.forEach((m, i) => {

@@ -46,9 +46,13 @@ export class ResponseCompressor {
     this.autoFlush = options.flush !== false;
   }
 
-  /** Compresses a chunk of the body; false: wait for 'drain' on `stream` before writing more. */
-  write(chunk: Buffer): boolean {
-    const ok = this.stream.write(chunk);
+  /**
+   * Compresses a chunk of the body; false: wait for 'drain' on `stream` before writing more.
+   * consumed: called once the compressor took the chunk in, which it does only while whoever reads
+   * `stream` keeps up (its output buffer is bounded): credit given then follows what the client takes.
+   */
+  write(chunk: Buffer, consumed?: (err?: Error | null) => void): boolean {
+    const ok = consumed === undefined ? this.stream.write(chunk) : this.stream.write(chunk, consumed);
     if (this.autoFlush && !this.flushPending) {
       this.flushPending = true;
       setImmediate(this.flush);

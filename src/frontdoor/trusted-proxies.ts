@@ -69,6 +69,11 @@ export interface ProxyView {
   serverPort?: string;
   /** SCRIPT_NAME prefix (X-Script-Name). */
   scriptName?: string;
+  /**
+   * X-Forwarded-For as the application sees it when it gave REMOTE_ADDR: from that address to the
+   * right, as mod_wsgi rewrites it (what the client claimed before it is dropped).
+   */
+  forwardedFor?: string;
   /** Lower-case names of the headers to remove before the application sees the request. */
   strip: Set<string>;
   /** The headers that were believed (lower case), for the debug log. */
@@ -119,20 +124,23 @@ function schemeOf(header: string, value: string): 'http' | 'https' | undefined {
  * and the client address: that element's address when it has a valid one, else the last trusted
  * address passed (or the peer's).
  */
-function walk(trust: ProxyTrust, peer: string, nodes: (string | undefined)[]): { index: number; address: string; port?: string } {
+function walk(trust: ProxyTrust, peer: string, nodes: (string | undefined)[]): { index: number; address: string; port?: string; from?: number } {
   let address = peer;
   let port: string | undefined;
+  /** The element the address comes from (undefined: the peer's). */
+  let from: number | undefined;
   let index = nodes.length - 1;
   for (; index >= 0; index--) {
     const node = nodes[index];
     const split = node === undefined ? undefined : splitNode(node);
     const bytes = split === undefined ? undefined : parseIp(split.address);
-    if (bytes === undefined) return { index, address, ...(port !== undefined ? { port } : {}) };
+    if (bytes === undefined) return { index, address, ...(port !== undefined ? { port } : {}), ...(from !== undefined ? { from } : {}) };
     address = formatIp(bytes);
     port = split?.port;
+    from = index;
     if (!inAnyRange(bytes, trust.ranges)) break;
   }
-  return { index: Math.max(index, 0), address, ...(port !== undefined ? { port } : {}) };
+  return { index: Math.max(index, 0), address, ...(port !== undefined ? { port } : {}), ...(from !== undefined ? { from } : {}) };
 }
 
 /**
@@ -184,10 +192,17 @@ export function resolveProxyView(trust: ProxyTrust, peer: string | undefined, ra
     const value = joined(raw, address) as string;
     view.used.push(address);
     if (address === 'x-forwarded-for') {
-      const r = walk(trust, peerText, value.split(','));
+      const nodes = value.split(',');
+      const r = walk(trust, peerText, nodes);
       if (r.address !== peerText) {
         view.remoteAddr = r.address;
         if (r.port !== undefined) view.remotePort = r.port;
+      }
+      if (r.from !== undefined && r.from > 0) {
+        view.forwardedFor = nodes
+          .slice(r.from)
+          .map((n) => n.trim())
+          .join(', ');
       }
     } else {
       // X-Real-IP, X-Client-IP: one address, set by the proxy.

@@ -23,13 +23,14 @@ export class ExchangeRecord implements AccessRecord {
   constructor(ex: Exchange) {
     const req = ex.req;
     this.ex = ex;
-    this.remoteAddr = req.socket.remoteAddress ?? '-';
-    this.remotePort = req.socket.remotePort ?? 0;
+    // The client as the request resolved it (a PROXY header's, a trusted proxy header's): routes.ts.
+    this.remoteAddr = ex.head.remoteAddr || '-';
+    this.remotePort = Number(ex.head.remotePort) || 0;
     this.method = req.method ?? '-';
     this.url = req.url ?? '-';
     this.httpVersion = req.httpVersion;
     this.status = ex.status;
-    this.bytes = ex.bytesOut;
+    this.bytes = ex.bytesSent;
     this.micros = (performance.now() - ex.arrivedAt) * 1000;
     this.requestId = ex.requestId;
     this.group = ex.stats.label;

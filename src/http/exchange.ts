@@ -19,6 +19,7 @@
  * with the request id, and nothing reaches the process. The worker side checks what the worker
  * sends (order, head, credit); what is checked here is HTTP's: the response's Content-Length.
  */
+import type { CompressConfig } from '../config/frontdoor-schema.js';
 import type {
   BodySink,
   BodySource,
@@ -37,8 +38,10 @@ import { SlabCopier } from './slab-copier.js';
 import type { ResponseEnds } from './error-response.js';
 import { sendFileRange, type SendOutcome } from './file-send.js';
 import type { RequestRefusal } from './http-refusal.js';
+import type { ResponseCompressor } from '../frontdoor/response-compressor.js';
 import { type HttpRequest, type HttpResponse, writeHeadOf } from './message.js';
 import { type BodySettings, RequestBody } from './request-body.js';
+import { compressResponse, pipeCompressed } from './response-compression.js';
 
 /** Payloads arrive in the worker connection's reused read buffer; what is kept is copied into slabs. */
 const COPIER = new SlabCopier();
@@ -128,7 +131,7 @@ export class Exchange implements PoolRequest, BodySource {
   readonly app: AppLabel;
   /** When the request arrived (performance.now()). */
   readonly arrivedAt = performance.now();
-  /** Response body bytes handed to the client's connection. */
+  /** Response body bytes the application sent (before compression). */
   bytesOut = 0;
   /** The response's header names and values, as the worker sent them (for the access log). */
   responseHeaders: readonly string[] = [];
@@ -149,6 +152,12 @@ export class Exchange implements PoolRequest, BodySource {
   /** The client's connection pushed back: credit for what was written since waits for 'drain'. */
   private waitingDrain = false;
   private heldCredit = 0;
+  /** The mount's response compression (undefined: off, and nothing below runs). */
+  private readonly compress: CompressConfig | undefined;
+  /** This response's compressor, when it is compressed. */
+  private compressor: ResponseCompressor | undefined;
+  /** Compressed bytes handed to the client's connection. */
+  private compressedOut = 0;
 
   /** bodyLength: the Content-Length, -1 for a chunked body, 0 for none. */
   constructor(
@@ -160,8 +169,10 @@ export class Exchange implements PoolRequest, BodySource {
     stats: GroupStats,
     app: AppLabel,
     settings: ExchangeSettings,
+    compress?: CompressConfig,
   ) {
     this.req = req;
+    this.compress = compress;
     this.res = res;
     this.head = head;
     this.stats = stats;
@@ -194,6 +205,11 @@ export class Exchange implements PoolRequest, BodySource {
   /** The exchange is over (answered whole, failed, or the client went away). */
   get over(): boolean {
     return this.reply >= Reply.DONE;
+  }
+
+  /** Response body bytes handed to the client's connection (compressed, when it was). */
+  get bytesSent(): number {
+    return this.compressor === undefined ? this.bytesOut : this.compressedOut;
   }
 
   /** The status the client got; 499 when it went away before an answer (as nginx logs it). */
@@ -271,14 +287,21 @@ export class Exchange implements PoolRequest, BodySource {
   onHead(head: ResponseHead, end: boolean): void {
     if (this.reply !== Reply.WAITING) return;
     if (head.dropped !== undefined) this.warnDropped(head.dropped);
-    const fields = head.headers;
+    let fields = head.headers;
     fields.push('X-Request-Id', this.head.requestId);
+    if (this.compress !== undefined) {
+      const c = compressResponse(this.compress, this.head.method, this.req.headers['accept-encoding'], head.status, fields, end ? head.body.length : undefined);
+      fields = c.fields;
+      this.compressor = c.compressor;
+    }
     this.responseHeaders = fields;
     const res = this.res;
     if (head.close) this.settings.ends.closeAfter(res);
     try {
       writeHeadOf(res, head.status, head.reason, fields);
     } catch (err) {
+      this.compressor?.destroy();
+      this.compressor = undefined;
       this.fail(500, `the application's response head is invalid and was not sent (${err instanceof Error ? err.message : String(err)}); answered 500`);
       return;
     }
@@ -286,11 +309,17 @@ export class Exchange implements PoolRequest, BodySource {
     this.declared = head.contentLength;
     this.bodyless = this.head.method === 'HEAD' || head.status === 204 || head.status === 304;
     const body = head.body;
+    if (this.compressor !== undefined) this.startCompressed(this.compressor);
     if (!end) {
       if (body.length > 0) this.writeBody(body);
       return;
     }
     this.stopBody();
+    if (this.compressor !== undefined) {
+      if (body.length > 0 && !this.writeBody(body)) return;
+      if (this.endChecked(0)) this.compressor.end();
+      return;
+    }
     if (this.bodyless || body.length === 0) {
       if (!this.endChecked(0)) return;
       this.settings.ends.end(res);
@@ -313,8 +342,52 @@ export class Exchange implements PoolRequest, BodySource {
     if (!end) return;
     if (!this.endChecked(0)) return;
     this.stopBody();
+    if (this.compressor !== undefined) {
+      this.compressor.end(); // the response ends when the compressor's last bytes went out (compressedEnd)
+      return;
+    }
     this.settings.ends.end(this.res);
     this.end(Reply.DONE);
+  }
+
+  // -- a compressed response (response-compression.ts) ------------------------------------------
+
+  private startCompressed(compressor: ResponseCompressor): void {
+    pipeCompressed(compressor, this.res, (n) => {
+      this.compressedOut += n;
+    });
+    compressor.stream.once('end', () => this.compressedEnd());
+    compressor.stream.on('error', (err) => this.internalError('compressing the response', err));
+  }
+
+  /** The compressor's last bytes were handed to the response: it ends whole. */
+  private compressedEnd(): void {
+    if (this.over) return;
+    try {
+      this.settings.ends.end(this.res);
+    } catch (err) {
+      this.internalError('ending a compressed response', err);
+      return;
+    }
+    this.end(Reply.DONE);
+  }
+
+  /**
+   * A chunk into the compressor: the worker gets its credit once the compressor took the chunk in,
+   * which it does only as the client takes the compressed bytes (a bounded buffer in between).
+   */
+  private writeCompressed(compressor: ResponseCompressor, chunk: Buffer): void {
+    const n = chunk.length;
+    const copy = COPIER.copy(chunk);
+    compressor.write(copy, () => {
+      COPIER.release(copy);
+      if (this.over) return;
+      try {
+        this.stream?.credit(n);
+      } catch (err) {
+        this.internalError('granting credit', err);
+      }
+    });
   }
 
   /** chunk is borrowed from the worker connection's read buffer: what is written is a copy. */
@@ -328,6 +401,10 @@ export class Exchange implements PoolRequest, BodySource {
     }
     this.bytesOut += n;
     this.reply = Reply.STREAMING;
+    if (this.compressor !== undefined) {
+      this.writeCompressed(this.compressor, chunk);
+      return true;
+    }
     const copy = COPIER.copy(chunk);
     const ok = this.res.write(copy, () => COPIER.release(copy));
     if (this.waitingDrain) this.heldCredit += n;
@@ -396,7 +473,8 @@ export class Exchange implements PoolRequest, BodySource {
       return;
     }
     this.reply = Reply.STREAMING;
-    sendFileRange(this.res, file.handle, file.offset, file.length, (outcome) => this.fileSent(stream, outcome));
+    // A compressed response: the file goes through the compressor (piped, with its backpressure).
+    sendFileRange(this.compressor?.stream ?? this.res, file.handle, file.offset, file.length, (outcome) => this.fileSent(stream, outcome));
   }
 
   /** The one end of an offered file: the worker hears the outcome; a failure fails the request. */
@@ -477,6 +555,10 @@ export class Exchange implements PoolRequest, BodySource {
     if (this.over) return;
     this.reply = state;
     this.stopBody(); // frees a buffered body's memory whatever ended the exchange
+    if (state === Reply.BROKEN && this.compressor !== undefined) {
+      this.compressor.stream.unpipe(this.res);
+      this.compressor.destroy(); // its memory now; an offered file being sent into it stops (file-send.ts)
+    }
     try {
       this.stats.finished(this.status, (performance.now() - this.arrivedAt) / 1000);
       this.settings.finished(this);

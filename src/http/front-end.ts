@@ -21,6 +21,7 @@ import type { ConnItem } from './http-connection.js';
 import { REFUSAL_EXPLANATIONS, RequestRefusal } from './http-refusal.js';
 import { HttpListeners, type ListenerSet, type PreparedListeners, prepareListeners } from './listeners.js';
 import { type HttpRequest, type HttpResponse, isHttp2 } from './message.js';
+import { trustedPeer } from './proxied-request.js';
 import { type CheckedHead, checkRequestHead } from './request-rules.js';
 import { checkH2Head } from './request-rules-h2.js';
 import { guardStatic } from './route-access.js';
@@ -90,8 +91,12 @@ export class FrontEnd {
     };
     this.h2Settings = { ...this.settings, ends: H2_ENDS };
     this.applyBodyLimits(options.limits);
-    this.listeners = new HttpListeners(options.limits, options.log, containRequests(options.log, this.serve), (host, address) =>
-      this.connectionFields.listening(host, address),
+    this.listeners = new HttpListeners(
+      options.limits,
+      options.log,
+      containRequests(options.log, this.serve),
+      (host, address) => this.connectionFields.listening(host, address),
+      (address) => trustedPeer(this.routes.proxies, address),
     );
   }
 
@@ -191,7 +196,7 @@ export class FrontEnd {
     if (found.kind === 'redirect') return this.redirect(res, found.location(this.listeners.httpsPort()), requestId);
     if (found.kind === 'static') {
       const { alias, pathInfo } = found;
-      return guardStatic(found.guard, req, res, alias.directory, pathInfo, found.path, requestId, () =>
+      return guardStatic(found.guard, req, res, alias.directory, pathInfo, found.path, requestId, found.client, () =>
         serveStatic(req, res, alias, pathInfo, req.url as string),
       );
     }
@@ -206,7 +211,7 @@ export class FrontEnd {
     }
     const bodyLength = checked.chunked ? -1 : Math.max(checked.contentLength, 0);
     const settings = isHttp2(res) ? this.h2Settings : this.settings;
-    const ex = new Exchange(req, res, head, bodyLength, checked.expectContinue, app.stats, app.label, settings);
+    const ex = new Exchange(req, res, head, bodyLength, checked.expectContinue, app.stats, app.label, settings, app.compress);
     this.inflight++;
     if (bodyLength !== 0) {
       item.bodyReader = ex;

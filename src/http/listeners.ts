@@ -3,12 +3,12 @@
  * socket to the next:
  *
  *   accept (net.Server: max-connections)
+ *     -> [PROXY header (proxy-protocol-stage.ts): trusted peers only, bounded in time and size]
  *     -> [TLS (tls-step.ts): the certificate by SNI, TLS 1.2+, handshake within header-timeout]
  *     -> by ALPN: 'h2' -> an HTTP/2 session (h2-sessions.ts)
  *                 else -> an HTTP/1.1 connection (http1-server.ts, http-connection.ts)
  *
- * A plain listener has no TLS step and every connection is HTTP/1.1 (no h2c). A step that reads
- * the connection before TLS (the PROXY protocol) goes between accept and TLS. The HTTP servers of
+ * A plain listener has no TLS step and every connection is HTTP/1.1 (no h2c). The HTTP servers of
  * node:http and node:http2 never listen themselves: they are handed their connections.
  */
 import { createServer as createNetServer, type AddressInfo, type Server as NetServer, type Socket } from 'node:net';
@@ -19,6 +19,7 @@ import type { TlsWarning } from '../frontdoor/tls-errors.js';
 import { tlsListenerSpec } from '../frontdoor/tls-spec.js';
 import type { Logger } from '../observability/logger.js';
 import { H2Sessions } from './h2-sessions.js';
+import { proxyProtocolStage } from './proxy-protocol-stage.js';
 import type { HttpConnection } from './http-connection.js';
 import { Http1Server } from './http1-server.js';
 import type { HttpRequest, HttpResponse } from './message.js';
@@ -73,12 +74,21 @@ export class HttpListeners {
   private readonly serve: (req: HttpRequest, res: HttpResponse) => void;
   /** A listener is bound (for mod_wsgi.listener_host). */
   private readonly bound: (host: string, address: AddressInfo) => void;
+  /** Whether a peer is a trusted proxy (trusted-proxies of the running configuration). */
+  private readonly trustedPeer: (address: string | undefined) => boolean;
 
-  constructor(limits: HttpLimits, log: Logger, serve: (req: HttpRequest, res: HttpResponse) => void, bound: (host: string, address: AddressInfo) => void) {
+  constructor(
+    limits: HttpLimits,
+    log: Logger,
+    serve: (req: HttpRequest, res: HttpResponse) => void,
+    bound: (host: string, address: AddressInfo) => void,
+    trustedPeer: (address: string | undefined) => boolean = () => false,
+  ) {
     this.limits = limits;
     this.log = log;
     this.serve = serve;
     this.bound = bound;
+    this.trustedPeer = trustedPeer;
   }
 
   /** Applies the limits that can change while listening (a reload); max-header-size cannot. */
@@ -132,11 +142,17 @@ export class HttpListeners {
       l.h2?.closeIdle();
     }
     if (added.length) await this.open(prepared, added);
-    if (!removed.length && !added.length) return undefined;
+    // A listener kept across the reload keeps how it accepts: another socket cannot bind its port meanwhile.
+    const kept = listeners
+      .map((l, i) => ({ l, spec: tls[i], running: this.listeners.get(keyOf(l, tls[i], i)) }))
+      .filter(({ l, running }) => running !== undefined && running.config.proxyProtocol !== l.proxyProtocol)
+      .map(({ l, spec }) => describe(l, spec));
+    const restart = kept.length ? `proxy-protocol of ${kept.join(', ')} changes when wsgi-host restarts, not on reload` : '';
+    if (!removed.length && !added.length) return restart || undefined;
     return `listening changed: ${added
       .map((i) => `+${describe(listeners[i] as ListenerConfig, tls[i])}`)
       .concat(removed.map((k) => `-${k.replace('|', '://').replace(/#\d+$/, '')}`))
-      .join(' ')}`;
+      .join(' ')}${restart ? `; ${restart}` : ''}`;
   }
 
   /** The port of the first TLS listener (where redirect-to-https sends clients), if any. */
@@ -214,16 +230,19 @@ export class HttpListeners {
     const sockets = new Set<Socket>();
     // A plain connection goes to node:http at once (closeAllConnections reaches it there); a TLS one
     // is tracked from accept, so that a stop can end those still shaking hands.
-    const accept = createNetServer(
-      { allowHalfOpen: true, noDelay: true },
+    const next =
       tlsStep === undefined
         ? http
-        : (socket) => {
+        : (socket: Socket): void => {
             sockets.add(socket);
             socket.once('close', () => sockets.delete(socket));
             tlsStep.accept(socket);
-          },
-    );
+          };
+    // With proxy-protocol, the accepting server is the PROXY stage (it closes the connections still
+    // reading their header when it closes).
+    const accept = config.proxyProtocol
+      ? proxyProtocolStage(next, { trusted: this.trustedPeer, headerTimeoutMs: () => this.limits.headerTimeout * 1000, log: this.log })
+      : createNetServer({ allowHalfOpen: true, noDelay: true }, next);
     accept.maxConnections = maxConnections(this.limits);
     return { config, accept, h1, h2, tls: tlsStep, sockets, address: { address: config.host, family: '', port: config.port } };
   }

@@ -38,14 +38,18 @@ function modelItem(config: ServerConfig, path: (string | number)[]): { path?: st
   return node as { path?: string; access?: AccessRule[] } | undefined;
 }
 
-/** Whether an application route refuses the request (403). */
-export function appDenied(r: RouteAccess, req: HttpRequest, path: string, pathInfo: string): boolean {
+/**
+ * Whether an application route refuses the request (403). client: the client's address as the
+ * request resolved it (the PROXY header's, or a trusted proxy's header: routes.ts), which
+ * `Require ip` checks, as Apache's does behind mod_remoteip.
+ */
+export function appDenied(r: RouteAccess, req: HttpRequest, path: string, pathInfo: string, client: string): boolean {
   if (r.access === undefined) return false;
-  return !decide(r.access, { ...socketFacts(req, path), file: r.file, pathInfo }).allowed;
+  return !decide(r.access, { ...requestFacts(req, path, client), file: r.file, pathInfo }).allowed;
 }
 
 /**
- * Serves a static request through `serve` when the rules let it in, else 403. The file a request
+ * Serves a static request through `serve` when the rules let it in, else 403 (client: as appDenied's). The file a request
  * maps to is the folder plus the path below the prefix, as Apache's Alias maps it; a folder
  * request is also checked for the index file it would be answered with.
  */
@@ -57,12 +61,13 @@ export function guardStatic(
   subPath: string,
   path: string,
   requestId: string,
+  client: string,
   serve: () => void,
 ): void {
   const policy = r.access;
   if (policy === undefined) return serve();
   const file = directory + fileName(subPath);
-  const base = socketFacts(req, path);
+  const base = requestFacts(req, path, client);
   const check = (isDirectory: boolean): void => {
     let ok = decide(policy, { ...base, file, fileIsDirectory: isDirectory }).allowed;
     if (ok && (isDirectory || subPath.endsWith('/')) && path.endsWith('/')) {
@@ -78,8 +83,8 @@ export function guardStatic(
   );
 }
 
-function socketFacts(req: HttpRequest, path: string): AccessFacts {
-  return { method: req.method as string, path, client: req.socket.remoteAddress ?? '', server: req.socket.localAddress ?? '' };
+function requestFacts(req: HttpRequest, path: string, client: string): AccessFacts {
+  return { method: req.method as string, path, client, server: req.socket.localAddress ?? '' };
 }
 
 /** The path below the prefix as a file name: UTF-8 when it is UTF-8, as the static server reads it. */

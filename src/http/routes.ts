@@ -3,8 +3,8 @@
  * their group's port, static aliases), and the resolution of one request that passed the rules
  * into a static file, an application request with the head its application sees, or a refusal.
  */
-import type { HttpRequest } from './message.js';
 import type { TLSSocket } from 'node:tls';
+import type { CompressConfig } from '../config/frontdoor-schema.js';
 import type { ServePlan } from '../config/plan.js';
 import type { RequestHead, RequestPort } from '../contract/request-port.js';
 import { httpsLocation } from '../frontdoor/https-redirect.js';
@@ -12,6 +12,9 @@ import type { GroupStats } from '../observability/group-stats.js';
 import type { ConnectionFields } from './connection-fields.js';
 import type { AppLabel } from './exchange.js';
 import { type RequestRefusal, targetRefusal } from './http-refusal.js';
+import type { HttpRequest } from './message.js';
+import { compileProxyHeaders, type ProxyHeaders, proxiedHeaders, proxyViewOf } from './proxied-request.js';
+import { clientAddress, clientPort } from './proxy-protocol-stage.js';
 import { type CheckedHead, withoutAuthorization } from './request-rules.js';
 import { type EncodedSlashes, normalizePath } from './request-target.js';
 import { appDenied, type RouteAccess, routeAccess } from './route-access.js';
@@ -26,6 +29,8 @@ export interface AppTarget {
   stats: GroupStats;
   /** Its group and mount point, for log lines. */
   label: AppLabel;
+  /** Response compression (undefined: off). */
+  compress?: CompressConfig;
 }
 
 export type RouteTarget = AppTarget | StaticAlias;
@@ -40,6 +45,8 @@ export interface Routes {
   mainEncodedSlashes: EncodedSlashes;
   /** redirect-to-https by host index. */
   redirectToHttps: boolean[];
+  /** trusted-proxies and trusted-proxy-headers (none: no peer is trusted, no header handled). */
+  proxies?: ProxyHeaders;
 }
 
 /** The routes of a plan, with each group's port (by the plan's pool key) and statistics. */
@@ -53,12 +60,20 @@ export function buildRoutes(plan: ServePlan, ports: Map<string, RequestPort>, st
       prefix: m.prefix,
       slash: guard.slash,
       guard,
-      target: { port, appIndex: m.appIndex, passAuthorization: m.passAuthorization, stats: statsFor(port.label), label },
+      target: {
+        port,
+        appIndex: m.appIndex,
+        passAuthorization: m.passAuthorization,
+        stats: statsFor(port.label),
+        label,
+        ...(m.compress !== undefined ? { compress: m.compress } : {}),
+      },
     };
   };
   const files = (s: ServePlan['statics'][number]): MountRoute<RouteTarget> => {
     const guard = routeAccess(plan, s.path);
-    return { kind: 'static', prefix: s.prefix, slash: guard.slash, guard, target: { directory: s.directory, dotfiles: s.dotfiles } };
+    const target: StaticAlias = { directory: s.directory, dotfiles: s.dotfiles, ...(s.compress !== undefined ? { compress: s.compress } : {}) };
+    return { kind: 'static', prefix: s.prefix, slash: guard.slash, guard, target };
   };
   const scope = (host: number | undefined): MountRoute<RouteTarget>[] => [
     ...plan.mounts.filter((m) => m.host === host).map(app),
@@ -73,6 +88,7 @@ export function buildRoutes(plan: ServePlan, ports: Map<string, RequestPort>, st
     encodedSlashes: plan.hosts.length > 0 ? plan.hosts.map((h) => h.encodedSlashes) : [plan.config.allowEncodedSlashes],
     mainEncodedSlashes: plan.config.allowEncodedSlashes,
     redirectToHttps: plan.config.host.map((h) => h.redirectToHttps),
+    proxies: compileProxyHeaders(plan.config.trustedProxies, plan.config.trustedProxyHeaders),
   };
 }
 
@@ -80,42 +96,57 @@ export type Resolved =
   | { kind: 'refused'; why: RequestRefusal }
   | { kind: 'none' }
   | { kind: 'denied' }
-  | { kind: 'static'; alias: StaticAlias; pathInfo: string; path: string; guard: RouteAccess }
+  /** client: the client's address, for the access rules (as resolveRequest's doc says). */
+  | { kind: 'static'; alias: StaticAlias; pathInfo: string; path: string; guard: RouteAccess; client: string }
   | { kind: 'app'; app: AppTarget; head: RequestHead }
   /** redirect-to-https: the Location for the HTTPS listener's port (undefined: none is open). */
   | { kind: 'redirect'; location: (httpsPort: number | undefined) => string | undefined };
 
-/** Where a request goes, with the head its application sees when it goes to one. */
+/**
+ * Where a request goes, with the head its application sees when it goes to one. The virtual host is
+ * the one of the Host received (as Apache routes), never a forwarded host. The client (REMOTE_ADDR,
+ * REMOTE_PORT, the address access rules check) is the connection's peer, or the client its PROXY
+ * header names, or, from a trusted proxy, the one its trusted header names (proxied-request.ts),
+ * which also gives the scheme, HTTP_HOST, SERVER_NAME, SERVER_PORT and SCRIPT_NAME it is trusted for.
+ */
 export function resolveRequest(req: HttpRequest, checked: CheckedHead, routes: Routes, requestId: string, fields: ConnectionFields): Resolved {
   const socket = req.socket;
   const hostIndex = routes.router.hostAt(checked.authority?.name, socket.localAddress, socket.localPort);
-  const scheme = (socket as TLSSocket).encrypted === true ? 'https' : 'http';
+  const view = proxyViewOf(routes.proxies, socket, req.rawHeaders);
+  // The scheme a trusted proxy received the request with, else this connection's: behind a proxy
+  // that terminates TLS, redirect-to-https never loops.
+  const scheme = view?.scheme ?? ((socket as TLSSocket).encrypted === true ? 'https' : 'http');
   if (scheme === 'http' && routes.redirectToHttps[hostIndex] === true) return redirectOf(req, checked, routes, hostIndex);
   const path = normalizePath(checked.target.rawPath, routes.encodedSlashes[hostIndex] ?? routes.mainEncodedSlashes);
   if (typeof path === 'string') return { kind: 'refused', why: targetRefusal(path) };
   const match = routes.router.matchIn(hostIndex, path.path);
   if (match === undefined) return { kind: 'none' };
   const guard = match.route.guard ?? {};
+  const client = view?.remoteAddr ?? clientAddress(socket);
   if (match.route.kind === 'static') {
-    return { kind: 'static', alias: match.route.target as StaticAlias, pathInfo: match.pathInfo, path: path.path, guard };
+    return { kind: 'static', alias: match.route.target as StaticAlias, pathInfo: match.pathInfo, path: path.path, guard, client };
   }
-  if (appDenied(guard, req, path.path, match.pathInfo)) return { kind: 'denied' };
+  if (appDenied(guard, req, path.path, match.pathInfo, client)) return { kind: 'denied' };
   const app = match.route.target as AppTarget;
   let headers = checked.headers;
   if (checked.hasAuthorization && !app.passAuthorization) headers = withoutAuthorization(headers);
+  if (view !== undefined) headers = proxiedHeaders(headers, view);
   const authority = checked.authority;
   const head: RequestHead = {
     appIndex: app.appIndex,
     method: req.method as string,
-    scriptName: match.scriptName,
+    scriptName: view?.scriptName ?? match.scriptName,
     pathInfo: match.pathInfo,
     queryString: checked.target.query,
     requestUri: req.url as string,
     protocol: 'HTTP/' + req.httpVersion,
-    remoteAddr: socket.remoteAddress as string,
-    remotePort: String(socket.remotePort),
-    serverName: authority !== undefined && authority.name !== '' ? authority.name : (routes.serverNames[match.host] ?? (socket.localAddress as string)),
-    serverPort: authority?.port ?? String(socket.localPort),
+    remoteAddr: client,
+    // A header that names the address without a port leaves the connection's (as mod_wsgi does).
+    remotePort: view?.remotePort ?? String(clientPort(socket)),
+    serverName:
+      view?.serverName ??
+      (authority !== undefined && authority.name !== '' ? authority.name : (routes.serverNames[match.host] ?? (socket.localAddress as string))),
+    serverPort: view?.serverPort ?? authority?.port ?? String(socket.localPort),
     scheme,
     requestId,
     headers: fields.fields(req) + headers,

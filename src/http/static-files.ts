@@ -4,21 +4,27 @@
  * anywhere inside the directory but nowhere else), with validators, 304s and single byte ranges.
  */
 import { constants } from 'node:fs';
-import { open, realpath, stat } from 'node:fs/promises';
+import { type FileHandle, open, realpath, stat } from 'node:fs/promises';
 import type { HttpRequest, HttpResponse } from './message.js';
 import { join, sep } from 'node:path';
+import type { CompressConfig } from '../config/frontdoor-schema.js';
 import type { DotfilesSetting } from '../config/schema.js';
 import { etagFor, isNotModified, preconditionFailed, requestedRange } from './conditional-requests.js';
 import { contentType } from './content-types.js';
 import { breakResponse, sendErrorPage } from './error-response.js';
 import { sendFileRange } from './file-send.js';
 import { parseRequestTarget } from './request-target.js';
+import type { ContentCoding } from '../frontdoor/accept-encoding.js';
+import { ResponseCompressor } from '../frontdoor/response-compressor.js';
+import { compressStatic } from './response-compression.js';
 
 export interface StaticAlias {
   /** Absolute path of the directory served. */
   directory: string;
   /** Names starting with a dot: 'deny' (403), 'hide' (404) or 'allow'; .ht* are 403 always. */
   dotfiles: DotfilesSetting;
+  /** Response compression (undefined: off). */
+  compress?: CompressConfig;
 }
 
 const INDEX = 'index.html';
@@ -58,7 +64,7 @@ export function serveStatic(req: HttpRequest, res: HttpResponse, alias: StaticAl
     sendStatus(res, hidden);
     return;
   }
-  serve(req, res, alias.directory, segments, subPath.endsWith('/'), rawUrl).catch((err: unknown) => sendStatus(res, statusFor(err)));
+  serve(req, res, alias, segments, subPath.endsWith('/'), rawUrl).catch((err: unknown) => sendStatus(res, statusFor(err)));
 }
 
 /** The path's segments as file names (UTF-8), or undefined when the path must not be served. */
@@ -96,8 +102,8 @@ export function dotfileStatus(segments: readonly string[], policy: DotfilesSetti
   return status;
 }
 
-async function serve(req: HttpRequest, res: HttpResponse, directory: string, segments: string[], trailingSlash: boolean, rawUrl: string): Promise<void> {
-  const root = await realpath(directory);
+async function serve(req: HttpRequest, res: HttpResponse, alias: StaticAlias, segments: string[], trailingSlash: boolean, rawUrl: string): Promise<void> {
+  const root = await realpath(alias.directory);
   let found = await locate(root, join(root, ...segments));
   let name = segments[segments.length - 1] ?? '';
   if (found.isDirectory) {
@@ -109,7 +115,7 @@ async function serve(req: HttpRequest, res: HttpResponse, directory: string, seg
   } else if (trailingSlash) {
     return sendStatus(res, 404);
   }
-  await serveFile(req, res, found.path, name);
+  await serveFile(req, res, found.path, name, alias.compress);
 }
 
 /** The realpath of candidate, which must be root or inside it (else ENOENT), and whether it is a directory. */
@@ -120,7 +126,7 @@ async function locate(root: string, candidate: string): Promise<{ path: string; 
   return { path: real, isDirectory: (await stat(real)).isDirectory() };
 }
 
-async function serveFile(req: HttpRequest, res: HttpResponse, path: string, name: string): Promise<void> {
+async function serveFile(req: HttpRequest, res: HttpResponse, path: string, name: string, compress: CompressConfig | undefined): Promise<void> {
   const handle = await open(path, OPEN_FLAGS);
   let streaming = false;
   try {
@@ -131,13 +137,27 @@ async function serveFile(req: HttpRequest, res: HttpResponse, path: string, name
     res.setHeader('ETag', etag);
     res.setHeader('Last-Modified', new Date(st.mtimeMs).toUTCString());
     if (preconditionFailed(req.headers, etag, st.mtimeMs)) return sendStatus(res, 412);
+    // With compress, the file's whole representation depends on Accept-Encoding: Vary says so, and
+    // the compressed one has a weak ETag (its bytes differ; If-None-Match compares weakly).
+    const compression =
+      compress === undefined ? undefined : compressStatic(compress, req.method as string, req.headers['accept-encoding'], contentType(name), size);
+    if (compression?.vary) res.setHeader('Vary', 'Accept-Encoding');
+    if (compression?.encoding !== undefined) res.setHeader('ETag', `W/${etag}`);
     if (isNotModified(req.headers, etag, st.mtimeMs)) {
       res.writeHead(304);
       res.end();
       return;
     }
-    res.setHeader('Accept-Ranges', 'bytes');
     const range = req.method === 'GET' ? requestedRange(req.headers, size, etag, st.mtimeMs) : undefined;
+    if (range === undefined && compression?.encoding !== undefined) {
+      // The whole file, compressed (a range is always sent as it is, with the strong ETag).
+      res.setHeader('Content-Type', contentType(name));
+      sendCompressed(res, handle, size, compression.encoding);
+      streaming = true;
+      return;
+    }
+    res.setHeader('ETag', etag);
+    res.setHeader('Accept-Ranges', 'bytes');
     if (range === 'unsatisfiable') {
       res.setHeader('Content-Range', `bytes */${size}`);
       return sendStatus(res, 416);
@@ -160,6 +180,23 @@ async function serveFile(req: HttpRequest, res: HttpResponse, path: string, name
   } finally {
     if (!streaming) await handle.close();
   }
+}
+
+/** A whole file through a compressor (response-compression.ts): chunked, its end when the compressor's last bytes went out. */
+function sendCompressed(res: HttpResponse, handle: FileHandle, size: number, encoding: ContentCoding): void {
+  const compressor = new ResponseCompressor(encoding, { sizeHint: size, flush: false });
+  res.setHeader('Content-Encoding', encoding);
+  res.writeHead(200);
+  compressor.stream.pipe(res);
+  res.once('close', () => compressor.destroy());
+  sendFileRange(compressor.stream, handle, 0, size, (outcome) => {
+    if (outcome.result === 'sent') compressor.end();
+    else {
+      compressor.stream.unpipe(res);
+      compressor.destroy();
+      if (!outcome.clientGone) breakResponse(res);
+    }
+  });
 }
 
 /**

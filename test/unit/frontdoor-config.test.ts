@@ -135,25 +135,33 @@ tls = { certificate = "shop.crt", private-key = "shop.key" }
     assert.equal(refused({ shutdown: { readinessDelay: -1 } }).code, 'CONFIG_BAD_NUMBER');
   });
 
-  test('keys whose serving is not wired yet are refused, never silently ignored (a tls listener must not speak plain HTTP)', () => {
+  test('whom proxy headers and PROXY headers are believed from must be said: without trusted-proxies they are refused with the fix', () => {
     const cases: [unknown, RegExp][] = [
-      [{ listen: [{ port: 8000, proxyProtocol: true }] }, /^listen\[0\]\.proxy-protocol$/],
-      [{ trustedProxies: ['10.0.0.0/8'], trustedProxyHeaders: ['X-Forwarded-For'] }, /^trusted-proxy-headers$/],
-      [{ host: [{ serverName: 'a', static: [{ path: '/s', directory: '.', compress: true }] }] }, /^host\[0\]\.static\[0\]\.compress$/],
-      [{ mount: [{ script: 'a.wsgi', compress: true }] }, /^mount\[0\]\.compress$/],
+      [{ listen: [{ port: 8000, proxyProtocol: true }], mount: [{ script: 'a.wsgi' }] }, /^listen\[0\]\.proxy-protocol$/],
+      [{ trustedProxyHeaders: ['X-Forwarded-For'], mount: [{ script: 'a.wsgi' }] }, /^trusted-proxy-headers$/],
     ];
     for (const [input, key] of cases) {
-      const config = validateConfig(input);
       assert.throws(
-        () => planServer(config, '/nonexistent'),
+        () => planServer(validateConfig(input), '/nonexistent'),
         (err: ConfigError) => {
-          assert.equal(err.code, 'CONFIG_NOT_SERVED_YET');
+          assert.equal(err.code, 'CONFIG_INVALID_VALUE');
           assert.match(kebabPath(err.path), key);
-          assert.match(err.hint ?? '', /remove the key|Remove the key/);
+          assert.match(err.message, /trusted-proxies names no proxy/);
+          assert.match(err.hint ?? '', /trusted-proxies = \["10\.0\.0\.5"\].*0\.0\.0\.0\/0/);
           return true;
         },
       );
     }
+    // With trusted proxies, both are planned (the script is what fails here).
+    for (const input of [
+      { trustedProxies: ['10.0.0.0/8'], listen: [{ port: 8000, proxyProtocol: true }], mount: [{ script: 'missing.wsgi' }] },
+      { trustedProxies: ['10.0.0.0/8'], trustedProxyHeaders: ['X-Forwarded-For'], mount: [{ script: 'missing.wsgi', compress: true }] },
+    ]) {
+      assert.throws(() => planServer(validateConfig(input), '/nonexistent'), /missing\.wsgi|not found|does not exist/i);
+    }
+  });
+
+  test('the front-door keys are all served: TLS, a certificate per host and redirect-to-https are planned; a host asking for HTTPS with no TLS listener is refused', () => {
     // TLS on a listener, a certificate per host and redirect-to-https are served (test/tls-serving.test.ts): planned.
     const tlsListen = [{ port: 8443, tls: { certificate: 'c', privateKey: 'k' } }];
     for (const wired of [

@@ -36,6 +36,16 @@ describe('trusted proxies: what the application sees', () => {
     assert.deepEqual(v, { trusted: false, strip: new Set(), used: [] });
   });
 
+  test('X-Forwarded-For as the application sees it: from the client the walk chose to the right, as mod_wsgi rewrites it', () => {
+    const t = trust(['X-Forwarded-For']);
+    assert.equal(resolveProxyView(t, '10.0.0.1', raw({ 'X-Forwarded-For': '6.6.6.6, 203.0.113.9, 10.0.0.7' })).forwardedFor, '203.0.113.9, 10.0.0.7');
+    assert.equal(resolveProxyView(t, '10.0.0.1', raw({ 'X-Forwarded-For': ['6.6.6.6', '203.0.113.9'] })).forwardedFor, '203.0.113.9');
+    // The left-most is the client: nothing to drop.
+    assert.equal(resolveProxyView(t, '10.0.0.1', raw({ 'X-Forwarded-For': '203.0.113.9, 10.0.0.7' })).forwardedFor, undefined);
+    // A malformed right-most entry gives no address: the header is left as it came.
+    assert.equal(resolveProxyView(t, '10.0.0.1', raw({ 'X-Forwarded-For': '6.6.6.6, unknown' })).forwardedFor, undefined);
+  });
+
   test('X-Forwarded-For from a trusted proxy: the right-most address that is not a trusted proxy', () => {
     const t = trust(['X-Forwarded-For']);
     const v = resolveProxyView(t, '10.0.0.2', raw({ 'X-Forwarded-For': '198.51.100.7, 10.0.0.9' }));

@@ -80,6 +80,13 @@ export interface DaemonGroup {
   env: Map<string, Sourced<string>>;
 }
 
+/** A WSGITrustedProxies or WSGITrustedProxyHeaders line: at the server level or in a VirtualHost (its declaration index). */
+export interface ProxySetting {
+  place: 'server' | number;
+  value: string[];
+  at: Where;
+}
+
 export interface Site {
   paths: PathResolver;
   notes: NoteCollector;
@@ -105,6 +112,10 @@ export interface Site {
   /** AddHandler wsgi-script .ext: extensions (with the dot) run as WSGI scripts. */
   wsgiExtensions: Sourced<string>[];
   importScripts: Sourced<string>[];
+  /** WSGITrustedProxies lines (CIDR ranges), in order. */
+  trustedProxies: ProxySetting[];
+  /** WSGITrustedProxyHeaders lines (the catalog's spelling), in order. */
+  trustedProxyHeaders: ProxySetting[];
   /** Declaration counter shared by scopes, aliases and statics. */
   counter: number;
 }
@@ -157,6 +168,8 @@ export function newSite(serverRoot: string, serverRootFromOption: boolean, mainF
     statics: [],
     wsgiExtensions: [],
     importScripts: [],
+    trustedProxies: [],
+    trustedProxyHeaders: [],
     counter: 1,
   };
   const ctx: Ctx = {

@@ -34,6 +34,8 @@ import {
 } from './handlers.js';
 import { accessSection, contextSection, unknownSection, virtualHost } from './sections.js';
 import { protocols, sslCipherSuite, sslEngine, sslFile, sslHonorCipherOrder, sslOptions, sslProtocol, sslRequireSsl } from './ssl.js';
+import { OUTPUT_FILTERS, outputFilter } from './output-filters.js';
+import { PROXIES_SCOPE, trustedProxies, trustedProxyHeaders } from './trusted-proxies.js';
 import { type Ctx, type Handler, type Level, newSite, type SectionHandler, type Site } from './site.js';
 
 /**
@@ -118,6 +120,8 @@ const DIRECTIVES: readonly DirectiveRow[] = [
   notedBy('SSLOptions',              ANYWHERE,      sslOptions,
     'wsgi-host gives the application wsgi.url_scheme https on TLS and SSL_TLS_SNI (as mod_wsgi with mod_ssl does without it), but not HTTPS=on or the other SSL_* variables of +StdEnvVars and +ExportCertData: read the scheme from wsgi.url_scheme.'),
   ...notHonoured('wsgi-host staples an OCSP response it reads from a file (tls.ocsp-staple) and fetches none itself: fetch it with openssl ocsp from a job, then reload.', 'SSLUseStapling'),
+  honoured('WSGITrustedProxies',     ANYWHERE,      trustedProxies,      'trustedProxies', PROXIES_SCOPE),
+  honoured('WSGITrustedProxyHeaders', ANYWHERE,     trustedProxyHeaders, 'trustedProxyHeaders', PROXIES_SCOPE),
   // ---- access control (in <Directory>, <Files>, <Location> and their Match forms; access.ts)
   honoured('Require',                SECTION,       accessLine,          'mount.access / static.access: require', REQUIRE_REFUSED),
   honoured('AuthMerging',            SECTION,       accessLine,          'mount.access / static.access: merge'),
@@ -150,8 +154,6 @@ const DIRECTIVES: readonly DirectiveRow[] = [
     'SetEnvIf', 'SetEnvIfNoCase', 'SetEnvIfExpr', 'BrowserMatch', 'BrowserMatchNoCase', 'UnsetEnv', 'PassEnv'),
   ...notHonoured('wsgi-host runs only the WSGI application itself, without authentication scripts (Require user and valid-user, which would use them, are refused): authenticate in the application.',
     'WSGIAuthUserScript', 'WSGIAuthGroupScript', 'WSGIGroupAuthoritative'),
-  ...notHonoured('wsgi-host passes REMOTE_ADDR and the URL scheme as it receives them: correct them in the application (e.g. with a ProxyFix middleware).',
-    'WSGITrustedProxies', 'WSGITrustedProxyHeaders'),
   ...notHonoured('wsgi-host runs each application group in processes of its own, with the interpreter as Python starts it.',
     'WSGISwitchInterval', 'WSGIPerInterpreterGIL', 'WSGIFreeThreading', 'WSGIInterpreterOptions'),
   // ---- ignored: nothing the application sees changes
@@ -172,9 +174,10 @@ const DIRECTIVES: readonly DirectiveRow[] = [
   ...ignored('wsgi-host serves files only from Alias directories: add Alias / /path/to/root if the document root must be served.', 'DocumentRoot'),
   ...ignored(FILES,
     'AllowOverrideList', 'DirectoryIndex', 'DirectorySlash', 'IndexOptions', 'AccessFileName', 'AddType',
-    'AddCharset', 'AddDefaultCharset', 'AddLanguage', 'AddEncoding', 'AddOutputFilter', 'AddOutputFilterByType', 'TypesConfig',
+    'AddCharset', 'AddDefaultCharset', 'AddLanguage', 'AddEncoding', 'TypesConfig',
     'DefaultType', 'MimeMagicFile', 'EnableSendfile', 'EnableMMAP', 'ForceType', 'ExpiresActive', 'ExpiresByType', 'ExpiresDefault',
-    'FileETag', 'RemoveHandler', 'SetOutputFilter', 'SetInputFilter'),
+    'FileETag', 'RemoveHandler', 'SetInputFilter'),
+  ...ignored(OUTPUT_FILTERS, 'AddOutputFilter', 'AddOutputFilterByType', 'SetOutputFilter').map((r) => ({ ...r, where: ANYWHERE, run: outputFilter })),
   ...ignored('wsgi-host sends short error pages of its own; the application makes its own pages.', 'ErrorDocument'),
   ...ignored('it has no equivalent in wsgi-host.',
     'ServerAdmin', 'ServerSignature', 'ServerTokens', 'UseCanonicalName', 'UseCanonicalPhysicalPort', 'HostnameLookups',
@@ -212,6 +215,7 @@ export const FAMILIES: readonly { prefix: string; status: 'ignored' | 'not-honou
   { prefix: 'Auth', status: 'not-honoured', reason: 'wsgi-host does no authentication (Require user, group and valid-user are refused): authenticate in the application (with WSGIPassAuthorization On it sees the Authorization header) or in a front proxy.' },
   { prefix: 'Proxy', status: 'not-honoured', reason: 'wsgi-host is not a reverse proxy (ProxyPass is refused): keep a proxy in front for those URLs.' },
   { prefix: 'WSGI', status: 'not-honoured', refused: true, reason: 'it is not a mod_wsgi directive wsgi-host knows, and Apache refuses to start with it: check its spelling, or remove it.' },
+  { prefix: 'RemoteIP', status: 'not-honoured', refused: true, reason: "mod_remoteip changes the client address Require ip and Allow from check, and wsgi-host does not read its directives: write trusted-proxies and trusted-proxy-headers = [\"X-Forwarded-For\"] in a wsgi-host TOML (its access rules then check the client's address too)." },
   { prefix: 'Sec', status: 'not-honoured', refused: true, reason: "it configures mod_security, which wsgi-host does not have: keep those rules in a front proxy." },
   { prefix: '', status: 'ignored', reason: 'wsgi-host does not use it.' },
 ];

@@ -3,6 +3,7 @@ import type { Site } from '../directives/site.js';
 import type { Where } from '../errors.js';
 import { addAdvice } from './advice.js';
 import { buildGroups } from './groups.js';
+import { buildProxies } from './proxies.js';
 import { type HostPlan, listenersFromHosts, planHosts } from './hosts.js';
 import { buildRoutes } from './routes.js';
 import { SourceMap } from './sources.js';
@@ -23,6 +24,7 @@ export function buildConfig(site: Site, mainFile: string): { config: ServerConfi
   buildGroups(site, mounts, config, src);
   buildLimits(site, config, src);
   buildEncodedSlashes(site, plan, config, src);
+  buildProxies(site, config, src);
   addAdvice(site, mounts, plan);
   return { config, sources: src, ...(listeners === undefined ? { noListen: { file: mainFile, line: 1 } } : {}) };
 }
