@@ -36,6 +36,8 @@ RESPONSE_START = struct.Struct(HEADER.format + RESPONSE_PREFIX.format.lstrip("<>
 _pack_response = RESPONSE_START.pack
 _pack_header = HEADER.pack
 _PREFIX_SIZE = RESPONSE_PREFIX.size
+# A body at least this large is sent by sendmsg beside its frame header, never copied into one buffer.
+SEND_UNJOINED = 64 * 1024
 
 
 class ClientDisconnected(OSError):
@@ -132,6 +134,18 @@ class Channel(object):
         more when it is used up)."""
         conn = self.conn
         total = len(data)
+        lock = conn.lock
+        lock.acquire()
+        if total <= self.credit and not self.cancelled:
+            # Within the credit already granted: one frame, one write.
+            self.credit -= total
+            lock.release()
+            if total < SEND_UNJOINED:
+                conn.send(_pack_header(total, self.id, T_DATA, 0) + data)
+            else:
+                conn.send_data(_pack_header(total, self.id, T_DATA, 0), data)
+            return
+        lock.release()
         view = memoryview(data)
         off = 0
         while off < total:

@@ -34,10 +34,15 @@ SPIN_BUDGET = 0.0003
 # failed read per request (a request recalled or cancelled within that time just runs, and the
 # front end handles its answer as it does for one that had started).
 POLL_AFTER = 0.0001
+# A DATA payload at least this large makes the reader go "bulk": while the read buffer is empty, it
+# reads the next frame's header alone and a large DATA payload straight into its own bytes object
+# (sock.recv), which wsgi.input hands to the application as it is: no copy out of the read buffer.
+BULK_DATA = 32 * 1024
 _monotonic = time.monotonic
 _unpack_header = HEADER.unpack_from
 SEND_JOIN_LIMIT = 64 * 1024
 _MSG_DONTWAIT = getattr(socket, "MSG_DONTWAIT", 0)
+_MSG_WAITALL = getattr(socket, "MSG_WAITALL", 0)
 
 
 class ConnectionLost(Exception):
@@ -54,6 +59,7 @@ class Connection(object):
         self.rstart = 0
         self.rend = 0
         self.read_at = 0.0  # when the last read returned bytes (time.monotonic)
+        self.bulk = False  # reading large DATA payloads straight into their own bytes (BULK_DATA)
         self.reading = False
         self.closed = False
         self.shutting_down = False
@@ -90,6 +96,10 @@ class Connection(object):
             self.send(b"".join(parts))
             return
         self._sendmsg([memoryview(p).cast("B") for p in parts if len(p)], total)
+
+    def send_data(self, header, data):
+        """A frame header and a large payload (bytes or a memoryview) in one sendmsg, uncopied."""
+        self._sendmsg([header, data], len(header) + len(data))
 
     def _sendmsg(self, views, total):
         wlock = self.wlock
@@ -157,6 +167,8 @@ class Connection(object):
                 if ftype == T_REQUEST:
                     frames.append((ftype, rid, flags, buf[start + HEADER_SIZE:stop].decode("latin-1")))
                 else:
+                    if ftype == T_DATA and length >= BULK_DATA:
+                        self.bulk = True
                     frames.append((ftype, rid, flags, bytes(self.rview[start + HEADER_SIZE:stop])))
                 start = stop
             if start == end:
@@ -171,6 +183,7 @@ class Connection(object):
                 end -= start
                 self.rstart = 0
                 self.rend = end
+            want = 0  # read at most this much (0: as much as fits)
             if end >= HEADER_SIZE:
                 need = HEADER_SIZE + _unpack_header(buf, 0)[0]
                 if need > len(buf):
@@ -178,6 +191,10 @@ class Connection(object):
                     grown[:end] = buf[:end]
                     buf = self.rbuf = grown
                     self.rview = memoryview(grown)
+                if self.bulk:
+                    want = need - end  # the rest of this frame only: what follows is read uncopied
+            elif self.bulk:
+                want = HEADER_SIZE - end
             if end == 0 and len(buf) > READ_BUFFER:
                 buf = self.rbuf = bytearray(READ_BUFFER)
                 self.rview = memoryview(buf)
@@ -186,6 +203,13 @@ class Connection(object):
                     n = sock.recv_into(self.rview[end:], 0, _MSG_DONTWAIT)
                 elif idle and self.spin_budget:
                     n = self._spin_read(self.rview[end:])
+                elif self.bulk:
+                    if end == 0:
+                        got = self._read_bulk()
+                        if got is None or got:
+                            return got
+                        continue
+                    n = sock.recv_into(self.rview[end:end + want], want, _MSG_WAITALL)
                 else:
                     n = sock.recv_into(self.rview[end:])
             except InterruptedError:
@@ -198,6 +222,41 @@ class Connection(object):
                 return None
             self.read_at = _monotonic()
             self.rend = end + n
+
+    def _read_bulk(self):
+        """(read buffer empty, bulk) The next frame's header alone; a large DATA payload then goes
+        straight into its own bytes object. Any other frame ends the bulk reading: it is left in
+        the buffer for _read_frames. Returns the frames read (None at EOF)."""
+        sock = self.sock
+        try:
+            n = sock.recv_into(self.rview[:HEADER_SIZE], HEADER_SIZE, _MSG_WAITALL)
+            self.read_at = _monotonic()
+            if n < HEADER_SIZE:
+                self.bulk = False
+                self.rend = n
+                return None if n == 0 else []
+            length, rid, ftype, flags = _unpack_header(self.rbuf, 0)
+            if ftype != T_DATA or length < BULK_DATA:
+                self.bulk = False
+                self.rend = n
+                return []
+            payload = sock.recv(length, _MSG_WAITALL)
+            if len(payload) < length:
+                # Cut short (a signal, or the front end went away): gather the rest.
+                parts = [payload]
+                got = len(payload)
+                while got < length:
+                    more = sock.recv(length - got, _MSG_WAITALL)
+                    if not more:
+                        return None
+                    parts.append(more)
+                    got += len(more)
+                payload = b"".join(parts)
+        except InterruptedError:
+            return []
+        except OSError:
+            return None
+        return [(T_DATA, rid, flags, payload)]
 
     def _spin_read(self, view):
         sock = self.sock
