@@ -5,7 +5,7 @@
 import type { ServerHandle } from './peers/process.js';
 import { machineBusyS, sampleTree } from './process-tree.js';
 import type { Durations, Scenario } from './scenarios.js';
-import { runWrk, type WrkOptions } from './wrk.js';
+import { runWrk, type WrkOptions, type WrkResult } from './wrk.js';
 
 export interface RunResult {
   rps: number;
@@ -53,7 +53,7 @@ export async function measure(server: ServerHandle, sc: Scenario, d: Durations, 
   const t0 = process.hrtime.bigint();
   const busy0 = machineBusyS();
   const self0 = process.cpuUsage();
-  let r;
+  let r: WrkResult;
   try {
     r = await runWrk(wrk(sc.bulk ? d.bulkMeasureS : d.measureS));
   } finally {

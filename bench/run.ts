@@ -66,7 +66,9 @@ function header(o: Options, peers: Peer[]): string {
 /** Start one server in one layout, measure every scenario against it, stop it. */
 async function runServer(o: Options, peer: Peer, l: Layout, rep: number, workDir: string, results: Results, retry: RetryBudget): Promise<void> {
   const at = peer.layoutIndependent ? 'any' : layoutName(l);
-  const noteAll = (text: string): void => o.scenarios.forEach((sc) => results.note(sc.name, at, peer.name, text));
+  const noteAll = (text: string): void => {
+    for (const sc of o.scenarios) results.note(sc.name, at, peer.name, text);
+  };
   const tag = `[rep ${rep + 1}/${o.reps}] ${at.padEnd(4)} ${peer.name.padEnd(17)}`;
   let handle: ServerHandle;
   try {
@@ -149,7 +151,7 @@ async function main(): Promise<number> {
           if (peer.layoutIndependent && li > 0) continue;
           const reason = peer.cannot(l);
           if (reason !== undefined) {
-            o.scenarios.forEach((sc) => results.note(sc.name, layoutName(l), peer.name, `n/a: ${reason}`));
+            for (const sc of o.scenarios) results.note(sc.name, layoutName(l), peer.name, `n/a: ${reason}`);
             continue;
           }
           await runServer(o, peer, l, rep, workDir, results, retry);

@@ -38,7 +38,7 @@ const REASON = /^\s*(\*|\/\/)\s*reason:/m;
  * `paths` are folders (ending in /) or files, relative to src/.
  */
 export const LAYERS = [
-  { name: 'base', rank: 0, paths: ['errors.ts', 'util/'] },
+  { name: 'base', rank: 0, paths: ['errors.ts', 'error-codes.ts', 'util/'] },
   { name: 'contract', rank: 1, paths: ['contract/'] },
   { name: 'observability', rank: 1, paths: ['observability/'] },
   { name: 'protocol', rank: 2, paths: ['protocol/'] },

@@ -203,7 +203,7 @@ describe('a realistic mod_wsgi site configuration', () => {
     const s = result.sources;
     assert.deepEqual(s['group[0].pythonHome'], { file, line: lineOf(main, 'WSGIDaemonProcess blog') });
     assert.deepEqual(s['group[1].queueTimeout'], { file, line: lineOf(main, 'WSGIDaemonProcess api') });
-    assert.deepEqual(s['pythonHome'], { file, line: lineOf(main, 'WSGIPythonHome') });
+    assert.deepEqual(s.pythonHome, { file, line: lineOf(main, 'WSGIPythonHome') });
     assert.deepEqual(s['listen[2]'], { file, line: lineOf(main, 'Listen [::1]') });
     assert.deepEqual(s['host[0].mount[1].group'], { file, line: lineOf(main, 'WSGIProcessGroup api') });
     assert.deepEqual(s['host[0].mount[0].group'], { file, line: lineOf(main, 'WSGIScriptAlias /blog') });

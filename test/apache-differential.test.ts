@@ -167,7 +167,7 @@ interface Outcome {
 /** A response as compared: the status; the environ of a JSON answer; the bytes and media type of a file. */
 function outcome(r: RawResponse, side: Side): Outcome {
   const out: Outcome = { status: r.status };
-  const type = (r.headers['content-type'] ?? '').split(';')[0]?.trim();
+  const type = (r.headers['content-type'] ?? '').split(';')[0]?.trim() ?? '';
   if (r.status === 200 && type === 'application/json' && r.body.length > 0)
     out.environ = comparable(JSON.parse(r.body.toString('utf8')) as Environ, side.ports, side.name === 'apache');
   else if (r.status === 200 && type !== 'application/json') {

@@ -110,7 +110,10 @@ group = "site"
     const schema = JSON.parse((await runCli(['config', 'schema'])).stdout) as Record<string, unknown>;
     const keys = new Set<string>();
     const walk = (node: unknown, userData: boolean): void => {
-      if (Array.isArray(node)) return node.forEach((n) => walk(n, userData));
+      if (Array.isArray(node)) {
+        for (const n of node) walk(n, userData);
+        return;
+      }
       if (node === null || typeof node !== 'object') return;
       for (const [k, v] of Object.entries(node as Record<string, unknown>)) {
         if (k === 'properties' && !userData) {

@@ -180,7 +180,7 @@ const NAMES = ['Content-Type', 'Content-Length', 'Connection', 'Transfer-Encodin
 
 let kills = 0;
 
-function randomFrames(): Behaviour['frames'] {
+function randomFrames(): NonNullable<Behaviour['frames']> {
   const frames: NonNullable<Behaviour['frames']> = [];
   const n = 1 + int(3);
   for (let i = 0; i < n; i++) {

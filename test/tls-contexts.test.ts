@@ -301,7 +301,10 @@ describe('TLS contexts: certificates, SNI, versions, reloads', { skip: haveOpens
     await refusedWith(TlsContexts.load({ ...spec, default: undefined, hosts: [] }), 'TLS_NO_CERTIFICATE');
     const staple = join(t.dir, 'bad.ocsp');
     writeFileSync(staple, 'OCSP Response Status: successful');
-    await refusedWith(TlsContexts.load({ ...spec, default: { ...spec.default!, ocspStaple: staple } }), 'TLS_BAD_STAPLE');
+    await refusedWith(
+      TlsContexts.load({ ...spec, default: { certificate: dflt.certificate, privateKey: dflt.privateKey, ocspStaple: staple } }),
+      'TLS_BAD_STAPLE',
+    );
   });
 
   test('warnings: an expired certificate still loads (said loudly); a host name its certificate does not cover', async () => {
@@ -327,7 +330,7 @@ describe('TLS contexts: certificates, SNI, versions, reloads', { skip: haveOpens
     writeFileSync(as, Buffer.concat([Buffer.from([0x30, 0x04]), Buffer.from('a-ok-ok-')]));
     const contexts = await TlsContexts.load({
       ...spec,
-      default: { ...spec.default!, ocspStaple: ds },
+      default: { certificate: dflt.certificate, privateKey: dflt.privateKey, ocspStaple: ds },
       hosts: [
         { names: ['a.test'], files: { ...a, ocspStaple: as } },
         { names: ['*.b.test'], files: wild },

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { request } from './helpers/http.js';
+import { type Response, request } from './helpers/http.js';
 import { makeVenv } from './helpers/python.js';
 import { tempDir } from './helpers/tmp.js';
 import { childPids, processAlive, waitFor, WsgiHost } from './helpers/wsgi-host.js';
@@ -44,7 +44,7 @@ describe('a worker that dies fails only its in-flight requests; no worker outliv
       assert.doesNotMatch(r.text, /Traceback/);
       await host.waitForLog(/killed by SIGKILL/);
       assert.ok(host.logs.some((l) => /killed by SIGKILL while serving this request; answered 502/.test(String(l.msg))));
-      let ok;
+      let ok: Response;
       const deadline = Date.now() + 15_000;
       do {
         ok = await request(`${host.url}/fast`);

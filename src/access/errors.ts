@@ -1,10 +1,6 @@
 import { WsgiHostError } from '../errors.js';
-
-/** Stable codes of access rules. */
-export const AccessErrorCode = {
-  /** An access rule that cannot be used (a bad address, a 'not' without effect...). */
-  RULE: 'CONFIG_ACCESS_RULE',
-} as const;
+import { AccessErrorCode } from '../error-codes.js';
+export { AccessErrorCode } from '../error-codes.js';
 
 /**
  * An access rule that cannot be used, as Apache refuses such lines when it starts (a bad address,
@@ -15,8 +11,8 @@ export class AccessRuleError extends WsgiHostError {
   /** Where in the rule: [0, 'require', 1, 'all', 0]. */
   readonly path: (string | number)[];
 
-  constructor(message: string, path: (string | number)[], hint: string) {
-    super(AccessErrorCode.RULE, message, { hint });
+  constructor(message: string, path: (string | number)[], hint: string, options: { cause?: unknown } = {}) {
+    super(AccessErrorCode.RULE, message, { ...options, hint });
     this.path = path;
   }
 }

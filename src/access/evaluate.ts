@@ -22,7 +22,7 @@ export interface AccessFacts {
   /** The address the connection arrived on (Require local). */
   server: string;
   /** The file the request maps to: the script of a mount, or the static folder plus the path below it. */
-  file?: string;
+  file?: string | undefined;
   /** That file is a folder (a request for a static folder). */
   fileIsDirectory?: boolean;
   /** PATH_INFO of a mount ('' when the URL is the mount's own). */

@@ -43,7 +43,7 @@ function compileOne(rule: AccessRule, key: MatcherKey, at: (...p: (string | numb
     try {
       return new RegExp(value);
     } catch (err) {
-      throw new AccessRuleError(`${key} '${value}' is not a regular expression: ${(err as Error).message}`, at(key), 'Fix the expression');
+      throw new AccessRuleError(`${key} '${value}' is not a regular expression: ${(err as Error).message}`, at(key), 'Fix the expression', { cause: err });
     }
   };
   switch (key) {

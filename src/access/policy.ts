@@ -21,7 +21,7 @@ export type Requirement =
   | { limitExcept: string[]; require: Requirement };
 
 /** A line of mod_access_compat (Order, Allow from, Deny from, Satisfy), optionally inside <Limit>. */
-export type CompatLine = string | { line: string; limit?: string[]; limitExcept?: string[] };
+export type CompatLine = string | { line: string; limit?: string[] | undefined; limitExcept?: string[] | undefined };
 
 export interface AccessRule {
   /** URL prefix, as <Location>: '/admin' covers /admin and /admin/x; '/admin/' only what is below it; * ? [] wildcards. */

@@ -17,13 +17,14 @@ export function parseAdminListen(text: string, where: { path?: (string | number)
   if (t === 'auto') return { kind: 'auto' };
   if (t === 'off') return { kind: 'off' };
   if (t.includes('/')) return { kind: 'unix', path: t };
-  let m = /^(\d{1,5})$/.exec(t);
   let host = '127.0.0.1';
   let port: string | undefined;
-  if (m !== null) port = m[1];
-  else if ((m = /^\[([0-9A-Fa-f:.]+)\]:(\d{1,5})$/.exec(t)) !== null || (m = /^([^:\s/[\]]+):(\d{1,5})$/.exec(t)) !== null) {
-    host = m[1] as string;
-    port = m[2];
+  const bare = /^(\d{1,5})$/.exec(t);
+  const hostPort = bare === null ? (/^\[([0-9A-Fa-f:.]+)\]:(\d{1,5})$/.exec(t) ?? /^([^:\s/[\]]+):(\d{1,5})$/.exec(t)) : null;
+  if (bare !== null) port = bare[1];
+  else if (hostPort !== null) {
+    host = hostPort[1] as string;
+    port = hostPort[2];
   }
   if (port === undefined || Number(port) > 65535) {
     throw new ConfigError(C.INVALID_VALUE, `'${text}' is not an admin listener address`, {

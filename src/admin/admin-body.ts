@@ -1,13 +1,14 @@
 import type { IncomingMessage } from 'node:http';
+import { WsgiHostError } from '../errors.js';
+import { AdminErrorCode } from './admin-errors.js';
 
 /** The most any admin route reads of a request body. */
 export const ADMIN_BODY_LIMIT = 64 * 1024;
 
 /** The client went away before its request was complete. */
-export class RequestAbortedError extends Error {
-  readonly code = 'ADMIN_REQUEST_ABORTED';
+export class RequestAbortedError extends WsgiHostError {
   constructor(cause?: unknown) {
-    super('the client closed the connection before sending its whole request', cause === undefined ? undefined : { cause });
+    super(AdminErrorCode.REQUEST_ABORTED, 'the client closed the connection before sending its whole request', { cause });
   }
 }
 

@@ -37,7 +37,9 @@ export function lintPlan(plan: ServePlan, loaded: LoadedConfig, problems: Proble
     }
   }
   const pathLists: [(string | number)[], string[], string, string][] = [[['pythonPath'], config.pythonPath, 'python-path', loaded.homeSetting(undefined)]];
-  config.group.forEach((g, i) => pathLists.push([['group', i, 'pythonPath'], g.pythonPath, `python-path of group '${g.name}'`, loaded.homeSetting(g.name)]));
+  config.group.forEach((g, i) => {
+    pathLists.push([['group', i, 'pythonPath'], g.pythonPath, `python-path of group '${g.name}'`, loaded.homeSetting(g.name)]);
+  });
   for (const [path, list, what, homeSetting] of pathLists) {
     list.forEach((entry, j) => {
       const m = SITE_PACKAGES_PATH.exec(entry);

@@ -1,4 +1,5 @@
 import { formatSource, type LoadedConfig } from '../config/loaded-config.js';
+export { CheckCode } from '../error-codes.js';
 
 export type Severity = 'error' | 'warning' | 'info';
 
@@ -10,22 +11,6 @@ export interface Problem {
   where?: string;
   hint?: string;
 }
-
-/** Stable codes of what `wsgi-host check` finds (tools and tests match on them). */
-export const CheckCode = {
-  ACTIVATE_THIS: 'CHECK_ACTIVATE_THIS',
-  APP_IMPORT_FAILED: 'CHECK_APP_IMPORT_FAILED',
-  DEFAULT_GROUP_MOUNT: 'CHECK_DEFAULT_GROUP_MOUNT',
-  INTERNAL: 'CHECK_INTERNAL',
-  NESTED_MOUNT: 'CHECK_NESTED_MOUNT',
-  PYTHON_PATH_FAILED: 'CHECK_PYTHON_PATH_FAILED',
-  PYTHON_PATH_SITE_PACKAGES: 'CHECK_PYTHON_PATH_SITE_PACKAGES',
-  SHADOWED_MOUNT: 'CHECK_SHADOWED_MOUNT',
-  SYS_PATH_HACK: 'CHECK_SYS_PATH_HACK',
-  UNREADABLE: 'CHECK_UNREADABLE',
-  UNUSED_GROUP: 'CHECK_UNUSED_GROUP',
-  USER_NOT_APPLIED: 'CHECK_USER_NOT_APPLIED',
-} as const;
 
 /** Where a value of the model was written, for a problem's `where`. */
 export function where(loaded: LoadedConfig, path: (string | number)[]): string | undefined {

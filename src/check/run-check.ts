@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { ConfigError } from '../config/errors.js';
 import { formatSource, type LoadedConfig, locateError } from '../config/loaded-config.js';
 import { WsgiHostError } from '../errors.js';
-import { type EnvironmentSource, resolveEnvironment } from '../python/environment.js';
+import { type EnvironmentSource, type PythonEnvironment, resolveEnvironment } from '../python/environment.js';
 import { resolvePythonHome } from '../python/python-home.js';
 import { pythonPathSetting } from '../python/setting-form.js';
 import { missingModuleHint } from '../workers/errors.js';
@@ -90,16 +90,16 @@ async function checkLoaded(loaded: LoadedConfig, configErrors: ConfigError[]): P
   for (const n of loaded.notes) {
     const where = formatSource(n);
     let severity: Severity = n.kind === 'ignored' || n.kind === 'info' ? 'info' : 'warning';
-    let code = {
-      ignored: 'CHECK_APACHE_IGNORED',
-      'not-honoured': 'CHECK_APACHE_NOT_HONOURED',
-      order: 'CHECK_MOUNT_ORDER',
-      info: 'CHECK_APACHE_INFO',
-      warning: 'CHECK_WARNING',
+    let code: string = {
+      ignored: CheckCode.APACHE_IGNORED,
+      'not-honoured': CheckCode.APACHE_NOT_HONOURED,
+      order: CheckCode.MOUNT_ORDER,
+      info: CheckCode.APACHE_INFO,
+      warning: CheckCode.WARNING,
     }[n.kind];
     // What serve refuses is an error here, unless --accept-apache-differences accepts it.
     const refused = n.refused === true && loaded.acceptDifferences !== true;
-    if (refused) [severity, code] = ['error', 'CHECK_APACHE_REFUSED'];
+    if (refused) [severity, code] = ['error', CheckCode.APACHE_REFUSED];
     const hint = refused ? 'wsgi-host serve refuses the configuration for it: change it as said, or serve with --accept-apache-differences' : undefined;
     problems.push({ severity, code, message: n.message, ...(where ? { where } : {}), ...(hint ? { hint } : {}) });
   }
@@ -235,7 +235,7 @@ async function checkPool(pool: PoolPlan, plan: ServePlan, loaded: LoadedConfig, 
       return report;
     }
   }
-  let env;
+  let env: PythonEnvironment;
   try {
     env = await resolveEnvironment({
       pythonHome: s.pythonHome,

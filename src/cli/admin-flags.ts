@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { parseAdminListen } from '../admin/admin-address.js';
+import { type AdminListen, parseAdminListen } from '../admin/admin-address.js';
 import { AdminError, AdminErrorCode as A } from '../admin/admin-errors.js';
 import type { AdminTarget } from '../admin/admin-target.js';
 import { type LoadedConfig, locateError } from '../config/loaded-config.js';
@@ -63,7 +63,7 @@ function readToken(file: string): string {
  * is 0), so that the same file can be served more than once.
  */
 export function adminTarget(loaded: LoadedConfig, values: Values, flags: AdminFlags, role: 'serve' | 'client'): AdminTarget {
-  let listen;
+  let listen: AdminListen;
   try {
     listen = flags.admin !== undefined ? parseAdminListen(flags.admin, { key: '--admin' }) : parseAdminListen(loaded.config.admin.listen);
   } catch (err) {

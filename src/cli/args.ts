@@ -22,20 +22,24 @@ export function parseCommand(
       const guess = didYouMean(flag.replace(/=.*$/, ''), names);
       throw new ConfigError(C.BAD_FLAG, `unknown flag ${flag} for 'wsgi-host ${command}'`, {
         hint: `${guess ? `Did you mean ${guess}? ` : ''}See wsgi-host ${command} --help`,
+        cause: err,
       });
     }
     if (e.code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE' && flag !== undefined && /ambiguous/.test(e.message)) {
       throw new ConfigError(C.BAD_FLAG, `${flag} needs a value, and what follows it looks like another flag`, {
         hint: `Give ${flag} its value; a value that starts with '-' is written ${flag}=-VALUE`,
+        cause: err,
       });
     }
     if (e.code === 'ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL') {
       throw new ConfigError(C.BAD_FLAG, `'wsgi-host ${command}' takes no argument here: ${e.message}`, {
         hint: `See wsgi-host ${command} --help`,
+        cause: err,
       });
     }
     throw new ConfigError(C.BAD_FLAG, `${e.message.replace(/\.$/, '')} (wsgi-host ${command})`, {
       hint: `See wsgi-host ${command} --help`,
+      cause: err,
     });
   }
 }

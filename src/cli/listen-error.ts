@@ -1,15 +1,9 @@
 import { WsgiHostError } from '../errors.js';
+import { ListenErrorCode } from '../error-codes.js';
+export { ListenErrorCode } from '../error-codes.js';
 
 /** A listener that could not be opened: the address, why, and what to do. */
 export class ListenError extends WsgiHostError {}
-
-export const ListenErrorCode = {
-  IN_USE: 'LISTEN_ADDRESS_IN_USE',
-  PERMISSION: 'LISTEN_PERMISSION_DENIED',
-  NOT_AVAILABLE: 'LISTEN_ADDRESS_NOT_AVAILABLE',
-  HOST_NOT_FOUND: 'LISTEN_HOST_NOT_FOUND',
-  FAILED: 'LISTEN_FAILED',
-} as const;
 
 interface SystemError extends NodeJS.ErrnoException {
   address?: string;

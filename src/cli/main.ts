@@ -4,16 +4,14 @@ import { WsgiHostError } from '../errors.js';
 import { packageVersion } from '../util/package-info.js';
 import { didYouMean } from '../util/did-you-mean.js';
 
-/** Stable codes of the command line itself (flags are checked as config values: CLI_BAD_FLAG). */
-export const CliErrorCode = {
-  UNKNOWN_COMMAND: 'CLI_UNKNOWN_COMMAND',
-} as const;
 import { checkCommand } from './check-command.js';
 import { configCommand } from './config-command.js';
 import { listenError } from './listen-error.js';
 import { reloadCommand } from './reload-command.js';
 import { serveCommand } from './serve-command.js';
 import { statusCommand } from './status-command.js';
+import { CliErrorCode } from '../error-codes.js';
+export { CliErrorCode } from '../error-codes.js';
 
 const HELP = `wsgi-host: serve Python WSGI applications, each from its own virtual environment.
 

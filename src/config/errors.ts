@@ -1,9 +1,10 @@
 import { WsgiHostError } from '../errors.js';
+export { ConfigErrorCode } from '../error-codes.js';
 
 /** Where a config value came from, for messages: a file and line, or a command-line flag. */
 export interface ConfigSource {
   file?: string;
-  line?: number;
+  line?: number | undefined;
   /** '--python-home', 'WSGIDaemonProcess', 'group[0].python-home'... */
   key?: string;
 }
@@ -14,7 +15,7 @@ export class ConfigError extends WsgiHostError {
   readonly path: (string | number)[];
   source: ConfigSource | undefined;
 
-  constructor(code: string, message: string, options: { path?: (string | number)[]; hint?: string; cause?: unknown; source?: ConfigSource } = {}) {
+  constructor(code: string, message: string, options: { path?: (string | number)[]; hint?: string; cause?: unknown; source?: ConfigSource | undefined } = {}) {
     super(code, message, options);
     this.path = options.path ?? [];
     this.source = options.source;
@@ -33,22 +34,3 @@ export function formatSource(s: ConfigSource | undefined): string | undefined {
   if (s.file) return `${s.file}${s.line ? `:${s.line}` : ''}${s.key ? ` (${s.key})` : ''}`;
   return s.key;
 }
-
-export const ConfigErrorCode = {
-  INVALID_VALUE: 'CONFIG_INVALID_VALUE',
-  UNKNOWN_KEY: 'CONFIG_UNKNOWN_KEY',
-  BAD_NUMBER: 'CONFIG_BAD_NUMBER',
-  DUPLICATE_GROUP: 'CONFIG_DUPLICATE_GROUP',
-  UNKNOWN_GROUP: 'CONFIG_UNKNOWN_GROUP',
-  MOUNT_TARGET: 'CONFIG_MOUNT_TARGET',
-  SCRIPT_NOT_FOUND: 'CONFIG_SCRIPT_NOT_FOUND',
-  DUPLICATE_MOUNT: 'CONFIG_DUPLICATE_MOUNT',
-  NO_MOUNTS: 'CONFIG_NO_MOUNTS',
-  SYNTAX: 'CONFIG_SYNTAX',
-  FILE_NOT_FOUND: 'CONFIG_FILE_NOT_FOUND',
-  /** A front-door key the model knows but this version does not serve yet (pending-features.ts). */
-  NOT_SERVED_YET: 'CONFIG_NOT_SERVED_YET',
-  BAD_FLAG: 'CLI_BAD_FLAG',
-  /** --host/--port would put virtual hosts of different addresses on one listener. */
-  LISTEN_OVERRIDE: 'CONFIG_LISTEN_OVERRIDE',
-} as const;

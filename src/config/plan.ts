@@ -219,13 +219,21 @@ export function planServer(config: ServerConfig, baseDir: string, options: PlanO
     statics.push({ host, prefix: normalizePrefix(s.path), directory: abs(baseDir, s.directory), dotfiles: s.dotfiles, path });
   };
 
-  config.mount.forEach((m, i) => step(() => addMount(m, undefined, ['mount', i])));
-  config.static.forEach((s, i) => addStatic(s, undefined, ['static', i]));
+  config.mount.forEach((m, i) => {
+    step(() => addMount(m, undefined, ['mount', i]));
+  });
+  config.static.forEach((s, i) => {
+    addStatic(s, undefined, ['static', i]);
+  });
   config.host.forEach((h, i) => {
     hosts.push({ serverName: h.serverName, names: [h.serverName, ...h.aliases], encodedSlashes: h.allowEncodedSlashes ?? config.allowEncodedSlashes });
     if (h.default) defaultHost = i;
-    h.mount.forEach((m, j) => step(() => addMount(m, i, ['host', i, 'mount', j])));
-    h.static.forEach((s, i2) => addStatic(s, i, ['host', i, 'static', i2]));
+    h.mount.forEach((m, j) => {
+      step(() => addMount(m, i, ['host', i, 'mount', j]));
+    });
+    h.static.forEach((s, i2) => {
+      addStatic(s, i, ['host', i, 'static', i2]);
+    });
   });
   if (mounts.length === 0 && statics.length === 0 && !(collected !== undefined && collected.length > 0)) {
     throw new ConfigError(C.NO_MOUNTS, 'the configuration mounts no application', {

@@ -5,6 +5,7 @@ import { didYouMean } from '../util/did-you-mean.js';
 import { ConfigError, ConfigErrorCode as C } from './errors.js';
 import { camel, kebab, kebabPath, mapKeys } from './key-names.js';
 import type { LoadedConfig } from './loaded-config.js';
+import type { ServerConfig } from './schema.js';
 import { knownKeys, validateConfig, validateConfigCollect } from './validate.js';
 
 /** A key whose error was collected: removed before validation. */
@@ -73,7 +74,7 @@ export function loadTomlConfig(file: string, errors?: ConfigError[]): LoadedConf
     return name;
   });
   let describer = { keyName: kebabPath, locate };
-  let config;
+  let config: ServerConfig;
   if (errors === undefined) config = validateConfig(input, describer);
   else {
     const collected = validateConfigCollect(withoutDropped(input), describer);

@@ -96,8 +96,11 @@ function join(a: string, b: string): string {
 function splitKey(key: string): string[] {
   const out: string[] = [];
   const re = /\s*(?:"((?:[^"\\]|\\.)*)"|'([^']*)'|([A-Za-z0-9_-]+))\s*(?:\.|$)/gy;
-  let m: RegExpExecArray | null;
-  while ((m = re.exec(key)) !== null && m[0] !== '') out.push((m[1] ?? m[2] ?? m[3]) as string);
+  for (;;) {
+    const m = re.exec(key);
+    if (m === null || m[0] === '') break;
+    out.push((m[1] ?? m[2] ?? m[3]) as string);
+  }
   return out;
 }
 

@@ -1,4 +1,6 @@
 import { formatIp, isIpv4, parseIp } from '../util/ip-address.js';
+import { ProxyProtocolErrorCode } from '../error-codes.js';
+export { ProxyProtocolErrorCode } from '../error-codes.js';
 
 /**
  * The PROXY protocol (HAProxy's proxy-protocol.txt), versions 1 and 2, as a pure parser: give it
@@ -24,28 +26,6 @@ export type ProxyParse =
   | { kind: 'local'; version: 1 | 2; reason: 'local' | 'unknown' | 'unspec' | 'unix'; length: number }
   | { kind: 'need-more' }
   | { kind: 'error'; code: ProxyProtocolErrorCode; message: string };
-
-export const ProxyProtocolErrorCode = {
-  /** The connection does not start with a PROXY header. */
-  NOT_PROXY: 'PROXY_NOT_PROXY',
-  /** A v1 line without CRLF within 107 bytes. */
-  V1_TOO_LONG: 'PROXY_V1_TOO_LONG',
-  /** A v1 line that breaks the grammar. */
-  V1_MALFORMED: 'PROXY_V1_MALFORMED',
-  /** A v2 header with a version other than 2, or a command other than LOCAL or PROXY. */
-  V2_MALFORMED: 'PROXY_V2_MALFORMED',
-  /** A v2 header longer than the configured cap. */
-  V2_TOO_LONG: 'PROXY_V2_TOO_LONG',
-  /** A v2 datagram (UDP) header on a stream listener, or an unknown family. */
-  V2_UNSUPPORTED: 'PROXY_V2_UNSUPPORTED',
-  /** The header did not arrive in time (the adapter). */
-  TIMEOUT: 'PROXY_TIMEOUT',
-  /** The connection closed before the header was whole (the adapter). */
-  CLOSED: 'PROXY_CLOSED',
-  /** The peer is not a trusted proxy (the adapter). */
-  UNTRUSTED_PEER: 'PROXY_UNTRUSTED_PEER',
-} as const;
-export type ProxyProtocolErrorCode = (typeof ProxyProtocolErrorCode)[keyof typeof ProxyProtocolErrorCode];
 
 const C = ProxyProtocolErrorCode;
 

@@ -12,7 +12,7 @@ export function tlsListenerSpec(config: ServerConfig, index: number, baseDir: st
   const tls = config.listen[index]?.tls;
   if (tls === undefined) return undefined;
   const abs = (p: string): string => (isAbsolute(p) ? p : resolve(baseDir, p));
-  const files = (f: Partial<CertificateFiles>): CertificateFiles | undefined =>
+  const files = (f: { [K in keyof CertificateFiles]?: CertificateFiles[K] | undefined }): CertificateFiles | undefined =>
     f.certificate === undefined || f.privateKey === undefined
       ? undefined
       : {

@@ -174,7 +174,7 @@ export class FrontEnd {
       sendError(res, 413, requestId);
       return;
     }
-    const bodyLength = checked.chunked ? -1 : checked.contentLength > 0 ? checked.contentLength : 0;
+    const bodyLength = checked.chunked ? -1 : Math.max(checked.contentLength, 0);
     const ex = new Exchange(req, res, head, bodyLength, checked.expectContinue, app.stats, app.label, this.settings);
     this.inflight++;
     if (bodyLength !== 0) {

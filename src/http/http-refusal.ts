@@ -1,37 +1,7 @@
 import { WsgiHostError } from '../errors.js';
 import type { TargetError } from './request-target.js';
-
-/**
- * Why a request was refused before any application saw it: a stable code (in the log line and in
- * docs/http.md), the HTTP status the client gets, and a sentence for the error page.
- */
-export const RefusalCode = {
-  /** The parser refused the bytes (request line, field syntax, framing): node:http's HPE_* code follows. */
-  MALFORMED: 'HTTP_MALFORMED',
-  /** Neither HTTP/1.0 nor HTTP/1.1. */
-  VERSION: 'HTTP_VERSION_NOT_SUPPORTED',
-  HOST_MISSING: 'HTTP_HOST_MISSING',
-  HOST_DUPLICATE: 'HTTP_HOST_DUPLICATE',
-  HOST_INVALID: 'HTTP_HOST_INVALID',
-  TARGET_INVALID: 'HTTP_TARGET_INVALID',
-  TARGET_ABOVE_ROOT: 'HTTP_TARGET_ABOVE_ROOT',
-  TARGET_BAD_ESCAPE: 'HTTP_TARGET_BAD_ESCAPE',
-  TARGET_NUL: 'HTTP_TARGET_NUL',
-  ENCODED_SLASH: 'HTTP_ENCODED_SLASH',
-  TRANSFER_CODING_UNKNOWN: 'HTTP_TRANSFER_CODING_UNKNOWN',
-  TRANSFER_ENCODING_INVALID: 'HTTP_TRANSFER_ENCODING_INVALID',
-  CONTENT_LENGTH_INVALID: 'HTTP_CONTENT_LENGTH_INVALID',
-  TOO_MANY_HEADERS: 'HTTP_TOO_MANY_HEADERS',
-  HEADERS_TOO_LARGE: 'HTTP_HEADERS_TOO_LARGE',
-  HEADERS_TIMEOUT: 'HTTP_HEADERS_TIMEOUT',
-  METHOD_NOT_ALLOWED: 'HTTP_METHOD_NOT_ALLOWED',
-  BODY_TOO_LARGE: 'HTTP_BODY_TOO_LARGE',
-  BODY_TIMEOUT: 'HTTP_BODY_TIMEOUT',
-  BODY_TOO_SLOW: 'HTTP_BODY_TOO_SLOW',
-  BODY_MALFORMED: 'HTTP_BODY_MALFORMED',
-} as const;
-
-export type RefusalCode = (typeof RefusalCode)[keyof typeof RefusalCode];
+import { RefusalCode } from '../error-codes.js';
+export { RefusalCode } from '../error-codes.js';
 
 /** A request wsgi-host answers itself, with `status`, and after which it closes the connection. */
 export class RequestRefusal extends WsgiHostError {

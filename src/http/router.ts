@@ -13,7 +13,7 @@ export interface MountRoute<T> {
   /** Normalized prefix without a trailing slash; '' for the root. */
   prefix: string;
   /** The prefix was written with a trailing slash (Apache's `Alias /static/ ...`): it matches only below it, never the prefix itself. */
-  slash?: boolean;
+  slash?: boolean | undefined;
   /** Access rules and what they match (route-access.ts). */
   guard?: RouteAccess;
   target: T;
@@ -24,7 +24,7 @@ export interface HostRoutes<T> {
   names: string[];
   mounts: MountRoute<T>[];
   /** The addresses the host is declared for ('127.0.0.1:8080', '*:80'): see vhost-select.ts. */
-  addresses?: readonly string[];
+  addresses?: readonly string[] | undefined;
 }
 
 export interface RouteMatch<T> {

@@ -20,7 +20,7 @@ export interface VhostSpec {
   /** The name, then the aliases; `*` and `?` wildcards allowed. */
   names: string[];
   /** Undefined or empty: `*:*`. */
-  addresses?: readonly string[];
+  addresses?: readonly string[] | undefined;
   default?: boolean;
 }
 

@@ -1,5 +1,7 @@
 import pino from 'pino';
 import { WsgiHostError } from '../errors.js';
+import { AccessLogErrorCode } from '../error-codes.js';
+export { AccessLogErrorCode } from '../error-codes.js';
 
 /** What an access log line is made of: a plain record (http/access-record.ts makes one per request). */
 export interface AccessRecord {
@@ -97,15 +99,10 @@ export function compileFormat(format: string): (r: AccessRecord) => string {
   };
 }
 
-/** Stable codes of the access log (a format is a value of the configuration). */
-export const AccessLogErrorCode = {
-  FORMAT: 'CONFIG_INVALID_VALUE',
-} as const;
-
 /** A format with an atom this log does not know (the config model refuses it: accessFormatProblem). */
 export class AccessFormatError extends WsgiHostError {
-  constructor(message: string, hint: string) {
-    super(AccessLogErrorCode.FORMAT, message, { hint });
+  constructor(message: string, hint: string, options: { cause?: unknown } = {}) {
+    super(AccessLogErrorCode.FORMAT, message, { ...options, hint });
   }
 }
 

@@ -65,7 +65,8 @@ export class GroupStats {
   finished(status: number, seconds: number): void {
     this.inflight--;
     const cls = (status / 100) | 0;
-    this.statusClasses[cls >= 1 && cls <= 5 ? cls : 5]++;
+    const k = cls >= 1 && cls <= 5 ? cls : 5;
+    this.statusClasses[k] = (this.statusClasses[k] ?? 0) + 1;
     this.sumSeconds += seconds;
     this.count++;
     let i = 0;

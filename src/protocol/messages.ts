@@ -83,8 +83,8 @@ export interface ReadyInfo {
 function json(payload: Buffer, what: string): unknown {
   try {
     return JSON.parse(payload.toString('utf8'));
-  } catch {
-    throw new WorkerProtocolError(`the ${what} frame is not JSON`);
+  } catch (err) {
+    throw new WorkerProtocolError(`the ${what} frame is not JSON`, { cause: err });
   }
 }
 

@@ -14,8 +14,9 @@ export type { ResponseHead };
 
 /** A response head that must not be sent: the message says what is wrong with it. */
 export class InvalidResponseError extends WsgiHostError {
-  constructor(message: string) {
+  constructor(message: string, options: { cause?: unknown } = {}) {
     super(ProtocolErrorCode.INVALID_RESPONSE, message, {
+      ...options,
       hint: 'The application must send a status "NNN reason" (200-599) and headers whose names are tokens and whose values are latin-1 text without control characters (PEP 3333, RFC 9110).',
     });
   }
@@ -138,7 +139,10 @@ export function decodeResponseHead(payload: Buffer): ResponseHead {
       if (HOP_BY_HOP.has(lower)) {
         keep = false;
         if (lower === 'connection' && /(^|,)\s*close\s*(,|$)/i.test(value)) close = true;
-        else (dropped ??= []).push(name);
+        else {
+          dropped ??= [];
+          dropped.push(name);
+        }
       }
     }
     if (keep) {

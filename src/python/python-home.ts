@@ -1,4 +1,4 @@
-import { existsSync, lstatSync, readdirSync, readFileSync, readlinkSync, realpathSync, statSync } from 'node:fs';
+import { existsSync, lstatSync, readdirSync, readFileSync, readlinkSync, realpathSync, type Stats, statSync } from 'node:fs';
 import { basename, dirname, join, relative, resolve, sep } from 'node:path';
 import { PythonEnvironmentError, PythonErrorCode as E } from './errors.js';
 import { settingWithValue } from './setting-form.js';
@@ -25,7 +25,7 @@ function named(what: string, show: string): string {
 export function resolvePythonHome(given: string, what = 'python-home'): PythonHome {
   const home = resolve(given);
   const show = given === home ? `'${given}'` : `'${given}' (${home})`;
-  let st;
+  let st: Stats;
   try {
     st = statSync(home);
   } catch {

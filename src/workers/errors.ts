@@ -2,22 +2,8 @@ import { WsgiHostError } from '../errors.js';
 import { indent, type MissingModule } from '../python/probe.js';
 import { settingWithValue } from '../python/setting-form.js';
 import type { LoadFailure } from '../protocol/messages.js';
-
-/** Stable codes of the worker side (docs/errors.md). */
-export const WorkerErrorCode = {
-  /** The application raised while loading. */
-  APP_LOAD_FAILED: 'APP_LOAD_FAILED',
-  /** A process did not start, or did not report ready within startup-timeout. */
-  START_FAILED: 'WORKER_START_FAILED',
-  /** Processes of a group kept dying young: the group is marked failed. */
-  CRASH_LOOP: 'CRASH_LOOP',
-  /** A WSGI script cannot be read by its group's user. */
-  SCRIPT_UNREADABLE: 'SCRIPT_UNREADABLE',
-  /** user= names no user of this machine. */
-  USER_NOT_FOUND: 'USER_NOT_FOUND',
-  /** group= names no group of this machine. */
-  GROUP_NOT_FOUND: 'GROUP_NOT_FOUND',
-} as const;
+import { WorkerErrorCode } from '../error-codes.js';
+export { WorkerErrorCode } from '../error-codes.js';
 
 /** A group's application raised while loading: the front end refuses to serve it. */
 export class AppLoadError extends WsgiHostError {

@@ -1,4 +1,4 @@
-import { accessSync, constants, realpathSync, statSync } from 'node:fs';
+import { accessSync, constants, realpathSync, type Stats, statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import type { Identity } from './user-ids.js';
 
@@ -40,7 +40,7 @@ export function accessProblem(path: string, mode: 'r' | 'x', who: Identity | und
 }
 
 function allowed(path: string, mode: 'r' | 'x', who: Identity): boolean {
-  let st;
+  let st: Stats;
   try {
     st = statSync(path);
   } catch {

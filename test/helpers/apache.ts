@@ -61,7 +61,7 @@ export class ApacheServer {
   static async start(options: {
     serverRoot: string;
     conf: string;
-    after?: string[];
+    after?: string[] | undefined;
     env?: NodeJS.ProcessEnv;
     pidFile: string;
     errorLog: string;

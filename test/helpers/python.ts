@@ -54,7 +54,7 @@ export function oldInterpreters(): (Interpreter & { home: string })[] {
   for (const p of candidates) {
     if (!existsSync(p)) continue;
     const i = probe(p);
-    if (!i || i.implementation !== 'CPython' || (i.mm[0] === 3 && i.mm[1] >= 8)) continue;
+    if (i?.implementation !== 'CPython' || (i.mm[0] === 3 && i.mm[1] >= 8)) continue;
     const key = `${i.mm[0]}.${i.mm[1]}`;
     if (!found.has(key)) found.set(key, { ...i, home: join(p, '..', '..') });
   }
@@ -104,7 +104,7 @@ export function discoverInterpreters(): Interpreter[] {
     if (byReal.has(real)) continue;
     byReal.add(real);
     const i = probe(c);
-    if (!i || i.implementation !== 'CPython' || i.mm[0] !== 3 || i.mm[1] < 8) continue;
+    if (i?.implementation !== 'CPython' || i.mm[0] !== 3 || i.mm[1] < 8) continue;
     const key = `${i.mm[0]}.${i.mm[1]}`;
     if (!seen.has(key)) seen.set(key, i);
   }

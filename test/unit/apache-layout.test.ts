@@ -28,7 +28,7 @@ test('src/config/apache: imports point down the stages, no cycles, no module ove
   assert.deepEqual(report.cycles, [], 'an import cycle');
   assert.deepEqual(report.overLimitWithoutReason, [], 'a module over 300 lines says no reason at its top');
   assert.ok(
-    report.processesCrossing !== undefined && report.processesCrossing.includes('apache/directives/daemon-options.ts'),
+    report.processesCrossing?.includes('apache/directives/daemon-options.ts'),
     `the processes= trace found its option table: ${report.processesCrossing?.join(', ')}`,
   );
 });

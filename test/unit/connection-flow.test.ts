@@ -97,7 +97,11 @@ describe('request bodies: buffered within a budget, else streamed with credit', 
   const collect = (): { sink: BodySink; got: string[]; ended: () => boolean } => {
     const got: string[] = [];
     let ended = false;
-    return { sink: { body: (c, end) => (end ? (ended = true) : got.push(c.toString())) }, got, ended: () => ended };
+    const body = (c: Buffer, end: boolean): void => {
+      if (end) ended = true;
+      else got.push(c.toString());
+    };
+    return { sink: { body }, got, ended: () => ended };
   };
   const tick = (): Promise<void> => new Promise((r) => setImmediate(r));
 

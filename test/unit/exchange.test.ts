@@ -1,9 +1,13 @@
 import assert from 'node:assert/strict';
 import { subscribe, unsubscribe } from 'node:diagnostics_channel';
+import { writeFileSync } from 'node:fs';
+import { open } from 'node:fs/promises';
+import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { HttpLimitsSchema } from '../../src/config/schema.js';
 import type { BodySink, FileOutcome, PoolRequest, RequestPort, RequestStream, ResponseHead } from '../../src/contract/request-port.js';
 import { FrontEnd, REQUEST_FINISH_CHANNEL } from '../../src/http/front-end.js';
+import type { Exchange } from '../../src/http/exchange.js';
 import type { RouteTarget, Routes } from '../../src/http/routes.js';
 import { Router } from '../../src/http/router.js';
 import type { AccessRecord } from '../../src/observability/access-log.js';
@@ -11,6 +15,7 @@ import { GroupStats } from '../../src/observability/group-stats.js';
 import { createLogger } from '../../src/observability/logger.js';
 import { request } from '../helpers/http.js';
 import { RawClient } from '../helpers/raw-http.js';
+import { tempDir } from '../helpers/tmp.js';
 
 /**
  * The HTTP side in-process with a fake worker side (fastify's inject idea): real node:http and
@@ -199,5 +204,114 @@ describe('the HTTP side against a fake worker side', () => {
     r.onHead(head(200, [], 'ok'), true);
     assert.equal((await c.readFinal(5000))?.status, 200);
     c.destroy();
+  });
+
+  // The exchange's states (src/http/exchange.ts): the response is waiting | head-sent | streaming |
+  // done | broken, and done and broken are final; the request body is none | pending | buffering |
+  // streaming | done | failed. What the worker side reports after the end changes nothing.
+  describe('states', () => {
+    const t = tempDir();
+    after(() => t.cleanup());
+    /** A request whose exchange is over, with what the client got and the access records it made. */
+    const lateEvents = async (r: PoolRequest, stream: FakeStream): Promise<void> => {
+      const calls = stream.calls.length;
+      const recorded = records.length;
+      const file = join(t.dir, 'late.txt');
+      writeFileSync(file, 'late file');
+      const handle = await open(file, 'r');
+      r.onHead(head(200, [], 'late head'), true);
+      r.onBody(Buffer.from('late body'), true);
+      r.onFailure({ kind: 'lost', why: 'a late failure' });
+      r.onFile({ handle, offset: 0, length: 9 });
+      await tick();
+      assert.deepEqual(stream.calls.slice(calls), ['fileDone refused'], 'after the end: no write, no credit, no second cancel; an offered file is refused');
+      assert.equal(records.length, recorded, 'the request was counted once, when it ended');
+      await assert.rejects(handle.stat(), 'the refused file was closed');
+    };
+
+    test('waiting → head-sent → streaming → done: the response ends whole once; what comes after is dropped', async () => {
+      const c = await RawClient.open(url);
+      c.write('GET /states HTTP/1.1\r\nHost: x\r\n\r\n');
+      const { request: r, stream } = await port.next();
+      const ex = r as Exchange;
+      assert.equal(ex.over, false, 'waiting');
+      r.onHead(head(200, ['Content-Length', '6'], 'ab', 6), false);
+      r.onBody(Buffer.from('cd'), false);
+      assert.equal(ex.over, false, 'head sent, then streaming');
+      const recorded = records.length;
+      r.onBody(Buffer.from('ef'), true);
+      assert.equal(ex.over, true, 'done');
+      assert.equal(ex.status, 200);
+      assert.equal(records.length, recorded + 1);
+      const res = await c.readFinal(5000);
+      assert.equal(res?.status, 200);
+      await lateEvents(r, stream);
+      assert.equal(c.pending, '', 'nothing more reached the client after its response');
+      assert.ok(!stream.calls.includes('cancel'), 'a request that ended whole is not cancelled');
+      c.destroy();
+    });
+
+    test('waiting → broken (a failure before the head): an error page once; a head or body after it is dropped', async () => {
+      const c = await RawClient.open(url);
+      c.write('GET /states HTTP/1.1\r\nHost: x\r\n\r\n');
+      const { request: r, stream } = await port.next();
+      r.onFailure({ kind: 'lost', why: 'worker process 1 was killed by SIGKILL' });
+      assert.equal((r as Exchange).over, true);
+      assert.equal((r as Exchange).status, 502);
+      assert.equal((await c.readFinal(5000))?.status, 502);
+      assert.deepEqual(stream.calls, ['cancel']);
+      await lateEvents(r, stream);
+      assert.equal(c.pending, '', 'no second response');
+      c.destroy();
+    });
+
+    test('head-sent → broken (a failure after the head): the response is cut short, the handle cancelled once', async () => {
+      const c = await RawClient.open(url);
+      c.write('GET /states HTTP/1.1\r\nHost: x\r\n\r\n');
+      const { request: r, stream } = await port.next();
+      r.onHead(head(200, ['Content-Length', '10'], 'abc', 10), false);
+      r.onFailure({ kind: 'lost', why: 'worker process 1 was killed by SIGKILL' });
+      assert.equal((r as Exchange).over, true);
+      assert.ok(await c.waitClosed(5000), 'the connection closes: the client sees a response cut short');
+      assert.match(c.pending, /^HTTP\/1\.1 200 OK[\s\S]*\r\n\r\nabc$/);
+      assert.deepEqual(stream.calls, ['credit 3', 'cancel']);
+      await lateEvents(r, stream);
+    });
+
+    test('the client goes away (→ broken): 499 in the access log, and a response the worker side sends later is dropped', async () => {
+      const c = await RawClient.open(url);
+      c.write('GET /states HTTP/1.1\r\nHost: x\r\n\r\n');
+      const { request: r, stream } = await port.next();
+      c.socket.resetAndDestroy();
+      await c.closed;
+      await tick();
+      assert.equal((r as Exchange).over, true);
+      assert.equal((r as Exchange).status, 499);
+      assert.deepEqual(stream.calls, ['cancel']);
+      await lateEvents(r, stream);
+    });
+
+    test('request body pending → streaming → done: it is sent once, however often the worker side starts it', async () => {
+      const answer = request(`${url}/upload`, { method: 'POST', body: 'abcdef' });
+      const { request: r, stream } = await port.next();
+      assert.ok(r.body !== undefined);
+      r.body.start(stream as BodySink, 1024);
+      r.body.start(stream as BodySink, 1024);
+      assert.equal(stream.bodyBytes, 'abcdef', 'the body went once');
+      assert.deepEqual(stream.calls, ['body end']);
+      r.onHead(head(200, [], 'ok'), true);
+      assert.equal((await answer).status, 200);
+    });
+
+    test('request body pending → done: a response that ends before the application read the body ends it; a later start sends nothing', async () => {
+      const answer = request(`${url}/upload`, { method: 'POST', body: 'abcdef' });
+      const { request: r, stream } = await port.next();
+      r.onHead(head(200, [], 'ok'), true);
+      assert.equal((await answer).status, 200);
+      r.body?.start(stream as BodySink, 1024);
+      await tick();
+      assert.equal(stream.bodyBytes, '', 'the body is not sent after the response ended');
+      assert.deepEqual(stream.calls, []);
+    });
   });
 });

@@ -35,7 +35,7 @@ describe('recycle rules: the table in code is docs/limits.md, row for row', () =
     const doc = new Map(documentedRecycling().map((d) => [d.key, d.detail]));
     const says = (key: string, detail: string | undefined): void => {
       const documented = (doc.get(key) as string).replace(/ ?\.\.\.$/, '');
-      assert.ok(detail !== undefined && detail.startsWith(documented), `${key}: '${detail}' is what docs/limits.md shows ('${documented}')`);
+      assert.ok(detail?.startsWith(documented), `${key}: '${detail}' is what docs/limits.md shows ('${documented}')`);
     };
     const rule = (key: string) => RECYCLE_RULES.find((r) => r.key === key) as (typeof RECYCLE_RULES)[number];
     const now = 10_000_000;

@@ -21,7 +21,7 @@ export interface HostDecl {
   address: string;
   addressPort: number | undefined;
   serverName?: Sourced<string>;
-  serverNamePort?: number;
+  serverNamePort?: number | undefined;
   aliases: Sourced<string>[];
   scope: Scope;
   /** AllowEncodedSlashes in this VirtualHost. */
@@ -68,7 +68,7 @@ export interface Site {
   notes: NoteCollector;
   listen: Sourced<{ host: string; port: number }>[];
   serverName?: Sourced<string>;
-  serverNamePort?: number;
+  serverNamePort?: number | undefined;
   pythonHome?: Sourced<string>;
   pythonPath?: Sourced<string[]>;
   /** Environment of every group and the default one (WSGIPythonOptimize...). */
@@ -101,7 +101,7 @@ export interface Ctx {
   /** The innermost section for messages: '<Location /app>', '<VirtualHost *:80>', 'the server level'. */
   label: string;
   /** Inside <Directory>: its test, for a <Files> nested in it. */
-  directory?: Scope['test'];
+  directory?: Scope['test'] | undefined;
   /** Inside <Directory>, <Location>, <Files> or an access-control section. */
   accessBlock: boolean;
   /** The serverRoot option replaced ServerRoot directives. */

@@ -19,7 +19,7 @@ export interface ScopeAccess {
   merge?: 'off' | 'and' | 'or';
   compat?: CompatLine[];
   /** AuthType other than None, in this section. */
-  authType?: DirectiveNode;
+  authType?: DirectiveNode | undefined;
   /** What wsgi-host cannot decide here: refused when the section covers a route. */
   refusals: { message: string; at: DirectiveNode }[];
 }

@@ -238,7 +238,7 @@ function findEntry(root: string, is: (e: Dirent) => boolean): string | undefined
   let seen = 0;
   while (stack.length > 0 && seen < 20_000) {
     const dir = stack.pop() as string;
-    let entries;
+    let entries: Dirent[];
     try {
       entries = readdirSync(dir, { withFileTypes: true });
     } catch {

@@ -37,7 +37,9 @@ function buildListen(site: Site, config: ServerConfigInput, src: SourceMap, main
   const derived = listenersFromHosts(site);
   if (derived === undefined) return undefined;
   config.listen = derived;
-  derived.forEach((_l, i) => src.set(['listen', i], (site.hosts[0] as Site['hosts'][number]).at));
+  derived.forEach((_l, i) => {
+    src.set(['listen', i], (site.hosts[0] as Site['hosts'][number]).at);
+  });
   const shown = derived.map((l) => (l.host.includes(':') ? `[${l.host}]:${l.port}` : `${l.host}:${l.port}`)).join(', ');
   site.notes.add(
     'info',
@@ -55,7 +57,9 @@ function buildPython(site: Site, config: ServerConfigInput, src: SourceMap): voi
   if (site.pythonPath !== undefined) {
     config.pythonPath = site.pythonPath.value;
     src.set(['pythonPath'], site.pythonPath.at);
-    site.pythonPath.value.forEach((_p, i) => src.set(['pythonPath', i], (site.pythonPath as NonNullable<Site['pythonPath']>).at));
+    site.pythonPath.value.forEach((_p, i) => {
+      src.set(['pythonPath', i], (site.pythonPath as NonNullable<Site['pythonPath']>).at);
+    });
   }
 }
 

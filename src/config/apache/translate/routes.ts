@@ -82,7 +82,9 @@ function hostOutput(h: MergedHost, i: number, byAddress: boolean, src: SourceMap
   if (h.aliases.length > 0) {
     out.aliases = h.aliases.map((a) => a.value);
     src.set(['host', i, 'aliases'], (h.aliases[0] as (typeof h.aliases)[number]).at);
-    h.aliases.forEach((a, j) => src.set(['host', i, 'aliases', j], a.at));
+    h.aliases.forEach((a, j) => {
+      src.set(['host', i, 'aliases', j], a.at);
+    });
   }
   if (first.index === 0) {
     out.default = true;
@@ -147,7 +149,9 @@ function addStatic(s: StaticCandidate, host: number | undefined, config: ServerC
 function addAccessSources(path: ModelPath, access: RouteAccess | undefined, src: SourceMap): void {
   if (access === undefined) return;
   src.set([...path, 'access'], access.sources[0] as Where);
-  access.sources.forEach((w, i) => src.set([...path, 'access', i], w));
+  access.sources.forEach((w, i) => {
+    src.set([...path, 'access', i], w);
+  });
 }
 
 // ---- the order in which Apache tries routes -------------------------------------------------------
