@@ -71,7 +71,7 @@ def decode_step(conn, sink):
             conn._dispatch(frame)
         while conn.pending:
             req = conn.pending.popleft()
-            sink.append(req.head.decode("latin-1").split("\0"))
+            sink.append(req.head.split("\0"))
             del conn.requests[req.id]
         sink.clear()
     return step
@@ -80,14 +80,15 @@ def decode_step(conn, sink):
 def full_step(conn, worker):
     app = worker.apps[0]
     build_environ = pkg.environ.build_environ
+    thread = pkg.environ.ThreadState()
 
     def step():
         for frame in conn._read_frames():
             conn._dispatch(frame)
         while conn.pending:
             req = conn.pending.popleft()
-            fields = req.head.decode("latin-1").split("\0")
-            build_environ(fields, app.base_environ, worker.header_keys)
+            fields = req.head.split("\0")
+            build_environ(fields, app.base_environ, worker.header_keys, thread)
             del conn.requests[req.id]
     return step
 
@@ -102,7 +103,8 @@ def main():
     fields = PAYLOAD.decode("latin-1").split("\0")
     app = worker.apps[0]
     build_environ = pkg.environ.build_environ
-    rate = ops_per_second(lambda: build_environ(fields, app.base_environ, worker.header_keys), 1)
+    thread = pkg.environ.ThreadState()
+    rate = ops_per_second(lambda: build_environ(fields, app.base_environ, worker.header_keys, thread), 1)
     print("  build environ (environ.build_environ):           %s ops/s" % format(int(rate), ","))
     for per_read in (1, 64):
         conn, worker = make(per_read)

@@ -12,6 +12,7 @@ from harness import WorkerProcess, load
 
 w = load().wire
 RESPONSE_PREFIX = w.RESPONSE_PREFIX
+HEADER_PACK = w.HEADER.pack
 
 
 class Protocol(unittest.TestCase):
@@ -273,6 +274,59 @@ class Protocol(unittest.TestCase):
         ftype, rid, flags, payload = self.frame()
         self.assertEqual(ftype, w.T_RESPONSE)
         self.assertTrue(payload.endswith(b"1500"))
+
+    def test_large_bodies_arrive_whole_however_the_frames_are_cut(self):
+        """Bodies in large DATA frames (read straight into their own bytes) and small ones, their
+        headers and payloads split across writes, arrive byte for byte, and requests between them
+        are still read."""
+        self.start("""
+            import hashlib
+            def application(environ, start_response):
+                stream = environ["wsgi.input"]
+                digest = hashlib.sha256()
+                size = 0
+                while True:
+                    block = stream.read(65536)
+                    if not block:
+                        break
+                    assert type(block) is bytes
+                    digest.update(block)
+                    size += len(block)
+                start_response("200 OK", [])
+                return [("%d %s" % (size, digest.hexdigest())).encode()]
+        """, window=256 * 1024)
+        import hashlib
+        import random
+        import time
+        rnd = random.Random(7)
+        cases = [(3 << 20, 65536, None), (1 << 20, 128 * 1024, 3), (300000, 1000, None), (700000, 40000, 11)]
+        for rid, (size, frame_size, cut) in enumerate(cases, 1):
+            body = bytes(rnd.getrandbits(8) for _ in range(4096)) * (size // 4096) + b"z" * (size % 4096)
+            self.request(rid, method="POST", headers=[("Content-Length", str(size))], flags=0)
+            credit, off = 256 * 1024, 0
+            while off < size:
+                while credit <= 0:
+                    ftype, got_rid, _, payload = self.frame()
+                    self.assertEqual((ftype, got_rid), (w.T_CREDIT, rid))
+                    credit += struct.unpack(">I", payload)[0]
+                n = min(frame_size, size - off, credit)
+                data = HEADER_PACK(n, rid, w.T_DATA, w.F_END if off + n == size else 0) + body[off:off + n]
+                if cut is None:
+                    self.sock.sendall(data)
+                else:
+                    for i in range(0, len(data), len(data) // cut + 1):  # header and payload cut apart
+                        self.sock.sendall(data[i:i + len(data) // cut + 1])
+                        time.sleep(0.0005)
+                off += n
+                credit -= n
+            while True:
+                ftype, got_rid, flags, payload = self.frame()
+                if ftype != w.T_CREDIT:
+                    break
+            self.assertEqual((ftype, got_rid), (w.T_RESPONSE, rid))
+            self.assertTrue(payload.endswith(("%d %s" % (size, hashlib.sha256(body).hexdigest())).encode()))
+            while not flags & w.F_END:
+                ftype, got_rid, flags, payload = self.frame()
 
     def test_cancel_stops_the_iterator(self):
         self.start("""

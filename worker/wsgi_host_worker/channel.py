@@ -12,9 +12,11 @@ response-side methods, which only that thread calls.
 import json
 from collections import deque
 
+import struct
+
 from .wire import (
-    F_ABORT, F_CONTINUE, F_END, F_NOT_STARTED, FILE_ABORTED, HEADER, RESPONSE_PREFIX, T_CREDIT,
-    T_DATA, T_FILE, T_RESPONSE, U32,
+    F_ABORT, F_CONTINUE, F_END, F_NOT_STARTED, FILE_ABORTED, HEADER, RESPONSE_PREFIX,
+    T_CREDIT, T_DATA, T_FILE, T_RESPONSE, U32,
 )
 
 # A whole response's body up to this size travels inside its RESPONSE frame (one frame, one write);
@@ -29,6 +31,13 @@ _ERROR_HEAD = ("Internal Server Error\0Content-Type\0text/plain; charset=utf-8\0
 # The RESPONSE payload of a 500 (before its body) for an application that failed before it started
 # its response.
 ERROR_PREFIX = RESPONSE_PREFIX.pack(500, len(_ERROR_HEAD)) + _ERROR_HEAD
+# A RESPONSE frame's header and the start of its payload (status, head length), packed at once.
+RESPONSE_START = struct.Struct(HEADER.format + RESPONSE_PREFIX.format.lstrip("<>!=@"))
+_pack_response = RESPONSE_START.pack
+_pack_header = HEADER.pack
+_PREFIX_SIZE = RESPONSE_PREFIX.size
+# A body at least this large is sent by sendmsg beside its frame header, never copied into one buffer.
+SEND_UNJOINED = 64 * 1024
 
 
 class ClientDisconnected(OSError):
@@ -47,7 +56,7 @@ class Channel(object):
         self.id = rid
         self.head = head
         self.flags = flags
-        self.chunks = deque()
+        self.chunks = None if flags & F_END else deque()  # no body: nothing will arrive
         self.body_done = bool(flags & F_END)
         self.cancelled = False
         self.credit = credit
@@ -91,42 +100,59 @@ class Channel(object):
 
     # -- the response --------------------------------------------------------------------------
 
-    def respond(self, prefix, body, end):
-        """A whole response: its RESPONSE prefix (status and head) and its body, in one write when
+    def respond(self, head, body, end):
+        """A whole response: its head (status code, latin-1 head) and its body, in one write when
         the credit allows. end: its last frame (else the caller ends it, e.g. aborts it)."""
+        code, text = head
         n = len(body)
         if n <= self.credit:
             self.credit -= n
             flags = F_END if end else 0
+            h = len(text)
             if n <= INLINE_BODY:
-                self.conn.send_parts((HEADER.pack(len(prefix) + n, self.id, T_RESPONSE, flags), prefix, body))
+                self.conn.send(b"".join((_pack_response(_PREFIX_SIZE + h + n, self.id, T_RESPONSE, flags, code, h),
+                                         text, body)))
             else:
                 # A larger body follows as DATA, in the same write: the front end streams DATA
                 # straight through instead of assembling a large frame split across its reads.
-                self.conn.send_parts((HEADER.pack(len(prefix), self.id, T_RESPONSE, 0), prefix,
-                                      HEADER.pack(n, self.id, T_DATA, flags), body))
+                self.conn.send_parts((_pack_response(_PREFIX_SIZE + h, self.id, T_RESPONSE, 0, code, h), text,
+                                      _pack_header(n, self.id, T_DATA, flags), body))
         else:
-            self.conn.frame(T_RESPONSE, self.id, 0, prefix)
+            self.start(head)
             self.send(body)
             if end:
                 self.end()
 
-    def start(self, prefix, end=False):
-        """The RESPONSE frame (status and head); end: the response has no body."""
-        self.conn.frame(T_RESPONSE, self.id, F_END if end else 0, prefix)
+    def start(self, head, end=False):
+        """The RESPONSE frame: the head (status code, latin-1 head); end: the response has no body."""
+        code, text = head
+        h = len(text)
+        self.conn.send(_pack_response(_PREFIX_SIZE + h, self.id, T_RESPONSE, F_END if end else 0, code, h) + text)
 
     def send(self, data):
         """Body bytes as DATA frames, each within the credit the front end granted (waiting for
         more when it is used up)."""
         conn = self.conn
-        view = memoryview(data)
         total = len(data)
+        lock = conn.lock
+        lock.acquire()
+        if total <= self.credit and not self.cancelled:
+            # Within the credit already granted: one frame, one write.
+            self.credit -= total
+            lock.release()
+            if total < SEND_UNJOINED:
+                conn.send(_pack_header(total, self.id, T_DATA, 0) + data)
+            else:
+                conn.send_data(_pack_header(total, self.id, T_DATA, 0), data)
+            return
+        lock.release()
+        view = memoryview(data)
         off = 0
         while off < total:
             if self.cancelled:
                 raise ClientDisconnected("the client closed the connection")
             n = self._take_credit(total - off)
-            conn.send_parts((HEADER.pack(n, self.id, T_DATA, 0), view[off:off + n]))
+            conn.send_parts((_pack_header(n, self.id, T_DATA, 0), view[off:off + n]))
             off += n
 
     def _take_credit(self, want):

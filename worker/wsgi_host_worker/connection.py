@@ -28,8 +28,21 @@ from .wire import (
 # sleeping process costs tens of microseconds on virtual machines; a closed-loop client saves that
 # on every request, while light or bursty traffic never spins.
 SPIN_BUDGET = 0.0003
+# Before a thread starts a request that waited inside this process, it reads (without blocking)
+# what else arrived, so that a CANCEL or RECALL for it is seen first; but not when the last read
+# was more recent than this (seconds): a burst of requests read together is then served without a
+# failed read per request (a request recalled or cancelled within that time just runs, and the
+# front end handles its answer as it does for one that had started).
+POLL_AFTER = 0.0001
+# A DATA payload at least this large makes the reader go "bulk": while the read buffer is empty, it
+# reads the next frame's header alone and a large DATA payload straight into its own bytes object
+# (sock.recv), which wsgi.input hands to the application as it is: no copy out of the read buffer.
+BULK_DATA = 32 * 1024
 _monotonic = time.monotonic
+_unpack_header = HEADER.unpack_from
 SEND_JOIN_LIMIT = 64 * 1024
+_MSG_DONTWAIT = getattr(socket, "MSG_DONTWAIT", 0)
+_MSG_WAITALL = getattr(socket, "MSG_WAITALL", 0)
 
 
 class ConnectionLost(Exception):
@@ -42,8 +55,11 @@ class Connection(object):
         self.lock = threading.Lock()
         self.wlock = threading.Lock()
         self.rbuf = bytearray(READ_BUFFER)
+        self.rview = memoryview(self.rbuf)
         self.rstart = 0
         self.rend = 0
+        self.read_at = 0.0  # when the last read returned bytes (time.monotonic)
+        self.bulk = False  # reading large DATA payloads straight into their own bytes (BULK_DATA)
         self.reading = False
         self.closed = False
         self.shutting_down = False
@@ -62,11 +78,14 @@ class Connection(object):
     # -- writing ------------------------------------------------------------------------------
 
     def send(self, data):
+        wlock = self.wlock
+        wlock.acquire()
         try:
-            with self.wlock:
-                self.sock.sendall(data)
+            self.sock.sendall(data)
         except OSError:
             raise ConnectionLost()
+        finally:
+            wlock.release()
 
     def send_parts(self, parts):
         """Send several buffers as one write, without copying large ones."""
@@ -76,21 +95,33 @@ class Connection(object):
         if total <= SEND_JOIN_LIMIT:
             self.send(b"".join(parts))
             return
-        views = [memoryview(p).cast("B") for p in parts if len(p)]
+        self._sendmsg([memoryview(p).cast("B") for p in parts if len(p)], total)
+
+    def send_data(self, header, data):
+        """A frame header and a large payload (bytes or a memoryview) in one sendmsg, uncopied."""
+        self._sendmsg([header, data], len(header) + len(data))
+
+    def _sendmsg(self, views, total):
+        wlock = self.wlock
+        wlock.acquire()
         try:
-            with self.wlock:
-                while views:
-                    sent = self.sock.sendmsg(views[:512])
-                    while sent:
-                        n = len(views[0])
-                        if sent >= n:
-                            sent -= n
-                            views.pop(0)
-                        else:
-                            views[0] = views[0][sent:]
-                            sent = 0
+            sent = self.sock.sendmsg(views[:512])
+            while sent < total:
+                # A short write (the socket buffer filled): drop what went, send the rest.
+                total -= sent
+                while sent:
+                    n = len(views[0])
+                    if sent >= n:
+                        sent -= n
+                        views.pop(0)
+                    else:
+                        views[0] = memoryview(views[0]).cast("B")[sent:]
+                        sent = 0
+                sent = self.sock.sendmsg(views[:512])
         except OSError:
             raise ConnectionLost()
+        finally:
+            wlock.release()
 
     def frame(self, ftype, rid, flags, payload=b""):
         self.send(HEADER.pack(len(payload), rid, ftype, flags) + payload)
@@ -118,22 +149,28 @@ class Connection(object):
             # Anything before INIT is a protocol error; ignore it.
 
     def _read_frames(self, idle=False, wait=True):
-        """Block until at least one whole frame is buffered; return the frames (None at EOF).
+        """Block until at least one whole frame is buffered; return the frames (None at EOF). A
+        REQUEST frame's payload is its head decoded (latin-1 text); the others' are bytes.
         idle: no request is running, so this read may spin before it sleeps (SPIN_BUDGET).
         wait=False: return what can be read without blocking ([] when nothing)."""
         frames = []
+        sock = self.sock
         while True:
             buf = self.rbuf
             start = self.rstart
             end = self.rend
-            with memoryview(buf) as view:
-                while end - start >= HEADER_SIZE:
-                    length, rid, ftype, flags = HEADER.unpack_from(buf, start)
-                    stop = start + HEADER_SIZE + length
-                    if stop > end:
-                        break
-                    frames.append((ftype, rid, flags, bytes(view[start + HEADER_SIZE:stop])))
-                    start = stop
+            while end - start >= HEADER_SIZE:
+                length, rid, ftype, flags = _unpack_header(buf, start)
+                stop = start + HEADER_SIZE + length
+                if stop > end:
+                    break
+                if ftype == T_REQUEST:
+                    frames.append((ftype, rid, flags, buf[start + HEADER_SIZE:stop].decode("latin-1")))
+                else:
+                    if ftype == T_DATA and length >= BULK_DATA:
+                        self.bulk = True
+                    frames.append((ftype, rid, flags, bytes(self.rview[start + HEADER_SIZE:stop])))
+                start = stop
             if start == end:
                 start = end = 0
             self.rstart = start
@@ -146,22 +183,35 @@ class Connection(object):
                 end -= start
                 self.rstart = 0
                 self.rend = end
+            want = 0  # read at most this much (0: as much as fits)
             if end >= HEADER_SIZE:
-                need = HEADER_SIZE + U32.unpack_from(buf, 0)[0]
+                need = HEADER_SIZE + _unpack_header(buf, 0)[0]
                 if need > len(buf):
                     grown = bytearray(need)
                     grown[:end] = buf[:end]
                     buf = self.rbuf = grown
-            elif end == 0 and len(buf) > READ_BUFFER:
+                    self.rview = memoryview(grown)
+                if self.bulk:
+                    want = need - end  # the rest of this frame only: what follows is read uncopied
+            elif self.bulk:
+                want = HEADER_SIZE - end
+            if end == 0 and len(buf) > READ_BUFFER:
                 buf = self.rbuf = bytearray(READ_BUFFER)
+                self.rview = memoryview(buf)
             try:
-                with memoryview(buf) as view:
-                    if not wait:
-                        n = self.sock.recv_into(view[end:], 0, socket.MSG_DONTWAIT)
-                    elif idle and self.spin_budget:
-                        n = self._spin_read(view[end:])
-                    else:
-                        n = self.sock.recv_into(view[end:])
+                if not wait:
+                    n = sock.recv_into(self.rview[end:], 0, _MSG_DONTWAIT)
+                elif idle and self.spin_budget:
+                    n = self._spin_read(self.rview[end:])
+                elif self.bulk:
+                    if end == 0:
+                        got = self._read_bulk()
+                        if got is None or got:
+                            return got
+                        continue
+                    n = sock.recv_into(self.rview[end:end + want], want, _MSG_WAITALL)
+                else:
+                    n = sock.recv_into(self.rview[end:])
             except InterruptedError:
                 continue
             except BlockingIOError:
@@ -170,7 +220,43 @@ class Connection(object):
                 n = 0
             if n == 0:
                 return None
+            self.read_at = _monotonic()
             self.rend = end + n
+
+    def _read_bulk(self):
+        """(read buffer empty, bulk) The next frame's header alone; a large DATA payload then goes
+        straight into its own bytes object. Any other frame ends the bulk reading: it is left in
+        the buffer for _read_frames. Returns the frames read (None at EOF)."""
+        sock = self.sock
+        try:
+            n = sock.recv_into(self.rview[:HEADER_SIZE], HEADER_SIZE, _MSG_WAITALL)
+            self.read_at = _monotonic()
+            if n < HEADER_SIZE:
+                self.bulk = False
+                self.rend = n
+                return None if n == 0 else []
+            length, rid, ftype, flags = _unpack_header(self.rbuf, 0)
+            if ftype != T_DATA or length < BULK_DATA:
+                self.bulk = False
+                self.rend = n
+                return []
+            payload = sock.recv(length, _MSG_WAITALL)
+            if len(payload) < length:
+                # Cut short (a signal, or the front end went away): gather the rest.
+                parts = [payload]
+                got = len(payload)
+                while got < length:
+                    more = sock.recv(length - got, _MSG_WAITALL)
+                    if not more:
+                        return None
+                    parts.append(more)
+                    got += len(more)
+                payload = b"".join(parts)
+        except InterruptedError:
+            return []
+        except OSError:
+            return None
+        return [(T_DATA, rid, flags, payload)]
 
     def _spin_read(self, view):
         sock = self.sock
@@ -178,17 +264,13 @@ class Connection(object):
         n = -1
         if self.wait_average < self.spin_budget:
             deadline = started + self.spin_budget
-            sock.setblocking(False)
-            try:
-                while True:
-                    try:
-                        n = sock.recv_into(view)
+            while True:
+                try:
+                    n = sock.recv_into(view, 0, _MSG_DONTWAIT)
+                    break
+                except BlockingIOError:
+                    if _monotonic() > deadline:
                         break
-                    except BlockingIOError:
-                        if _monotonic() > deadline:
-                            break
-            finally:
-                sock.setblocking(True)
         if n < 0:
             n = sock.recv_into(view)
         waited = _monotonic() - started
@@ -216,7 +298,8 @@ class Connection(object):
             finally:
                 self.lock.acquire()
                 self.reading = False
-            self._after_read(frames, pred)
+            if frames is None or frames or self.waiters:
+                self._after_read(frames, pred)
 
     def _after_read(self, frames, pred=None):
         """Dispatch what the reader read (lock held) and wake the threads it concerns. pred: the
@@ -228,10 +311,19 @@ class Connection(object):
                 c.notify()
             raise ConnectionLost()
         for f in frames:
-            self._dispatch(f)
+            if f[0] == T_REQUEST:
+                rid = f[1]
+                req = Channel(self, rid, f[3], f[2], self.response_window)
+                self.requests[rid] = req
+                self.pending.append(req)
+            else:
+                self._dispatch(f)
+        waiters = self.waiters
+        if not waiters:
+            return
         leaving = pred is None or pred()
         successor = None
-        for c, p in self.waiters:
+        for c, p in waiters:
             if p():
                 c.notify()
             elif successor is None:
@@ -264,7 +356,7 @@ class Connection(object):
         req = self.requests.get(rid)
         if ftype == T_DATA:
             if req is not None:
-                if payload:
+                if payload and req.chunks is not None:
                     req.chunks.append(payload)
                 if flags & F_END:
                     req.body_done = True
@@ -287,21 +379,30 @@ class Connection(object):
 
     def next_request(self, cond):
         """The next request's Channel for the thread whose condition is cond (None: shutting down)."""
-        with self.lock:
-            if self.pending:
+        lock = self.lock
+        lock.acquire()
+        try:
+            if self.pending and _monotonic() - self.read_at > POLL_AFTER:
                 self._poll()
-            self.wait_until(self._has_work, cond, True)
+            if not self.pending and not self.shutting_down:
+                self.wait_until(self._has_work, cond, True)
             if self.pending:
                 self.running += 1
                 req = self.pending.popleft()
                 req.cond = cond
                 return req
             return None
+        finally:
+            lock.release()
 
     def done(self, req):
-        with self.lock:
+        lock = self.lock
+        lock.acquire()
+        try:
             self.running -= 1
             self.requests.pop(req.id, None)
+        finally:
+            lock.release()
 
 
 def connect_front_end():

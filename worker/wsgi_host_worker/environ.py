@@ -2,6 +2,7 @@
 what a REQUEST frame's head adds (build_environ), as mod_wsgi's daemon mode fills it."""
 
 import itertools
+import threading
 import time
 
 from .logs import local
@@ -21,6 +22,27 @@ PSEUDO_FIELDS = {
 # mod_wsgi.thread_id (1, 2... per worker thread) and mod_wsgi.total_requests (before this one).
 _thread_ids = itertools.count(1)
 _request_count = itertools.count()
+_time_ns = time.time_ns
+
+
+class ThreadState(object):
+    """A serving thread's own: its ident, and what build_environ counts per thread
+    (mod_wsgi.thread_id, mod_wsgi.thread_requests)."""
+
+    __slots__ = ("ident", "thread_id", "requests")
+
+    def __init__(self):
+        self.ident = threading.get_ident()
+        self.thread_id = None  # numbered at its first request, as mod_wsgi does
+        self.requests = 0
+
+
+def _local_state():
+    """The calling thread's ThreadState, for a build_environ called without one."""
+    state = getattr(local, "environ_state", None)
+    if state is None:
+        state = local.environ_state = ThreadState()
+    return state
 
 
 def header_key(name):
@@ -73,9 +95,10 @@ def base_environ(cfg, spec, threads, errors, file_wrapper):
     return base
 
 
-def build_environ(fields, base, keys):
+def build_environ(fields, base, keys, thread=None):
     """The environ of one request: base (base_environ) plus the REQUEST head's fields (its
-    latin-1 text split at NUL). keys caches header_key() by header name."""
+    latin-1 text split at NUL). keys caches header_key() by header name; thread: the serving
+    thread's ThreadState (its counters)."""
     env = base.copy()
     env["REQUEST_METHOD"] = fields[1]
     env["SCRIPT_NAME"] = env["mod_wsgi.script_name"] = fields[2]
@@ -91,12 +114,24 @@ def build_environ(fields, base, keys):
     env["mod_wsgi.request_id"] = fields[12]
     n = len(fields)
     i = FIXED_FIELDS
-    while i < n and fields[i][:1] == ":":
+    if n > 21 and fields[13] == ":server-addr" and fields[15] == ":listener-host" \
+            and fields[17] == ":listener-port" and fields[19] == ":request-start":
+        # The front end's pseudo-fields, in the order it sends them.
+        env["SERVER_ADDR"] = fields[14]
+        env["mod_wsgi.listener_host"] = fields[16]
+        env["mod_wsgi.listener_port"] = fields[18]
+        env["mod_wsgi.request_start"] = fields[20]
+        i = 21
+    pseudo = PSEUDO_FIELDS
+    while i < n:
         name = fields[i]
-        key = PSEUDO_FIELDS.get(name)
-        if key is None and name.startswith(":env:"):
-            # An environ variable of the connection or stream (SSL_TLS_SNI, HTTP2...), named by the front end.
-            key = name[5:]
+        key = pseudo.get(name)
+        if key is None:
+            if name[:1] != ":":
+                break
+            if name.startswith(":env:"):
+                # An environ variable of the connection or stream (SSL_TLS_SNI, HTTP2...), named by the front end.
+                key = name[5:]
         if key:
             env[key] = fields[i + 1]
         i += 2
@@ -108,28 +143,23 @@ def build_environ(fields, base, keys):
             if len(keys) < 4096:
                 keys[name] = key
         if key:
-            value = fields[i + 1]
-            old = env.get(key)
-            if old is None:
-                env[key] = value
-            elif key == "HTTP_COOKIE":
-                env[key] = old + "; " + value
+            if key in env:
+                env[key] = env[key] + ("; " if key == "HTTP_COOKIE" else ", ") + fields[i + 1]
             else:
-                env[key] = old + ", " + value
+                env[key] = fields[i + 1]
         i += 2
     if "HTTP_X_REQUEST_ID" not in env:
         env["HTTP_X_REQUEST_ID"] = fields[12]
     # mod_wsgi's counters and times (microseconds since the epoch, as strings).
-    here = local
-    thread_id = getattr(here, "thread_id", None)
-    if thread_id is None:
-        thread_id = here.thread_id = next(_thread_ids)
-        here.thread_requests = 0
-    env["mod_wsgi.thread_id"] = thread_id
-    env["mod_wsgi.thread_requests"] = here.thread_requests
-    here.thread_requests += 1
+    if thread is None:
+        thread = _local_state()
+    if thread.thread_id is None:
+        thread.thread_id = next(_thread_ids)
+    env["mod_wsgi.thread_id"] = thread.thread_id
+    env["mod_wsgi.thread_requests"] = thread.requests
+    thread.requests += 1
     env["mod_wsgi.total_requests"] = next(_request_count)
-    now = str(int(time.time() * 1000000))
+    now = str(_time_ns() // 1000)
     env["mod_wsgi.script_start"] = now
     if "mod_wsgi.daemon_connects" in env:
         env["mod_wsgi.daemon_start"] = now

@@ -7,13 +7,18 @@ import threading
 
 from .wire import LOG_ERROR
 
-# Per thread: req (the Channel of the request it serves), log_level (while a logging record is
-# written), thread_id and thread_requests (mod_wsgi's counters, see wsgi.build_environ).
+# Per thread: log_level (while a logging record is written), and thread_id and thread_requests
+# (mod_wsgi's counters) for a build_environ called without its thread's ThreadState.
 local = threading.local()
+# The Channel of the request each serving thread is running, by thread ident (threading.get_ident).
+# A dict rather than threading.local: setting and clearing it is paid twice per request, and an
+# attribute of a threading.local costs several times a dict item.
+serving = {}
+_get_ident = threading.get_ident
 
 
 def current_request_id():
-    req = getattr(local, "req", None)
+    req = serving.get(_get_ident())
     return req.id if req is not None else 0
 
 

@@ -15,12 +15,14 @@ import threading
 
 from .channel import ClientDisconnected
 from .connection import ConnectionLost
-from .environ import base_environ, build_environ
+from .environ import ThreadState, base_environ, build_environ
 from .input import Input
 from .loader import app_traceback, load_application, own_file, use_source_hashes
-from .logs import LogWriter, local
+from .logs import LogWriter, serving
 from .wire import LOG_ERROR, LOG_INFO, T_MODULES
 from .wsgi import AppError, ErrorStream, FileWrapper, Response
+
+_get_ident = threading.get_ident
 
 
 class App(object):
@@ -51,6 +53,7 @@ class Worker(object):
         self.conn = conn
         self.config = config
         self.apps = []
+        self.apps_by_index = {}  # the REQUEST head's first field ("0", "1"...) -> App
         self.header_keys = {}
         self.stderr = LogWriter(conn, LOG_ERROR, 2, "<stderr>")
         self.stdout = LogWriter(conn, LOG_INFO, 1, "<stdout>")
@@ -67,7 +70,8 @@ class Worker(object):
         for spec in cfg["apps"]:
             func = load_application(spec)
             base = base_environ(cfg, spec, self.threads, self.errors, FileWrapper)
-            self.apps.append(App(spec["target"], func, base))
+            self.apps_by_index[str(len(self.apps))] = app = App(spec["target"], func, base)
+            self.apps.append(app)
 
     def report_modules(self):
         """--reload-on-changes: tell the front end which source files the application loaded
@@ -97,12 +101,14 @@ class Worker(object):
     def _thread_main(self):
         conn = self.conn
         cond = threading.Condition(conn.lock)
+        state = ThreadState()
+        handle = self.handle
         try:
             while True:
                 ch = conn.next_request(cond)
                 if ch is None:
                     break
-                self.handle(ch)
+                handle(ch, state)
         except ConnectionLost:
             os._exit(0)
         # Shutting down: the last thread to finish its request ends the process. The main thread
@@ -114,17 +120,22 @@ class Worker(object):
         if threading.current_thread() is threading.main_thread():
             threading.Event().wait()
 
-    def handle(self, ch):
+    def handle(self, ch, thread=None):
+        """Run one request (its Channel) through its application. thread: the serving thread's
+        ThreadState (mod_wsgi's per-thread counters)."""
         conn = self.conn
         if ch.cancelled or ch.recalled:
             # Cancelled, or recalled by the front end to run elsewhere, before it started: never run it.
             ch.decline()
             conn.done(ch)
             return
-        local.req = ch
-        fields = ch.head.decode("latin-1").split("\0")
-        app = self.apps[int(fields[0])]
-        environ = build_environ(fields, app.base_environ, self.header_keys)
+        ident = _get_ident() if thread is None else thread.ident
+        serving[ident] = ch
+        fields = ch.head.split("\0")
+        app = self.apps_by_index.get(fields[0])
+        if app is None:
+            app = self.apps[int(fields[0])]
+        environ = build_environ(fields, app.base_environ, self.header_keys, thread)
         environ["wsgi.input"] = Input(ch)
         resp = Response(ch, fields[1] == "HEAD")
         result = None
@@ -165,7 +176,7 @@ class Worker(object):
             else:
                 self._failed(ch, resp, fields, e)
         finally:
-            local.req = None
+            serving.pop(ident, None)
             conn.done(ch)
             if self.watch_modules and len(sys.modules) != self.known_modules:
                 self.report_modules()

@@ -7,7 +7,7 @@ import os
 import stat
 
 from .channel import ClientDisconnected
-from .wire import FILE_REFUSED, FILE_SENT, LOG_ERROR, LOG_WARNING, RESPONSE_PREFIX
+from .wire import FILE_REFUSED, FILE_SENT, LOG_ERROR, LOG_WARNING
 
 try:
     import fcntl
@@ -62,6 +62,10 @@ HOP_BY_HOP = frozenset(["connection", "keep-alive", "proxy-authenticate", "proxy
                         "proxy-connection", "te", "trailer", "trailers", "transfer-encoding", "upgrade"])
 HOP_BY_HOP_LENGTHS = frozenset(len(h) for h in HOP_BY_HOP)
 _warned = set()
+# Statuses encode_head accepted, as (code, reason, no body): an application's status is usually
+# the same few strings, checked once each. Bounded: past this many, new ones are checked every time.
+_STATUSES = {}
+_STATUSES_MAX = 256
 
 
 def _warn_once(ch, key, text):
@@ -101,9 +105,53 @@ def encode_head(status, headers, extra):
     if text.count("\0") != len(fields) - 1:
         raise AppError("a response header contains a NUL character: %r" % (headers,))
     try:
-        return int(status[:3]), text.encode("latin-1")
+        head = text.encode("latin-1")
     except UnicodeEncodeError:
         raise AppError("response headers must be latin-1 text (PEP 3333): %r" % (headers,))
+    code = int(status[:3])
+    if type(status) is str and len(_STATUSES) < _STATUSES_MAX and "\0" not in status:
+        _STATUSES[status] = (code, status[4:], status[:3] in NO_BODY_CODES)
+    return code, head
+
+
+def fast_head(status, headers, body_length):
+    """The common case of a response head, in one pass: (code, head, declared Content-Length or
+    None), or None when anything is unusual (a status not seen before, headers that are not a
+    list of (str, str), a Content-Length that is not a plain number or comes twice, a hop-by-hop
+    header, a NUL, non-latin-1 text...): the caller then takes the careful path (_declared_length,
+    encode_head), which handles those or names the application's mistake. body_length: the whole
+    body's length when known (a Content-Length is added when the application set none)."""
+    if type(status) is not str:
+        return None
+    known = _STATUSES.get(status)
+    if known is None or type(headers) is not list:
+        return None
+    code, reason, no_body = known
+    fields = [reason]
+    append = fields.append
+    declared = None
+    try:
+        for name, value in headers:
+            n = len(name)
+            if n == 14 and name.lower() == "content-length":
+                if declared is not None:
+                    return None
+                declared = int(value.strip())
+                if declared < 0:
+                    return None
+            elif n in HOP_BY_HOP_LENGTHS and name.lower() in HOP_BY_HOP:
+                return None
+            append(name)
+            append(value)
+        if declared is None and body_length is not None and not no_body:
+            append("Content-Length")
+            append(str(body_length))
+        text = "\0".join(fields)
+        if text.count("\0") != len(fields) - 1:
+            return None
+        return code, text.encode("latin-1"), declared
+    except Exception:
+        return None
 
 
 class Response(object):
@@ -183,13 +231,21 @@ class Response(object):
         return kept
 
     def _head(self, body_length):
-        """Encode the RESPONSE prefix; body_length is the whole body's length when known."""
+        """The response head as the channel sends it, (status code, latin-1 head); body_length is
+        the whole body's length when known."""
         if self.status is None:
             raise AppError("the application returned a body without calling start_response()")
-        return self._prefix(self._declared_length(), body_length)
+        fast = fast_head(self.status, self.headers, body_length)
+        if fast is None:
+            return self._prefix(self._declared_length(), body_length)
+        code, head, self.declared = fast
+        self.bodyless = self.head_only or code == 204 or code == 304
+        self.head_sent = True
+        return code, head
 
     def _prefix(self, declared, body_length):
-        """The RESPONSE prefix, given the application's Content-Length (_declared_length())."""
+        """The response head (status code, latin-1 head), given the application's Content-Length
+        (_declared_length())."""
         self.declared = declared
         no_body = type(self.status) is str and self.status[:3] in NO_BODY_CODES
         extra = None
@@ -198,7 +254,7 @@ class Response(object):
         status, head = encode_head(self.status, self.headers, extra)
         self.bodyless = self.head_only or no_body
         self.head_sent = True
-        return RESPONSE_PREFIX.pack(status, len(head)) + head
+        return status, head
 
     def complete(self, body):
         """Send the whole response at once (the application returned a list)."""
