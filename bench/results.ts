@@ -18,6 +18,7 @@ export class Results {
   private runs = new Map<string, RunResult[]>();
   private notes = new Map<string, Set<string>>();
   private idle = new Map<string, TreeSample[]>();
+  private idleCpu = new Map<string, number[]>();
 
   add(scenario: string, layout: string, server: string, r: RunResult): void {
     const k = key(scenario, layout, server);
@@ -38,6 +39,16 @@ export class Results {
   addIdle(layout: string, server: string, s: TreeSample): void {
     const k = key(layout, server);
     this.idle.set(k, [...(this.idle.get(k) ?? []), s]);
+  }
+
+  /** the tree's CPU (% of one CPU) over a quiet period after start, with no request */
+  addIdleCpu(layout: string, server: string, pct: number): void {
+    const k = key(layout, server);
+    this.idleCpu.set(k, [...(this.idleCpu.get(k) ?? []), pct]);
+  }
+
+  idleCpuPct(layout: string, server: string): number[] {
+    return this.idleCpu.get(key(layout, server)) ?? [];
   }
 
   idleSamples(layout: string, server: string): TreeSample[] {
