@@ -18,6 +18,8 @@ rows over HTTP/2 with h2load (wsgi-host; Debian's nghttp2-client is installed wh
   --reps N             repetitions, servers interleaved (default: 3; --quick: 1)
   --duration S         seconds measured per scenario (default: ${FULL_DURATIONS.measureS}; bulk ${FULL_DURATIONS.bulkMeasureS})
   --pin                run wrk pinned to CPU 1 (taskset -c 1); default: no pinning
+  --baseline DIR       also run the wsgi-host built in checkout DIR (git worktree add DIR COMMIT;
+                       npm ci and npx tsc -p tsconfig.json there), as wsgi-host@COMMIT: before/after
   --codec              only the protocol codec micro-benchmarks (bench/codec.ts, bench/codec.py)
   -h, --help           this help
 `;
@@ -30,6 +32,8 @@ export interface Options {
   reps: number;
   scenarios: Scenario[];
   servers: string[];
+  /** --baseline: a checkout whose build runs beside this one */
+  baseline: string | undefined;
   layouts: Layout[];
   durations: Durations;
 }
@@ -67,6 +71,7 @@ export function parseOptions(argv: string[]): Options {
       reps: { type: 'string' },
       duration: { type: 'string' },
       pin: { type: 'boolean' },
+      baseline: { type: 'string' },
       codec: { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
     },
@@ -84,6 +89,7 @@ export function parseOptions(argv: string[]): Options {
     reps: positive('--reps', v.reps, quick ? 1 : 3),
     scenarios: pick('scenario', v.only, SCENARIOS, (s) => s.name, quick ? quickSet : SCENARIOS),
     servers: pick('server', v.servers, PEERS, (p) => p.name, PEERS).map((p) => p.name),
+    baseline: v.baseline,
     layouts: (v.layouts ?? '2x1,1x4').split(',').map(layout),
     durations: { ...base, measureS: duration, bulkMeasureS: v.duration !== undefined ? duration : base.bulkMeasureS },
   };

@@ -14,6 +14,7 @@ import { HELP, parseOptions, type Options } from './options.js';
 import { DIST_BENCH, PYTHON, PYTHON_HOME, REPO } from './paths.js';
 import { PEERS, WSGI_HOST } from './peers/index.js';
 import type { ServerHandle } from './peers/process.js';
+import { wsgiHostAt } from './peers/wsgi-host.js';
 import { layoutName, type Layout, type Peer, type TlsFiles } from './peers/types.js';
 import { freePort } from './ports.js';
 import { sampleTree } from './process-tree.js';
@@ -185,6 +186,7 @@ async function main(): Promise<number> {
   if (o.codec) return runCodec();
   installCleanupHandlers();
   const peers = PEERS.filter((p) => o.servers.includes(p.name));
+  if (o.baseline !== undefined) peers.splice(1, 0, wsgiHostAt(o.baseline));
   const transports = new Set(o.scenarios.map((sc) => sc.transport));
   ensurePackages([
     'wrk',

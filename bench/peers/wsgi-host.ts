@@ -1,43 +1,65 @@
-/** wsgi-host, through its real CLI, on Debian's /usr/bin/python3 (--python-home /usr). */
+/**
+ * wsgi-host, through its real CLI, on Debian's /usr/bin/python3 (--python-home /usr); and, with
+ * `--baseline DIR`, another checkout's build of it beside it (wsgiHostAt), for before/after rows.
+ */
+import { execFileSync } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { APP_FILE, PYTHON_HOME, WSGI_HOST_CLI } from '../paths.js';
 import { launch } from './process.js';
 import { layoutName, type Peer } from './types.js';
 
-export const wsgiHost: Peer = {
-  name: 'wsgi-host',
-  packages: [],
-  cannot: () => undefined,
-  transports: ['tls', 'h2'],
-  start: ({ layout, port, workDir, tls }) =>
-    launch({
-      name: 'wsgi-host',
-      command: process.execPath,
-      args: [
-        WSGI_HOST_CLI,
-        'serve',
-        APP_FILE,
-        '--host',
-        '127.0.0.1',
-        '--port',
-        String(port),
-        '--processes',
-        String(layout.processes),
-        '--threads',
-        String(layout.threads),
-        '--python-home',
-        PYTHON_HOME,
-        '--log-level',
-        'warn',
-        '--access-log',
-        'off', // as the other servers run: no access log
-        '--log-format',
-        'json',
-        ...(tls !== undefined ? ['--certificate', tls.certificate, '--private-key', tls.privateKey] : []),
-      ],
-      port,
-      tls: tls !== undefined,
-      logFile: join(workDir, `wsgi-host-${layoutName(layout)}${tls !== undefined ? '-tls' : ''}.log`),
-      stopSignal: 'SIGTERM',
-    }),
-};
+export const wsgiHost: Peer = wsgiHostPeer('wsgi-host', WSGI_HOST_CLI, true);
+
+/**
+ * The wsgi-host of another checkout (built: DIR/dist/src/cli/main.js), named wsgi-host@COMMIT. Its
+ * access log is left at that build's default when it has no `--access-log off` (older builds log
+ * nothing unless asked).
+ */
+export function wsgiHostAt(dir: string): Peer {
+  const cli = join(dir, 'dist', 'src', 'cli', 'main.js');
+  if (!existsSync(cli)) throw new Error(`--baseline: no ${cli}; build that checkout first (npx tsc -p tsconfig.json in ${dir})`);
+  const commit = execFileSync('git', ['-C', dir, 'rev-parse', '--short', 'HEAD'], { encoding: 'utf8' }).trim();
+  const serveHelp = join(dir, 'dist', 'src', 'cli', 'serve-command.js');
+  const offWorks = existsSync(serveHelp) && readFileSync(serveHelp, 'utf8').includes("'off' for none");
+  return wsgiHostPeer(`wsgi-host@${commit}`, cli, offWorks);
+}
+
+function wsgiHostPeer(name: string, cli: string, accessLogOff: boolean): Peer {
+  return {
+    name,
+    packages: [],
+    cannot: () => undefined,
+    transports: ['tls', 'h2'],
+    start: ({ layout, port, workDir, tls }) =>
+      launch({
+        name,
+        command: process.execPath,
+        args: [
+          cli,
+          'serve',
+          APP_FILE,
+          '--host',
+          '127.0.0.1',
+          '--port',
+          String(port),
+          '--processes',
+          String(layout.processes),
+          '--threads',
+          String(layout.threads),
+          '--python-home',
+          PYTHON_HOME,
+          '--log-level',
+          'warn',
+          ...(accessLogOff ? ['--access-log', 'off'] : []), // as the other servers run: no access log
+          '--log-format',
+          'json',
+          ...(tls !== undefined ? ['--certificate', tls.certificate, '--private-key', tls.privateKey] : []),
+        ],
+        port,
+        tls: tls !== undefined,
+        logFile: join(workDir, `${name}-${layoutName(layout)}${tls !== undefined ? '-tls' : ''}.log`),
+        stopSignal: 'SIGTERM',
+      }),
+  };
+}
