@@ -7,7 +7,7 @@ import { resolvePythonHome } from '../python/python-home.js';
 import { pythonPathSetting } from '../python/setting-form.js';
 import { missingModuleHint } from '../workers/errors.js';
 import type { PythonInfo } from '../python/probe.js';
-import { DEFAULT_GROUP_LABEL, type PoolPlan, planServer, type ServePlan } from '../config/plan.js';
+import { type PoolPlan, planServer, type ServePlan } from '../config/plan.js';
 import { type Identity, lookupIdentity, runAsOf } from '../workers/user-ids.js';
 import { accessProblem } from '../workers/file-access.js';
 import { lintPlan } from './plan-traps.js';
@@ -297,5 +297,3 @@ function mountName(plan: ServePlan, m: ServePlan['mounts'][number]): string {
   const host = m.host === undefined ? '*' : (plan.hosts[m.host]?.serverName ?? '?');
   return `${host}${m.prefix || '/'}`;
 }
-
-export { DEFAULT_GROUP_LABEL };

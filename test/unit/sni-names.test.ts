@@ -65,7 +65,7 @@ describe('the TLS spec of a listener, from the config model', () => {
       ],
       minVersion: 'TLSv1.2',
       ciphers: 'ECDHE+AESGCM',
-      alpn: ['http/1.1'],
+      alpn: ['h2', 'http/1.1'],
     });
   });
   test('without its own certificate the default is left to the hosts', () => {
