@@ -5,7 +5,8 @@ import { after, before, describe, test } from 'node:test';
 import { createServer as createHttpServer } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
-import { connect as tlsConnect } from 'node:tls';
+import { connect as http2Connect } from 'node:http2';
+import { connect as tlsConnect, type TLSSocket } from 'node:tls';
 import { V2_SIGNATURE } from '../src/frontdoor/proxy-protocol.js';
 import { clientAddress, clientPort, proxyProtocolStage } from '../src/http/proxy-protocol-stage.js';
 import { createLogger } from '../src/observability/logger.js';
@@ -439,10 +440,149 @@ script = "app.wsgi"
     const after = await converse(port, PROXY, [`PROXY TCP4 198.51.100.8 10.0.0.1 2 80\r\n${request('/after')}`]);
     assert.equal(body(after.data).REMOTE_ADDR, '198.51.100.8');
   });
+});
 
-  test('PROXY in front of a TLS listener', {
-    skip: 'TLS listeners are wired on another branch (tls-h2); the stage in front of an HTTPS server is tested below',
-  }, () => {});
+describe('a TLS listener with proxy-protocol = true: PROXY header, then TLS, then HTTP/1.1 or HTTP/2 by ALPN', {
+  skip: haveOpenssl() ? false : 'openssl is not installed (apt-get install openssl)',
+}, () => {
+  const t = tempDir();
+  let host: WsgiHost;
+  let port: number;
+  let ca: Buffer;
+
+  before(async () => {
+    t.file('app.wsgi', APP);
+    const cert = makeCertificate(t.dir, 'proxied', ['proxied.test']);
+    ca = readFileSync(cert.certificate);
+    const config = t.file(
+      'site.toml',
+      `
+listen = [{ host = "127.0.0.1", port = 8000, proxy-protocol = true, tls = { certificate = "${cert.certificate}", private-key = "${cert.privateKey}" } }]
+trusted-proxies = ["${PROXY}"]
+
+[[mount]]
+script = "app.wsgi"
+`,
+    );
+    host = await WsgiHost.serve(['-c', config]);
+    port = portOf(host.url);
+  });
+  after(async () => {
+    await host.stop();
+    t.cleanup();
+  });
+
+  /** A TLS connection from the proxy's address after a PROXY v1 header naming `client`. */
+  function proxiedTls(client: string, alpn: string): Promise<TLSSocket> {
+    return new Promise((resolve, reject) => {
+      const raw = connect({ port, host: '127.0.0.1', localAddress: PROXY }, () => {
+        raw.write(`PROXY TCP4 ${client} 10.0.0.1 4444 443\r\n`);
+        const s = tlsConnect({ socket: raw, servername: 'proxied.test', ca, ALPNProtocols: [alpn] }, () => resolve(s));
+        s.on('error', reject);
+      });
+      raw.on('error', reject);
+      setTimeout(() => reject(new Error('no TLS handshake within 5 s')), 5000).unref();
+    });
+  }
+
+  test('HTTP/1.1: the client the PROXY header names, the scheme https', async () => {
+    const s = await proxiedTls('198.51.100.21', 'http/1.1');
+    assert.equal(s.alpnProtocol, 'http/1.1');
+    const text = await new Promise<string>((resolve, reject) => {
+      let out = '';
+      s.setEncoding('latin1');
+      s.on('data', (d: string) => (out += d));
+      s.on('end', () => resolve(out));
+      s.on('error', reject);
+      s.write('GET /one HTTP/1.1\r\nHost: proxied.test\r\nConnection: close\r\n\r\n');
+      setTimeout(() => reject(new Error('no answer within 5 s')), 5000).unref();
+    });
+    assert.match(text, /^HTTP\/1\.1 200 /);
+    const seen = JSON.parse(text.slice(text.indexOf('\r\n\r\n') + 4)) as Seen;
+    assert.equal(seen.REMOTE_ADDR, '198.51.100.21');
+    assert.equal(seen.REMOTE_PORT, '4444');
+    assert.equal(seen['wsgi.url_scheme'], 'https');
+  });
+
+  test('HTTP/2: the same client on every stream of the session', async () => {
+    const s = await proxiedTls('198.51.100.22', 'h2');
+    assert.equal(s.alpnProtocol, 'h2');
+    const session = http2Connect('https://proxied.test', { createConnection: () => s });
+    try {
+      for (const path of ['/a', '/b']) {
+        const text = await new Promise<string>((resolve, reject) => {
+          const req = session.request({ ':path': path });
+          let out = '';
+          req.setEncoding('utf8');
+          req.on('data', (d: string) => (out += d));
+          req.on('end', () => resolve(out));
+          req.on('error', reject);
+          setTimeout(() => reject(new Error('no answer within 5 s')), 5000).unref();
+        });
+        const seen = JSON.parse(text) as Seen;
+        assert.equal(seen.REMOTE_ADDR, '198.51.100.22', path);
+        assert.equal(seen['wsgi.url_scheme'], 'https');
+      }
+    } finally {
+      session.close();
+    }
+  });
+
+  test('no PROXY header: the TLS handshake never starts (the connection is closed)', async () => {
+    const closed = await new Promise<boolean>((resolve) => {
+      const raw = connect({ port, host: '127.0.0.1', localAddress: PROXY }, () => {
+        const s = tlsConnect({ socket: raw, servername: 'proxied.test', ca }, () => resolve(false));
+        s.on('error', () => resolve(true));
+        s.on('close', () => resolve(true));
+      });
+      raw.on('error', () => resolve(true));
+      setTimeout(() => resolve(false), 8000).unref();
+    });
+    assert.equal(closed, true);
+  });
+});
+
+describe('redirect-to-https behind a proxy that terminates TLS: the trusted X-Forwarded-Proto decides', {
+  skip: haveOpenssl() ? false : 'openssl is not installed (apt-get install openssl)',
+}, () => {
+  const t = tempDir();
+  let host: WsgiHost;
+  let plain: string;
+
+  before(async () => {
+    t.file('app.wsgi', APP);
+    makeCertificate(t.dir, 'a', ['a.test']);
+    const config = t.file(
+      'site.toml',
+      `
+listen = [{ host = "127.0.0.1", port = 0 }, { host = "127.0.0.1", port = 0, tls = { certificate = "a.crt", private-key = "a.key" } }]
+trusted-proxies = ["${PROXY}"]
+trusted-proxy-headers = ["X-Forwarded-Proto"]
+
+[[mount]]
+script = "app.wsgi"
+
+[[host]]
+server-name = "a.test"
+redirect-to-https = true
+`,
+    );
+    const started = await WsgiHost.serveListeners(['-c', config], 2, { cwd: t.dir });
+    host = started.host;
+    plain = started.listeners[0] as string;
+  });
+  after(async () => {
+    await host.stop();
+    t.cleanup();
+  });
+
+  test('https from the trusted proxy is served (no redirect loop); http from it, or https claimed by anyone else, is redirected', async () => {
+    const served = await get(plain, '/x', [['X-Forwarded-Proto', 'https']], PROXY, 'a.test');
+    assert.equal(served.status, 200);
+    assert.equal(served.seen?.['wsgi.url_scheme'], 'https');
+    assert.equal((await get(plain, '/x', [['X-Forwarded-Proto', 'http']], PROXY, 'a.test')).status, 308);
+    assert.equal((await get(plain, '/x', [['X-Forwarded-Proto', 'https']], undefined, 'a.test')).status, 308);
+  });
 });
 
 describe('the PROXY protocol stage in front of an HTTPS server (the accept pipeline: PROXY -> TLS -> HTTP)', {
