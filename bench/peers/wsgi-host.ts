@@ -9,28 +9,28 @@ import { APP_FILE, PYTHON_HOME, WSGI_HOST_CLI } from '../paths.js';
 import { launch } from './process.js';
 import { layoutName, type Peer } from './types.js';
 
-export const wsgiHost: Peer = wsgiHostPeer('wsgi-host', WSGI_HOST_CLI, true);
+export const wsgiHost: Peer = wsgiHostPeer('wsgi-host', WSGI_HOST_CLI, true, true);
 
 /**
  * The wsgi-host of another checkout (built: DIR/dist/src/cli/main.js), named wsgi-host@COMMIT. Its
  * access log is left at that build's default when it has no `--access-log off` (older builds log
- * nothing unless asked).
+ * nothing unless asked); it runs the TLS and HTTP/2 rows only when it has `--certificate`.
  */
 export function wsgiHostAt(dir: string): Peer {
   const cli = join(dir, 'dist', 'src', 'cli', 'main.js');
   if (!existsSync(cli)) throw new Error(`--baseline: no ${cli}; build that checkout first (npx tsc -p tsconfig.json in ${dir})`);
   const commit = execFileSync('git', ['-C', dir, 'rev-parse', '--short', 'HEAD'], { encoding: 'utf8' }).trim();
   const serveHelp = join(dir, 'dist', 'src', 'cli', 'serve-command.js');
-  const offWorks = existsSync(serveHelp) && readFileSync(serveHelp, 'utf8').includes("'off' for none");
-  return wsgiHostPeer(`wsgi-host@${commit}`, cli, offWorks);
+  const help = existsSync(serveHelp) ? readFileSync(serveHelp, 'utf8') : '';
+  return wsgiHostPeer(`wsgi-host@${commit}`, cli, help.includes("'off' for none"), help.includes('--certificate FILE'));
 }
 
-function wsgiHostPeer(name: string, cli: string, accessLogOff: boolean): Peer {
+function wsgiHostPeer(name: string, cli: string, accessLogOff: boolean, tls: boolean): Peer {
   return {
     name,
     packages: [],
     cannot: () => undefined,
-    transports: ['tls', 'h2'],
+    transports: tls ? ['tls', 'h2'] : [],
     start: ({ layout, port, workDir, tls }) =>
       launch({
         name,
