@@ -3,12 +3,10 @@
  * per-request log (--log-file: start, status, microseconds) gives the percentiles; its CPU time
  * is read as wrk's is, from this process's reaped-children times.
  */
-import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { track, untrack } from './cleanup.js';
-import { reapedChildrenCpuS } from './process-tree.js';
+import { runLoadGenerator } from './load-generator.js';
 import type { WrkResult } from './wrk.js';
 
 export interface H2loadOptions {
@@ -57,37 +55,14 @@ export function parseH2load(out: string, log: string): Omit<WrkResult, 'cpuS'> {
 export function runH2load(o: H2loadOptions): Promise<WrkResult> {
   const dir = mkdtempSync(join(tmpdir(), 'wsgi-host-h2load-'));
   const logFile = join(dir, 'requests.log');
-  const args = h2loadArgs(o, logFile);
-  const [command, argv] = o.pin ? ['taskset', ['-c', '1', 'h2load', ...args]] : ['h2load', args];
-  const cpuBefore = reapedChildrenCpuS();
-  return new Promise<WrkResult>((resolve, reject) => {
-    const child = spawn(command, argv, { stdio: ['ignore', 'pipe', 'pipe'] });
-    const guard = { name: 'h2load', stop: async () => void child.kill('SIGKILL'), killNow: () => void child.kill('SIGKILL') };
-    track(guard);
-    let out = '';
-    child.stdout.on('data', (c: Buffer) => (out += c.toString()));
-    child.stderr.on('data', (c: Buffer) => (out += c.toString()));
-    child.on('error', (err) => {
-      untrack(guard);
-      reject(err);
-    });
-    child.on('close', (code, signal) => {
-      untrack(guard);
-      if (code !== 0) {
-        reject(new Error(`h2load ${argv.join(' ')} exited with ${code ?? signal}:\n${out}`));
-        return;
-      }
-      try {
-        let log = '';
-        try {
-          log = readFileSync(logFile, 'utf8');
-        } catch {
-          // no request finished: no log
-        }
-        resolve({ ...parseH2load(out, log), cpuS: reapedChildrenCpuS() - cpuBefore });
-      } catch (err) {
-        reject(err);
-      }
-    });
-  }).finally(() => rmSync(dir, { recursive: true, force: true }));
+  const parse = (out: string): Omit<WrkResult, 'cpuS'> => {
+    let log = '';
+    try {
+      log = readFileSync(logFile, 'utf8');
+    } catch {
+      // no request finished: no log
+    }
+    return parseH2load(out, log);
+  };
+  return runLoadGenerator('h2load', h2loadArgs(o, logFile), o.pin, parse).finally(() => rmSync(dir, { recursive: true, force: true }));
 }

@@ -1,10 +1,8 @@
 /**
- * wrk (Debian's), one thread, with --latency: run it and parse what it prints. Its CPU time is
+ * wrk (Debian's), one thread, with --latency: run it (load-generator.ts) and parse what it prints. Its CPU time is
  * read from this process's reaped-children times (/proc/self/stat cutime+cstime) before and after.
  */
-import { spawn } from 'node:child_process';
-import { track, untrack } from './cleanup.js';
-import { reapedChildrenCpuS } from './process-tree.js';
+import { runLoadGenerator } from './load-generator.js';
 
 export interface WrkOptions {
   url: string;
@@ -76,30 +74,5 @@ export function wrkArgs(o: WrkOptions): string[] {
 }
 
 export function runWrk(o: WrkOptions): Promise<WrkResult> {
-  const [command, args] = o.pin ? ['taskset', ['-c', '1', 'wrk', ...wrkArgs(o)]] : ['wrk', wrkArgs(o)];
-  const cpuBefore = reapedChildrenCpuS();
-  return new Promise((resolve, reject) => {
-    const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-    const guard = { name: 'wrk', stop: async () => void child.kill('SIGKILL'), killNow: () => void child.kill('SIGKILL') };
-    track(guard);
-    let out = '';
-    child.stdout.on('data', (c: Buffer) => (out += c.toString()));
-    child.stderr.on('data', (c: Buffer) => (out += c.toString()));
-    child.on('error', (err) => {
-      untrack(guard);
-      reject(err);
-    });
-    child.on('close', (code, signal) => {
-      untrack(guard);
-      if (code !== 0) {
-        reject(new Error(`wrk ${args.join(' ')} exited with ${code ?? signal}:\n${out}`));
-        return;
-      }
-      try {
-        resolve({ ...parseWrk(out), cpuS: reapedChildrenCpuS() - cpuBefore });
-      } catch (err) {
-        reject(err);
-      }
-    });
-  });
+  return runLoadGenerator('wrk', wrkArgs(o), o.pin, parseWrk);
 }
