@@ -289,6 +289,34 @@ describe('wsgi-host check reports every error at once, with exit codes as docume
     assert.match(s.stderr, /\[CONFIG_/);
   });
 
+  test('an Apache configuration: every mistake is a finding of one run (a bad option of a WSGIDaemonProcess, a section where Apache refuses it, a missing script, a refused Require); serve refuses at the first', async () => {
+    const conf = t.file(
+      'mistakes.conf',
+      `Listen 127.0.0.1:0\n` +
+        `WSGIDaemonProcess one python-home=${venv} processes=abc threads=2\n` +
+        `WSGIScriptAlias / ${join(t.dir, 'ok.wsgi')} process-group=one application-group=%{GLOBAL}\n` +
+        `WSGIDaemonProcess two python-home=${venv} threads=-4\n` +
+        `WSGIScriptAlias /x ${join(t.dir, 'missing.wsgi')} process-group=two application-group=%{GLOBAL}\n` +
+        `<Location /private>\n  <VirtualHost *:80>\n  </VirtualHost>\n  Require user bob\n</Location>\n`,
+    );
+    const r = await runCli(['check', '--apache', conf, '--json'], { cwd: t.dir, timeoutMs: 60_000 });
+    assert.equal(r.code, 1, r.stderr);
+    const problems = (JSON.parse(r.stdout) as Report).problems.filter((p) => p.severity === 'error');
+    const found = problems.map((p) => `${p.code} ${(p.where ?? '').replace(`${t.dir}/`, '').replace(/ \(.*\)$/, '')}`);
+    assert.deepEqual(found.sort(), [
+      'CHECK_APACHE_REFUSED mistakes.conf:9',
+      'CONFIG_APACHE_BAD_VALUE mistakes.conf:2',
+      'CONFIG_APACHE_BAD_VALUE mistakes.conf:4',
+      'CONFIG_APACHE_SYNTAX mistakes.conf:7',
+      'CONFIG_SCRIPT_NOT_FOUND mistakes.conf:5',
+    ]);
+    // The group with a bad option still exists (no follow-on 'not defined' error), and its application is checked.
+    assert.ok(!problems.some((p) => p.code === 'CONFIG_UNKNOWN_GROUP'), r.stdout);
+    const s = await runCli(['serve', '--apache', conf], { cwd: t.dir, timeoutMs: 60_000 });
+    assert.equal(s.code, 2);
+    assert.match(s.stderr, /mistakes\.conf:2 .*processes/);
+  });
+
   test('a dropped mount does not shift the lines of the errors after it', async () => {
     const file = t.file(
       'shift.toml',

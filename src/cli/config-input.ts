@@ -70,6 +70,7 @@ export async function loadInput(command: string, v: Values, positionals: string[
           acceptDifferences: accept,
           refuse: command !== 'check',
           listenGiven: v.host !== undefined || v.port !== undefined,
+          ...(errors !== undefined ? { errors } : {}),
         });
   applyOverrides(loaded, v, accept);
   return loaded;

@@ -3,8 +3,8 @@ import { type ApacheNote, type ApacheTranslation, ApacheErrorCode, daemonOptionN
 import { ConfigError, formatSource } from './errors.js';
 import { kebab } from './key-names.js';
 import type { LoadedConfig } from './loaded-config.js';
-import type { ServerConfigInput } from './schema.js';
-import { modelPathName, validateConfig, type ModelPath } from './validate.js';
+import type { ServerConfig, ServerConfigInput } from './schema.js';
+import { modelPathName, validateConfig, validateConfigCollect, type ModelPath } from './validate.js';
 
 export interface ApacheLoadOptions {
   /** --accept-apache-differences: serve without the refused directives (they stay warnings). */
@@ -13,6 +13,12 @@ export interface ApacheLoadOptions {
   refuse?: boolean;
   /** --host or --port replace the listeners, so a missing Listen is no problem. */
   listenGiven?: boolean;
+  /**
+   * wsgi-host check: errors are collected here instead of thrown (a directive in error is left out,
+   * a model value in error dropped), so that every error of the file is reported at once; what
+   * cannot be read or translated at all is still thrown.
+   */
+  errors?: ConfigError[];
 }
 
 /** An Apache mod_wsgi configuration, translated into the model; messages name the directives. */
@@ -26,7 +32,8 @@ export function loadApacheTranslation(
   defines: string[] = [],
   options: ApacheLoadOptions = {},
 ): { translation: ApacheTranslation; loaded: LoadedConfig } {
-  const t = translateApacheConfig(file, { defines });
+  const errors = options.errors;
+  const t = translateApacheConfig(file, { defines, ...(errors !== undefined ? { errors } : {}) });
   const refuse = options.refuse ?? true;
   const notes: LoadedConfig['notes'] = [...t.notes];
   if (t.noListen !== undefined && options.listenGiven !== true) {
@@ -42,9 +49,19 @@ export function loadApacheTranslation(
     const s = nearestSource(t.sources, path);
     return s !== undefined ? { file: s.file, line: s.line, key: apacheName(input, path) } : { file, key: apacheName(input, path) };
   };
-  const describer = { keyName: (path: ModelPath) => apacheName(input, path), locate };
+  let describer = { keyName: (path: ModelPath) => apacheName(input, path), locate };
+  let config: ServerConfig;
+  if (errors === undefined) config = validateConfig(input, describer);
+  else {
+    const collected = validateConfigCollect(input, describer);
+    errors.push(...collected.errors);
+    if (collected.config === undefined) throw errors[0] ?? new ConfigError(ApacheErrorCode.SYNTAX, `${file} is not a usable configuration`);
+    config = collected.config;
+    const { toOriginal } = collected;
+    describer = { keyName: (path) => apacheName(input, toOriginal(path)), locate: (path) => locate(toOriginal(path)) };
+  }
   const loaded: LoadedConfig = {
-    config: validateConfig(input, describer),
+    config,
     baseDir: process.cwd(),
     describer,
     notes,

@@ -1,4 +1,5 @@
 import { resolve } from 'node:path';
+import type { ConfigError } from '../errors.js';
 import type { ServerConfigInput } from '../schema.js';
 import { collectSite } from './directives/table.js';
 import type { ApacheNote } from './notes.js';
@@ -39,12 +40,14 @@ export interface ApacheTranslateOptions {
   defines?: string[];
   /** Where relative paths are taken from (httpd -d); replaces ServerRoot directives. Default: the file's folder. */
   serverRoot?: string;
+  /** wsgi-host check: errors of directives are collected here, and the rest is translated. */
+  errors?: ConfigError[];
 }
 
 export function translateApacheConfig(file: string, options: ApacheTranslateOptions = {}): ApacheTranslation {
   const main = resolve(file);
   const read = readApacheConfig(main, options);
-  const site = collectSite(read, main);
+  const site = collectSite(read, main, options.errors);
   const { config, sources, noListen } = buildConfig(site, main);
   return { config, notes: site.notes.list, sources: sources.record, ...(noListen !== undefined ? { noListen } : {}) };
 }

@@ -5,7 +5,7 @@ import { ApacheErrorCode as E, apacheError, at, type Where } from '../errors.js'
 import { type PathResolver, splitPathList } from '../paths.js';
 import { type DirectiveNode, whereOf } from '../read/nodes.js';
 import { expectArgs } from './args.js';
-import type { Ctx, DaemonGroup, GroupField, Site } from './site.js';
+import { type Ctx, collecting, type DaemonGroup, type GroupField, type Site } from './site.js';
 
 /**
  * WSGIDaemonProcess NAME option=value...: a process group of the model (group[]). The table below
@@ -112,7 +112,9 @@ export function daemonProcess(d: DirectiveNode, ctx: Ctx, site: Site): void {
     });
   }
   const group: DaemonGroup = { name, at: whereOf(d), host: ctx.host?.index, fields: new Map(), env: new Map() };
-  for (const word of d.args.slice(1)) applyDaemonOption(word, group, d, site);
+  // In wsgi-host check, an option in error is reported and left out: the group still exists, so
+  // what names it is checked too.
+  for (const word of d.args.slice(1)) collecting(site, () => applyDaemonOption(word, group, d, site));
   site.groups.push(group);
 }
 

@@ -1,3 +1,4 @@
+import { ConfigError } from '../../errors.js';
 import type { z } from 'zod';
 import type { EncodedSlashesSetting, GroupSettingsSchema } from '../../schema.js';
 import type { Where } from '../errors.js';
@@ -90,6 +91,8 @@ export interface ProxySetting {
 export interface Site {
   paths: PathResolver;
   notes: NoteCollector;
+  /** wsgi-host check: errors collected here, the walk going on without what is in error (table.ts). */
+  errors?: ConfigError[];
   listen: Sourced<{ host: string; port: number }>[];
   serverName?: Sourced<string>;
   serverNamePort?: number | undefined;
@@ -181,4 +184,14 @@ export function newSite(serverRoot: string, serverRootFromOption: boolean, mainF
     serverRootFromOption,
   };
   return { site, ctx };
+}
+
+/** Runs one step; in wsgi-host check (site.errors), a ConfigError it throws is collected and the walk goes on. */
+export function collecting(site: Site, step: () => void): void {
+  try {
+    step();
+  } catch (err) {
+    if (site.errors === undefined || !(err instanceof ConfigError)) throw err;
+    site.errors.push(err);
+  }
 }

@@ -1,4 +1,5 @@
 // reason: the directive table is one list, read as a table; the walk that applies it follows it.
+import type { ConfigError } from '../../errors.js';
 import { ApacheErrorCode as E, apacheError } from '../errors.js';
 import type { ConfigNode, DirectiveNode } from '../read/nodes.js';
 import type { ReadResult } from '../read/reader.js';
@@ -36,7 +37,7 @@ import { accessSection, contextSection, unknownSection, virtualHost } from './se
 import { protocols, sslCipherSuite, sslEngine, sslFile, sslHonorCipherOrder, sslOptions, sslProtocol, sslRequireSsl } from './ssl.js';
 import { OUTPUT_FILTERS, outputFilter } from './output-filters.js';
 import { PROXIES_SCOPE, trustedProxies, trustedProxyHeaders } from './trusted-proxies.js';
-import { type Ctx, type Handler, type Level, newSite, type SectionHandler, type Site } from './site.js';
+import { type Ctx, collecting, type Handler, type Level, newSite, type SectionHandler, type Site } from './site.js';
 
 /**
  * THE DIRECTIVE TABLE: every Apache directive wsgi-host knows, what it does with it, and where it
@@ -286,17 +287,24 @@ export const directiveRows = (): readonly DirectiveRow[] => DIRECTIVES;
 
 // ---- applying the table to the tree ---------------------------------------------------------------
 
-/** Walks the directive tree into a Site: what the configuration says, in Apache's terms. */
-export function collectSite(read: ReadResult, mainFile: string): Site {
+/**
+ * Walks the directive tree into a Site: what the configuration says, in Apache's terms. With
+ * `errors` (wsgi-host check), a directive or section in error is collected there and left out, and
+ * the walk goes on, so that every error of the file is reported at once.
+ */
+export function collectSite(read: ReadResult, mainFile: string, errors?: ConfigError[]): Site {
   const { site, ctx } = newSite(read.serverRoot, read.serverRootFromOption, mainFile);
+  if (errors !== undefined) site.errors = errors;
   walk(read.nodes, ctx, site);
   return site;
 }
 
 function walk(nodes: ConfigNode[], ctx: Ctx, site: Site): void {
   for (const node of nodes) {
-    if (node.type === 'section') (sectionByKey.get(node.key) ?? unknownSection)(node, ctx, site, walk);
-    else applyDirective(node, ctx, site);
+    collecting(site, () => {
+      if (node.type === 'section') (sectionByKey.get(node.key) ?? unknownSection)(node, ctx, site, walk);
+      else applyDirective(node, ctx, site);
+    });
   }
 }
 
