@@ -34,9 +34,9 @@ export class ConnectionFields {
       const local = canonicalAddress(socket.localAddress ?? '');
       const port = String(socket.localPort ?? '');
       const listener = this.specific.has(`${local}:${port}`) ? local : '';
-      const sni = (socket as TLSSocket).servername;
+      const sni = sniForEnviron((socket as TLSSocket).servername);
       // mod_ssl sets SSL_TLS_SNI whenever the client sent a name (without SSLOptions +StdEnvVars).
-      const tls = typeof sni === 'string' && sni !== '' ? `\0:env:SSL_TLS_SNI\0${sni}` : '';
+      const tls = sni !== undefined ? `\0:env:SSL_TLS_SNI\0${sni}` : '';
       // mod_http2's variables (no server push here: H2PUSH off); H2_STREAM_TAG starts with the connection's number.
       const h2 =
         stream === undefined
@@ -49,4 +49,13 @@ export class ConnectionFields {
     const own = stream === undefined ? '' : `${stream.id}\0:env:H2_STREAM_ID\0${stream.id}`;
     return `${fixed}${own}\0:request-start\0${Math.round((performance.timeOrigin + performance.now()) * 1000)}`;
   }
+}
+
+/**
+ * The client's SNI name as the application may see it (SSL_TLS_SNI), or undefined. The name comes
+ * from the client: only a host name's bytes (printable ASCII without spaces, up to 255; IDNs travel
+ * as punycode) go into the REQUEST payload, whose fields are separated by NUL.
+ */
+export function sniForEnviron(name: unknown): string | undefined {
+  return typeof name === 'string' && /^[\x21-\x7e]{1,255}$/.test(name) ? name : undefined;
 }
