@@ -10,16 +10,13 @@
  */
 import { type Authority, parseAuthority } from './host-header.js';
 import { RefusalCode as C, RequestRefusal } from './http-refusal.js';
-import type { CheckedHead, HeadRules } from './request-rules.js';
+import { type CheckedHead, contentLengthOf, type HeadRules, VALID_REQUEST_ID } from './request-rules.js';
 import { splitRequestTarget } from './request-target.js';
 
 export interface H2HeadRules extends HeadRules {
   /** The request line and headers as HTTP/1.1 would spell them, at most (431 beyond). */
   maxHeaderSize: number;
 }
-
-const VALID_REQUEST_ID = /^[\x21-\x7e]{1,200}$/;
-const DIGITS = /^[0-9]+$/;
 
 /**
  * Checks the head of an HTTP/2 request: raw is node:http2's rawHeaders (pseudo-headers first),
@@ -112,10 +109,9 @@ export function checkH2Head(raw: readonly string[], endStream: boolean, rules: H
   if (authority === undefined || shown === undefined) return new RequestRefusal(C.HOST_MISSING, 400, 'an HTTP/2 request without :authority or Host');
   let length = -1;
   if (contentLengths > 0) {
-    if (contentLengths > 1 || !DIGITS.test(contentLength) || !Number.isSafeInteger(Number(contentLength))) {
-      return new RequestRefusal(C.CONTENT_LENGTH_INVALID, 400, `Content-Length ${JSON.stringify(contentLength)} is not one whole number`);
-    }
-    length = Number(contentLength);
+    const n = contentLengthOf(contentLengths, contentLength);
+    if (typeof n !== 'number') return n;
+    length = n;
   } else if (endStream) {
     length = 0;
   }

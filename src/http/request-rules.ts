@@ -34,8 +34,20 @@ export interface CheckedHead {
   headers: string;
 }
 
-const VALID_REQUEST_ID = /^[\x21-\x7e]{1,200}$/;
+/** An X-Request-Id the client sent is kept when it is 1-200 printable ASCII characters without spaces. */
+export const VALID_REQUEST_ID = /^[\x21-\x7e]{1,200}$/;
 const DIGITS = /^[0-9]+$/;
+
+/**
+ * The body length the Content-Length headers say (count: how many were sent; value: the last), or
+ * the refusal: one whole number of digits, nothing else (HTTP/1.1 and HTTP/2 alike).
+ */
+export function contentLengthOf(count: number, value: string): number | RequestRefusal {
+  if (count > 1 || !DIGITS.test(value) || !Number.isSafeInteger(Number(value))) {
+    return new RequestRefusal(C.CONTENT_LENGTH_INVALID, 400, `Content-Length ${JSON.stringify(value)} is not one whole number`);
+  }
+  return Number(value);
+}
 
 /** Checks a request head; a refusal says what the client gets. */
 export function checkRequestHead(
@@ -145,10 +157,9 @@ export function checkRequestHead(
   }
   let length = -1;
   if (contentLengths > 0) {
-    if (contentLengths > 1 || !DIGITS.test(contentLength) || !Number.isSafeInteger(Number(contentLength))) {
-      return new RequestRefusal(C.CONTENT_LENGTH_INVALID, 400, `Content-Length ${JSON.stringify(contentLength)} is not one whole number`);
-    }
-    length = Number(contentLength);
+    const n = contentLengthOf(contentLengths, contentLength);
+    if (typeof n !== 'number') return n;
+    length = n;
   }
   return { target, authority, hostValue, contentLength: length, chunked, expectContinue, requestId, hasAuthorization, headers };
 }
