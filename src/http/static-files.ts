@@ -188,6 +188,11 @@ function sendCompressed(res: HttpResponse, handle: FileHandle, size: number, enc
   res.setHeader('Content-Encoding', encoding);
   res.writeHead(200);
   compressor.stream.pipe(res);
+  // A compressor fault (zlib) fails this response only, as the exchange's does.
+  compressor.stream.once('error', () => {
+    compressor.stream.unpipe(res);
+    breakResponse(res);
+  });
   res.once('close', () => compressor.destroy());
   sendFileRange(compressor.stream, handle, 0, size, (outcome) => {
     if (outcome.result === 'sent') compressor.end();
