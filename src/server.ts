@@ -22,13 +22,15 @@ import type { ServerConfig } from './config/schema.js';
 import { servingLines } from './config/serving-lines.js';
 import { describeError } from './errors.js';
 import { FrontEnd, type ListenerProbe, REQUEST_FINISH_CHANNEL } from './http/front-end.js';
-import { listenerSet } from './http/listeners.js';
+import { canReusePort, listenerSet } from './http/listeners.js';
 import { buildRoutes } from './http/routes.js';
 import { AccessLog, type AccessRecord } from './observability/access-log.js';
 import { countFault } from './observability/faults.js';
 import { GroupStats, threadUse } from './observability/group-stats.js';
 import { createLogger, type Logger, reopenErrorLog } from './observability/logger.js';
 import { installUnhandledErrorHandlers } from './observability/unhandled-errors.js';
+import { FrontEndLoops, frontEndCount } from './loops/front-end-loops.js';
+import { Scoreboard } from './workers/scoreboard.js';
 import { resolveEnvironments, Supervisor } from './workers/supervisor.js';
 
 export interface ReloadResult {
@@ -51,11 +53,17 @@ export class WsgiHostServer {
   /** Statistics by group label; they outlive reloads. */
   private readonly stats = new Map<string, GroupStats>();
   private sampler: NodeJS.Timeout | undefined;
+  /** front-ends > 1: the other loops, and the scoreboard every loop counts requests on. */
+  private loops: FrontEndLoops | undefined;
+  private readonly shared: { board: Scoreboard; changed: () => void } | undefined;
+  /** Where the access log lines the other loops formatted go (runServer sets it). */
+  accessLine: (line: string) => void = () => {};
 
   constructor(plan: ServePlan, log: Logger, configLabel: string) {
     this.plan = plan;
     this.log = log;
     this.configLabel = configLabel;
+    if (frontEndCount(plan.config) > 1) this.shared = { board: new Scoreboard(), changed: () => this.loops?.viewChanged() };
   }
 
   get config(): ServerConfig {
@@ -66,17 +74,20 @@ export class WsgiHostServer {
   async start(): Promise<AddressInfo[]> {
     // Certificates first: a bad one stops the start before any process does.
     const listeners = await FrontEnd.loadListeners(listenerSet(this.plan.config, this.plan.baseDir));
-    const supervisor = new Supervisor(this.plan, await resolveEnvironments(this.plan), this.log);
+    const supervisor = new Supervisor(this.plan, await resolveEnvironments(this.plan), this.log, undefined, this.shared);
     await supervisor.start();
     this.supervisor = supervisor;
     const frontEnd = new FrontEnd(buildRoutes(this.plan, supervisor.ports(), this.statsFor), {
       limits: this.plan.config.limits,
       log: this.log,
       probe: this.listenerProbe(this.plan),
+      ...(this.shared !== undefined ? { sharing: { reusePort: canReusePort() } } : {}),
     });
     try {
       this.addresses = await frontEnd.listen(listeners);
+      if (this.shared !== undefined) await this.startLoops(frontEnd);
     } catch (err) {
+      await frontEnd.close(0);
       await supervisor.stop(0);
       throw err;
     }
@@ -85,6 +96,28 @@ export class WsgiHostServer {
     this.sampler = setInterval(() => this.sample(), 1000);
     this.sampler.unref();
     return this.addresses;
+  }
+
+  /** front-ends > 1: the other loops, accepting on the listeners the first loop bound. */
+  private async startLoops(frontEnd: FrontEnd): Promise<void> {
+    const shared = this.shared as { board: Scoreboard };
+    const config = this.plan.config;
+    const format = config.log.format === 'auto' ? (process.stderr.isTTY ? 'pretty' : 'json') : config.log.format;
+    const loops = new FrontEndLoops({
+      log: this.log,
+      logOptions: { level: this.log.level as 'info', format, destination: config.log.error },
+      board: shared.board.buffer,
+      reusePort: canReusePort(),
+      view: () => this.supervisor?.view() ?? { pools: {} },
+      readiness: () => this.readiness(),
+      statsFor: this.statsFor,
+      accessLine: (line) => this.accessLine(line),
+      stuck: (key, pid, ranMs) => this.supervisor?.reportStuck(key, pid, ranMs),
+    });
+    this.loops = loops;
+    const count = frontEndCount(config);
+    await loops.start(count - 1, this.plan, frontEnd.bindings());
+    this.log.info(`${count} front-end loops serve HTTP (front-ends = ${String(config.frontEnds)})${canReusePort() ? ', each on its own socket (reusePort)' : ''}`);
   }
 
   private readonly statsFor = (label: string): GroupStats => {
@@ -103,7 +136,7 @@ export class WsgiHostServer {
       phase: this.phase,
       config: this.configLabel,
       listen: this.addresses,
-      inflight: this.frontEnd?.inflight ?? 0,
+      inflight: (this.frontEnd?.inflight ?? 0) + (this.loops?.inflight ?? 0),
       pools: this.supervisor?.snapshot() ?? [],
       stats: this.stats,
     };
@@ -127,6 +160,8 @@ export class WsgiHostServer {
   beginDrain(): void {
     if (this.phase === 'starting' || this.phase === 'serving') this.phase = 'draining';
     this.frontEnd?.beginDrain();
+    this.loops?.drain();
+    this.loops?.viewChanged();
   }
 
   /** Once a second: each group's throughput, latency and capacity, for the charts. */
@@ -155,7 +190,7 @@ export class WsgiHostServer {
         plan = await load();
         // Every certificate is read again; one that does not load refuses the reload (the old ones serve on).
         listeners = await this.frontEnd.prepareListeners(listenerSet(plan.config, plan.baseDir));
-        next = new Supervisor(plan, await resolveEnvironments(plan), this.log, this.supervisor);
+        next = new Supervisor(plan, await resolveEnvironments(plan), this.log, this.supervisor, this.shared);
         await next.start();
       } catch (err) {
         const message = `reload refused, the running configuration keeps serving: ${describeFailure(err)}`;
@@ -170,7 +205,9 @@ export class WsgiHostServer {
       );
       const previous = this.supervisor;
       this.supervisor = next;
+      if (frontEndCount(plan.config) !== frontEndCount(this.plan.config)) this.log.warn('front-ends changed: it applies when wsgi-host restarts, not on reload');
       this.plan = plan;
+      await this.loops?.reload(plan, this.frontEnd.bindings());
       const message = `reloaded: ${previous.handOver(next)}${listenNote ? `; ${listenNote}` : ''}`;
       this.log.info(message);
       return { ok: true, message };
@@ -183,7 +220,7 @@ export class WsgiHostServer {
   async stop(graceMs: number): Promise<void> {
     this.beginDrain();
     clearInterval(this.sampler);
-    await this.frontEnd?.close(graceMs);
+    await Promise.all([this.frontEnd?.close(graceMs), this.loops?.stop(graceMs)]);
     await this.supervisor?.stop(Math.max(1000, graceMs));
     this.phase = 'stopped';
   }
@@ -232,6 +269,7 @@ export async function runServer(
   }
   const accessLog = plan.config.log.access === 'off' ? undefined : new AccessLog(plan.config.log.access, plan.config.log.accessFormat);
   if (accessLog !== undefined) {
+    server.accessLine = (line) => accessLog.writeLine(line);
     subscribe(REQUEST_FINISH_CHANNEL, (record) => {
       try {
         accessLog.write(record as AccessRecord);

@@ -5,7 +5,7 @@ import { loadTomlConfig } from '../config/toml-file.js';
 import { validateConfig } from '../config/validate.js';
 import { type PlanOptions, planServer, type ServePlan } from '../config/plan.js';
 import { intFlag, type OptionSpec } from './args.js';
-import { logFlags, SCRIPT_FLAGS, scriptFlagsToConfig } from './script-flags.js';
+import { frontEndsFlag, logFlags, SCRIPT_FLAGS, scriptFlagsToConfig } from './script-flags.js';
 
 /** Flags that choose the configuration: a TOML file, an Apache file, or SCRIPT with flags. */
 export const INPUT_OPTIONS: OptionSpec = {
@@ -24,6 +24,7 @@ const OVERRIDES = new Set([
   'log-level',
   'log-format',
   'reload-on-changes',
+  'front-ends',
   'config',
   'apache',
   'define',
@@ -89,7 +90,10 @@ function applyOverrides(loaded: LoadedConfig, v: Values, accept: boolean): void 
   }
   c.log = validateConfig({ log: { ...c.log, ...logFlags(v) } }).log;
   if (v['reload-on-changes']) c.reloadOnChanges = true;
+  const loops = frontEndsFlag(v['front-ends'] as string | undefined);
+  if (loops !== undefined) c.frontEnds = loops;
 }
+
 
 /** How a loaded configuration is planned: its names for settings, where values are, sys.path. */
 export function planOptions(loaded: LoadedConfig): PlanOptions {

@@ -25,6 +25,7 @@ export const SCRIPT_FLAGS: OptionSpec = {
   'log-level': { type: 'string' },
   'log-format': { type: 'string' },
   'reload-on-changes': { type: 'boolean' },
+  'front-ends': { type: 'string' },
   // the front door (mod_wsgi-express's --compress-responses, --trust-proxy, --trust-proxy-header)
   compress: { type: 'boolean' },
   'trust-proxy': { type: 'string', multiple: true },
@@ -105,6 +106,7 @@ export function scriptFlagsToConfig(command: string, v: Values, positionals: str
     // serve SCRIPT logs each request to stdout (combined format) unless --access-log says otherwise.
     log: { access: '-', ...logFlags(v) },
     ...(v['reload-on-changes'] ? { reloadOnChanges: true } : {}),
+    ...(v['front-ends'] !== undefined ? { frontEnds: frontEndsFlag(v['front-ends'] as string) } : {}),
   };
   const describer = {
     keyName: (path: (string | number)[]) => FLAG_FOR[String(path[path.length - 1])] ?? path.join('.'),
@@ -177,4 +179,10 @@ export function logFlags(v: Values): Record<string, string> {
   if (v['log-level'] !== undefined) out.level = oneOf('--log-level', 'level', v['log-level'] as string, LOG_LEVELS);
   if (v['log-format'] !== undefined) out.format = oneOf('--log-format', 'format', v['log-format'] as string, LOG_FORMATS);
   return out;
+}
+
+/** --front-ends N|auto. */
+export function frontEndsFlag(text: string | undefined): number | 'auto' | undefined {
+  if (text === undefined || text === 'auto') return text;
+  return intFlag('front-ends', text, 1, 64);
 }

@@ -261,6 +261,12 @@ export const ServerConfigSchema = z.strictObject({
    * virtual machines. Adaptive: only while recent replies (requests) come faster than this.
    */
   busyPoll: z.number().int().min(0).max(100_000).default(300),
+  /**
+   * Front-end event loops that accept and serve HTTP (each a thread of the one front-end process,
+   * reaching every worker process directly): a number, or "auto" for the CPUs this process may use
+   * (at most 16). 1 is a single loop, as before.
+   */
+  frontEnds: z.union([z.number().int().min(1).max(64), z.literal('auto')]).default(1),
   /** Development: restart a group when a Python source file its processes loaded changes. */
   reloadOnChanges: z.boolean().default(false),
   log: LogSchema.default(() => LogSchema.parse({})),

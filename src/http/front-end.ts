@@ -19,7 +19,7 @@ import { H2_ENDS, HTTP1_ENDS, sendError, sendErrorPage } from './error-response.
 import { Exchange, type ExchangeSettings } from './exchange.js';
 import type { ConnItem } from './http-connection.js';
 import { REFUSAL_EXPLANATIONS, RequestRefusal } from './http-refusal.js';
-import { HttpListeners, type ListenerSet, type PreparedListeners, prepareListeners } from './listeners.js';
+import { HttpListeners, type ListenerSet, type ListenerSharing, type PreparedListeners, prepareListeners } from './listeners.js';
 import { type HttpRequest, type HttpResponse, isHttp2 } from './message.js';
 import { trustedPeer } from './proxied-request.js';
 import { type CheckedHead, checkRequestHead } from './request-rules.js';
@@ -50,6 +50,8 @@ export interface FrontEndOptions {
   log: Logger;
   /** The probes of the listeners, when they answer any. */
   probe: ListenerProbe | undefined;
+  /** front-ends > 1: how this loop shares the listening sockets with the others. */
+  sharing?: ListenerSharing;
 }
 
 /** Request ids: a random prefix per front-end process, then a counter (unique, cheap to make). */
@@ -97,7 +99,13 @@ export class FrontEnd {
       containRequests(options.log, this.serve),
       (host, address) => this.connectionFields.listening(host, address),
       (address) => trustedPeer(this.routes.proxies, address),
+      options.sharing,
     );
+  }
+
+  /** front-ends > 1: what the other loops accept on (listeners.ts bindings()). */
+  bindings(): Record<string, { fd?: number; port: number }> {
+    return this.listeners.bindings();
   }
 
   /**

@@ -46,8 +46,30 @@ export interface PreparedListeners {
   warnings: TlsWarning[];
 }
 
+/**
+ * front-ends > 1: how the loops share each listening socket. With reusePort (Node 22.12 and
+ * later), every loop binds its own socket to the same address and the kernel spreads connections;
+ * otherwise the first loop binds it and the others accept on its descriptor, which then stays open
+ * until the process exits (closing a descriptor another loop watches would leave that loop
+ * watching whatever file next takes its number).
+ */
+export interface ListenerSharing {
+  reusePort: boolean;
+  /** A loop other than the first: the bound port or descriptor of each listener, by key. */
+  bound?: (key: string) => { fd?: number; port: number } | undefined;
+}
+
+/** Whether this Node can bind several sockets to one address (net's reusePort, Node 22.12+). */
+export function canReusePort(): boolean {
+  const [major = 0, minor = 0] = process.versions.node.split('.').map(Number);
+  return major > 22 || (major === 22 && minor >= 12);
+}
+
 interface Listener {
   config: ListenerConfig;
+  /** Accepting on a descriptor another loop bound (never closed by this loop). */
+  borrowed: boolean;
+  key: string;
   accept: NetServer;
   h1: Http1Server;
   h2: H2Sessions | undefined;
@@ -76,6 +98,8 @@ export class HttpListeners {
   private readonly bound: (host: string, address: AddressInfo) => void;
   /** Whether a peer is a trusted proxy (trusted-proxies of the running configuration). */
   private readonly trustedPeer: (address: string | undefined) => boolean;
+  /** front-ends > 1: how listening sockets are shared between loops. */
+  private readonly sharing: ListenerSharing | undefined;
 
   constructor(
     limits: HttpLimits,
@@ -83,7 +107,9 @@ export class HttpListeners {
     serve: (req: HttpRequest, res: HttpResponse) => void,
     bound: (host: string, address: AddressInfo) => void,
     trustedPeer: (address: string | undefined) => boolean = () => false,
+    sharing?: ListenerSharing,
   ) {
+    this.sharing = sharing;
     this.limits = limits;
     this.log = log;
     this.serve = serve;
@@ -131,8 +157,13 @@ export class HttpListeners {
     const wanted = new Set(listeners.map((l, i) => keyOf(l, tls[i], i)));
     const removed = [...this.listeners.keys()].filter((k) => !wanted.has(k));
     const added = listeners.map((_, i) => i).filter((i) => !this.listeners.has(keyOf(listeners[i] as ListenerConfig, tls[i], i)));
+    const kept: string[] = [];
     for (const k of removed) {
       const l = this.listeners.get(k) as Listener;
+      if (this.keepsOpen(l)) {
+        kept.push(k.replace('|', '://').replace(/#\d+$/, ''));
+        continue;
+      }
       this.listeners.delete(k);
       l.accept.close(() => {
         l.h1.close();
@@ -143,16 +174,34 @@ export class HttpListeners {
     }
     if (added.length) await this.open(prepared, added);
     // A listener kept across the reload keeps how it accepts: another socket cannot bind its port meanwhile.
-    const kept = listeners
+    const keptProxy = listeners
       .map((l, i) => ({ l, spec: tls[i], running: this.listeners.get(keyOf(l, tls[i], i)) }))
       .filter(({ l, running }) => running !== undefined && running.config.proxyProtocol !== l.proxyProtocol)
       .map(({ l, spec }) => describe(l, spec));
-    const restart = kept.length ? `proxy-protocol of ${kept.join(', ')} changes when wsgi-host restarts, not on reload` : '';
+    const restarts = kept.length ? [`${kept.join(', ')} stays open until wsgi-host restarts (front-ends share its socket)`] : [];
+    const changedProxy = keptProxy.length ? `proxy-protocol of ${keptProxy.join(', ')} changes when wsgi-host restarts, not on reload` : '';
+    if (changedProxy) restarts.push(changedProxy);
+    const restart = restarts.join('; ');
     if (!removed.length && !added.length) return restart || undefined;
     return `listening changed: ${added
       .map((i) => `+${describe(listeners[i] as ListenerConfig, tls[i])}`)
       .concat(removed.map((k) => `-${k.replace('|', '://').replace(/#\d+$/, '')}`))
       .join(' ')}${restart ? `; ${restart}` : ''}`;
+  }
+
+  /** front-ends > 1: each listener's key, port and descriptor, for the other loops to accept on. */
+  bindings(): Record<string, { fd?: number; port: number }> {
+    const out: Record<string, { fd?: number; port: number }> = {};
+    for (const l of this.listeners.values()) {
+      const handle = (l.accept as unknown as { _handle?: { fd?: number } })._handle;
+      out[l.key] = { port: l.address.port, ...(this.sharing?.reusePort || handle?.fd === undefined ? {} : { fd: handle.fd }) };
+    }
+    return out;
+  }
+
+  /** Whether closing listener l would close a descriptor other loops accept on (kept open until exit). */
+  private keepsOpen(l: Listener): boolean {
+    return l.borrowed || (this.sharing !== undefined && !this.sharing.reusePort);
   }
 
   /** The port of the first TLS listener (where redirect-to-https sends clients), if any. */
@@ -169,7 +218,7 @@ export class HttpListeners {
   /** Stop accepting; close idle connections; wait up to graceMs while busy() says requests are in flight. */
   async close(graceMs: number, busy: () => boolean): Promise<void> {
     const all = [...this.listeners.values()];
-    const closed = Promise.all(all.map((l) => new Promise<void>((resolve) => l.accept.close(() => resolve()))));
+    const closed = Promise.all(all.map((l) => (l.borrowed ? Promise.resolve() : new Promise<void>((resolve) => l.accept.close(() => resolve())))));
     const closeIdle = (): void => {
       for (const l of all) {
         l.h1.closeIdleConnections();
@@ -203,9 +252,20 @@ export class HttpListeners {
       const spec = prepared.set.tls[i];
       const key = keyOf(config, spec, i);
       const listener = this.pipeline(config, spec === undefined ? undefined : { contexts: prepared.loaded.get(key) as TlsContexts, spec });
+      listener.key = key;
+      const bound = this.sharing?.bound?.(key);
+      // The first loop binds (with reusePort when the others bind too); another loop binds the same
+      // port with reusePort, or accepts on the first loop's descriptor.
+      const how =
+        bound === undefined
+          ? { port: config.port, host: config.host, ...(this.sharing?.reusePort ? { reusePort: true } : {}) }
+          : bound.fd !== undefined
+            ? { fd: bound.fd }
+            : { port: bound.port, host: config.host, reusePort: true };
+      listener.borrowed = bound?.fd !== undefined;
       await new Promise<void>((resolve, reject) => {
         listener.accept.once('error', reject);
-        listener.accept.listen(config.port, config.host, () => {
+        listener.accept.listen(how, () => {
           listener.accept.off('error', reject);
           resolve();
         });
@@ -244,7 +304,7 @@ export class HttpListeners {
       ? proxyProtocolStage(next, { trusted: this.trustedPeer, headerTimeoutMs: () => this.limits.headerTimeout * 1000, log: this.log })
       : createNetServer({ allowHalfOpen: true, noDelay: true }, next);
     accept.maxConnections = maxConnections(this.limits);
-    return { config, accept, h1, h2, tls: tlsStep, sockets, address: { address: config.host, family: '', port: config.port } };
+    return { config, borrowed: false, key: '', accept, h1, h2, tls: tlsStep, sockets, address: { address: config.host, family: '', port: config.port } };
   }
 
   private warn(warnings: readonly TlsWarning[]): void {

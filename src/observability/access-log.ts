@@ -172,7 +172,12 @@ export class AccessLog {
   }
 
   write(record: AccessRecord): void {
-    this.dest.write(`${this.format(record)}\n`);
+    this.writeLine(this.format(record));
+  }
+
+  /** A line another front-end loop formatted (front-ends > 1). */
+  writeLine(line: string): void {
+    this.dest.write(`${line}\n`);
     if (this.flusher === undefined && !this.closed) {
       this.flusher = setTimeout(this.flushSoon, ACCESS_LOG_FLUSH_MS);
       this.flusher.unref();

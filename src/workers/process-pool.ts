@@ -15,6 +15,7 @@ import { FileWatch } from './file-watch.js';
 import { type MemberOwner, PoolMember } from './pool-member.js';
 import { firstFiring, idleFor, rulesWhen } from './recycle-rules.js';
 import type { ReplyPoller } from './reply-poller.js';
+import type { Scoreboard } from './scoreboard.js';
 import { RequestHandle } from './request-handle.js';
 import { RequestQueue } from './request-queue.js';
 import { RestartLog, type RestartReason } from './restart-log.js';
@@ -36,6 +37,11 @@ export interface PoolOptions {
   log: Logger;
   uid?: number;
   gid?: number;
+  /**
+   * front-ends > 1: the scoreboard every loop counts requests on, and who to tell when what the
+   * other loops must know changed (a process ready, draining or gone, stuck, a new generation).
+   */
+  shared?: { board: Scoreboard; changed: () => void };
 }
 
 const BACKOFF_FIRST_MS = 100;
@@ -85,6 +91,10 @@ export class ProcessPool implements RequestPort, MemberOwner {
   readonly scriptWatch: FileWatch | undefined;
   /** --reload-on-changes: every Python module the processes loaded. */
   private moduleWatch: FileWatch | undefined;
+  /** front-ends > 1: this pool's index on the scoreboard (its free signal). */
+  readonly boardGroup: number;
+  /** Waiting (Atomics.waitAsync) for another loop to free one of this pool's threads. */
+  private waitingFree = false;
 
   constructor(options: PoolOptions, poller: ReplyPoller) {
     this.options = options;
@@ -93,14 +103,52 @@ export class ProcessPool implements RequestPort, MemberOwner {
     this.fixed = options.settings.dynamic === undefined;
     this.log = options.log.child({ group: options.label });
     if (options.settings.scriptReloading && options.scripts.length > 0) this.scriptWatch = new FileWatch(options.scripts);
+    this.boardGroup = options.shared?.board.allocateGroup() ?? -1;
+  }
+
+  /** front-ends > 1: what the other loops must know changed; they are told (once per tick). */
+  private changed(): void {
+    this.options.shared?.changed();
+  }
+
+  /**
+   * front-ends > 1: a queued request may run once another loop frees one of this pool's threads;
+   * wait for that (and re-check at least every TICK_MS) while requests are queued.
+   */
+  private waitForFree(): void {
+    const board = this.options.shared?.board;
+    if (board === undefined || this.waitingFree) return;
+    this.waitingFree = true;
+    void board.freed(this.boardGroup, TICK_MS).then(() => {
+      this.waitingFree = false;
+      if (this.queue.length === 0) return;
+      for (const m of this.members) if (this.queue.length > 0) this.drainQueueTo(m);
+      if (this.queue.length > 0) this.waitForFree();
+    });
+  }
+
+  /** front-ends > 1: another loop saw a request of process pid run past request-timeout. */
+  reportStuck(pid: number, ranMs: number): void {
+    const m = this.members.find((x) => x.pid === pid);
+    if (m === undefined || m.process.state === 'exited') return;
+    m.process.kill('SIGUSR2');
+    if (!m.stuck) {
+      m.stuck = true;
+      m.process.recallWaiting();
+      this.changed();
+    }
+    const fired = firstFiring(REQUEST_RULES, m.process, this.settings, Date.now(), ranMs);
+    if (fired !== undefined) this.recycle(m, fired.reason, fired.detail);
   }
 
   get settings(): GroupSettings {
     return this.options.settings;
   }
 
+  /** Requests waiting for a thread: in this loop's queue, and in the other loops' (front-ends > 1). */
   get queueLength(): number {
-    return this.queue.length;
+    const shared = this.options.shared;
+    return this.queue.length + (shared === undefined ? 0 : Math.max(0, shared.board.queuedElsewhere(this.boardGroup)));
   }
 
   /** Processes kept running (the fixed count, or the dynamic minimum, at least one at start). */
@@ -175,6 +223,7 @@ export class ProcessPool implements RequestPort, MemberOwner {
     }
     this.queue.push(h);
     this.growIfNeeded();
+    this.waitForFree();
   }
 
   /** Gives the queue's requests to m while it can take them. */
@@ -217,6 +266,7 @@ export class ProcessPool implements RequestPort, MemberOwner {
       startupTimeoutMs: s.startupTimeout * 1000,
       ...(o.uid !== undefined ? { uid: o.uid } : {}),
       ...(o.gid !== undefined ? { gid: o.gid } : {}),
+      ...(o.shared !== undefined ? { shared: { board: o.shared.board, slot: o.shared.board.allocateSlot(), group: this.boardGroup } } : {}),
     };
     const m = new PoolMember(this, spec, o.log, this.poller);
     this.members.push(m);
@@ -254,6 +304,7 @@ export class ProcessPool implements RequestPort, MemberOwner {
 
   private retire(m: PoolMember, reason: string): void {
     const s = this.settings;
+    this.changed();
     m.recycling ??= reason;
     m.process.recallWaiting();
     void m.process.drain(reason, s.gracefulTimeout * 1000, s.shutdownTimeout * 1000);
@@ -298,6 +349,7 @@ export class ProcessPool implements RequestPort, MemberOwner {
       for (const m of this.members.filter((x) => x.process.generation === r.generation)) void m.process.drain('rollback', 0);
       this.log.error(`restart (${r.reason}) failed: ${why ?? 'the new processes did not start'}; the running processes keep serving the previous code`);
     }
+    this.changed();
     for (const h of this.queue.releaseHeld()) this.submit(h);
     for (const m of this.members) if (m.process.state === 'ready') this.drainQueueTo(m);
     r.resolve(ok);
@@ -309,6 +361,7 @@ export class ProcessPool implements RequestPort, MemberOwner {
       return;
     }
     this.log.debug({ pid: m.pid }, 'worker ready');
+    this.changed();
     const gen = m.process.generation;
     if (this.restarting !== undefined && gen === this.restarting.generation) {
       if (this.members.every((x) => x.process.generation !== gen || x.process.state === 'ready')) this.finishRestart(true);
@@ -367,6 +420,7 @@ export class ProcessPool implements RequestPort, MemberOwner {
     const w = m.process;
     const i = this.members.indexOf(m);
     if (i >= 0) this.members.splice(i, 1);
+    this.changed();
     if (this.state === 'stopping' || this.state === 'stopped' || this.state === 'failed') return;
     // A replacement that died before it was ready: the old process keeps serving.
     if (m.replaces !== undefined) this.keepReplaced(m);
@@ -462,7 +516,8 @@ export class ProcessPool implements RequestPort, MemberOwner {
         this.retire(m, 'idle');
         continue;
       }
-      const fired = firstFiring(TICK_RULES, w, s, now);
+      const ended = this.options.shared === undefined ? undefined : firstFiring(REQUEST_END_RULES, w, s, w.lastActive);
+      const fired = ended ?? firstFiring(TICK_RULES, w, s, now);
       if (fired !== undefined) {
         this.recycle(m, fired.reason, fired.detail);
         continue;
@@ -505,6 +560,7 @@ export class ProcessPool implements RequestPort, MemberOwner {
     if (!m.stuck) {
       m.stuck = true;
       w.recallWaiting();
+      this.changed();
     }
     const fired = firstFiring(REQUEST_RULES, w, this.settings, Date.now(), ranMs);
     if (fired !== undefined) this.recycle(m, fired.reason, fired.detail);
@@ -521,6 +577,7 @@ export class ProcessPool implements RequestPort, MemberOwner {
       this.log.error({ err }, `group '${this.label}' stopped serving: ${err.message}`);
     }
     this.rejectQueued(`group '${this.label}' is not serving: ${this.failure}`, 30);
+    this.changed();
     for (const m of this.members) void m.process.drain('failed', 0);
   }
 
@@ -537,6 +594,7 @@ export class ProcessPool implements RequestPort, MemberOwner {
   async stop(graceMs: number): Promise<void> {
     if (this.state === 'stopped') return;
     this.state = 'stopping';
+    this.changed();
     // The tick keeps enforcing request-timeout while the processes finish their requests.
     for (const t of this.respawnTimers) clearTimeout(t);
     this.respawnTimers.clear();

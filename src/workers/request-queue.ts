@@ -53,6 +53,16 @@ export class RequestQueue<T extends Queued> {
     return undefined;
   }
 
+  /** The next request that was not cancelled, left in the queue; undefined when none. */
+  peek(): T | undefined {
+    while (this.head < this.items.length) {
+      const item = this.items[this.head] as T;
+      if (!item.cancelled) return item;
+      this.items[this.head++] = undefined;
+    }
+    return undefined;
+  }
+
   /** The held requests (not cancelled), in order; none are held after. */
   releaseHeld(): T[] {
     return this.held.splice(0).filter((x) => !x.cancelled);

@@ -10,6 +10,7 @@ import { REQUEST_WINDOW, RESPONSE_WINDOW } from '../protocol/frame-types.js';
 import type { WorkerInit } from '../protocol/messages.js';
 import { WorkerErrorCode } from './errors.js';
 import { accessProblem } from './file-access.js';
+import { type PoolView, poolView, type WorkerView } from './loop-view.js';
 import { type PoolOptions, ProcessPool } from './process-pool.js';
 import { ReplyPoller } from './reply-poller.js';
 import type { PoolSnapshot } from './snapshot.js';
@@ -116,7 +117,8 @@ export class Supervisor {
   private readonly poller: ReplyPoller;
 
   /** previous: on reload, pools whose effective settings did not change are taken over, untouched. */
-  constructor(plan: ServePlan, environments: Map<string, PythonEnvironment>, log: Logger, previous?: Supervisor) {
+  /** shared: front-ends > 1 (the scoreboard, and who to tell when the other loops' view changed). */
+  constructor(plan: ServePlan, environments: Map<string, PythonEnvironment>, log: Logger, previous?: Supervisor, shared?: PoolOptions['shared']) {
     this.plan = plan;
     this.environments = environments;
     this.log = log;
@@ -134,6 +136,7 @@ export class Supervisor {
         init: workerInit(p, plan.config.busyPoll, plan.config.reloadOnChanges, log.level),
         log,
         ...identityFor(p, log),
+        ...(shared !== undefined ? { shared } : {}),
       };
       const same = previous?.pools.get(p.key);
       if (same !== undefined && poolIdentity(same.options) === poolIdentity(options) && same.state === 'serving') {
@@ -168,6 +171,18 @@ export class Supervisor {
   /** The port of each pool, by its key in the plan (what the HTTP side's routes send requests to). */
   ports(): Map<string, RequestPort> {
     return new Map(this.pools);
+  }
+
+  /** What the other front-end loops must know of the pools (front-ends > 1). */
+  view(): WorkerView {
+    const pools: Record<string, PoolView> = {};
+    for (const [key, pool] of this.pools) pools[key] = poolView(pool);
+    return { pools };
+  }
+
+  /** Another loop saw a request of process pid of pool poolId run past request-timeout. */
+  reportStuck(poolKey: string, pid: number, ranMs: number): void {
+    this.pools.get(poolKey)?.reportStuck(pid, ranMs);
   }
 
   /** Every pool as plain data, in the plan's order (status, metrics, readiness). */
@@ -207,7 +222,7 @@ export class Supervisor {
 
 /** Two pools with the same identity run the same thing the same way. */
 function poolIdentity(o: Omit<PoolOptions, 'log'> & { log?: unknown }): string {
-  const { log: _log, ...rest } = o;
+  const { log: _log, shared: _shared, ...rest } = o;
   return JSON.stringify(rest);
 }
 

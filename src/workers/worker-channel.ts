@@ -69,6 +69,11 @@ export class WorkerChannel {
     return this.sock !== undefined;
   }
 
+  /** Closes the connection (its requests are failed by whoever calls this). */
+  destroy(): void {
+    this.sock?.destroy();
+  }
+
   /** Reads and writes on a socketpair made at spawn (file descriptor 3 of the child). */
   attachPair(sock: Socket): void {
     sock.on('data', (chunk: Buffer) => this.push(chunk));

@@ -9,7 +9,7 @@
  * thread, gives requests back, or exits; the pool decides everything else.
  */
 import type { ChildProcess } from 'node:child_process';
-import { readFile } from 'node:fs/promises';
+import { readFile, unlink } from 'node:fs/promises';
 import type { Socket } from 'node:net';
 import { countFault } from '../observability/faults.js';
 import type { Logger } from '../observability/logger.js';
@@ -20,6 +20,7 @@ import { WorkerProtocolError } from '../protocol/protocol-error.js';
 import { InflightTable } from './inflight.js';
 import type { ReplyPoller } from './reply-poller.js';
 import type { HandleHost, RequestHandle } from './request-handle.js';
+import type { Scoreboard } from './scoreboard.js';
 import { type ChannelEvents, WorkerChannel } from './worker-channel.js';
 import { captureLines, spawnWorker } from './worker-spawn.js';
 
@@ -41,6 +42,8 @@ export interface WorkerSpec {
   startupTimeoutMs: number;
   uid?: number;
   gid?: number;
+  /** front-ends > 1: where every loop counts this process's requests (its slot, its group's index). */
+  shared?: { board: Scoreboard; slot: number; group: number };
 }
 
 /** The pool hears of a worker's life through these (its PoolMember of the process). */
@@ -69,10 +72,15 @@ export class WorkerProcess implements HandleHost, ChannelEvents {
   readyAt = 0;
   state: WorkerState = 'starting';
   readyInfo: ReadyInfo | undefined;
-  served = 0;
-  lastActive = Date.now();
+  /** Requests this loop finished on it (all loops': `served`). */
+  private ownServed = 0;
+  private active = Date.now();
+  private seenServed = 0;
   private readonly inflight: InflightTable;
   private readonly child: ChildProcess;
+  /** The unix socket the worker accepts its front end's connections on (Linux), removed at its exit. */
+  readonly socketName: string | undefined;
+  private readonly shared: { board: Scoreboard; slot: number; group: number } | undefined;
   private readonly owner: WorkerOwner;
   /** Why this process is being stopped, when it is ('reload', 'maximum-requests', 'load-failed'...). */
   private stopping: string | undefined;
@@ -95,6 +103,8 @@ export class WorkerProcess implements HandleHost, ChannelEvents {
     this.channel = new WorkerChannel(this, spec.init.reloadOnChanges === true);
     const { child, socketName, note } = spawnWorker(spec);
     this.child = child;
+    this.socketName = socketName;
+    this.shared = spec.shared;
     this.log = log.child({ group: spec.label, pid: child.pid });
     if (note !== undefined) this.log.warn(note);
     this.exitPromise = new Promise((resolve) => child.once('exit', () => resolve()));
@@ -146,8 +156,35 @@ export class WorkerProcess implements HandleHost, ChannelEvents {
     return this.state !== 'exited' && this.child.exitCode === null && this.child.signalCode === null;
   }
 
+  /** Requests it holds (running and waiting inside it), from every front-end loop. */
   get busy(): number {
-    return this.inflight.size;
+    return this.shared === undefined ? this.inflight.size : this.shared.board.busy(this.shared.slot);
+  }
+
+  /** When it last started or finished a request (of any loop's: their finishing counts when read). */
+  get lastActive(): number {
+    if (this.shared !== undefined) {
+      const served = this.served;
+      if (served !== this.seenServed) {
+        this.seenServed = served;
+        this.active = Date.now();
+      }
+    }
+    return this.active;
+  }
+
+  set lastActive(at: number) {
+    this.active = at;
+  }
+
+  /** Requests it finished, from every front-end loop. */
+  get served(): number {
+    return this.shared === undefined ? this.ownServed : this.shared.board.served(this.shared.slot);
+  }
+
+  /** The scoreboard slot of this process (front-ends > 1). */
+  get slot(): number | undefined {
+    return this.shared?.slot;
   }
 
   /** Why the process is being stopped ('reload', 'maximum-requests', 'startup-timeout'...), when it is. */
@@ -171,6 +208,7 @@ export class WorkerProcess implements HandleHost, ChannelEvents {
   start(handle: RequestHandle): void {
     const now = Date.now();
     const id = this.inflight.add(handle, now);
+    this.shared?.board.add(this.shared.slot);
     this.lastActive = now;
     handle.sendTo(this, id);
   }
@@ -214,6 +252,7 @@ export class WorkerProcess implements HandleHost, ChannelEvents {
         }
         // A recalled request the worker never ran: it goes to another process.
         this.inflight.forget(id);
+        this.unshare(false);
         handle.recalled();
         this.toOwner(() => {
           this.owner.onRecalled([handle]);
@@ -241,10 +280,17 @@ export class WorkerProcess implements HandleHost, ChannelEvents {
 
   /** Forgets a finished request; returns how long it ran (ms). */
   private release(id: number): number {
-    this.served++;
+    this.ownServed++;
+    this.unshare(true);
     const now = Date.now();
     this.lastActive = now;
     return this.inflight.release(id, now);
+  }
+
+  /** A request of this loop's is over, on the scoreboard: a thread may be free for every loop. */
+  private unshare(finished: boolean): void {
+    const sh = this.shared;
+    if (sh !== undefined) sh.board.release(sh.slot, sh.group, finished);
   }
 
   // -- the channel's other events --------------------------------------------------------------
@@ -370,6 +416,7 @@ export class WorkerProcess implements HandleHost, ChannelEvents {
   private failInflight(reason: string): void {
     if (this.inflight.size === 0) return;
     const { lost, waiting } = this.inflight.clear();
+    for (let i = lost.length + waiting.length; i > 0; i--) this.unshare(false);
     this.lostCount += lost.length;
     for (const h of lost) {
       try {
@@ -389,6 +436,7 @@ export class WorkerProcess implements HandleHost, ChannelEvents {
     clearTimeout(this.killTimer);
     const wasDraining = this.state === 'draining';
     this.state = 'exited';
+    if (this.socketName !== undefined) unlink(this.socketName).catch(() => {});
     const reason = this.spawnError
       ? `could not be started (${this.spawnError.includes(':') ? this.spawnError : `${this.spawnError}: is ${this.spec.interpreter} executable by the group's user?`})`
       : signal
