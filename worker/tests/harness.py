@@ -60,54 +60,79 @@ def spawn(args=(), env=None, fd3=None, stdin_data=None, **popen):
 HEADER = struct.Struct(">IIBB")
 
 
-class WorkerProcess(object):
-    """A worker process and the front end's side of its connection."""
+class FrontEndConnection(object):
+    """The front end's side of one connection to a worker."""
 
-    def __init__(self, via_socket_path=False, env=None):
-        self.tmp = tempfile.TemporaryDirectory()
-        env = dict(env or {}, WSGI_HOST_WATCH_STDIN="1")
-        if via_socket_path:
-            path = os.path.join(self.tmp.name, "worker.sock")
-            self.proc = spawn(env=dict(env, WSGI_HOST_SOCKET=path))
-            self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-            deadline = time.monotonic() + 20
-            while True:
-                try:
-                    self.sock.connect(path)
-                    break
-                except OSError:
-                    if time.monotonic() > deadline or self.proc.poll() is not None:
-                        raise
-                    time.sleep(0.01)
-        else:
-            front, back = socket.socketpair()
-            self.proc = spawn(env=dict(env, WSGI_HOST_SOCKET=""), fd3=back)
-            back.close()
-            self.sock = front
+    def __init__(self, sock):
+        self.sock = sock
         self.sock.settimeout(20)
         self.buf = b""
 
     def send(self, ftype, rid, flags, payload=b""):
         self.sock.sendall(HEADER.pack(len(payload), rid, ftype, flags) + payload)
 
-    def frame(self, logs=None):
-        """The next frame; LOG frames are skipped (their texts appended to logs when given)."""
-        log_type = load().wire.T_LOG
+    def any_frame(self):
+        """The next frame, LOG frames included."""
         while True:
             if len(self.buf) >= 10:
                 length, rid, ftype, flags = HEADER.unpack_from(self.buf)
                 if len(self.buf) >= 10 + length:
                     payload = self.buf[10:10 + length]
                     self.buf = self.buf[10 + length:]
-                    if ftype == log_type:
-                        if logs is not None:
-                            logs.append(payload[1:].decode("utf-8"))
-                        continue
                     return ftype, rid, flags, payload
             data = self.sock.recv(1 << 16)
             if not data:
                 raise EOFError("worker closed the connection")
             self.buf += data
+
+    def frame(self, logs=None):
+        """The next frame; LOG frames are skipped (their texts appended to logs when given)."""
+        log_type = load().wire.T_LOG
+        while True:
+            ftype, rid, flags, payload = self.any_frame()
+            if ftype == log_type:
+                if logs is not None:
+                    logs.append(payload[1:].decode("utf-8"))
+                continue
+            return ftype, rid, flags, payload
+
+
+def connect_unix(path, proc, seconds=20):
+    sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            sock.connect(path)
+            return sock
+        except OSError:
+            if time.monotonic() > deadline or proc.poll() is not None:
+                sock.close()
+                raise
+            time.sleep(0.01)
+
+
+class WorkerProcess(FrontEndConnection):
+    """A worker process and the front end's side of its (primary) connection."""
+
+    def __init__(self, via_socket_path=False, env=None):
+        self.tmp = tempfile.TemporaryDirectory()
+        env = dict(env or {}, WSGI_HOST_WATCH_STDIN="1")
+        self.path = None
+        if via_socket_path:
+            self.path = os.path.join(self.tmp.name, "worker.sock")
+            self.proc = spawn(env=dict(env, WSGI_HOST_SOCKET=self.path))
+            sock = connect_unix(self.path, self.proc)
+        else:
+            front, back = socket.socketpair()
+            self.proc = spawn(env=dict(env, WSGI_HOST_SOCKET=""), fd3=back)
+            back.close()
+            sock = front
+        FrontEndConnection.__init__(self, sock)
+
+    def connect_extra(self):
+        """Another connection to the worker over its socket path, as another front-end event loop
+        opens one (no INIT: requests only)."""
+        return FrontEndConnection(connect_unix(self.path, self.proc))
 
     def close(self):
         """The front end goes away: the worker must exit (its status is returned)."""

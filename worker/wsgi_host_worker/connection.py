@@ -135,6 +135,18 @@ class Connection(object):
         except ConnectionLost:
             pass
 
+    def lose(self):
+        """(an extra connection) End it after an error: the threads waiting on it, and the one
+        reading it, see ConnectionLost; sends on it fail."""
+        with self.lock:
+            self.closed = True
+            for c, _ in self.waiters:
+                c.notify()
+        try:
+            self.sock.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
+
     # -- reading ------------------------------------------------------------------------------
 
     def read_init(self):
@@ -406,28 +418,37 @@ class Connection(object):
 
 
 def connect_front_end():
-    """The connection to the front end. On Linux the front end names a unix socket path in its
-    private runtime folder (WSGI_HOST_SOCKET): this process listens there, accepts only its parent
-    (checked with SO_PEERCRED), then removes the path. The front end reads that connection into
-    one reused buffer, much faster than a stdio pipe. Otherwise fd 3 is a socketpair."""
+    """The connection to the front end, and the listener for its extra connections (or None).
+    On Linux the front end names a unix socket path in its private runtime folder
+    (WSGI_HOST_SOCKET): this process listens there and accepts only its parent (checked with
+    SO_PEERCRED). The first connection is the primary one; the listener stays open and the path
+    stays in place, for the extra connections each front-end event loop opens once this process is
+    READY (extra.py). The front end reads a connection into one reused buffer, much faster than a
+    stdio pipe. Otherwise fd 3 is a socketpair, and there are no extra connections."""
     path = os.environ.pop("WSGI_HOST_SOCKET", "")
     if not path:
-        return socket.socket(fileno=3)
+        return socket.socket(fileno=3), None
     listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-    listener.bind(path)
-    listener.listen(4)
-    parent = os.getppid()
-    creds = struct.Struct("3i")
     try:
+        listener.bind(path)
+        listener.listen(64)
         while True:
             conn, _ = listener.accept()
-            pid = creds.unpack(conn.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED, creds.size))[0]
-            if pid == parent:
-                return conn
+            if from_parent(conn):
+                return conn, listener
             conn.close()  # not the front end that started this process
-    finally:
+    except BaseException:
         listener.close()
-        try:
-            os.unlink(path)
-        except OSError:
-            pass
+        raise
+
+
+_CREDS = struct.Struct("3i")
+
+
+def from_parent(conn):
+    """Whether the peer of an accepted unix socket is the process that started this one."""
+    try:
+        creds = conn.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED, _CREDS.size)
+    except OSError:
+        return False
+    return _CREDS.unpack(creds)[0] == os.getppid()

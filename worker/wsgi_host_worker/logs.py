@@ -17,14 +17,20 @@ serving = {}
 _get_ident = threading.get_ident
 
 
-def current_request_id():
+def log_line(conn, level, text):
+    """A line written by this thread: the LOG of the request it serves, on that request's own
+    connection; else (no request) a process-level LOG (id 0) on conn, the primary connection."""
     req = serving.get(_get_ident())
-    return req.id if req is not None else 0
+    if req is None:
+        conn.log(level, 0, text)
+    else:
+        req.conn.log(level, req.id, text)
 
 
 class LogWriter(io.TextIOBase):
     """A text stream whose complete lines go to the front end's error log as LOG frames,
-    tagged with the request the writing thread is serving."""
+    tagged with the request the writing thread is serving (on that request's connection; conn,
+    the primary connection, carries the lines written outside a request)."""
 
     def __init__(self, conn, level, fd, name):
         self._conn = conn
@@ -64,18 +70,22 @@ class LogWriter(io.TextIOBase):
             raise TypeError("write() argument must be str, not %s" % type(text).__name__)
         if not text:
             return 0
-        rid = current_request_id()
+        req = serving.get(_get_ident())
+        key = 0 if req is None else (req.conn, req.id)  # request ids are per connection
         level = getattr(local, "log_level", None) or self._level
         with self._lock:
-            pending = self._parts.pop(rid, "") + text
+            pending = self._parts.pop(key, "") + text
             if "\n" in pending:
                 complete, _, rest = pending.rpartition("\n")
                 if rest:
-                    self._parts[rid] = rest
+                    self._parts[key] = rest
             else:
-                self._parts[rid] = pending
+                self._parts[key] = pending
                 return len(text)
-        self._conn.log(level, rid, complete)
+        if req is None:
+            self._conn.log(level, 0, complete)
+        else:
+            req.conn.log(level, req.id, complete)
         return len(text)
 
     def writelines(self, lines):
@@ -83,11 +93,11 @@ class LogWriter(io.TextIOBase):
             self.write(line)
 
     def flush(self):
-        rid = current_request_id()
+        req = serving.get(_get_ident())
         with self._lock:
-            rest = self._parts.pop(rid, "")
+            rest = self._parts.pop(0 if req is None else (req.conn, req.id), "")
         if rest:
-            self._conn.log(getattr(local, "log_level", None) or self._level, rid, rest)
+            log_line(self._conn, getattr(local, "log_level", None) or self._level, rest)
 
 
 class _BinaryLogWriter(object):
@@ -116,7 +126,7 @@ def install_logging_bridge(conn):
     class FrontEndHandler(logging.Handler):
         def emit(self, record):
             try:
-                conn.log(min(max(record.levelno, 1), 255), current_request_id(), self.format(record))
+                log_line(conn, min(max(record.levelno, 1), 255), self.format(record))
             except Exception:
                 self.handleError(record)
 

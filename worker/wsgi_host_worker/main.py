@@ -10,9 +10,10 @@ import threading
 import traceback
 
 from .connection import SPIN_BUDGET, Connection, ConnectionLost, connect_front_end
+from .extra import start_accepting
 from .loader import add_python_path, app_traceback, missing_module_folder, probe, python_info
 from .logs import install_logging_bridge
-from .serve import Worker, shutdown_now
+from .serve import Worker
 from .wire import PROTOCOL_VERSION, T_LOAD_FAILED, T_READY
 
 
@@ -45,7 +46,7 @@ def main(args):
         # First: a front end that dies before it connects must not leave this process waiting.
         threading.Thread(target=_watch_parent, name="wsgi-host-parent-watch", daemon=True).start()
     try:
-        sock = connect_front_end()
+        sock, listener = connect_front_end()
     except OSError as e:
         sys.stderr.write("wsgi-host worker: cannot reach the front end (%s);"
                          " this program is started by wsgi-host, not by hand\n" % (e,))
@@ -64,13 +65,11 @@ def main(args):
     conn.log_threshold = int(config.get("logLevel", 0))
     conn.spin_budget = float(config.get("spinBudget", SPIN_BUDGET))
     conn.response_window = int(config["responseWindow"])
-    worker = Worker(conn, config)
+    worker = Worker(conn, config, listener)
 
     def on_term(signum, frame):
         # No locks here: the main thread may hold them when the signal arrives.
-        conn.shutting_down = True
-        if not conn.requests:
-            shutdown_now(0)
+        worker.terminate()
 
     signal.signal(signal.SIGTERM, on_term)
     if config.get("displayName"):
@@ -102,5 +101,7 @@ def main(args):
     conn.frame(T_READY, 0, 0, json.dumps(info).encode("utf-8"))
     if worker.watch_modules:
         worker.report_modules()
+    if listener is not None:
+        start_accepting(worker)  # the front end's other event loops connect from now on
     worker.serve()
     return 0

@@ -2,7 +2,8 @@
 one request's run through its application (handle).
 
 design: `threads` threads (the main one included) each loop on Connection.next_request and run
-the request they get to its end; there is no queue of our own (the front end schedules). The
+the request they get to its end; there is no queue of our own (the front end schedules). Each
+extra connection (extra.py) gets `threads` threads of its own running the same loop. The
 request path (next_request, handle, environ.build_environ, wsgi.Response, channel.Channel) does
 no work that could be done once per process: module globals it uses in loops are bound locally.
 """
@@ -34,8 +35,15 @@ class App(object):
         self.base_environ = base_environ
 
 
+_leaving = threading.Lock()
+
+
 def shutdown_now(status):
-    """Leave without waiting for application threads: flush logs, run atexit hooks, exit."""
+    """Leave without waiting for application threads: flush logs, run atexit hooks, exit. Once:
+    a second caller (another thread finishing at the same moment) waits for the first."""
+    if not _leaving.acquire(False):
+        while True:
+            threading.Event().wait(60)
     try:
         atexit._run_exitfuncs()
     except Exception:
@@ -48,9 +56,16 @@ def shutdown_now(status):
     os._exit(status)
 
 
+def _never():
+    return False
+
+
 class Worker(object):
-    def __init__(self, conn, config):
-        self.conn = conn
+    def __init__(self, conn, config, listener=None):
+        self.conn = conn  # the primary connection: INIT came on it; READY, MODULES, LOG id 0 go on it
+        self.listener = listener  # where extra connections arrive (None: a socketpair, no extras)
+        self.conns = [conn]  # the connections open: the primary, then the extra ones
+        self.conns_lock = threading.Lock()
         self.config = config
         self.apps = []
         self.apps_by_index = {}  # the REQUEST head's first field ("0", "1"...) -> App
@@ -93,10 +108,36 @@ class Worker(object):
     # -- serving ------------------------------------------------------------------------------
 
     def serve(self):
+        """Serve the primary connection on `threads` threads, this one included (extra.py serves
+        the extra connections: main starts it before this)."""
         for _ in range(self.threads - 1):
             t = threading.Thread(target=self._thread_main, name="wsgi-host-worker", daemon=True)
             t.start()
         self._thread_main()
+
+    def all_done(self):
+        """The process may exit: the primary connection got SHUTDOWN, and every connection still
+        open got SHUTDOWN and has no request left (a closed extra connection counts as done)."""
+        if not self.conn.shutting_down:
+            return False
+        with self.conns_lock:
+            conns = list(self.conns)
+        for conn in conns:
+            with conn.lock:
+                if not conn.closed and (conn.requests or not conn.shutting_down):
+                    return False
+        return True
+
+    def terminate(self):
+        """SIGTERM (in the signal handler, so no locks): every connection drains as on SHUTDOWN;
+        exit now if no request is left anywhere."""
+        conns = list(self.conns)
+        for conn in conns:
+            conn.shutting_down = True
+        for conn in conns:
+            if conn.requests and not conn.closed:
+                return
+        shutdown_now(0)
 
     def _thread_main(self):
         conn = self.conn
@@ -111,19 +152,33 @@ class Worker(object):
                 handle(ch, state)
         except ConnectionLost:
             os._exit(0)
-        # Shutting down: the last thread to finish its request ends the process. The main thread
-        # must not return before that: leaving main() would end the process under the others.
-        with conn.lock:
-            last = not conn.requests
-        if last:
+        # Shutting down: the last thread to finish its request (on any connection) ends the
+        # process. The main thread must not return before that: leaving main() would end the
+        # process under the others.
+        if self.all_done():
             shutdown_now(0)
         if threading.current_thread() is threading.main_thread():
+            if self.listener is not None:
+                self._watch_primary(cond)
             threading.Event().wait()
+
+    def _watch_primary(self, cond):
+        """(the main thread, the primary drained while extra connections serve) Keep reading the
+        primary connection: its end of file still ends the process."""
+        conn = self.conn
+        try:
+            with conn.lock:
+                conn.wait_until(_never, cond)
+        except ConnectionLost:
+            pass
+        if self.all_done():
+            shutdown_now(0)
+        os._exit(0)
 
     def handle(self, ch, thread=None):
         """Run one request (its Channel) through its application. thread: the serving thread's
         ThreadState (mod_wsgi's per-thread counters)."""
-        conn = self.conn
+        conn = ch.conn
         if ch.cancelled or ch.recalled:
             # Cancelled, or recalled by the front end to run elsewhere, before it started: never run it.
             ch.decline()
