@@ -173,6 +173,21 @@ class ExtraConnections(unittest.TestCase):
             extra.any_frame()
         self.proc = None
 
+    def test_end_of_file_on_a_drained_primary_still_ends_the_process(self):
+        self.start("""
+            def application(environ, start_response):
+                start_response("200 OK", [])
+                return [b"ok"]
+        """, threads=2)
+        extra = self.extra()
+        self.worker.send(w.T_SHUTDOWN, 0, 0)
+        self.request(extra, 1)
+        self.assertEqual(self.response(extra, 1), (200, b"ok"))
+        self.assertIsNone(self.proc.poll())
+        self.worker.sock.close()
+        self.assertEqual(wait_exit(self.proc, 10), 0, "the front end went away: the worker exits")
+        self.proc = None
+
     def test_shutdown_on_the_primary_waits_for_the_extra_connections(self):
         self.start("""
             def application(environ, start_response):

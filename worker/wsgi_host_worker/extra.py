@@ -11,6 +11,7 @@ of its threads closes it and lets the process exit if that was the last thing it
 """
 
 import errno
+import select
 import threading
 import time
 
@@ -26,32 +27,49 @@ def start_accepting(worker):
 
 
 def _accept_forever(worker):
+    """Accept and register each connection under worker.conns_lock, so that Worker.all_done sees
+    a connection either still waiting in the backlog or registered: never one in between."""
     listener = worker.listener
+    listener.setblocking(False)
+    poller = select.poll()
+    poller.register(listener, select.POLLIN)
     while True:
         try:
-            sock, _ = listener.accept()
+            poller.poll()
         except InterruptedError:
             continue
-        except OSError as e:
-            if e.errno in (errno.EBADF, errno.EINVAL, errno.ENOTSOCK):
-                return  # the listener is gone
-            time.sleep(0.1)  # out of descriptors or memory: try again
-            continue
-        if not from_parent(sock):
-            sock.close()  # not the front end that started this process
-            continue
-        serve_extra(worker, sock)
+        refused = False
+        with worker.conns_lock:
+            try:
+                sock, _ = listener.accept()
+            except (BlockingIOError, InterruptedError):
+                continue
+            except OSError as e:
+                if e.errno in (errno.EBADF, errno.EINVAL, errno.ENOTSOCK):
+                    return  # the listener is gone
+                sock = None  # out of descriptors or memory: try again
+            if sock is not None:
+                sock.setblocking(True)
+                if from_parent(sock):
+                    serve_extra(worker, sock)
+                else:
+                    sock.close()  # not the front end that started this process
+                    refused = True
+        if sock is None:
+            time.sleep(0.1)
+        elif refused and worker.all_done():
+            shutdown_now(0)  # that peer was all the exit rule still waited for
 
 
 def serve_extra(worker, sock):
+    """(worker.conns_lock held) Serve an accepted connection from the parent."""
     primary = worker.conn
     conn = Connection(sock)
     conn.response_window = primary.response_window
     conn.request_window = primary.request_window
     conn.log_threshold = primary.log_threshold
     conn.spin_budget = primary.spin_budget
-    with worker.conns_lock:
-        worker.conns.append(conn)
+    worker.conns.append(conn)
     left = [worker.threads]  # its threads still running (under conn.lock)
     for _ in range(worker.threads):
         t = threading.Thread(target=_thread_main, args=(worker, conn, left), name="wsgi-host-worker",

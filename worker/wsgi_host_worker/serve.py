@@ -11,6 +11,7 @@ no work that could be done once per process: module globals it uses in loops are
 import atexit
 import json
 import os
+import select
 import sys
 import threading
 
@@ -58,6 +59,16 @@ def shutdown_now(status):
 
 def _never():
     return False
+
+
+def _waiting(listener):
+    """Whether a connection waits in the listener's backlog."""
+    poller = select.poll()
+    poller.register(listener, select.POLLIN)
+    try:
+        return any(events & select.POLLIN for _, events in poller.poll(0))
+    except OSError:
+        return False
 
 
 class Worker(object):
@@ -122,6 +133,8 @@ class Worker(object):
             return False
         with self.conns_lock:
             conns = list(self.conns)
+            if self.listener is not None and _waiting(self.listener):
+                return False  # a connection not accepted yet (extra.py accepts under conns_lock)
         for conn in conns:
             with conn.lock:
                 if not conn.closed and (conn.requests or not conn.shutting_down):
