@@ -50,7 +50,7 @@ export const LAYERS = [
   { name: 'http', rank: 6, paths: ['http/'] },
   { name: 'admin', rank: 7, paths: ['admin/'] },
   { name: 'check', rank: 7, paths: ['check/'] },
-  { name: 'server', rank: 8, paths: ['server.ts'] },
+  { name: 'server', rank: 8, paths: ['server.ts', 'loops/'] },
   { name: 'cli', rank: 9, paths: ['cli/'] },
 ];
 

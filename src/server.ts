@@ -113,11 +113,14 @@ export class WsgiHostServer {
       statsFor: this.statsFor,
       accessLine: (line) => this.accessLine(line),
       stuck: (key, pid, ranMs) => this.supervisor?.reportStuck(key, pid, ranMs),
+      exhausted: (key, pid) => this.supervisor?.reportExhausted(key, pid),
     });
     this.loops = loops;
     const count = frontEndCount(config);
     await loops.start(count - 1, this.plan, frontEnd.bindings());
-    this.log.info(`${count} front-end loops serve HTTP (front-ends = ${String(config.frontEnds)})${canReusePort() ? ', each on its own socket (reusePort)' : ''}`);
+    this.log.info(
+      `${count} front-end loops serve HTTP (front-ends = ${String(config.frontEnds)})${canReusePort() ? ', each on its own socket (reusePort)' : ''}`,
+    );
   }
 
   private readonly statsFor = (label: string): GroupStats => {
@@ -205,7 +208,8 @@ export class WsgiHostServer {
       );
       const previous = this.supervisor;
       this.supervisor = next;
-      if (frontEndCount(plan.config) !== frontEndCount(this.plan.config)) this.log.warn('front-ends changed: it applies when wsgi-host restarts, not on reload');
+      if (frontEndCount(plan.config) !== frontEndCount(this.plan.config))
+        this.log.warn('front-ends changed: it applies when wsgi-host restarts, not on reload');
       this.plan = plan;
       await this.loops?.reload(plan, this.frontEnd.bindings());
       const message = `reloaded: ${previous.handOver(next)}${listenNote ? `; ${listenNote}` : ''}`;

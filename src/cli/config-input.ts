@@ -94,7 +94,6 @@ function applyOverrides(loaded: LoadedConfig, v: Values, accept: boolean): void 
   if (loops !== undefined) c.frontEnds = loops;
 }
 
-
 /** How a loaded configuration is planned: its names for settings, where values are, sys.path. */
 export function planOptions(loaded: LoadedConfig): PlanOptions {
   return {

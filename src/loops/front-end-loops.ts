@@ -35,6 +35,7 @@ export interface LoopsHost {
   statsFor: (label: string) => GroupStats;
   accessLine: (line: string) => void;
   stuck: (key: string, pid: number, ranMs: number) => void;
+  exhausted: (key: string, pid: number) => void;
 }
 
 interface Loop {
@@ -182,6 +183,9 @@ export class FrontEndLoops {
         return;
       case 'stuck':
         this.host.stuck(m.key, m.pid, m.ranMs);
+        return;
+      case 'exhausted':
+        this.host.exhausted(m.key, m.pid);
         return;
       case 'reloaded':
         if (m.note) this.host.log.info(`front-end loop: ${m.note}`);

@@ -39,6 +39,7 @@ export type FromLoop =
   | { t: 'reloaded'; note: string | undefined }
   | { t: 'stopped' }
   | { t: 'stuck'; key: string; pid: number; ranMs: number }
+  | { t: 'exhausted'; key: string; pid: number }
   | { t: 'report'; finished: Finished[]; lines: string[]; inflight: number };
 
 export function plainPlan(plan: ServePlan): PlainPlan {

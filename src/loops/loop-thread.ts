@@ -45,6 +45,7 @@ const host: LoopPoolHost = {
   log,
   poller: new ReplyPoller(plan.config.busyPoll),
   stuck: (key, pid, ranMs) => post({ t: 'stuck', key, pid, ranMs }),
+  exhausted: (key, pid) => post({ t: 'exhausted', key, pid }),
 };
 
 /** Group statistics that go to the first loop's (one server's statistics, not one per loop). */

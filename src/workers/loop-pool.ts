@@ -13,6 +13,7 @@ import type { PoolView } from './loop-view.js';
 import type { ReplyPoller } from './reply-poller.js';
 import { RequestHandle } from './request-handle.js';
 import { RequestQueue } from './request-queue.js';
+import { nextServiceMs, PIPELINE_DEPTH, PIPELINE_SERVICE_MS, PIPELINE_YOUNG_MS } from './scheduler.js';
 import type { Scoreboard } from './scoreboard.js';
 import { type LinkOwner, WorkerLink } from './worker-link.js';
 
@@ -24,6 +25,8 @@ export interface LoopPoolHost {
   poller: ReplyPoller;
   /** A request of process pid ran past request-timeout (the first loop replaces the process). */
   stuck(poolKey: string, pid: number, ranMs: number): void;
+  /** Process pid served its maximum-requests (the first loop recycles it). */
+  exhausted(poolKey: string, pid: number): void;
 }
 
 export class LoopPool implements RequestPort, LinkOwner {
@@ -37,6 +40,8 @@ export class LoopPool implements RequestPort, LinkOwner {
   private readonly log: Logger;
   private waitingFree = false;
   private readonly tickTimer: NodeJS.Timeout;
+  /** Moving average of how long this loop's requests of the pool run (ms), as the first loop keeps its own. */
+  private serviceMs = Number.POSITIVE_INFINITY;
   /** After a reload retired this pool: where requests it gives back go. */
   private successor: LoopPool | undefined;
   /** Requests of this pool counted on the scoreboard as queued in a loop other than the first. */
@@ -117,23 +122,32 @@ export class LoopPool implements RequestPort, LinkOwner {
     this.waitForFree();
   }
 
-  /** Starts h on the least busy process with a free thread, claimed on the scoreboard. */
+  /**
+   * Starts h on the least busy process with a free thread, claimed on the scoreboard; failing that,
+   * pipelining as the first loop does (scheduler.ts): a process whose threads are all busy may be
+   * sent up to PIPELINE_DEPTH more, for a group whose requests have been fast, while this loop's
+   * oldest request on it is young.
+   */
   private tryStart(h: RequestHandle): boolean {
     const board = this.host.board;
     const generation = this.view.generation;
+    const young = this.serviceMs < PIPELINE_SERVICE_MS ? Date.now() - PIPELINE_YOUNG_MS : Number.POSITIVE_INFINITY;
     for (let attempt = 0; attempt < 4; attempt++) {
       let best: WorkerLink | undefined;
       let bestBusy = 0;
+      let limit = 0;
       for (const link of this.links.values()) {
         if (link.state !== 'ready' || link.stuck || link.generation !== generation || !link.channel.connected) continue;
         const busy = board.busy(link.slot);
-        if (busy < link.threads && (best === undefined || busy < bestBusy)) {
+        const cap = busy < link.threads ? link.threads : link.oldestStart() >= young ? link.threads + PIPELINE_DEPTH : 0;
+        if (busy < cap && (best === undefined || busy < bestBusy)) {
           best = link;
           bestBusy = busy;
+          limit = cap;
         }
       }
       if (best === undefined) return false;
-      if (board.tryAcquire(best.slot, best.threads)) {
+      if (board.tryAcquire(best.slot, limit)) {
         best.start(h);
         return true;
       }
@@ -165,12 +179,17 @@ export class LoopPool implements RequestPort, LinkOwner {
     });
   }
 
-  linkFree(_link: WorkerLink, _ranMs: number): void {
+  linkFree(_link: WorkerLink, ranMs: number): void {
+    if (ranMs > 0) this.serviceMs = nextServiceMs(this.serviceMs, ranMs);
     if (this.queue.length > 0) this.drain();
   }
 
   linkRecalled(_link: WorkerLink, requests: RequestHandle[]): void {
     for (const h of requests) (this.successor ?? this).submit(h);
+  }
+
+  linkExhausted(link: WorkerLink): void {
+    this.host.exhausted(this.key, link.pid);
   }
 
   linkClosed(link: WorkerLink): void {

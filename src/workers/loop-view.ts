@@ -40,7 +40,16 @@ export function poolView(pool: ProcessPool): PoolView {
   for (const m of pool.members) {
     const p = m.process;
     if ((p.state !== 'ready' && p.state !== 'draining') || p.pid === undefined || p.socketName === undefined || p.slot === undefined) continue;
-    processes.push({ pid: p.pid, slot: p.slot, socket: p.socketName, threads: p.threads, generation: p.generation, state: p.state, stuck: m.stuck });
+    processes.push({
+      pid: p.pid,
+      slot: p.slot,
+      socket: p.socketName,
+      threads: p.threads,
+      generation: p.generation,
+      state: p.state,
+      stuck: m.stuck,
+      maxRequests: p.spec.maxRequests,
+    });
   }
   const s = pool.settings;
   return {

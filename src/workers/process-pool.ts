@@ -127,6 +127,14 @@ export class ProcessPool implements RequestPort, MemberOwner {
     });
   }
 
+  /** front-ends > 1: another loop saw process pid reach maximum-requests (counted over every loop). */
+  reportExhausted(pid: number): void {
+    const m = this.members.find((x) => x.pid === pid);
+    if (m === undefined || m.recycling !== undefined) return;
+    const fired = firstFiring(REQUEST_END_RULES, m.process, this.settings, m.process.lastActive);
+    if (fired !== undefined) this.recycle(m, fired.reason, fired.detail);
+  }
+
   /** front-ends > 1: another loop saw a request of process pid run past request-timeout. */
   reportStuck(pid: number, ranMs: number): void {
     const m = this.members.find((x) => x.pid === pid);

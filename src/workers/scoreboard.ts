@@ -82,8 +82,19 @@ export class Scoreboard {
     if (finished) Atomics.add(this.cells, slot * SLOT_CELLS + 1, 1);
     const at = GROUP_BASE + group * GROUP_CELLS;
     Atomics.add(this.cells, at, 1);
-    if (Atomics.load(this.cells, at + 1) > 0) Atomics.notify(this.cells, at);
+    if (Atomics.load(this.cells, at + 1) === 0) return;
+    // Waking another loop costs a cross-thread wake-up: once per turn of this loop per group (what
+    // frees later in the same turn is seen by the woken loop when it looks).
+    if (this.wakeDue.has(group)) return;
+    this.wakeDue.add(group);
+    if (this.wakeDue.size === 1) setImmediate(this.wake);
   }
+
+  private readonly wakeDue = new Set<number>();
+  private readonly wake = (): void => {
+    for (const group of this.wakeDue) Atomics.notify(this.cells, GROUP_BASE + group * GROUP_CELLS);
+    this.wakeDue.clear();
+  };
 
   /** Resolves when one of the group's processes frees a thread, or after ms. */
   freed(group: number, ms: number): Promise<void> {

@@ -180,6 +180,11 @@ export class Supervisor {
     return { pools };
   }
 
+  /** Another loop saw process pid of the pool reach its maximum-requests. */
+  reportExhausted(poolKey: string, pid: number): void {
+    this.pools.get(poolKey)?.reportExhausted(pid);
+  }
+
   /** Another loop saw a request of process pid of pool poolId run past request-timeout. */
   reportStuck(poolKey: string, pid: number, ranMs: number): void {
     this.pools.get(poolKey)?.reportStuck(pid, ranMs);

@@ -30,6 +30,8 @@ export interface AnnouncedProcess {
   generation: number;
   state: 'ready' | 'draining';
   stuck: boolean;
+  /** maximum-requests of this process (with its jitter; 0: none), counted over every loop. */
+  maxRequests: number;
 }
 
 /** What a link tells its loop's pool. */
@@ -37,6 +39,8 @@ export interface LinkOwner {
   linkFree(link: WorkerLink, ranMs: number): void;
   linkRecalled(link: WorkerLink, requests: RequestHandle[]): void;
   linkClosed(link: WorkerLink): void;
+  /** The process served maximum-requests (counted over every loop): the first loop recycles it. */
+  linkExhausted(link: WorkerLink): void;
 }
 
 /** How long a link keeps trying to connect to a process that was announced ready. */
@@ -52,6 +56,8 @@ export class WorkerLink implements HandleHost, ChannelEvents {
   readonly generation: number;
   state: 'ready' | 'draining' | 'gone' = 'ready';
   stuck = false;
+  private readonly maxRequests: number;
+  private exhausted = false;
   private readonly inflight: InflightTable;
   private readonly owner: LinkOwner;
   private readonly board: Scoreboard;
@@ -63,6 +69,7 @@ export class WorkerLink implements HandleHost, ChannelEvents {
     this.threads = p.threads;
     this.generation = p.generation;
     this.stuck = p.stuck;
+    this.maxRequests = p.maxRequests;
     this.group = group;
     this.owner = owner;
     this.board = board;
@@ -86,6 +93,11 @@ export class WorkerLink implements HandleHost, ChannelEvents {
   start(handle: RequestHandle): void {
     const id = this.inflight.add(handle, Date.now());
     handle.sendTo(this, id);
+  }
+
+  /** When this loop's longest-running request on it started (ms); 0 when it holds none. */
+  oldestStart(): number {
+    return this.inflight.oldestStart();
   }
 
   runningSince(before: number): RequestHandle[] {
@@ -148,6 +160,10 @@ export class WorkerLink implements HandleHost, ChannelEvents {
 
   private release(id: number): number {
     this.board.release(this.slot, this.group, true);
+    if (this.maxRequests > 0 && !this.exhausted && this.board.served(this.slot) >= this.maxRequests) {
+      this.exhausted = true;
+      this.owner.linkExhausted(this);
+    }
     return this.inflight.release(id, Date.now());
   }
 
