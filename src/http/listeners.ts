@@ -1,4 +1,7 @@
 /**
+ * reason: a listener's pipeline, how it binds (alone, or shared between front-end loops) and how it
+ * closes are one lifecycle, read together.
+ *
  * The listeners. Each one is a pipeline of steps a connection goes through, each step handing the
  * socket to the next:
  *

@@ -96,20 +96,28 @@ export class Scoreboard {
     this.wakeDue.clear();
   };
 
-  /** Resolves when one of the group's processes frees a thread, or after ms. */
+  /**
+   * Resolves when one of the group's processes frees a thread, or after ms (a timer of this loop
+   * bounds the wait, and keeps the loop alive meanwhile: a pending Atomics.waitAsync does not).
+   */
   freed(group: number, ms: number): Promise<void> {
     const at = GROUP_BASE + group * GROUP_CELLS;
     const seen = Atomics.load(this.cells, at);
     Atomics.add(this.cells, at + 1, 1);
-    const done = (): void => {
-      Atomics.sub(this.cells, at + 1, 1);
-    };
-    const w = Atomics.waitAsync(this.cells, at, seen, ms);
-    if (!w.async) {
-      done();
-      return Promise.resolve();
-    }
-    return w.value.then(done, done);
+    return new Promise((resolve) => {
+      let over = false;
+      const finish = (): void => {
+        if (over) return;
+        over = true;
+        clearTimeout(timer);
+        Atomics.sub(this.cells, at + 1, 1);
+        resolve();
+      };
+      const timer = setTimeout(finish, ms);
+      const w = Atomics.waitAsync(this.cells, at, seen, ms);
+      if (!w.async) finish();
+      else w.value.then(finish, finish);
+    });
   }
 
   /** Requests queued in the loops other than the first, for the group (n may be negative). */
