@@ -10,7 +10,9 @@
  *   a request's CPU (the workers': add processes, each holds one GIL, at most one core; the front
  *   end's: cut its CPU per request).
  * The load generator is bounded apart: one wrk thread tops out at 1 / (wrk's CPU per request), and
- * sharing the C cores (as the harness runs it) at C / (CPU per request + wrk's).
+ * sharing the C cores (as the harness runs it) at C / (CPU per request + wrk's). It is named where
+ * it stops the harness before the server (one wrk thread below the prediction), or where its share
+ * of the shared cores is comparable to the server's (WRK_SHARE or more).
  */
 
 /** Medians of one loop count's runs: req/s, and CPU per request in microseconds. */
@@ -25,6 +27,9 @@ export interface LoopCosts {
 }
 
 export type Stop = 'loops' | 'workers-cpu' | 'front-end-cpu';
+
+/** wrk's share of the CPU it and the server use (wrk / (total + wrk)) from which it is named as a ceiling. */
+export const WRK_SHARE = 0.2;
 
 export interface ModelRow {
   cores: number;
@@ -42,6 +47,11 @@ export interface ModelRow {
   workerProcesses: number;
   /** req/s: what the harness can measure here, wrk -t1 on the same C cores: min(C / (total + wrk), 1 / wrk) */
   harnessBound: number;
+  /**
+   * the load generator as a ceiling: 'thread' when one wrk thread tops out below the prediction,
+   * 'share' when it takes WRK_SHARE or more of the cores it shares with the server; else undefined
+   */
+  loadGenerator: 'thread' | 'share' | undefined;
 }
 
 export interface ScalingModel {
@@ -87,6 +97,7 @@ export function scalingModel(measured: readonly LoopCosts[], cores: readonly num
       loopCores: (predicted * basis.frontEndUs) / PER_US,
       workerProcesses: Math.max(1, Math.ceil((predicted * basis.workersUs) / PER_US)),
       harnessBound: Math.min(rate(c, basis.totalUs + wrkUs), rate(1, wrkUs)),
+      loadGenerator: rate(1, wrkUs) < predicted ? 'thread' : wrkUs / (basis.totalUs + wrkUs) >= WRK_SHARE ? 'share' : undefined,
     };
   });
   return { basis, oneLoopCeiling: rate(1, basis.frontEndUs), wrkThreadCeiling: rate(1, wrkUs), rows };

@@ -28,8 +28,16 @@ test('scaling model: the CPU bound is cores / CPU per request, the loops ceiling
   assert.equal(sixteen.stop, 'loops');
   near(sixteen.loopCores, 8, 'the 8 loops all busy');
   assert.equal(sixteen.workerProcesses, Math.ceil(((8e6 / 28) * 17) / 1e6));
-  // one wrk thread caps what the harness can measure at 125k, below the 32-core CPU bound
+  // one wrk thread caps what the harness can measure at 125k, below the 16- and 32-core predictions
   near(thirtyTwo.harnessBound, 1e6 / 8, 'one wrk thread');
+  assert.equal(thirtyTwo.loadGenerator, 'thread');
+  // at 2 cores wrk (8 of 53 us, 15%) is neither below the prediction nor a comparable share
+  assert.equal(two.loadGenerator, undefined);
+});
+
+test('scaling model: wrk is named a ceiling when its share of the shared cores is comparable', () => {
+  const m = scalingModel([{ ...ONE, wrkUs: 15 }], [2], 8); // 15 of 60 us: 25%
+  assert.equal(m?.rows[0]?.loadGenerator, 'share');
 });
 
 test('scaling model: without a loop cap the CPU binds, and the workers when theirs is the larger share', () => {
