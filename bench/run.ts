@@ -17,6 +17,7 @@ import { RetryBudget } from './quiet.js';
 import type { Scenario } from './scenarios.js';
 import { Results } from './results.js';
 import { firstLine, runServer } from './run-server.js';
+import { runScaling } from './scaling.js';
 import { renderTable } from './table.js';
 import { renderTargets } from './targets.js';
 
@@ -104,6 +105,7 @@ async function main(): Promise<number> {
   }
   if (o.codec) return runCodec();
   installCleanupHandlers();
+  if (o.scaling) return runScaling(o);
   const peers = PEERS.filter((p) => o.servers.includes(p.name));
   if (o.baseline !== undefined) peers.splice(1, 0, wsgiHostAt(o.baseline));
   const transports = new Set(o.scenarios.map((sc) => sc.transport));
