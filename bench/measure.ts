@@ -20,7 +20,11 @@ export interface RunResult {
   /** % of one CPU, over the run's wall time */
   serverCpuPct: number;
   serverCpuUsPerReq: number;
+  /** of serverCpuUsPerReq: the front end's (the root's executable: wsgi-host's Node process) and the rest of the tree's */
+  frontEndCpuUsPerReq: number;
+  workersCpuUsPerReq: number;
   wrkCpuPct: number;
+  wrkCpuUsPerReq: number;
   /** % of one CPU used by everything else on the machine (the harness itself excluded): noise */
   otherCpuPct: number;
   rssIdleBytes: number;
@@ -70,6 +74,8 @@ export async function measure(server: ServerHandle, sc: Scenario, d: Durations, 
   const selfUsage = process.cpuUsage(self0);
   const selfS = (selfUsage.user + selfUsage.system) / 1e6;
   const cpuS = after.cpuS - idle.cpuS;
+  const frontEndS = after.frontEndCpuS - idle.frontEndCpuS;
+  const perReqUs = (s: number): number => (r.requests > 0 ? (s * 1e6) / r.requests : NaN);
   const otherS = machineBusyS() - busy0 - cpuS - r.cpuS - selfS;
   return {
     rps: r.rps,
@@ -81,8 +87,11 @@ export async function measure(server: ServerHandle, sc: Scenario, d: Durations, 
     // as 0 requests and 0 errors. Count that as an error on every connection.
     errors: r.socketErrors + r.non2xx + (r.requests === 0 ? sc.connections : 0),
     serverCpuPct: (100 * cpuS) / wallS,
-    serverCpuUsPerReq: r.requests > 0 ? (cpuS * 1e6) / r.requests : NaN,
+    serverCpuUsPerReq: perReqUs(cpuS),
+    frontEndCpuUsPerReq: perReqUs(frontEndS),
+    workersCpuUsPerReq: perReqUs(cpuS - frontEndS),
     wrkCpuPct: (100 * r.cpuS) / wallS,
+    wrkCpuUsPerReq: perReqUs(r.cpuS),
     otherCpuPct: Math.max(0, (100 * otherS) / wallS),
     rssIdleBytes: idle.rssBytes,
     rssLoadBytes: Math.max(rssLoad, after.rssBytes),

@@ -4,7 +4,7 @@
  * so a worker that exits during a run is still counted by its parent.
  */
 import { execFileSync } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
 
 function getconf(name: string, fallback: number): number {
   try {
@@ -24,6 +24,8 @@ export interface ProcInfo {
   state: string;
   /** utime+stime+cutime+cstime, in seconds */
   cpuS: number;
+  /** utime+stime only (every thread of the process, not its reaped children), in seconds */
+  ownCpuS: number;
   rssBytes: number;
 }
 
@@ -37,8 +39,9 @@ export function readProc(pid: number): ProcInfo | undefined {
   }
   // Field 2 (comm) is in parentheses and may hold spaces: split after the last ')'.
   const f = text.slice(text.lastIndexOf(')') + 2).split(' ');
-  const ticks = Number(f[11]) + Number(f[12]) + Number(f[13]) + Number(f[14]);
-  return { pid, ppid: Number(f[1]), state: f[0] ?? '?', cpuS: ticks / CLOCK_TICKS, rssBytes: Number(f[21]) * PAGE_SIZE };
+  const own = Number(f[11]) + Number(f[12]);
+  const ticks = own + Number(f[13]) + Number(f[14]);
+  return { pid, ppid: Number(f[1]), state: f[0] ?? '?', cpuS: ticks / CLOCK_TICKS, ownCpuS: own / CLOCK_TICKS, rssBytes: Number(f[21]) * PAGE_SIZE };
 }
 
 function allProcs(): ProcInfo[] {
@@ -69,15 +72,32 @@ export interface TreeSample {
   rootRssBytes: number;
   /** RSS of each process other than the root (the workers, for most servers) */
   childRss: number[];
+  /**
+   * utime+stime of the root and of every process of the tree running the root's executable, their
+   * threads included and their reaped children not: wsgi-host's Node front end, apart from its
+   * Python workers (cpuS - frontEndCpuS; a worker that exited is counted there, by its parent).
+   */
+  frontEndCpuS: number;
+}
+
+function executable(pid: number): string | undefined {
+  try {
+    return readlinkSync(`/proc/${pid}/exe`);
+  } catch {
+    return undefined;
+  }
 }
 
 export function sampleTree(root: number): TreeSample {
   const tree = processTree(root);
+  const rootExe = executable(root);
+  const frontEnd = tree.filter((p, i) => i === 0 || (rootExe !== undefined && executable(p.pid) === rootExe));
   return {
     cpuS: tree.reduce((s, p) => s + p.cpuS, 0),
     rssBytes: tree.reduce((s, p) => s + p.rssBytes, 0),
     rootRssBytes: tree[0]?.rssBytes ?? 0,
     childRss: tree.slice(1).map((p) => p.rssBytes),
+    frontEndCpuS: frontEnd.reduce((s, p) => s + p.ownCpuS, 0),
   };
 }
 

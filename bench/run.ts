@@ -6,28 +6,20 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { chmodSync, mkdtempSync, readFileSync } from 'node:fs';
 import { cpus, release, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describeError } from '../src/errors.js';
 import { installCleanupHandlers, removeOnExit, stopAll } from './cleanup.js';
 import { debianVersion, ensurePackages, pythonVersion } from './install.js';
-import { measure } from './measure.js';
 import { HELP, parseOptions, type Options } from './options.js';
 import { DIST_BENCH, PYTHON, PYTHON_HOME, REPO } from './paths.js';
-import { PEERS, WSGI_HOST } from './peers/index.js';
-import type { ServerHandle } from './peers/process.js';
+import { PEERS } from './peers/index.js';
 import { wsgiHostAt } from './peers/wsgi-host.js';
-import { layoutName, type Layout, type Peer, type TlsFiles } from './peers/types.js';
-import { freePort } from './ports.js';
-import { sampleTree } from './process-tree.js';
+import { layoutName, type Peer, type TlsFiles } from './peers/types.js';
 import { RetryBudget } from './quiet.js';
 import type { Scenario } from './scenarios.js';
 import { Results } from './results.js';
-import { fmtMs, renderTable } from './table.js';
+import { firstLine, runServer } from './run-server.js';
+import { runScaling } from './scaling.js';
+import { renderTable } from './table.js';
 import { renderTargets } from './targets.js';
-import { validate } from './validate.js';
-
-/** How long wsgi-host's tree is watched with no request, for its idle CPU. */
-const IDLE_MS = 2000;
-const firstLine = (err: unknown): string => describeError(err).split('\n')[0] ?? '';
 
 function runCodec(): number {
   const node = spawnSync(process.execPath, [join(DIST_BENCH, 'codec.js')], { stdio: 'inherit' });
@@ -99,78 +91,6 @@ function startsOf(o: Options, peer: Peer, at: string, results: Results, tls: Tls
   ].filter((s) => s.scenarios.length > 0);
 }
 
-/** Start one server in one layout, measure every scenario against it, stop it. */
-async function runServer(
-  o: Options,
-  peer: Peer,
-  l: Layout,
-  rep: number,
-  workDir: string,
-  results: Results,
-  retry: RetryBudget,
-  start: { scenarios: Scenario[]; tls: TlsFiles | undefined },
-): Promise<void> {
-  const at = peer.layoutIndependent ? 'any' : layoutName(l);
-  const scenarios = start.scenarios;
-  const noteAll = (text: string): void => {
-    for (const sc of scenarios) results.note(sc.name, at, peer.name, text);
-  };
-  const tag = `[rep ${rep + 1}/${o.reps}] ${at.padEnd(4)} ${peer.name.padEnd(17)}`;
-  let handle: ServerHandle;
-  try {
-    handle = await peer.start({ layout: l, port: await freePort(), workDir, ...(start.tls !== undefined ? { tls: start.tls } : {}) });
-  } catch (err) {
-    console.error(`${tag} failed to start: ${String(err)}`);
-    return noteAll(`failed to start: ${firstLine(err)}`);
-  }
-  try {
-    await validate(handle.url, ['/hello']);
-    const idle = sampleTree(handle.pid);
-    results.addIdle(at, peer.name, idle);
-    if (peer.name === WSGI_HOST) {
-      // Idle CPU: the tree with no request for IDLE_MS (timers, polling, heartbeats would show here).
-      await new Promise((r) => setTimeout(r, IDLE_MS));
-      results.addIdleCpu(at, peer.name, ((sampleTree(handle.pid).cpuS - idle.cpuS) * 100_000) / IDLE_MS);
-    }
-    await validate(
-      handle.url,
-      scenarios.map((s) => s.path),
-    );
-    for (const sc of scenarios) {
-      const warningsBefore = peer.warnings?.(handle).length ?? 0;
-      try {
-        const r = await retry.run(() => measure(handle, sc, o.durations, o.pin));
-        results.add(sc.name, at, peer.name, r);
-        console.log(
-          `${tag} ${sc.name.padEnd(16)} ${r.rps.toFixed(0).padStart(6)} req/s` +
-            `${r.mbps !== undefined ? ` ${r.mbps.toFixed(0).padStart(5)} MB/s` : ''}  p50 ${fmtMs(r.p50Ms)}  p99 ${fmtMs(r.p99Ms)}` +
-            `  errors ${r.errors}  server ${r.serverCpuPct.toFixed(0)}%  wrk ${r.wrkCpuPct.toFixed(0)}%  other ${r.otherCpuPct.toFixed(0)}%`,
-        );
-      } catch (err) {
-        console.error(`${tag} ${sc.name}: ${String(err)}`);
-        results.note(sc.name, at, peer.name, `failed: ${firstLine(err)}`);
-      }
-      const warnings = peer.warnings?.(handle).slice(warningsBefore) ?? [];
-      if (warnings.length > 0) {
-        console.error(`${tag} ${sc.name}: ${warnings.length} warning(s) in ${handle.logFile}:\n  ${warnings.slice(0, 3).join('\n  ')}`);
-        results.note(
-          sc.name,
-          at,
-          peer.name,
-          `${warnings.length} log warnings (${firstLine(warnings[0])
-            .replace(/^.*\] /, '')
-            .slice(0, 60)})`,
-        );
-      }
-    }
-  } catch (err) {
-    console.error(`${tag} ${String(err)}`);
-    noteAll(`failed: ${firstLine(err)}`);
-  } finally {
-    await handle.stop();
-  }
-}
-
 async function main(): Promise<number> {
   let o: Options;
   try {
@@ -185,6 +105,7 @@ async function main(): Promise<number> {
   }
   if (o.codec) return runCodec();
   installCleanupHandlers();
+  if (o.scaling) return runScaling(o);
   const peers = PEERS.filter((p) => o.servers.includes(p.name));
   if (o.baseline !== undefined) peers.splice(1, 0, wsgiHostAt(o.baseline));
   const transports = new Set(o.scenarios.map((sc) => sc.transport));

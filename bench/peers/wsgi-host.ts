@@ -1,8 +1,9 @@
 /**
- * wsgi-host, through its real CLI, on Debian's /usr/bin/python3 (--python-home /usr); and, with
- * `--baseline DIR`, another checkout's build of it beside it (wsgiHostAt), for before/after rows.
+ * wsgi-host, through its real CLI, on Debian's /usr/bin/python3 (--python-home /usr); with
+ * `--baseline DIR`, another checkout's build of it beside it (wsgiHostAt), for before/after rows;
+ * with `--scaling`, this build with K front-end loops (wsgiHostWithFrontEnds).
  */
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { APP_FILE, PYTHON_HOME, WSGI_HOST_CLI } from '../paths.js';
@@ -25,7 +26,22 @@ export function wsgiHostAt(dir: string): Peer {
   return wsgiHostPeer(`wsgi-host@${commit}`, cli, help.includes("'off' for none"), help.includes('--certificate FILE'));
 }
 
-function wsgiHostPeer(name: string, cli: string, accessLogOff: boolean, tls: boolean): Peer {
+/**
+ * This build with `--front-ends K` (K = 1 leaves the flag out, so it also runs on a build without
+ * it), named wsgi-host-kK.
+ */
+export function wsgiHostWithFrontEnds(k: number): Peer {
+  return wsgiHostPeer(`wsgi-host-k${k}`, WSGI_HOST_CLI, true, true, k === 1 ? [] : ['--front-ends', String(k)]);
+}
+
+/** Why this build cannot run more than one front-end loop (its `serve --help` has no --front-ends), or undefined. */
+export function frontEndsMissing(): string | undefined {
+  const r = spawnSync(process.execPath, [WSGI_HOST_CLI, 'serve', '--help'], { encoding: 'utf8', timeout: 30_000 });
+  if (r.status !== 0) return `'wsgi-host serve --help' failed (${r.status ?? r.signal ?? r.error?.message}): cannot tell whether it has --front-ends`;
+  return r.stdout.includes('--front-ends') ? undefined : "this build's 'wsgi-host serve --help' lists no --front-ends";
+}
+
+function wsgiHostPeer(name: string, cli: string, accessLogOff: boolean, tls: boolean, extraArgs: string[] = []): Peer {
   return {
     name,
     packages: [],
@@ -55,6 +71,7 @@ function wsgiHostPeer(name: string, cli: string, accessLogOff: boolean, tls: boo
           '--log-format',
           'json',
           ...(tls !== undefined ? ['--certificate', tls.certificate, '--private-key', tls.privateKey] : []),
+          ...extraArgs,
         ],
         port,
         tls: tls !== undefined,
