@@ -63,6 +63,11 @@ export class WsgiHostServer {
     this.plan = plan;
     this.log = log;
     this.configLabel = configLabel;
+    if (plan.config.frontEnds !== 1 && frontEndCount(plan.config) === 1 && process.platform !== 'linux') {
+      log.warn(
+        `front-ends = ${String(plan.config.frontEnds)}: one front-end loop serves on ${process.platform} (the other loops reach worker processes over unix sockets, on Linux only)`,
+      );
+    }
     if (frontEndCount(plan.config) > 1) this.shared = { board: new Scoreboard(), changed: () => this.loops?.viewChanged() };
   }
 
@@ -93,6 +98,7 @@ export class WsgiHostServer {
     }
     this.frontEnd = frontEnd;
     if (this.phase === 'starting') this.phase = 'serving';
+    this.loops?.viewChanged();
     this.sampler = setInterval(() => this.sample(), 1000);
     this.sampler.unref();
     return this.addresses;

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { request } from './helpers/http.js';
@@ -200,6 +200,30 @@ describe('front-ends = 2: two event loops in one front end, one server', () => {
       assert.deepEqual(sizes, Array(8).fill(String(body.length)));
     } finally {
       await host.stop();
+    }
+  });
+
+  test('a touched script restarts the group whichever loop takes the requests (the first loop's tick looks for the other loops)', async () => {
+    const { host } = await serve(config({ processes: 1, threads: 2 }));
+    try {
+      const before = (await request(`${host.url}/x`)).text.split(' ')[2];
+      const now = new Date();
+      utimesSync(join(t.dir, 'app.wsgi'), now, new Date(now.getTime() + 5000));
+      await waitFor(async () => (await request(`${host.url}/x`)).text.split(' ')[2] !== before, 15_000, 'a new process serves');
+    } finally {
+      await host.stop();
+    }
+  });
+
+  test('--front-ends takes a whole number from 1 to 64 or auto, and says so otherwise', async () => {
+    const bad = await runCli(['serve', 'app.wsgi', '--front-ends', '0'], { cwd: t.dir });
+    assert.equal(bad.code, 2);
+    assert.match(bad.stderr, /--front-ends/);
+    const auto = await WsgiHost.serve(['app.wsgi', '--python-home', 'venv', '--front-ends', 'auto'], { cwd: t.dir });
+    try {
+      assert.equal((await request(`${auto.url}/x`)).status, 200);
+    } finally {
+      await auto.stop();
     }
   });
 

@@ -20,8 +20,12 @@ export const AUTO_FRONT_ENDS_CAP = 16;
 /** How long a loop may take to start listening. */
 const START_MS = 15_000;
 
-/** How many front-end loops a configuration asks for. */
+/**
+ * How many front-end loops a configuration asks for. Other loops reach the worker processes on
+ * the unix socket each worker listens on, which exists on Linux only: elsewhere, one loop.
+ */
 export function frontEndCount(config: ServerConfig): number {
+  if (process.platform !== 'linux') return 1;
   return config.frontEnds === 'auto' ? Math.max(1, Math.min(AUTO_FRONT_ENDS_CAP, availableParallelism())) : config.frontEnds;
 }
 
@@ -186,9 +190,6 @@ export class FrontEndLoops {
         return;
       case 'exhausted':
         this.host.exhausted(m.key, m.pid);
-        return;
-      case 'reloaded':
-        if (m.note) this.host.log.info(`front-end loop: ${m.note}`);
         return;
       case 'failed':
         this.host.log.error(`a front-end loop failed: ${m.message}`);

@@ -508,6 +508,13 @@ export class ProcessPool implements RequestPort, MemberOwner {
     if (this.state !== 'serving') return;
     const s = this.settings;
     this.expireQueued(now);
+    // front-ends > 1: the other loops' requests do not look at the scripts; the tick does for them.
+    const scripts = this.scriptWatch;
+    if (this.options.shared !== undefined && scripts !== undefined && this.restarting === undefined && scripts.due(now)) {
+      void scripts.check().then((changed) => {
+        if (changed !== undefined) void this.restartAll('script-touched', `${changed} changed`);
+      });
+    }
     const modules = this.moduleWatch;
     if (modules !== undefined && this.restarting === undefined && modules.due(now)) {
       void modules.check().then((changed) => {
