@@ -99,7 +99,7 @@ class ExtraConnections(unittest.TestCase):
                 both.wait()  # each connection's request runs while the other's does
                 start_response("200 OK", [])
                 return [environ["PATH_INFO"].encode()]
-        """)
+        """, threads=2)  # the process's two threads serve both connections
         self.assertTrue(os.path.exists(self.worker.path), "the socket path stays for extra connections")
         extra = self.extra()
         self.request(self.worker, 1, "/primary")

@@ -1,10 +1,11 @@
 """One request's channel to the front end: what arrived for it (its head, body chunks, credit,
-CANCEL, RECALL, FILE_DONE, filled in by the connection's reader) and every frame this worker sends
-for it. The WSGI code (wsgi.py, serve.py) calls these methods; it never builds a frame itself.
+CANCEL, RECALL, FILE_DONE, filled in by the hub's reader) and every frame this worker sends for it,
+on its own connection. The WSGI code (wsgi.py, serve.py) calls these methods; it never builds a
+frame itself.
 
 design: a Channel is made by the reader thread when the REQUEST frame arrives and is taken by one
-handling thread (Connection.next_request sets cond, that thread's condition on the connection's
-lock). Its state is written under the connection's lock, except what only the handling thread
+handling thread (Hub.next_request sets cond, that thread's condition on the hub's lock, which is
+also conn.lock). Its state is written under that lock, except what only the handling thread
 touches: credit before the response's first frame (no CREDIT can arrive before it) and the
 response-side methods, which only that thread calls.
 """

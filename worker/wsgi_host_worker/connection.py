@@ -1,12 +1,12 @@
-"""The connection to the front end: reaching it, reading frames (leader/follower: whichever thread
-needs a frame reads for all), dispatching them to the requests' channels, and coalesced writing.
+"""One connection to the front end: reaching it, its socket, its read buffer and the frames read
+from it, its requests by id, and coalesced writing. What the connections of a process share (the
+lock, the queue of requests, the waiting threads and the reader's role) is the hub's (hub.py).
 
-design: one stream socket, one lock. A thread that waits for something (a request, body bytes,
-credit, a FILE_DONE) reads the socket itself if no other thread is reading; otherwise it sleeps on
-its condition and the reader wakes it when what it waits for arrived, or hands it the reader's
-role when the reader is done. Writes go out whole under a separate write lock. An idle worker may
-spin briefly on a non-blocking read before it sleeps (SPIN_BUDGET). (~330 lines: the read buffer,
-the reader's hand-off and the dispatch share one lock discipline and are read together.)
+design: writes go out whole under the connection's own write lock. The hub's reader calls
+read_frames: blocking (the primary alone: an idle worker may spin briefly on a non-blocking read
+before it sleeps, SPIN_BUDGET), without blocking, or READY (the poll found it readable). A large
+DATA payload is read straight into its own bytes object (bulk). (~300 lines: the read buffer's
+states are read together.)
 """
 
 import json
@@ -15,25 +15,21 @@ import socket
 import struct
 import threading
 import time
-from collections import deque
 
 from .channel import Channel
+from .hub import READY, ConnectionLost, Hub, Woken
 from .wire import (
-    F_END, FILE_ABORTED, HEADER, HEADER_SIZE, READ_BUFFER, T_CANCEL, T_CREDIT, T_DATA, T_FILE_DONE,
-    T_INIT, T_LOG, T_RECALL, T_REQUEST, T_SHUTDOWN, U32,
+    F_END, FILE_ABORTED, HEADER, HEADER_SIZE, READ_BUFFER, T_CANCEL, T_CREDIT, T_DATA,
+    T_FILE_DONE, T_INIT, T_LOG, T_RECALL, T_REQUEST, T_SHUTDOWN, U32,
 )
+
+__all__ = ["Connection", "ConnectionLost", "SPIN_BUDGET", "connect_front_end", "from_parent"]
 
 # Adaptive busy-polling: an idle worker spins this long (seconds) on a non-blocking read before it
 # sleeps, but only while the recent average wait for a request is shorter than that. Waking a
 # sleeping process costs tens of microseconds on virtual machines; a closed-loop client saves that
 # on every request, while light or bursty traffic never spins.
 SPIN_BUDGET = 0.0003
-# Before a thread starts a request that waited inside this process, it reads (without blocking)
-# what else arrived, so that a CANCEL or RECALL for it is seen first; but not when the last read
-# was more recent than this (seconds): a burst of requests read together is then served without a
-# failed read per request (a request recalled or cancelled within that time just runs, and the
-# front end handles its answer as it does for one that had started).
-POLL_AFTER = 0.0001
 # A DATA payload at least this large makes the reader go "bulk": while the read buffer is empty, it
 # reads the next frame's header alone and a large DATA payload straight into its own bytes object
 # (sock.recv), which wsgi.input hands to the application as it is: no copy out of the read buffer.
@@ -45,14 +41,15 @@ _MSG_DONTWAIT = getattr(socket, "MSG_DONTWAIT", 0)
 _MSG_WAITALL = getattr(socket, "MSG_WAITALL", 0)
 
 
-class ConnectionLost(Exception):
-    """The front end went away."""
-
-
 class Connection(object):
-    def __init__(self, sock):
+    def __init__(self, sock, hub=None):
+        """hub: the process's (None: a new one, this connection its primary)."""
+        if hub is None:
+            hub = Hub()
+        self.hub = hub
         self.sock = sock
-        self.lock = threading.Lock()
+        self.lock = hub.lock  # one lock for every connection of the process
+        self.pending = hub.pending
         self.wlock = threading.Lock()
         self.rbuf = bytearray(READ_BUFFER)
         self.rview = memoryview(self.rbuf)
@@ -60,20 +57,18 @@ class Connection(object):
         self.rend = 0
         self.read_at = 0.0  # when the last read returned bytes (time.monotonic)
         self.bulk = False  # reading large DATA payloads straight into their own bytes (BULK_DATA)
-        self.reading = False
-        self.closed = False
+        self.closed = False  # (an extra connection) ended: hub.end
         self.shutting_down = False
-        self.pending = deque()
-        self.requests = {}
-        self.waiters = []
+        self.requests = {}  # this connection's requests by id, from REQUEST to done
         self.response_window = 0
         self.request_window = 0
-        self.running = 0  # requests being handled by a thread
         self.spin_budget = SPIN_BUDGET
         self.log_threshold = 0  # lines below this level (the front end's --log-level) are not sent
         self.wait_average = 1.0  # recent average wait for a request while idle (seconds)
-        # next_request's wait condition, made once rather than per request.
-        self._has_work = lambda: self.pending or self.shutting_down
+        self.gate = None  # (the primary, once a listener exists) hub._gate: polls before blocking
+        self.next_request = hub.next_request
+        self.done = hub.done  # a request of this connection ended (bound here: no call in between)
+        hub.add(self)
 
     # -- writing ------------------------------------------------------------------------------
 
@@ -135,18 +130,6 @@ class Connection(object):
         except ConnectionLost:
             pass
 
-    def lose(self):
-        """(an extra connection) End it after an error: the threads waiting on it, and the one
-        reading it, see ConnectionLost; sends on it fail."""
-        with self.lock:
-            self.closed = True
-            for c, _ in self.waiters:
-                c.notify()
-        try:
-            self.sock.shutdown(socket.SHUT_RDWR)
-        except OSError:
-            pass
-
     # -- reading ------------------------------------------------------------------------------
 
     def read_init(self):
@@ -160,11 +143,14 @@ class Connection(object):
                     return json.loads(payload.decode("utf-8"))
             # Anything before INIT is a protocol error; ignore it.
 
-    def _read_frames(self, idle=False, wait=True):
+    def read_frames(self, idle=False, wait=True):
         """Block until at least one whole frame is buffered; return the frames (None at EOF). A
         REQUEST frame's payload is its head decoded (latin-1 text); the others' are bytes.
         idle: no request is running, so this read may spin before it sleeps (SPIN_BUDGET).
-        wait=False: return what can be read without blocking ([] when nothing)."""
+        wait=False: return what can be read without blocking ([] when nothing). wait=READY (the
+        poll found the socket readable): as False, but a bulk DATA frame is read whole.
+        With a gate (the primary alone, a listener open), a read that would block polls the
+        gate first and returns [] when it was woken (a connection was added)."""
         frames = []
         sock = self.sock
         while True:
@@ -211,22 +197,41 @@ class Connection(object):
                 buf = self.rbuf = bytearray(READ_BUFFER)
                 self.rview = memoryview(buf)
             try:
-                if not wait:
-                    n = sock.recv_into(self.rview[end:], 0, _MSG_DONTWAIT)
+                if wait is not True:
+                    if wait == READY and self.bulk:
+                        wait = False  # one bounded read: the rest of a frame already arriving
+                        if end == 0:
+                            got = self._read_bulk()
+                            if got is None or got:
+                                return got
+                            continue
+                        n = sock.recv_into(self.rview[end:end + want], want, _MSG_WAITALL)
+                    else:
+                        n = sock.recv_into(self.rview[end:], 0, _MSG_DONTWAIT)
                 elif idle and self.spin_budget:
                     n = self._spin_read(self.rview[end:])
                 elif self.bulk:
                     if end == 0:
+                        if self.gate is not None:
+                            self.gate()
                         got = self._read_bulk()
                         if got is None or got:
                             return got
                         continue
                     n = sock.recv_into(self.rview[end:end + want], want, _MSG_WAITALL)
                 else:
-                    n = sock.recv_into(self.rview[end:])
+                    gate = self.gate
+                    if gate is None:
+                        n = sock.recv_into(self.rview[end:])
+                    else:
+                        try:
+                            n = sock.recv_into(self.rview[end:], 0, _MSG_DONTWAIT)
+                        except BlockingIOError:
+                            gate()  # raises Woken, or returns once the socket is readable
+                            continue
             except InterruptedError:
                 continue
-            except BlockingIOError:
+            except (BlockingIOError, Woken):
                 return frames
             except OSError:
                 n = 0
@@ -284,137 +289,53 @@ class Connection(object):
                     if _monotonic() > deadline:
                         break
         if n < 0:
+            if self.gate is not None:
+                self.gate()  # raises Woken (a connection was added), or returns once readable
             n = sock.recv_into(view)
         waited = _monotonic() - started
         self.wait_average += (waited - self.wait_average) * 0.25
         return n
 
-    def wait_until(self, pred, cond, idle=False):
-        """Wait (lock held) until pred() is true, reading the socket if no other thread is."""
-        while not pred():
-            if self.closed:
-                raise ConnectionLost()
-            if self.reading:
-                entry = (cond, pred)
-                self.waiters.append(entry)
-                try:
-                    cond.wait()
-                finally:
-                    self.waiters.remove(entry)
-                continue
-            self.reading = True
-            idle = idle and self.running == 0
-            self.lock.release()
-            try:
-                frames = self._read_frames(idle)
-            finally:
-                self.lock.acquire()
-                self.reading = False
-            if frames is None or frames or self.waiters:
-                self._after_read(frames, pred)
+    _read_frames = read_frames
 
-    def _after_read(self, frames, pred=None):
-        """Dispatch what the reader read (lock held) and wake the threads it concerns. pred: the
-        reader's own condition; when it holds (or there is none) the reader stops reading, so a
-        thread still waiting takes over that role."""
-        if frames is None:
-            self.closed = True
-            for c, _ in self.waiters:
-                c.notify()
-            raise ConnectionLost()
-        for f in frames:
-            if f[0] == T_REQUEST:
-                rid = f[1]
-                req = Channel(self, rid, f[3], f[2], self.response_window)
-                self.requests[rid] = req
-                self.pending.append(req)
-            else:
-                self._dispatch(f)
-        waiters = self.waiters
-        if not waiters:
-            return
-        leaving = pred is None or pred()
-        successor = None
-        for c, p in waiters:
-            if p():
-                c.notify()
-            elif successor is None:
-                successor = c
-        if leaving and successor is not None:
-            successor.notify()  # hand the reader's role to a thread still waiting
+    def wait_until(self, pred, cond):
+        """Wait (the hub's lock held) until pred() is true, reading if no other thread is; a
+        request of this connection waits so (ConnectionLost when the connection ends)."""
+        self.hub.wait_until(pred, cond, self)
 
-    def _poll(self):
-        """(lock held) Read and dispatch whatever frames already arrived, without blocking: a
-        CANCEL or RECALL for a waiting request is seen before that request is started."""
-        if self.reading:
+    def dispatch(self, frame):
+        """(the hub's lock held) A frame other than REQUEST and SHUTDOWN (the hub's), read from this
+        connection: to its request."""
+        ftype, rid, flags, payload = frame
+        req = self.requests.get(rid)
+        if req is None:
             return
-        self.reading = True
-        self.lock.release()
-        try:
-            frames = self._read_frames(wait=False)
-        finally:
-            self.lock.acquire()
-            self.reading = False
-        if frames is None or frames:
-            self._after_read(frames)
+        if ftype == T_DATA:
+            if payload and req.chunks is not None:
+                req.chunks.append(payload)
+            if flags & F_END:
+                req.body_done = True
+        elif ftype == T_CREDIT:
+            req.credit += U32.unpack_from(payload, 0)[0]
+        elif ftype == T_CANCEL:
+            req.cancelled = True
+        elif ftype == T_RECALL:
+            req.recalled = True  # honoured only if no thread has started it
+        elif ftype == T_FILE_DONE:
+            req.file_result = payload[0] if payload else FILE_ABORTED
 
     def _dispatch(self, frame):
+        """Any frame read from this connection (REQUEST and SHUTDOWN included), with the hub's lock
+        held or no thread serving: bench/codec.py decodes through it."""
         ftype, rid, flags, payload = frame
         if ftype == T_REQUEST:
             req = Channel(self, rid, payload, flags, self.response_window)
             self.requests[rid] = req
-            self.pending.append(req)
-            return
-        req = self.requests.get(rid)
-        if ftype == T_DATA:
-            if req is not None:
-                if payload and req.chunks is not None:
-                    req.chunks.append(payload)
-                if flags & F_END:
-                    req.body_done = True
-        elif ftype == T_CREDIT:
-            if req is not None:
-                req.credit += U32.unpack_from(payload, 0)[0]
-        elif ftype == T_CANCEL:
-            if req is not None:
-                req.cancelled = True
-        elif ftype == T_RECALL:
-            if req is not None:
-                req.recalled = True  # honoured only if no thread has started it
-        elif ftype == T_FILE_DONE:
-            if req is not None:
-                req.file_result = payload[0] if payload else FILE_ABORTED
+            self.hub.pending.append(req)
         elif ftype == T_SHUTDOWN:
             self.shutting_down = True
-
-    # -- the requests -------------------------------------------------------------------------
-
-    def next_request(self, cond):
-        """The next request's Channel for the thread whose condition is cond (None: shutting down)."""
-        lock = self.lock
-        lock.acquire()
-        try:
-            if self.pending and _monotonic() - self.read_at > POLL_AFTER:
-                self._poll()
-            if not self.pending and not self.shutting_down:
-                self.wait_until(self._has_work, cond, True)
-            if self.pending:
-                self.running += 1
-                req = self.pending.popleft()
-                req.cond = cond
-                return req
-            return None
-        finally:
-            lock.release()
-
-    def done(self, req):
-        lock = self.lock
-        lock.acquire()
-        try:
-            self.running -= 1
-            self.requests.pop(req.id, None)
-        finally:
-            lock.release()
+        else:
+            self.dispatch(frame)
 
 
 def connect_front_end():

@@ -65,6 +65,7 @@ def main(args):
     conn.log_threshold = int(config.get("logLevel", 0))
     conn.spin_budget = float(config.get("spinBudget", SPIN_BUDGET))
     conn.response_window = int(config["responseWindow"])
+    conn.hub.spin_budget = conn.spin_budget
     worker = Worker(conn, config, listener)
 
     def on_term(signum, frame):

@@ -1,17 +1,18 @@
-"""The serve loop: a group's applications, the threads that take requests off the connection, and
+"""The serve loop: a group's applications, the threads that take requests off the connections, and
 one request's run through its application (handle).
 
-design: `threads` threads (the main one included) each loop on Connection.next_request and run
-the request they get to its end; there is no queue of our own (the front end schedules). Each
-extra connection (extra.py) gets `threads` threads of its own running the same loop. The
-request path (next_request, handle, environ.build_environ, wsgi.Response, channel.Channel) does
-no work that could be done once per process: module globals it uses in loops are bound locally.
+design: `threads` threads (the main one included) each loop on Hub.next_request and run the
+request they get, from whichever connection it came, to its end; there is no queue of our own (the
+front end schedules, and bounds a process's requests across its connections to `threads` running).
+Extra connections (extra.py) get no threads of their own: the same threads serve every connection
+(more threads with work at once would only fight over the GIL). The request path (next_request,
+handle, environ.build_environ, wsgi.Response, channel.Channel) does no work that could be done once
+per process: module globals it uses in loops are bound locally.
 """
 
 import atexit
 import json
 import os
-import select
 import sys
 import threading
 
@@ -57,26 +58,11 @@ def shutdown_now(status):
     os._exit(status)
 
 
-def _never():
-    return False
-
-
-def _waiting(listener):
-    """Whether a connection waits in the listener's backlog."""
-    poller = select.poll()
-    poller.register(listener, select.POLLIN)
-    try:
-        return any(events & select.POLLIN for _, events in poller.poll(0))
-    except OSError:
-        return False
-
-
 class Worker(object):
     def __init__(self, conn, config, listener=None):
         self.conn = conn  # the primary connection: INIT came on it; READY, MODULES, LOG id 0 go on it
+        self.hub = conn.hub  # every connection's requests, lock and reader (hub.py)
         self.listener = listener  # where extra connections arrive (None: a socketpair, no extras)
-        self.conns = [conn]  # the connections open: the primary, then the extra ones
-        self.conns_lock = threading.Lock()
         self.config = config
         self.apps = []
         self.apps_by_index = {}  # the REQUEST head's first field ("0", "1"...) -> App
@@ -119,8 +105,8 @@ class Worker(object):
     # -- serving ------------------------------------------------------------------------------
 
     def serve(self):
-        """Serve the primary connection on `threads` threads, this one included (extra.py serves
-        the extra connections: main starts it before this)."""
+        """Serve every connection (the primary, and the extra ones extra.py adds to the hub) on
+        `threads` threads, this one included."""
         for _ in range(self.threads - 1):
             t = threading.Thread(target=self._thread_main, name="wsgi-host-worker", daemon=True)
             t.start()
@@ -129,64 +115,37 @@ class Worker(object):
     def all_done(self):
         """The process may exit: the primary connection got SHUTDOWN, and every connection still
         open got SHUTDOWN and has no request left (a closed extra connection counts as done)."""
-        if not self.conn.shutting_down:
-            return False
-        with self.conns_lock:
-            conns = list(self.conns)
-            if self.listener is not None and _waiting(self.listener):
-                return False  # a connection not accepted yet (extra.py accepts under conns_lock)
-        for conn in conns:
-            with conn.lock:
-                if not conn.closed and (conn.requests or not conn.shutting_down):
-                    return False
-        return True
+        with self.hub.lock:
+            return self.hub.all_done()
 
     def terminate(self):
         """SIGTERM (in the signal handler, so no locks): every connection drains as on SHUTDOWN;
         exit now if no request is left anywhere."""
-        conns = list(self.conns)
-        for conn in conns:
-            conn.shutting_down = True
-        for conn in conns:
-            if conn.requests and not conn.closed:
-                return
-        shutdown_now(0)
+        if not self.hub.terminate():
+            shutdown_now(0)
 
     def _thread_main(self):
-        conn = self.conn
-        cond = threading.Condition(conn.lock)
+        hub = self.hub
+        cond = threading.Condition(hub.lock)
         state = ThreadState()
         handle = self.handle
-        try:
-            while True:
-                ch = conn.next_request(cond)
-                if ch is None:
-                    break
-                handle(ch, state)
-        except ConnectionLost:
-            os._exit(0)
-        # Shutting down: the last thread to finish its request (on any connection) ends the
-        # process. The main thread must not return before that: leaving main() would end the
-        # process under the others.
-        if self.all_done():
-            shutdown_now(0)
-        if threading.current_thread() is threading.main_thread():
-            if self.listener is not None:
-                self._watch_primary(cond)
-            threading.Event().wait()
-
-    def _watch_primary(self, cond):
-        """(the main thread, the primary drained while extra connections serve) Keep reading the
-        primary connection: its end of file still ends the process."""
-        conn = self.conn
-        try:
-            with conn.lock:
-                conn.wait_until(_never, cond)
-        except ConnectionLost:
-            pass
-        if self.all_done():
-            shutdown_now(0)
-        os._exit(0)
+        primary = self.conn
+        while True:
+            ch = None
+            try:
+                while True:
+                    ch = hub.next_request(cond)
+                    if ch is None:
+                        break
+                    handle(ch, state)
+                break
+            except ConnectionLost:
+                if hub.lost or ch is None or ch.conn is primary:
+                    os._exit(0)  # the front end went away
+                with hub.lock:
+                    hub.end(ch.conn)  # an extra connection failed under its request: it alone ends
+        # Every connection drained: the process exits (any thread; the main one never returns).
+        shutdown_now(0)
 
     def handle(self, ch, thread=None):
         """Run one request (its Channel) through its application. thread: the serving thread's
