@@ -203,7 +203,7 @@ describe('front-ends = 2: two event loops in one front end, one server', () => {
     }
   });
 
-  test('a touched script restarts the group whichever loop takes the requests (the first loop's tick looks for the other loops)', async () => {
+  test('a touched script restarts the group whichever loop takes the requests (the tick of the first loop looks for the other loops)', async () => {
     const { host } = await serve(config({ processes: 1, threads: 2 }));
     try {
       const before = (await request(`${host.url}/x`)).text.split(' ')[2];
