@@ -7,8 +7,8 @@ design (leader/follower over every connection): a thread that waits for anything
 bytes, credit, a FILE_DONE) reads if no other thread is reading; otherwise it sleeps on its
 condition and the reader wakes it when what it waits for arrived, or hands it the reader's role.
 With the primary connection alone the reader reads it as connection.py always did (a blocking
-read, the adaptive spin, bulk reads); once a listener exists it first asks the gate (a poll over
-the primary and the wake-up pipe) before it would block, so that an extra connection accepted
+read, the adaptive spin, bulk reads); once a listener exists it first polls the primary and the
+wake-up pipe (the gate) before each read that could block, so that an extra connection accepted
 while the primary is idle is served at once. With several connections it polls every one and the
 wake-up pipe, and reads each readable one without blocking (a bulk DATA frame that has started to
 arrive is read whole). Per connection: its socket, read buffer, requests by id and windows
@@ -105,21 +105,21 @@ class Hub(object):
         os.set_blocking(w, False)
         self.wake_r, self.wake_w = r, w
         gate = select.poll()
-        gate.register(self.primary.sock, select.POLLIN)
+        primary = self.primary
+        gate.register(primary.sock, select.POLLIN)
         gate.register(r, select.POLLIN)
-        self._gate_poll = gate.poll
-        self.primary.gate = self._gate
+        primary.gate_ready = [(primary.sock.fileno(), select.POLLIN)]
+        primary.gate = gate.poll
 
-    def _gate(self):
-        """(the reader, the primary alone, about to block) Wait until the primary is readable or a
-        wake-up came (then raise Woken)."""
-        woken = False
-        for fd, _ in self._gate_poll():
+    def gate_event(self):
+        """(the reader, the primary alone) Its gate returned something else than the primary
+        readable: a wake-up (raise Woken), or the primary's end of file or error (return: the read
+        sees it)."""
+        # The poll's answer is not kept: ask again, without waiting.
+        for fd, _ in self.primary.gate(0):
             if fd == self.wake_r:
-                woken = True
-        if woken:
-            self._drain_wake()
-            raise Woken()
+                self._drain_wake()
+                raise Woken()
 
     def _drain_wake(self):
         try:
