@@ -59,6 +59,7 @@ class Connection(object):
         self.bulk = False  # reading large DATA payloads straight into their own bytes (BULK_DATA)
         self.closed = False  # (an extra connection) ended: hub.end
         self.shutting_down = False
+        self.ending = False  # SHUTDOWN came, or closed: done() looks closer
         self.requests = {}  # this connection's requests by id, from REQUEST to done
         self.response_window = 0
         self.request_window = 0
@@ -330,7 +331,7 @@ class Connection(object):
             self.requests[rid] = req
             self.hub.pending.append(req)
         elif ftype == T_SHUTDOWN:
-            self.shutting_down = True
+            self.shutting_down = self.ending = True
         else:
             self.dispatch(frame)
 
