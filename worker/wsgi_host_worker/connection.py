@@ -59,13 +59,17 @@ class Connection(object):
         self.bulk = False  # reading large DATA payloads straight into their own bytes (BULK_DATA)
         self.closed = False  # (an extra connection) ended: hub.end
         self.shutting_down = False
+        self.ending = False  # SHUTDOWN came, or closed: done() looks closer
         self.requests = {}  # this connection's requests by id, from REQUEST to done
         self.response_window = 0
         self.request_window = 0
         self.spin_budget = SPIN_BUDGET
         self.log_threshold = 0  # lines below this level (the front end's --log-level) are not sent
         self.wait_average = 1.0  # recent average wait for a request while idle (seconds)
-        self.gate = None  # (the primary, once a listener exists) hub._gate: polls before blocking
+        # (the primary, once a listener exists) the poll over it and the hub's wake-up pipe, done
+        # before a read that would block; gate_ready: what it returns when only this is readable.
+        self.gate = None
+        self.gate_ready = None
         self.next_request = hub.next_request
         self.done = hub.done  # a request of this connection ended (bound here: no call in between)
         hub.add(self)
@@ -212,23 +216,17 @@ class Connection(object):
                     n = self._spin_read(self.rview[end:])
                 elif self.bulk:
                     if end == 0:
-                        if self.gate is not None:
-                            self.gate()
+                        if self.gate is not None and self.gate() != self.gate_ready:
+                            self.hub.gate_event()
                         got = self._read_bulk()
                         if got is None or got:
                             return got
                         continue
                     n = sock.recv_into(self.rview[end:end + want], want, _MSG_WAITALL)
                 else:
-                    gate = self.gate
-                    if gate is None:
-                        n = sock.recv_into(self.rview[end:])
-                    else:
-                        try:
-                            n = sock.recv_into(self.rview[end:], 0, _MSG_DONTWAIT)
-                        except BlockingIOError:
-                            gate()  # raises Woken, or returns once the socket is readable
-                            continue
+                    if self.gate is not None and self.gate() != self.gate_ready:
+                        self.hub.gate_event()  # raises Woken if a wake-up came
+                    n = sock.recv_into(self.rview[end:])
             except InterruptedError:
                 continue
             except (BlockingIOError, Woken):
@@ -289,8 +287,8 @@ class Connection(object):
                     if _monotonic() > deadline:
                         break
         if n < 0:
-            if self.gate is not None:
-                self.gate()  # raises Woken (a connection was added), or returns once readable
+            if self.gate is not None and self.gate() != self.gate_ready:
+                self.hub.gate_event()  # raises Woken if a wake-up came (a connection was added)
             n = sock.recv_into(view)
         waited = _monotonic() - started
         self.wait_average += (waited - self.wait_average) * 0.25
@@ -333,7 +331,7 @@ class Connection(object):
             self.requests[rid] = req
             self.hub.pending.append(req)
         elif ftype == T_SHUTDOWN:
-            self.shutting_down = True
+            self.shutting_down = self.ending = True
         else:
             self.dispatch(frame)
 

@@ -7,13 +7,14 @@ design (leader/follower over every connection): a thread that waits for anything
 bytes, credit, a FILE_DONE) reads if no other thread is reading; otherwise it sleeps on its
 condition and the reader wakes it when what it waits for arrived, or hands it the reader's role.
 With the primary connection alone the reader reads it as connection.py always did (a blocking
-read, the adaptive spin, bulk reads); once a listener exists it first asks the gate (a poll over
-the primary and the wake-up pipe) before it would block, so that an extra connection accepted
+read, the adaptive spin, bulk reads); once a listener exists it first polls the primary and the
+wake-up pipe (the gate) before each read that could block, so that an extra connection accepted
 while the primary is idle is served at once. With several connections it polls every one and the
 wake-up pipe, and reads each readable one without blocking (a bulk DATA frame that has started to
 arrive is read whole). Per connection: its socket, read buffer, requests by id and windows
 (connection.py). A connection's descriptor is closed only under the lock, with no request of it
-left and no thread reading, so that it is never reused while something could still use it.
+left and no poll over it running, so that its number is never reused while something could still
+use it.
 """
 
 import os
@@ -66,12 +67,13 @@ class Hub(object):
         self.version = 0  # bumped when conns changes (the reader rebuilds its poll set)
         self.listener = None  # where extra connections arrive (None: none will)
         self.reading = False
+        self.polling = False  # the reader polls several connections (their descriptors stay open)
         self.pending = deque()  # requests read and not yet taken by a thread, from every connection
         self.waiters = []
         self.running = 0  # requests being handled by a thread
         self.draining = False  # the primary got SHUTDOWN (or SIGTERM): exit once all_done()
         self.lost = False  # end of file on the primary: every thread leaves
-        self.to_close = []  # connections ended while a thread was reading: closed after its read
+        self.to_close = []  # connections ended while the reader polled: closed after its poll
         self.spin_budget = 0.0
         self.wait_average = 1.0  # (several connections) recent average wait while idle (seconds)
         self.wake_r = self.wake_w = -1
@@ -105,21 +107,21 @@ class Hub(object):
         os.set_blocking(w, False)
         self.wake_r, self.wake_w = r, w
         gate = select.poll()
-        gate.register(self.primary.sock, select.POLLIN)
+        primary = self.primary
+        gate.register(primary.sock, select.POLLIN)
         gate.register(r, select.POLLIN)
-        self._gate_poll = gate.poll
-        self.primary.gate = self._gate
+        primary.gate_ready = [(primary.sock.fileno(), select.POLLIN)]
+        primary.gate = gate.poll
 
-    def _gate(self):
-        """(the reader, the primary alone, about to block) Wait until the primary is readable or a
-        wake-up came (then raise Woken)."""
-        woken = False
-        for fd, _ in self._gate_poll():
+    def gate_event(self):
+        """(the reader, the primary alone) Its gate returned something else than the primary
+        readable: a wake-up (raise Woken), or the primary's end of file or error (return: the read
+        sees it)."""
+        # The poll's answer is not kept: ask again, without waiting.
+        for fd, _ in self.primary.gate(0):
             if fd == self.wake_r:
-                woken = True
-        if woken:
-            self._drain_wake()
-            raise Woken()
+                self._drain_wake()
+                raise Woken()
 
     def _drain_wake(self):
         try:
@@ -131,10 +133,11 @@ class Hub(object):
         """(lock held) conn (an extra connection) is over: end of file, an error, or SHUTDOWN with
         nothing left. Its requests not started are dropped; the threads waiting on it raise
         ConnectionLost; its peer sees end of file; its descriptor is closed once no request of it
-        is left and no thread is reading."""
+        is left and no poll over it is running."""
         if conn.closed:
             return
         conn.closed = True
+        conn.ending = True
         conns = self.conns
         conns.remove(conn)
         self.version += 1
@@ -160,13 +163,13 @@ class Hub(object):
         """(lock held, conn ended) Close its descriptor when nothing can use it any more."""
         if conn.requests:
             return  # the last of them closes it (done)
-        if self.reading:
-            self.to_close.append(conn)
+        if self.polling:
+            self.to_close.append(conn)  # in the poll set the reader is waiting on
         else:
             conn.sock.close()
 
     def _close_ended(self):
-        """(lock held, after a read) Close what ended while the reader read."""
+        """(lock held, after a poll) Close what ended while the reader polled."""
         for conn in self.to_close:
             conn.sock.close()
         del self.to_close[:]
@@ -201,24 +204,17 @@ class Hub(object):
             self.reading = True
             idle = idle and self.running == 0
             single = self.single
-            if single is None and self.polled != self.version:
-                self._rebuild()
+            if single is None:
+                self._round(idle, True, pred)
+                continue
             self.lock.release()
             try:
-                if single is not None:
-                    frames = single.read_frames(idle)
-                else:
-                    got = self._read_all(idle, True)
+                frames = single.read_frames(idle)
             finally:
                 self.lock.acquire()
                 self.reading = False
-            if self.to_close:
-                self._close_ended()
-            if single is not None:
-                if frames is None or frames or self.waiters:
-                    self._after_read(single, frames, pred)
-            else:
-                self._after_read_all(got, pred)
+            if frames is None or frames or self.waiters:
+                self._after_read(single, frames, pred)
 
     def poll(self):
         """(lock held) Read and dispatch whatever frames already arrived, without blocking: a
@@ -227,24 +223,34 @@ class Hub(object):
             return
         self.reading = True
         single = self.single
-        if single is None and self.polled != self.version:
-            self._rebuild()
+        if single is None:
+            self._round(False, False, None)
+            return
         self.lock.release()
         try:
-            if single is not None:
-                frames = single.read_frames(wait=False)
-            else:
-                got = self._read_all(False, False)
+            frames = single.read_frames(wait=False)
         finally:
             self.lock.acquire()
             self.reading = False
+        if frames is None or frames:
+            self._after_read(single, frames)
+
+    def _round(self, idle, wait, pred):
+        """(lock held, the reader's role taken; several connections) Poll them, read the readable
+        ones and dispatch what came."""
+        if self.polled != self.version:
+            self._rebuild()
+        self.polling = True
+        self.lock.release()
+        try:
+            got = self._read_all(idle, wait)
+        finally:
+            self.lock.acquire()
+            self.reading = False
+            self.polling = False
         if self.to_close:
             self._close_ended()
-        if single is not None:
-            if frames is None or frames:
-                self._after_read(single, frames)
-        else:
-            self._after_read_all(got)
+        self._after_read_all(got, pred)
 
     def _rebuild(self):
         """(lock held, reading) The poll set: every open connection and the wake-up pipe."""
@@ -312,7 +318,7 @@ class Hub(object):
                 requests[rid] = req
                 pending.append(req)
             elif f[0] == T_SHUTDOWN:
-                conn.shutting_down = True
+                conn.shutting_down = conn.ending = True
                 if conn is self.primary:
                     self.draining = True
                 elif not requests:
@@ -323,12 +329,12 @@ class Hub(object):
         return True
 
     def _after_read(self, conn, frames, pred=None):
-        """Dispatch what the reader read from conn (lock held) and wake the threads it concerns.
-        pred: the reader's own condition; when it holds (or there is none) the reader stops
-        reading, so a thread still waiting takes over that role."""
-        if frames is None or conn.closed:
-            if not self._take(conn, frames):
-                raise ConnectionLost()
+        """Dispatch what the reader read from conn, the primary alone (lock held), and wake the
+        threads it concerns. pred: the reader's own condition; when it holds (or there is none)
+        the reader stops reading, so a thread still waiting takes over that role."""
+        if frames is None:
+            self._take(conn, None)
+            raise ConnectionLost()  # the primary's end of file
         else:
             # _take's loop, inline: the primary alone comes here for every read.
             pending = self.pending
@@ -400,7 +406,7 @@ class Hub(object):
             conn = req.conn
             requests = conn.requests
             requests.pop(req.id, None)
-            if (conn.shutting_down or conn.closed) and not requests and conn is not self.primary:
+            if conn.ending and not requests and conn is not self.primary:
                 if conn.closed:
                     self._release(conn)
                 else:
@@ -413,7 +419,7 @@ class Hub(object):
         Returns whether a request is left anywhere."""
         conns = list(self.conns)
         for conn in conns:
-            conn.shutting_down = True
+            conn.shutting_down = conn.ending = True
         self.draining = True
         for conn in conns:
             if conn.requests:
