@@ -67,7 +67,7 @@ Behind a proxy, compression (with SCRIPT):
 ${ADMIN_FLAGS_HELP}
 Performance:
   --front-ends N|auto      front-end event loops serving HTTP, each on its own core (default 1;
-                           auto: the CPUs this process may use, at most 16); TOML: front-ends
+                           auto: half the CPUs, at most 16, and 1 below 4 CPUs); TOML: front-ends
 
 Development:
   --reload-on-changes      restart a group when a Python file its processes loaded changes

@@ -263,8 +263,8 @@ export const ServerConfigSchema = z.strictObject({
   busyPoll: z.number().int().min(0).max(100_000).default(300),
   /**
    * Front-end event loops that accept and serve HTTP (each a thread of the one front-end process,
-   * reaching every worker process directly): a number, or "auto" for the CPUs this process may use
-   * (at most 16). 1 is a single loop, as before.
+   * reaching every worker process directly): a number, or "auto": half the CPUs this process may
+   * use (at most 16), one below 4 CPUs. 1 is a single loop, as before.
    */
   frontEnds: z.union([z.number().int().min(1).max(64), z.literal('auto')]).default(1),
   /** Development: restart a group when a Python source file its processes loaded changes. */

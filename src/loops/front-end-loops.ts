@@ -15,8 +15,19 @@ import type { WorkerView } from '../workers/loop-view.js';
 import type { Bindings, FromLoop, LoopStart, ToLoop } from './loop-messages.js';
 import { plainPlan } from './loop-messages.js';
 
-/** front-ends = "auto" uses the CPUs this process may use, at most this many. */
+/** front-ends = "auto": at most this many loops. */
 export const AUTO_FRONT_ENDS_CAP = 16;
+
+/**
+ * front-ends = "auto": half the CPUs this process may use (at most 16), and one below 4 CPUs. The
+ * front end takes about half of a request's CPU (docs/performance.md, "Front-end loops": 32 of 50
+ * us at hello, 34 of 85 us at 1 KB JSON), so half the cores in loops keep up with workers on the
+ * other half; on 2 CPUs a second loop was measured slower than one (each loop gets fewer events
+ * per wake-up: 5.9 system calls per request instead of 3.6).
+ */
+export function autoFrontEnds(cpus: number): number {
+  return cpus < 4 ? 1 : Math.min(AUTO_FRONT_ENDS_CAP, Math.floor(cpus / 2));
+}
 /** How long a loop may take to start listening. */
 const START_MS = 15_000;
 
@@ -26,7 +37,7 @@ const START_MS = 15_000;
  */
 export function frontEndCount(config: ServerConfig): number {
   if (process.platform !== 'linux') return 1;
-  return config.frontEnds === 'auto' ? Math.max(1, Math.min(AUTO_FRONT_ENDS_CAP, availableParallelism())) : config.frontEnds;
+  return config.frontEnds === 'auto' ? autoFrontEnds(availableParallelism()) : config.frontEnds;
 }
 
 export interface LoopsHost {
