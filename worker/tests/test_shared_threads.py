@@ -4,6 +4,7 @@ primary is idle is read at once; the flow control of one connection never holds 
 
 import hashlib
 import json
+import signal
 import statistics
 import time
 import unittest
@@ -253,6 +254,50 @@ class SharedThreads(unittest.TestCase):
         self.assertEqual((status, body), (200, b"/download:ConnectionLost"))
         self.worker.send(w.T_SHUTDOWN, 0, 0)
         self.assertEqual(wait_exit(self.proc, 10), 0)
+        self.proc = None
+
+    def test_recall_and_cancel_reach_the_request_of_their_own_connection(self):
+        self.start("""
+            import time
+            def application(environ, start_response):
+                if environ["PATH_INFO"] == "/slow":
+                    time.sleep(0.3)
+                start_response("200 OK", [])
+                return [environ["PATH_INFO"].encode()]
+        """, threads=1)
+        extra = self.extra()
+        self.request(self.worker, 1, "/slow")  # the only thread runs it
+        time.sleep(0.1)
+        self.request(extra, 1, "/recalled")  # the same ids, waiting behind it
+        self.request(extra, 2, "/cancelled")
+        self.request(self.worker, 2, "/kept")
+        extra.send(w.T_RECALL, 1, 0)
+        extra.send(w.T_CANCEL, 2, 0)
+        self.assertEqual(self.response(self.worker, 1), (200, b"/slow"))
+        self.assertEqual(self.response(self.worker, 2), (200, b"/kept"))
+        seen = {}
+        for _ in range(2):
+            ftype, rid, flags, payload = self.any(extra, None)
+            self.assertEqual(ftype, w.T_DATA)
+            seen[rid] = flags
+        self.assertEqual(seen, {1: w.F_END | w.F_ABORT | w.F_NOT_STARTED, 2: w.F_END | w.F_ABORT})
+
+    def test_sigterm_drains_every_connection(self):
+        self.start("""
+            import time
+            def application(environ, start_response):
+                time.sleep(0.3)
+                start_response("200 OK", [])
+                return [environ["PATH_INFO"].encode()]
+        """, threads=2)
+        extra = self.extra()
+        self.request(extra, 1, "/extra")
+        self.request(self.worker, 1, "/primary")
+        time.sleep(0.1)
+        self.proc.send_signal(signal.SIGTERM)
+        self.assertEqual(self.response(extra, 1), (200, b"/extra"))
+        self.assertEqual(self.response(self.worker, 1), (200, b"/primary"))
+        self.assertEqual(wait_exit(self.proc, 10), 0, "drained: the worker exits")
         self.proc = None
 
 
