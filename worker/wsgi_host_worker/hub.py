@@ -7,9 +7,10 @@ design (leader/follower over every connection): a thread that waits for anything
 bytes, credit, a FILE_DONE) reads if no other thread is reading; otherwise it sleeps on its
 condition and the reader wakes it when what it waits for arrived, or hands it the reader's role.
 With the primary connection alone the reader reads it as connection.py always did (a blocking
-read, the adaptive spin, bulk reads); once a listener exists it first polls the primary and the
-wake-up pipe (the gate) before each read that could block, so that an extra connection accepted
-while the primary is idle is served at once. With several connections it polls every one and the
+read, the adaptive spin, bulk reads); once a listener exists, a read that got nothing for
+IDLE_GATE (the primary's receive timeout) then waits on a poll over the primary and the wake-up
+pipe (the gate), so that an extra connection accepted while the primary is idle is served within
+IDLE_GATE, with nothing added to a busy primary's reads. With several connections it polls every one and the
 wake-up pipe, and reads each readable one without blocking (a bulk DATA frame that has started to
 arrive is read whole). Per connection: its socket, read buffer, requests by id and windows
 (connection.py). A connection's descriptor is closed only under the lock, with no request of it
@@ -20,6 +21,7 @@ use it.
 import os
 import select
 import socket
+import struct
 import threading
 import time
 from collections import deque
@@ -33,6 +35,10 @@ from .wire import T_REQUEST, T_SHUTDOWN
 # then served without a failed read per request (a request recalled or cancelled within that time
 # just runs, and the front end handles its answer as it does for one that had started).
 POLL_AFTER = 0.0001
+# Once a listener is open, a blocking read of the primary alone that got nothing for this long
+# (seconds: its SO_RCVTIMEO) waits on a poll over the primary and the wake-up pipe instead: a
+# connection accepted while the primary is idle is read within this time at most.
+IDLE_GATE = 0.02
 # read_frames' mode for a connection the poll found readable: a bulk DATA frame already arriving
 # is read whole; nothing else blocks.
 READY = 2
@@ -41,11 +47,6 @@ _monotonic = time.monotonic
 
 class ConnectionLost(Exception):
     """The front end went away (on the connection the raising thread was using)."""
-
-
-class Woken(Exception):
-    """(the gate) A wake-up came while the reader would block on the primary connection alone: a
-    connection was added."""
 
 
 def _waiting(listener):
@@ -110,18 +111,25 @@ class Hub(object):
         primary = self.primary
         gate.register(primary.sock, select.POLLIN)
         gate.register(r, select.POLLIN)
-        primary.gate_ready = [(primary.sock.fileno(), select.POLLIN)]
-        primary.gate = gate.poll
+        self._gate_poll = gate.poll
+        # A blocking read of the primary returns after IDLE_GATE without a byte (EAGAIN), and only
+        # then waits on the gate: the read path of a busy primary is the same as without a
+        # listener, and an idle worker does not wake up periodically.
+        sec = int(IDLE_GATE)
+        primary.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVTIMEO,
+                                struct.pack("@ll", sec, int((IDLE_GATE - sec) * 1e6)))
+        primary.gate = True
 
-    def gate_event(self):
-        """(the reader, the primary alone) Its gate returned something else than the primary
-        readable: a wake-up (raise Woken), or the primary's end of file or error (return: the read
-        sees it)."""
-        # The poll's answer is not kept: ask again, without waiting.
-        for fd, _ in self.primary.gate(0):
+    def gate_wait(self):
+        """(the reader, the primary alone, idle for IDLE_GATE) Wait until the primary is readable
+        (False) or a wake-up came: a connection was added (True)."""
+        woken = False
+        for fd, _ in self._gate_poll():
             if fd == self.wake_r:
-                self._drain_wake()
-                raise Woken()
+                woken = True
+        if woken:
+            self._drain_wake()
+        return woken
 
     def _drain_wake(self):
         try:
