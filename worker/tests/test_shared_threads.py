@@ -202,6 +202,37 @@ class SharedThreads(unittest.TestCase):
         self.assertEqual(body_of(payload).decode(), "%d %s" % (len(upload), hashlib.sha256(upload).hexdigest()))
         self.assertEqual(sent, len(upload))
 
+    def test_data_frames_arriving_slower_than_the_idle_gate_are_read_whole_on_the_primary(self):
+        self.start("""
+            import hashlib
+            def application(environ, start_response):
+                body = environ["wsgi.input"].read()
+                start_response("200 OK", [])
+                return [("%d %s" % (len(body), hashlib.sha256(body).hexdigest())).encode()]
+        """, threads=1)
+        first, second = bytes(range(256)) * 128, bytes(reversed(range(256))) * 128  # 32 KiB each: bulk
+        fields = ["0", "POST", "", "/", "", "/", "HTTP/1.1", "127.0.0.1", "1", "h", "80", "http", "up",
+                  "Content-Length", str(len(first) + len(second))]
+        sock = self.worker.sock
+        self.worker.send(w.T_REQUEST, 1, 0, "\0".join(fields).encode("latin-1"))
+        # Pauses longer than the primary's receive timeout inside a frame's header and payload.
+        frame = w.HEADER.pack(len(first), 1, w.T_DATA, 0) + first
+        for part in (frame[:4], frame[4:5000], frame[5000:]):
+            sock.sendall(part)
+            time.sleep(0.1)
+        frame = w.HEADER.pack(len(second), 1, w.T_DATA, w.F_END) + second
+        for part in (frame[:1000], frame[1000:]):
+            sock.sendall(part)
+            time.sleep(0.1)
+        body = first + second
+        while True:
+            ftype, rid, flags, payload = self.any(self.worker, None)
+            if ftype != w.T_CREDIT:  # granted as the application reads
+                break
+        self.assertEqual((ftype, rid, flags), (w.T_RESPONSE, 1, w.F_END))
+        self.assertEqual(body_of(payload).decode(), "%d %s" % (len(body), hashlib.sha256(body).hexdigest()))
+        self.assertIsNone(self.proc.poll())
+
     WAITING_APP = """
         seen = []
         def application(environ, start_response):
