@@ -4,8 +4,8 @@ lock, the queue of requests, the waiting threads and the reader's role) is the h
 
 design: writes go out whole under the connection's own write lock. The hub's reader calls
 read_frames: blocking (the primary alone: an idle worker may spin briefly on a non-blocking read
-before it sleeps, SPIN_BUDGET), without blocking, or READY (the poll found it readable). A large
-DATA payload is read straight into its own bytes object (bulk). (~300 lines: the read buffer's
+before it sleeps, SPIN_BUDGET) or without blocking. A large DATA payload is read straight into
+its own bytes object (bulk). (~300 lines: the read buffer's
 states are read together.)
 """
 
@@ -17,7 +17,7 @@ import threading
 import time
 
 from .channel import Channel
-from .hub import READY, ConnectionLost, Hub
+from .hub import ConnectionLost, Hub
 from .wire import (
     F_END, FILE_ABORTED, HEADER, HEADER_SIZE, READ_BUFFER, T_CANCEL, T_CREDIT, T_DATA,
     T_FILE_DONE, T_INIT, T_LOG, T_RECALL, T_REQUEST, T_SHUTDOWN, U32,
@@ -148,8 +148,7 @@ class Connection(object):
         """Block until at least one whole frame is buffered; return the frames (None at EOF). A
         REQUEST frame's payload is its head decoded (latin-1 text); the others' are bytes.
         idle: no request is running, so this read may spin before it sleeps (SPIN_BUDGET).
-        wait=False: return what can be read without blocking ([] when nothing). wait=READY (the
-        poll found the socket readable): as False, but a bulk DATA frame is read whole.
+        wait=False: return what can be read without blocking ([] when nothing).
         With a gate (the primary alone, a listener open), a blocking read that has waited
         IDLE_GATE (its receive timeout) then waits on the hub's gate, and returns [] when the gate
         was woken (a connection was added)."""
@@ -199,17 +198,8 @@ class Connection(object):
                 buf = self.rbuf = bytearray(READ_BUFFER)
                 self.rview = memoryview(buf)
             try:
-                if wait is not True:
-                    if wait == READY and self.bulk:
-                        wait = False  # one bounded read: the rest of a frame already arriving
-                        if end == 0:
-                            got = self._read_bulk()
-                            if got is None or got:
-                                return got
-                            continue
-                        n = sock.recv_into(self.rview[end:end + want], want, _MSG_WAITALL)
-                    else:
-                        n = sock.recv_into(self.rview[end:], 0, _MSG_DONTWAIT)
+                if not wait:
+                    n = sock.recv_into(self.rview[end:], 0, _MSG_DONTWAIT)
                 elif idle and self.spin_budget:
                     n = self._spin_read(self.rview[end:])
                 elif self.bulk:
@@ -226,7 +216,7 @@ class Connection(object):
             except BlockingIOError:
                 # Without blocking: nothing more. Blocking: the primary's receive timeout (a
                 # listener is open, IDLE_GATE): idle that long, it now waits on the gate.
-                if wait is True and self.gate and not self.hub.gate_wait():
+                if wait and self.gate and not self.hub.gate_wait():
                     continue
                 return frames
             except OSError:

@@ -39,9 +39,6 @@ POLL_AFTER = 0.0001
 # (seconds: its SO_RCVTIMEO) waits on a poll over the primary and the wake-up pipe instead: a
 # connection accepted while the primary is idle is read within this time at most.
 IDLE_GATE = 0.02
-# read_frames' mode for a connection the poll found readable: a bulk DATA frame already arriving
-# is read whole; nothing else blocks.
-READY = 2
 _monotonic = time.monotonic
 
 
@@ -74,6 +71,7 @@ class Hub(object):
         self.running = 0  # requests being handled by a thread
         self.draining = False  # the primary got SHUTDOWN (or SIGTERM): exit once all_done()
         self.lost = False  # end of file on the primary: every thread leaves
+        self.broken = False  # lost, or a connection ended: waiting threads look closer
         self.to_close = []  # connections ended while the reader polled: closed after its poll
         self.spin_budget = 0.0
         self.wait_average = 1.0  # (several connections) recent average wait while idle (seconds)
@@ -146,6 +144,7 @@ class Hub(object):
             return
         conn.closed = True
         conn.ending = True
+        self.broken = True
         conns = self.conns
         conns.remove(conn)
         self.version += 1
@@ -199,7 +198,7 @@ class Hub(object):
         """Wait (lock held) until pred() is true, reading if no other thread is. conn: the
         connection whose request waits (ConnectionLost when it ends)."""
         while not pred():
-            if self.lost or (conn is not None and conn.closed):
+            if self.broken and (self.lost or (conn is not None and conn.closed)):
                 raise ConnectionLost()
             if self.reading:
                 entry = (cond, pred)
@@ -301,7 +300,9 @@ class Hub(object):
             if conn is None:
                 self._drain_wake()
             else:
-                got.append((conn, conn.read_frames(wait=READY)))
+                # Readable: without blocking; or, reading bulk DATA, blocking for one frame (its
+                # first bytes came; the front end sends a frame whole).
+                got.append((conn, conn.read_frames(False, conn.bulk)))
         return got
 
     def _take(self, conn, frames):
@@ -309,7 +310,7 @@ class Hub(object):
         of file."""
         if frames is None:
             if conn is self.primary:
-                self.lost = True
+                self.lost = self.broken = True
                 for c, _ in self.waiters:
                     c.notify()
                 return False
@@ -412,9 +413,8 @@ class Hub(object):
         try:
             self.running -= 1
             conn = req.conn
-            requests = conn.requests
-            requests.pop(req.id, None)
-            if conn.ending and not requests and conn is not self.primary:
+            conn.requests.pop(req.id, None)
+            if conn.ending and not conn.requests and conn is not self.primary:
                 if conn.closed:
                     self._release(conn)
                 else:
