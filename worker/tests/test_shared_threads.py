@@ -4,6 +4,7 @@ primary is idle is read at once; the flow control of one connection never holds 
 
 import hashlib
 import json
+import signal
 import statistics
 import time
 import unittest
@@ -116,13 +117,15 @@ class SharedThreads(unittest.TestCase):
         """, threads=1)
         self.assertEqual(self.response_to(self.worker, 1, "/primary"), (200, b"/primary"))
         waits = []
-        for i in range(5):
-            time.sleep(0.2)  # the primary idle: its only thread waits for it to be readable
+        for i in range(6):
+            # The primary idle for a while (its only thread waits on it), or just answered.
+            time.sleep(0.2 if i % 2 == 0 else 0)
             extra = self.extra()
             started = time.monotonic()
             self.assertEqual(self.response_to(extra, 1, "/extra"), (200, b"/extra"))
             waits.append(time.monotonic() - started)
             self.assertLess(waits[-1], 2.0, "an idle primary must not keep a new connection waiting")
+            self.assertEqual(self.response_to(self.worker, 10 + i, "/primary"), (200, b"/primary"))
         self.assertLess(statistics.median(waits), 0.05, waits)
         self.assertEqual(self.response_to(self.worker, 2, "/primary"), (200, b"/primary"))
 
@@ -199,6 +202,37 @@ class SharedThreads(unittest.TestCase):
         self.assertEqual(body_of(payload).decode(), "%d %s" % (len(upload), hashlib.sha256(upload).hexdigest()))
         self.assertEqual(sent, len(upload))
 
+    def test_data_frames_arriving_slower_than_the_idle_gate_are_read_whole_on_the_primary(self):
+        self.start("""
+            import hashlib
+            def application(environ, start_response):
+                body = environ["wsgi.input"].read()
+                start_response("200 OK", [])
+                return [("%d %s" % (len(body), hashlib.sha256(body).hexdigest())).encode()]
+        """, threads=1)
+        first, second = bytes(range(256)) * 128, bytes(reversed(range(256))) * 128  # 32 KiB each: bulk
+        fields = ["0", "POST", "", "/", "", "/", "HTTP/1.1", "127.0.0.1", "1", "h", "80", "http", "up",
+                  "Content-Length", str(len(first) + len(second))]
+        sock = self.worker.sock
+        self.worker.send(w.T_REQUEST, 1, 0, "\0".join(fields).encode("latin-1"))
+        # Pauses longer than the primary's receive timeout inside a frame's header and payload.
+        frame = w.HEADER.pack(len(first), 1, w.T_DATA, 0) + first
+        for part in (frame[:4], frame[4:5000], frame[5000:]):
+            sock.sendall(part)
+            time.sleep(0.1)
+        frame = w.HEADER.pack(len(second), 1, w.T_DATA, w.F_END) + second
+        for part in (frame[:1000], frame[1000:]):
+            sock.sendall(part)
+            time.sleep(0.1)
+        body = first + second
+        while True:
+            ftype, rid, flags, payload = self.any(self.worker, None)
+            if ftype != w.T_CREDIT:  # granted as the application reads
+                break
+        self.assertEqual((ftype, rid, flags), (w.T_RESPONSE, 1, w.F_END))
+        self.assertEqual(body_of(payload).decode(), "%d %s" % (len(body), hashlib.sha256(body).hexdigest()))
+        self.assertIsNone(self.proc.poll())
+
     WAITING_APP = """
         seen = []
         def application(environ, start_response):
@@ -253,6 +287,50 @@ class SharedThreads(unittest.TestCase):
         self.assertEqual((status, body), (200, b"/download:ConnectionLost"))
         self.worker.send(w.T_SHUTDOWN, 0, 0)
         self.assertEqual(wait_exit(self.proc, 10), 0)
+        self.proc = None
+
+    def test_recall_and_cancel_reach_the_request_of_their_own_connection(self):
+        self.start("""
+            import time
+            def application(environ, start_response):
+                if environ["PATH_INFO"] == "/slow":
+                    time.sleep(0.3)
+                start_response("200 OK", [])
+                return [environ["PATH_INFO"].encode()]
+        """, threads=1)
+        extra = self.extra()
+        self.request(self.worker, 1, "/slow")  # the only thread runs it
+        time.sleep(0.1)
+        self.request(extra, 1, "/recalled")  # the same ids, waiting behind it
+        self.request(extra, 2, "/cancelled")
+        self.request(self.worker, 2, "/kept")
+        extra.send(w.T_RECALL, 1, 0)
+        extra.send(w.T_CANCEL, 2, 0)
+        self.assertEqual(self.response(self.worker, 1), (200, b"/slow"))
+        self.assertEqual(self.response(self.worker, 2), (200, b"/kept"))
+        seen = {}
+        for _ in range(2):
+            ftype, rid, flags, payload = self.any(extra, None)
+            self.assertEqual(ftype, w.T_DATA)
+            seen[rid] = flags
+        self.assertEqual(seen, {1: w.F_END | w.F_ABORT | w.F_NOT_STARTED, 2: w.F_END | w.F_ABORT})
+
+    def test_sigterm_drains_every_connection(self):
+        self.start("""
+            import time
+            def application(environ, start_response):
+                time.sleep(0.3)
+                start_response("200 OK", [])
+                return [environ["PATH_INFO"].encode()]
+        """, threads=2)
+        extra = self.extra()
+        self.request(extra, 1, "/extra")
+        self.request(self.worker, 1, "/primary")
+        time.sleep(0.1)
+        self.proc.send_signal(signal.SIGTERM)
+        self.assertEqual(self.response(extra, 1), (200, b"/extra"))
+        self.assertEqual(self.response(self.worker, 1), (200, b"/primary"))
+        self.assertEqual(wait_exit(self.proc, 10), 0, "drained: the worker exits")
         self.proc = None
 
 

@@ -4,8 +4,8 @@ lock, the queue of requests, the waiting threads and the reader's role) is the h
 
 design: writes go out whole under the connection's own write lock. The hub's reader calls
 read_frames: blocking (the primary alone: an idle worker may spin briefly on a non-blocking read
-before it sleeps, SPIN_BUDGET), without blocking, or READY (the poll found it readable). A large
-DATA payload is read straight into its own bytes object (bulk). (~300 lines: the read buffer's
+before it sleeps, SPIN_BUDGET) or without blocking. A large DATA payload is read straight into
+its own bytes object (bulk). (~300 lines: the read buffer's
 states are read together.)
 """
 
@@ -17,7 +17,7 @@ import threading
 import time
 
 from .channel import Channel
-from .hub import READY, ConnectionLost, Hub, Woken
+from .hub import ConnectionLost, Hub
 from .wire import (
     F_END, FILE_ABORTED, HEADER, HEADER_SIZE, READ_BUFFER, T_CANCEL, T_CREDIT, T_DATA,
     T_FILE_DONE, T_INIT, T_LOG, T_RECALL, T_REQUEST, T_SHUTDOWN, U32,
@@ -66,10 +66,7 @@ class Connection(object):
         self.spin_budget = SPIN_BUDGET
         self.log_threshold = 0  # lines below this level (the front end's --log-level) are not sent
         self.wait_average = 1.0  # recent average wait for a request while idle (seconds)
-        # (the primary, once a listener exists) the poll over it and the hub's wake-up pipe, done
-        # before a read that would block; gate_ready: what it returns when only this is readable.
-        self.gate = None
-        self.gate_ready = None
+        self.gate = False  # (the primary, once a listener exists) idle, it waits on hub.gate_wait
         self.next_request = hub.next_request
         self.done = hub.done  # a request of this connection ended (bound here: no call in between)
         hub.add(self)
@@ -151,10 +148,10 @@ class Connection(object):
         """Block until at least one whole frame is buffered; return the frames (None at EOF). A
         REQUEST frame's payload is its head decoded (latin-1 text); the others' are bytes.
         idle: no request is running, so this read may spin before it sleeps (SPIN_BUDGET).
-        wait=False: return what can be read without blocking ([] when nothing). wait=READY (the
-        poll found the socket readable): as False, but a bulk DATA frame is read whole.
-        With a gate (the primary alone, a listener open), a read that would block polls the
-        gate first and returns [] when it was woken (a connection was added)."""
+        wait=False: return what can be read without blocking ([] when nothing).
+        With a gate (the primary alone, a listener open), a blocking read that has waited
+        IDLE_GATE (its receive timeout) then waits on the hub's gate, and returns [] when the gate
+        was woken (a connection was added)."""
         frames = []
         sock = self.sock
         while True:
@@ -201,35 +198,26 @@ class Connection(object):
                 buf = self.rbuf = bytearray(READ_BUFFER)
                 self.rview = memoryview(buf)
             try:
-                if wait is not True:
-                    if wait == READY and self.bulk:
-                        wait = False  # one bounded read: the rest of a frame already arriving
-                        if end == 0:
-                            got = self._read_bulk()
-                            if got is None or got:
-                                return got
-                            continue
-                        n = sock.recv_into(self.rview[end:end + want], want, _MSG_WAITALL)
-                    else:
-                        n = sock.recv_into(self.rview[end:], 0, _MSG_DONTWAIT)
+                if not wait:
+                    n = sock.recv_into(self.rview[end:], 0, _MSG_DONTWAIT)
                 elif idle and self.spin_budget:
                     n = self._spin_read(self.rview[end:])
                 elif self.bulk:
                     if end == 0:
-                        if self.gate is not None and self.gate() != self.gate_ready:
-                            self.hub.gate_event()
                         got = self._read_bulk()
                         if got is None or got:
                             return got
                         continue
                     n = sock.recv_into(self.rview[end:end + want], want, _MSG_WAITALL)
                 else:
-                    if self.gate is not None and self.gate() != self.gate_ready:
-                        self.hub.gate_event()  # raises Woken if a wake-up came
                     n = sock.recv_into(self.rview[end:])
             except InterruptedError:
                 continue
-            except (BlockingIOError, Woken):
+            except BlockingIOError:
+                # Without blocking: nothing more. Blocking: the primary's receive timeout (a
+                # listener is open, IDLE_GATE): idle that long, it now waits on the gate.
+                if wait and self.gate and not self.hub.gate_wait():
+                    continue
                 return frames
             except OSError:
                 n = 0
@@ -245,6 +233,11 @@ class Connection(object):
         sock = self.sock
         try:
             n = sock.recv_into(self.rview[:HEADER_SIZE], HEADER_SIZE, _MSG_WAITALL)
+        except (BlockingIOError, InterruptedError):
+            raise  # nothing read (the receive timeout): read_frames waits on
+        except OSError:
+            return None
+        try:
             self.read_at = _monotonic()
             if n < HEADER_SIZE:
                 self.bulk = False
@@ -255,20 +248,25 @@ class Connection(object):
                 self.bulk = False
                 self.rend = n
                 return []
-            payload = sock.recv(length, _MSG_WAITALL)
+            try:
+                payload = sock.recv(length, _MSG_WAITALL)
+            except (BlockingIOError, InterruptedError):
+                payload = b""  # the receive timeout: this frame has started, its payload follows
             if len(payload) < length:
-                # Cut short (a signal, or the front end went away): gather the rest.
+                # Cut short (a signal, the receive timeout, or the front end went away): gather
+                # the rest.
                 parts = [payload]
                 got = len(payload)
                 while got < length:
-                    more = sock.recv(length - got, _MSG_WAITALL)
+                    try:
+                        more = sock.recv(length - got, _MSG_WAITALL)
+                    except (BlockingIOError, InterruptedError):
+                        continue
                     if not more:
                         return None
                     parts.append(more)
                     got += len(more)
                 payload = b"".join(parts)
-        except InterruptedError:
-            return []
         except OSError:
             return None
         return [(T_DATA, rid, flags, payload)]
@@ -287,9 +285,11 @@ class Connection(object):
                     if _monotonic() > deadline:
                         break
         if n < 0:
-            if self.gate is not None and self.gate() != self.gate_ready:
-                self.hub.gate_event()  # raises Woken if a wake-up came (a connection was added)
-            n = sock.recv_into(view)
+            try:
+                n = sock.recv_into(view)
+            except BlockingIOError:  # the receive timeout: idle
+                self.wait_average += (_monotonic() - started - self.wait_average) * 0.25
+                raise
         waited = _monotonic() - started
         self.wait_average += (waited - self.wait_average) * 0.25
         return n

@@ -7,9 +7,10 @@ design (leader/follower over every connection): a thread that waits for anything
 bytes, credit, a FILE_DONE) reads if no other thread is reading; otherwise it sleeps on its
 condition and the reader wakes it when what it waits for arrived, or hands it the reader's role.
 With the primary connection alone the reader reads it as connection.py always did (a blocking
-read, the adaptive spin, bulk reads); once a listener exists it first polls the primary and the
-wake-up pipe (the gate) before each read that could block, so that an extra connection accepted
-while the primary is idle is served at once. With several connections it polls every one and the
+read, the adaptive spin, bulk reads); once a listener exists, a read that got nothing for
+IDLE_GATE (the primary's receive timeout) then waits on a poll over the primary and the wake-up
+pipe (the gate), so that an extra connection accepted while the primary is idle is served within
+IDLE_GATE, with nothing added to a busy primary's reads. With several connections it polls every one and the
 wake-up pipe, and reads each readable one without blocking (a bulk DATA frame that has started to
 arrive is read whole). Per connection: its socket, read buffer, requests by id and windows
 (connection.py). A connection's descriptor is closed only under the lock, with no request of it
@@ -20,6 +21,7 @@ use it.
 import os
 import select
 import socket
+import struct
 import threading
 import time
 from collections import deque
@@ -33,19 +35,15 @@ from .wire import T_REQUEST, T_SHUTDOWN
 # then served without a failed read per request (a request recalled or cancelled within that time
 # just runs, and the front end handles its answer as it does for one that had started).
 POLL_AFTER = 0.0001
-# read_frames' mode for a connection the poll found readable: a bulk DATA frame already arriving
-# is read whole; nothing else blocks.
-READY = 2
+# Once a listener is open, a blocking read of the primary alone that got nothing for this long
+# (seconds: its SO_RCVTIMEO) waits on a poll over the primary and the wake-up pipe instead: a
+# connection accepted while the primary is idle is read within this time at most.
+IDLE_GATE = 0.02
 _monotonic = time.monotonic
 
 
 class ConnectionLost(Exception):
     """The front end went away (on the connection the raising thread was using)."""
-
-
-class Woken(Exception):
-    """(the gate) A wake-up came while the reader would block on the primary connection alone: a
-    connection was added."""
 
 
 def _waiting(listener):
@@ -73,6 +71,7 @@ class Hub(object):
         self.running = 0  # requests being handled by a thread
         self.draining = False  # the primary got SHUTDOWN (or SIGTERM): exit once all_done()
         self.lost = False  # end of file on the primary: every thread leaves
+        self.broken = False  # lost, or a connection ended: waiting threads look closer
         self.to_close = []  # connections ended while the reader polled: closed after its poll
         self.spin_budget = 0.0
         self.wait_average = 1.0  # (several connections) recent average wait while idle (seconds)
@@ -110,18 +109,25 @@ class Hub(object):
         primary = self.primary
         gate.register(primary.sock, select.POLLIN)
         gate.register(r, select.POLLIN)
-        primary.gate_ready = [(primary.sock.fileno(), select.POLLIN)]
-        primary.gate = gate.poll
+        self._gate_poll = gate.poll
+        # A blocking read of the primary returns after IDLE_GATE without a byte (EAGAIN), and only
+        # then waits on the gate: the read path of a busy primary is the same as without a
+        # listener, and an idle worker does not wake up periodically.
+        sec = int(IDLE_GATE)
+        primary.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVTIMEO,
+                                struct.pack("@ll", sec, int((IDLE_GATE - sec) * 1e6)))
+        primary.gate = True
 
-    def gate_event(self):
-        """(the reader, the primary alone) Its gate returned something else than the primary
-        readable: a wake-up (raise Woken), or the primary's end of file or error (return: the read
-        sees it)."""
-        # The poll's answer is not kept: ask again, without waiting.
-        for fd, _ in self.primary.gate(0):
+    def gate_wait(self):
+        """(the reader, the primary alone, idle for IDLE_GATE) Wait until the primary is readable
+        (False) or a wake-up came: a connection was added (True)."""
+        woken = False
+        for fd, _ in self._gate_poll():
             if fd == self.wake_r:
-                self._drain_wake()
-                raise Woken()
+                woken = True
+        if woken:
+            self._drain_wake()
+        return woken
 
     def _drain_wake(self):
         try:
@@ -138,6 +144,7 @@ class Hub(object):
             return
         conn.closed = True
         conn.ending = True
+        self.broken = True
         conns = self.conns
         conns.remove(conn)
         self.version += 1
@@ -191,7 +198,7 @@ class Hub(object):
         """Wait (lock held) until pred() is true, reading if no other thread is. conn: the
         connection whose request waits (ConnectionLost when it ends)."""
         while not pred():
-            if self.lost or (conn is not None and conn.closed):
+            if self.broken and (self.lost or (conn is not None and conn.closed)):
                 raise ConnectionLost()
             if self.reading:
                 entry = (cond, pred)
@@ -293,7 +300,9 @@ class Hub(object):
             if conn is None:
                 self._drain_wake()
             else:
-                got.append((conn, conn.read_frames(wait=READY)))
+                # Readable: without blocking; or, reading bulk DATA, blocking for one frame (its
+                # first bytes came; the front end sends a frame whole).
+                got.append((conn, conn.read_frames(False, conn.bulk)))
         return got
 
     def _take(self, conn, frames):
@@ -301,7 +310,7 @@ class Hub(object):
         of file."""
         if frames is None:
             if conn is self.primary:
-                self.lost = True
+                self.lost = self.broken = True
                 for c, _ in self.waiters:
                     c.notify()
                 return False
@@ -404,9 +413,8 @@ class Hub(object):
         try:
             self.running -= 1
             conn = req.conn
-            requests = conn.requests
-            requests.pop(req.id, None)
-            if conn.ending and not requests and conn is not self.primary:
+            conn.requests.pop(req.id, None)
+            if conn.ending and not conn.requests and conn is not self.primary:
                 if conn.closed:
                     self._release(conn)
                 else:
