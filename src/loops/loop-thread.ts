@@ -51,9 +51,22 @@ const host: LoopPoolHost = {
 /** Group statistics that go to the first loop's (one server's statistics, not one per loop). */
 let finished: Finished[] = [];
 let lines: string[] = [];
+/** A report is due within REPORT_MS once something finished (no timer while idle). */
+let reportTimer: NodeJS.Timeout | undefined;
+function reportSoon(): void {
+  reportTimer ??= setTimeout(report, REPORT_MS);
+}
+function report(): void {
+  reportTimer = undefined;
+  if (finished.length === 0 && lines.length === 0) return;
+  post({ t: 'report', finished, lines, inflight: frontEnd.inflight });
+  finished = [];
+  lines = [];
+}
 class ForwardedStats extends GroupStats {
   override finished(status: number, seconds: number): void {
     finished.push([this.label, status, seconds]);
+    reportSoon();
   }
 }
 const stats = new Map<string, GroupStats>();
@@ -97,17 +110,15 @@ let frontEnd: FrontEnd;
 
 async function main(): Promise<void> {
   const access = plan.config.log.access === 'off' ? undefined : compileFormat(plan.config.log.accessFormat);
-  if (access !== undefined) subscribe(REQUEST_FINISH_CHANNEL, (record) => lines.push(access(record as AccessRecord)));
+  if (access !== undefined) {
+    subscribe(REQUEST_FINISH_CHANNEL, (record) => {
+      lines.push(access(record as AccessRecord));
+      reportSoon();
+    });
+  }
   const prepared = await FrontEnd.loadListeners(listenerSet(plan.config, plan.baseDir));
   frontEnd = new FrontEnd(buildRoutes(plan, ports(start.view), statsFor), { limits: plan.config.limits, log, probe: probeOf(plan), sharing });
   await frontEnd.listen(prepared);
-  const report = setInterval(() => {
-    if (finished.length === 0 && lines.length === 0) return;
-    post({ t: 'report', finished, lines, inflight: frontEnd.inflight });
-    finished = [];
-    lines = [];
-  }, REPORT_MS);
-  report.unref();
   port.on('message', (m: ToLoop) => {
     void handle(m).catch((err: unknown) => log.error({ err }, `front-end loop ${start.index}: ${describeError(err)}`));
   });
@@ -135,9 +146,8 @@ async function handle(m: ToLoop): Promise<void> {
     case 'stop':
       frontEnd.beginDrain();
       await frontEnd.close(m.graceMs);
-      if (finished.length || lines.length) post({ t: 'report', finished, lines, inflight: 0 });
-      finished = [];
-      lines = [];
+      clearTimeout(reportTimer);
+      report();
       post({ t: 'stopped' });
       return;
   }
