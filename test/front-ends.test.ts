@@ -154,7 +154,7 @@ describe('front-ends = 2: two event loops in one front end, one server', () => {
     try {
       const load = steadyLoad(`${host.url}/slow?0.002`, { concurrency: 8, durationMs: 3000 });
       const result = await load.done;
-      assert.equal(result.failed, 0, describeFailures(result));
+      assert.equal(result.failed, 0, `${describeFailures(result)}\n${host.logText()}`);
       const recycled = host.logs
         .map((l) => /recycling worker process \(maximum-requests: served (\d+) requests\)/.exec(String(l.msg)))
         .filter((m) => m !== null);
