@@ -77,10 +77,9 @@ export class LoopPool implements RequestPort, LinkOwner {
     }
     for (const [pid, link] of this.links) {
       if (seen.has(pid)) continue;
-      // The process left: what this loop still had on it is lost (the first loop saw it exit).
-      link.gone(`worker process ${pid} is gone`);
-      link.channel.destroy();
-      this.links.delete(pid);
+      // The process left: what it answered before is read first; the link leaves when it closes.
+      link.processExited();
+      if (link.state === 'gone') this.links.delete(pid);
     }
     if (view.state === 'failed' || view.state === 'stopping' || view.state === 'stopped') {
       const why = view.state === 'failed' ? `group '${this.label}' is not serving: ${view.failure ?? 'failed'}` : `group '${this.label}' is shutting down`;

@@ -119,6 +119,28 @@ export class WorkerLink implements HandleHost, ChannelEvents {
     }
   }
 
+  /**
+   * The first loop saw the process exit. What it wrote before exiting may still be unread on this
+   * loop's connection (the exit and the last bytes reach different threads in either order): its
+   * end of file settles the requests (closed()); failing that within a second, they are lost.
+   */
+  processExited(): void {
+    if (this.state === 'gone' || this.exitTimer !== undefined) return;
+    if (this.state === 'ready') this.state = 'draining';
+    if (this.channel.isClosed || !this.channel.connected) {
+      this.gone(`worker process ${this.pid} exited`);
+      this.channel.destroy();
+      return;
+    }
+    this.exitTimer = setTimeout(() => {
+      this.gone(`worker process ${this.pid} exited`);
+      this.channel.destroy();
+    }, 1000);
+    this.exitTimer.unref();
+  }
+
+  private exitTimer: NodeJS.Timeout | undefined;
+
   /** The process left (the first loop saw it exit), or this loop stops using it. */
   gone(reason: string): void {
     if (this.state === 'gone') return;
@@ -190,6 +212,7 @@ export class WorkerLink implements HandleHost, ChannelEvents {
   }
 
   closed(): void {
+    clearTimeout(this.exitTimer);
     const was = this.state;
     this.state = 'gone';
     if (was !== 'gone') this.failInflight(`worker process ${this.pid} closed its connection`);
