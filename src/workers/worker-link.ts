@@ -12,9 +12,9 @@
 import { countFault } from '../observability/faults.js';
 import type { Logger } from '../observability/logger.js';
 import { pythonLevelMethod } from '../observability/logger.js';
-import { Flag, FrameType } from '../protocol/frame-types.js';
-import { WorkerProtocolError } from '../protocol/protocol-error.js';
+import { FrameType } from '../protocol/frame-types.js';
 import { InflightTable } from './inflight.js';
+import { type FrameSink, requestFrame } from './request-frames.js';
 import type { ReplyPoller } from './reply-poller.js';
 import type { HandleHost, RequestHandle } from './request-handle.js';
 import type { Scoreboard } from './scoreboard.js';
@@ -59,6 +59,8 @@ export class WorkerLink implements HandleHost, ChannelEvents {
   private readonly maxRequests: number;
   private exhausted = false;
   private readonly inflight: InflightTable;
+  /** requestFrame's view of this link (request-frames.ts). */
+  private readonly frames: FrameSink;
   private readonly owner: LinkOwner;
   private readonly board: Scoreboard;
   private readonly group: number;
@@ -76,6 +78,17 @@ export class WorkerLink implements HandleHost, ChannelEvents {
     this.poller = poller;
     this.log = log.child({ pid: p.pid });
     this.inflight = new InflightTable(p.threads);
+    this.frames = {
+      inflight: this.inflight,
+      log: this.log,
+      pid: this.pid,
+      release: (id) => this.release(id),
+      giveBack: (handle) => {
+        this.board.release(this.slot, this.group, false);
+        this.owner.linkRecalled(this, [handle]);
+        this.owner.linkFree(this, 0);
+      },
+    };
     this.channel = new WorkerChannel(this, false);
     const deadline = Date.now() + CONNECT_MS;
     this.channel.connect(p.socket, () => this.state === 'gone' || Date.now() > deadline);
@@ -151,32 +164,7 @@ export class WorkerLink implements HandleHost, ChannelEvents {
   // -- the channel's events --------------------------------------------------------------------
 
   requestFrame(type: number, id: number, flags: number, payload: Buffer): void {
-    const handle = this.inflight.get(id);
-    if (handle === undefined) return;
-    let ranMs = -1;
-    try {
-      if (type === FrameType.DATA && flags & Flag.END && flags & Flag.NOT_STARTED) {
-        if (!handle.recalling) {
-          ranMs = this.release(id);
-          throw new WorkerProtocolError('NOT_STARTED for a request that was not recalled');
-        }
-        this.inflight.forget(id);
-        this.board.release(this.slot, this.group, false);
-        handle.recalled();
-        this.owner.linkRecalled(this, [handle]);
-        this.owner.linkFree(this, 0);
-        return;
-      }
-      if (flags & Flag.END && (type === FrameType.RESPONSE || type === FrameType.DATA)) ranMs = this.release(id);
-      handle.frame(type, flags, payload);
-    } catch (err) {
-      countFault('worker-frame');
-      try {
-        handle.fault(`a frame of type ${type} from worker process ${this.pid}`, err);
-      } catch (err2) {
-        this.log.error({ err: err2, requestId: handle.requestId }, `could not fail the request after a frame of type ${type} broke it`);
-      }
-    }
+    const ranMs = requestFrame(this.frames, type, id, flags, payload);
     if (ranMs >= 0) this.owner.linkFree(this, ranMs);
   }
 

@@ -14,10 +14,10 @@ import type { Socket } from 'node:net';
 import { countFault } from '../observability/faults.js';
 import type { Logger } from '../observability/logger.js';
 import { pythonLevelMethod } from '../observability/logger.js';
-import { Flag, FrameType } from '../protocol/frame-types.js';
+import { FrameType } from '../protocol/frame-types.js';
 import type { LoadFailure, ReadyInfo, WorkerInit } from '../protocol/messages.js';
-import { WorkerProtocolError } from '../protocol/protocol-error.js';
 import { InflightTable } from './inflight.js';
+import { type FrameSink, requestFrame } from './request-frames.js';
 import type { ReplyPoller } from './reply-poller.js';
 import type { HandleHost, RequestHandle } from './request-handle.js';
 import type { Scoreboard } from './scoreboard.js';
@@ -77,6 +77,8 @@ export class WorkerProcess implements HandleHost, ChannelEvents {
   private active = Date.now();
   private seenServed = 0;
   private readonly inflight: InflightTable;
+  /** requestFrame's view of this process (request-frames.ts). */
+  private readonly frames: FrameSink;
   private readonly child: ChildProcess;
   /** The unix socket the worker accepts its front end's connections on (Linux), removed at its exit. */
   readonly socketName: string | undefined;
@@ -106,6 +108,19 @@ export class WorkerProcess implements HandleHost, ChannelEvents {
     this.socketName = socketName;
     this.shared = spec.shared;
     this.log = log.child({ group: spec.label, pid: child.pid });
+    this.frames = {
+      inflight: this.inflight,
+      log: this.log,
+      pid: child.pid,
+      release: (id) => this.release(id),
+      giveBack: (handle) => {
+        this.unshare(false);
+        this.toOwner(() => {
+          this.owner.onRecalled([handle]);
+          this.owner.onFree(0);
+        });
+      },
+    };
     if (note !== undefined) this.log.warn(note);
     this.exitPromise = new Promise((resolve) => child.once('exit', () => resolve()));
     this.child.on('error', (err) => {
@@ -240,36 +255,7 @@ export class WorkerProcess implements HandleHost, ChannelEvents {
    * nothing else does. Its END frees the thread.
    */
   requestFrame(type: number, id: number, flags: number, payload: Buffer): void {
-    const handle = this.inflight.get(id);
-    if (handle === undefined) return; // it ended already: nothing to fail
-    /** How long the request ran, once its END was seen and its thread counted free (-1 before). */
-    let ranMs = -1;
-    try {
-      if (type === FrameType.DATA && flags & Flag.END && flags & Flag.NOT_STARTED) {
-        if (!handle.recalling) {
-          ranMs = this.release(id); // it ended, as far as the worker is concerned
-          throw new WorkerProtocolError('NOT_STARTED for a request that was not recalled');
-        }
-        // A recalled request the worker never ran: it goes to another process.
-        this.inflight.forget(id);
-        this.unshare(false);
-        handle.recalled();
-        this.toOwner(() => {
-          this.owner.onRecalled([handle]);
-          this.owner.onFree(0);
-        });
-        return;
-      }
-      if (flags & Flag.END && (type === FrameType.RESPONSE || type === FrameType.DATA)) ranMs = this.release(id);
-      handle.frame(type, flags, payload);
-    } catch (err) {
-      countFault('worker-frame');
-      try {
-        handle.fault(`a frame of type ${type} from worker process ${this.pid}`, err);
-      } catch (err2) {
-        this.log.error({ err: err2, requestId: handle.requestId }, `could not fail the request after a frame of type ${type} broke it`);
-      }
-    }
+    const ranMs = requestFrame(this.frames, type, id, flags, payload);
     if (ranMs < 0) return;
     try {
       this.owner.onFree(ranMs);
