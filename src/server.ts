@@ -56,6 +56,8 @@ export class WsgiHostServer {
   /** front-ends > 1: the other loops, and the scoreboard every loop counts requests on. */
   private loops: FrontEndLoops | undefined;
   private readonly shared: { board: Scoreboard; changed: () => void } | undefined;
+  /** The front-end loops this server runs (front-ends, or 1 where more cannot be run safely). */
+  private readonly loopCount: number;
   /** Where the access log lines the other loops formatted go (runServer sets it). */
   accessLine: (line: string) => void = () => {};
 
@@ -68,7 +70,18 @@ export class WsgiHostServer {
         `front-ends = ${String(plan.config.frontEnds)}: one front-end loop serves on ${process.platform} (the other loops reach worker processes over unix sockets, on Linux only)`,
       );
     }
-    if (frontEndCount(plan.config) > 1) this.shared = { board: new Scoreboard(), changed: () => this.loops?.viewChanged() };
+    // A worker running as another user (user=) listens in a folder of its own, where its application
+    // could put another socket (or a link to one) in place of its own: the other loops, which
+    // connect after the application loaded, would then connect there as root. Until the front end
+    // makes those sockets itself, such a configuration gets one loop.
+    const switched = process.getuid?.() === 0 ? plan.pools.filter((p) => p.settings.user !== undefined || p.settings.group !== undefined) : [];
+    this.loopCount = switched.length > 0 ? 1 : frontEndCount(plan.config);
+    if (switched.length > 0 && frontEndCount(plan.config) > 1) {
+      log.warn(
+        `front-ends = ${String(plan.config.frontEnds)}: one front-end loop serves, because group(s) ${switched.map((p) => `'${p.label}'`).join(', ')} run as another user (user=/group=); the other loops would connect to sockets in folders those users own`,
+      );
+    }
+    if (this.loopCount > 1) this.shared = { board: new Scoreboard(), changed: () => this.loops?.viewChanged() };
   }
 
   get config(): ServerConfig {
@@ -122,7 +135,7 @@ export class WsgiHostServer {
       exhausted: (key, pid) => this.supervisor?.reportExhausted(key, pid),
     });
     this.loops = loops;
-    const count = frontEndCount(config);
+    const count = this.loopCount;
     await loops.start(count - 1, this.plan, frontEnd.bindings());
     this.log.info(
       `${count} front-end loops serve HTTP (front-ends = ${String(config.frontEnds)})${canReusePort() ? ', each on its own socket (reusePort)' : ''}`,
@@ -197,6 +210,14 @@ export class WsgiHostServer {
       let listeners: Awaited<ReturnType<FrontEnd['prepareListeners']>>;
       try {
         plan = await load();
+        if (this.loopCount > 1 && process.getuid?.() === 0) {
+          const switched = plan.pools.filter((p) => p.settings.user !== undefined || p.settings.group !== undefined);
+          if (switched.length > 0) {
+            throw new Error(
+              `group(s) ${switched.map((p) => `'${p.label}'`).join(', ')} would run as another user (user=/group=) while ${this.loopCount} front-end loops serve; restart wsgi-host to serve them (with one loop)`,
+            );
+          }
+        }
         // Every certificate is read again; one that does not load refuses the reload (the old ones serve on).
         listeners = await this.frontEnd.prepareListeners(listenerSet(plan.config, plan.baseDir));
         next = new Supervisor(plan, await resolveEnvironments(plan), this.log, this.supervisor, this.shared);
