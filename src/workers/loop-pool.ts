@@ -128,6 +128,14 @@ export class LoopPool implements RequestPort, LinkOwner {
    * oldest request on it is young.
    */
   private tryStart(h: RequestHandle): boolean {
+    const link = this.claim();
+    if (link === undefined) return false;
+    link.start(h);
+    return true;
+  }
+
+  /** A process with room for one more request, claimed on the scoreboard (the caller starts one on it). */
+  private claim(): WorkerLink | undefined {
     const board = this.host.board;
     const generation = this.view.generation;
     const young = this.serviceMs < PIPELINE_SERVICE_MS ? Date.now() - PIPELINE_YOUNG_MS : Number.POSITIVE_INFINITY;
@@ -145,17 +153,25 @@ export class LoopPool implements RequestPort, LinkOwner {
           limit = cap;
         }
       }
-      if (best === undefined) return false;
-      if (board.tryAcquire(best.slot, limit)) {
-        best.start(h);
-        return true;
-      }
+      if (best === undefined) return undefined;
+      if (board.tryAcquire(best.slot, limit)) return best;
     }
-    return false;
+    return undefined;
   }
 
   private drain(): void {
-    for (let h = this.queue.peek(); h !== undefined && this.tryStart(h); h = this.queue.peek()) this.queue.shift();
+    // The request leaves the queue before it starts: starting one may end it (and the queue skips
+    // ended ones), which must not take its successor out unstarted.
+    while (this.queue.peek() !== undefined) {
+      const link = this.claim();
+      if (link === undefined) break;
+      const h = this.queue.shift();
+      if (h === undefined) {
+        this.host.board.release(link.slot, this.view.boardGroup, false);
+        break;
+      }
+      link.start(h);
+    }
     this.count();
   }
 
