@@ -29,6 +29,7 @@ import { countFault } from './observability/faults.js';
 import { GroupStats, threadUse } from './observability/group-stats.js';
 import { createLogger, type Logger, reopenErrorLog } from './observability/logger.js';
 import { installUnhandledErrorHandlers } from './observability/unhandled-errors.js';
+import { launcherForEveryInterpreter } from './python/worker-launch.js';
 import { FrontEndLoops, frontEndCount } from './loops/front-end-loops.js';
 import { Scoreboard } from './workers/scoreboard.js';
 import { resolveEnvironments, Supervisor } from './workers/supervisor.js';
@@ -70,15 +71,15 @@ export class WsgiHostServer {
         `front-ends = ${String(plan.config.frontEnds)}: one front-end loop serves on ${process.platform} (the other loops reach worker processes over unix sockets, on Linux only)`,
       );
     }
-    // A worker running as another user (user=) listens in a folder of its own, where its application
-    // could put another socket (or a link to one) in place of its own: the other loops, which
-    // connect after the application loaded, would then connect there as root. Until the front end
-    // makes those sockets itself, such a configuration gets one loop.
-    const switched = process.getuid?.() === 0 ? plan.pools.filter((p) => p.settings.user !== undefined || p.settings.group !== undefined) : [];
+    // Without a root-owned launcher, a worker of another user (user=) binds its socket in a folder
+    // of its own, where its application could put another socket (or a link to one) in place of
+    // its own: the other loops, which connect after the application loaded, would then connect
+    // there as root. Such a configuration gets one loop.
+    const switched = ownSocketFolders(plan);
     this.loopCount = switched.length > 0 ? 1 : frontEndCount(plan.config);
     if (switched.length > 0 && frontEndCount(plan.config) > 1) {
       log.warn(
-        `front-ends = ${String(plan.config.frontEnds)}: one front-end loop serves, because group(s) ${switched.map((p) => `'${p.label}'`).join(', ')} run as another user (user=/group=); the other loops would connect to sockets in folders those users own`,
+        `front-ends = ${String(plan.config.frontEnds)}: one front-end loop serves, because group(s) ${switched.join(', ')} run as another user (user=/group=) and no root-owned system Python (/usr/bin/python3) exists to bind their sockets; the other loops would connect to sockets in folders those users own`,
       );
     }
     if (this.loopCount > 1) this.shared = { board: new Scoreboard(), changed: () => this.loops?.viewChanged() };
@@ -210,13 +211,11 @@ export class WsgiHostServer {
       let listeners: Awaited<ReturnType<FrontEnd['prepareListeners']>>;
       try {
         plan = await load();
-        if (this.loopCount > 1 && process.getuid?.() === 0) {
-          const switched = plan.pools.filter((p) => p.settings.user !== undefined || p.settings.group !== undefined);
-          if (switched.length > 0) {
-            throw new Error(
-              `group(s) ${switched.map((p) => `'${p.label}'`).join(', ')} would run as another user (user=/group=) while ${this.loopCount} front-end loops serve; restart wsgi-host to serve them (with one loop)`,
-            );
-          }
+        const switched = this.loopCount > 1 ? ownSocketFolders(plan) : [];
+        if (switched.length > 0) {
+          throw new Error(
+            `group(s) ${switched.join(', ')} would run as another user (user=/group=), with no root-owned system Python to bind their sockets, while ${this.loopCount} front-end loops serve; restart wsgi-host to serve them (with one loop)`,
+          );
         }
         // Every certificate is read again; one that does not load refuses the reload (the old ones serve on).
         listeners = await this.frontEnd.prepareListeners(listenerSet(plan.config, plan.baseDir));
@@ -383,4 +382,14 @@ export async function runServer(
       void reload();
     });
   });
+}
+
+/**
+ * The groups (quoted labels) whose workers would bind their sockets in folders of their own users:
+ * they run as another user while this process is root, and no root-owned system Python exists to
+ * run the launcher that binds them in the front end's folder (worker-launch.ts).
+ */
+function ownSocketFolders(plan: ServePlan): string[] {
+  if (process.getuid?.() !== 0 || launcherForEveryInterpreter()) return [];
+  return plan.pools.filter((p) => p.settings.user !== undefined || p.settings.group !== undefined).map((p) => `'${p.label}'`);
 }

@@ -1,8 +1,10 @@
 import assert from 'node:assert/strict';
-import { chmodSync, mkdirSync, readFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from './helpers/node-test.js';
-import { getJson } from './helpers/http.js';
+import { getJson, request } from './helpers/http.js';
+import { describeFailures, steadyLoad } from './helpers/load.js';
 import { defaultPython, makeVenv, systemPython } from './helpers/python.js';
 import { needsRoot } from './helpers/requirements.js';
 import { tempDir } from './helpers/tmp.js';
@@ -83,6 +85,107 @@ describe("a group's user= and display-name= (when wsgi-host runs as root)", { sk
         /\[SCRIPT_UNREADABLE\]: .*secret\.wsgi of group web cannot be read by its user nobody: .*secret\.wsgi is not readable by user nobody/,
       );
       assert.doesNotMatch(r.stderr, /Traceback|PermissionError/);
+    } finally {
+      u.cleanup();
+    }
+  });
+
+  test("front-ends = 2 with a user= group: its socket is bound by root in the front end's folder, which its application cannot change; both loops serve it", async () => {
+    const u = tempDir();
+    try {
+      chmodSync(u.dir, 0o755);
+      makeVenv(join(u.dir, 'venv'), { python: (systemPython() ?? defaultPython()).path });
+      // The attack: find the unix socket this process listens on (its descriptor, then
+      // /proc/net/unix), and try to put another socket in its place for the other loop to reach.
+      u.file(
+        'app.wsgi',
+        String.raw`
+import errno, json, os, socket, sys
+def listening_paths():
+    inodes = set()
+    for fd in os.listdir("/proc/self/fd"):
+        try:
+            link = os.readlink("/proc/self/fd/" + fd)
+        except OSError:
+            continue
+        if link.startswith("socket:["):
+            inodes.add(link[8:-1])
+    paths = []
+    with open("/proc/net/unix") as f:
+        next(f)
+        for line in f:
+            parts = line.split()
+            if len(parts) >= 8 and parts[6] in inodes and parts[7].startswith("/"):
+                paths.append(parts[7])
+    return paths
+def attempt(fn):
+    try:
+        fn()
+        return "done"
+    except OSError as e:
+        return errno.errorcode.get(e.errno, str(e.errno))
+def application(environ, start_response):
+    if environ["PATH_INFO"] == "/attack":
+        out = {}
+        for p in listening_paths():
+            d = os.path.dirname(p)
+            out[p] = {
+                "unlink": attempt(lambda: os.unlink(p)),
+                "rename": attempt(lambda: os.rename(p, p + ".old")),
+                "list": attempt(lambda: os.listdir(d)),
+                "bind": attempt(lambda: socket.socket(socket.AF_UNIX).bind(os.path.join(d, "evil.sock"))),
+            }
+        body = json.dumps(out)
+    else:
+        sys.stderr.write("served by %d\n" % os.getuid())
+        sys.stderr.flush()
+        body = json.dumps([os.getuid(), os.getpid()])
+    start_response("200 OK", [("Content-Type", "application/json")])
+    return [body.encode()]
+`,
+      );
+      chmodSync(join(u.dir, 'app.wsgi'), 0o644);
+      const nobodyUid = Number(
+        readFileSync('/etc/passwd', 'utf8')
+          .split('\n')
+          .find((l) => l.startsWith('nobody:'))
+          ?.split(':')[2],
+      );
+      const config = u.file(
+        'c.toml',
+        `listen = ["127.0.0.1:0"]\nfront-ends = 2\n[[group]]\nname = "web"\npython-home = "venv"\nuser = "nobody"\nprocesses = 1\nthreads = 2\n[[mount]]\nscript = "app.wsgi"\ngroup = "web"\n`,
+      );
+      const host = await WsgiHost.serve(['-c', config], { cwd: u.dir });
+      try {
+        assert.ok(
+          host.logs.some((l) => /^2 front-end loops serve HTTP/.test(String(l.msg))),
+          host.logText(),
+        );
+        // The front end's folder: root's, 0700, the worker's socket bound in it by root.
+        const [folder] = readdirSync(tmpdir()).filter((n) => n.startsWith(`wsgi-host-${host.pid}-`));
+        assert.ok(folder, 'the front end has its socket folder');
+        const st = statSync(join(tmpdir(), folder));
+        assert.equal(st.uid, 0);
+        assert.equal(st.mode & 0o777, 0o700);
+        const attack = JSON.parse((await request(`${host.url}/attack`)).text) as Record<string, Record<string, string>>;
+        const paths = Object.keys(attack);
+        assert.equal(paths.length, 1, `the worker listens on one unix socket path: ${JSON.stringify(attack)}`);
+        const [path] = paths as [string];
+        assert.ok(path.startsWith(join(tmpdir(), folder)), `${path} is in the front end's folder`);
+        assert.equal(statSync(path).uid, 0, 'bound by root');
+        assert.deepEqual(attack[path], { unlink: 'EACCES', rename: 'EACCES', list: 'EACCES', bind: 'EACCES' });
+        // Both loops reach the worker, on the socket root bound; it runs as nobody.
+        const load = steadyLoad(`${host.url}/`, { concurrency: 16, durationMs: 2000 });
+        const result = await load.done;
+        assert.equal(result.failed, 0, describeFailures(result));
+        for (const b of result.bodies) assert.equal((JSON.parse(b) as number[])[0], nobodyUid);
+        const served = host.logs.filter((l) => /served by/.test(String(l.msg)));
+        const bySecond = served.filter((l) => l.loop === 1).length;
+        assert.ok(bySecond > 0 && bySecond < served.length, `lines by the second loop: ${bySecond} of ${served.length}`);
+        assert.ok(!host.logs.some((l) => /one front-end loop serves/.test(String(l.msg))), host.logText());
+      } finally {
+        await host.stop();
+      }
     } finally {
       u.cleanup();
     }

@@ -29,8 +29,9 @@ export const LAUNCH_FAILED_STATUS = 127;
 
 /**
  * Runs as root in a trusted interpreter (-E -s -S -B: no PYTHON* variables, no site, no .pth, no
- * bytecode written; '' removed from sys.path before any import), switches to the group's user as
- * mod_wsgi does (setgid, initgroups, setuid), keeps the PATH entries that user can search, enters
+ * bytecode written; '' removed from sys.path before any import), binds and listens on the worker's
+ * unix socket (WSGI_HOST_SOCKET, in the front end's root-only folder) and hands the descriptor on
+ * in WSGI_HOST_SOCKET_FD, switches to the group's user as mod_wsgi does (setgid, initgroups, setuid), keeps the PATH entries that user can search, enters
  * the working directory as that user, then execs the group's interpreter. Nothing of the
  * application or its environment (its venv, .pth files, sitecustomize) runs before the switch.
  */
@@ -44,6 +45,19 @@ const LAUNCHER = [
   `    os._exit(${LAUNCH_FAILED_STATUS})`,
   'uid, gid, name, target = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3], sys.argv[4]',
   'who = name or str(uid)',
+  // The worker's socket, bound here as root in the front end's own folder: the user's code gets the
+  // listening descriptor, never a folder where it could put another socket in its place.
+  "path = os.environ.pop('WSGI_HOST_SOCKET', '')",
+  'if path:',
+  '    import socket',
+  '    try:',
+  '        s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)',
+  '        s.bind(path)',
+  '        s.listen(64)',
+  '    except OSError as e:',
+  "        fail(e, 'cannot listen on %s' % path)",
+  '    s.set_inheritable(True)',
+  "    os.environ['WSGI_HOST_SOCKET_FD'] = str(s.detach())",
   'try:',
   '    os.setgid(gid)',
   '    if name:',
@@ -101,6 +115,18 @@ export function rootOwned(path: string): boolean {
   return ok;
 }
 
+const SYSTEM_PYTHONS = ['/usr/bin/python3', '/usr/local/bin/python3', '/bin/python3'];
+
+/**
+ * Whether every group that switches user gets the launcher (a root-owned system Python exists),
+ * whatever its own interpreter: then each worker's socket is bound by root in the front end's
+ * folder. Otherwise a group may fall back to Node switching ids, and its worker binds its socket
+ * in a folder of its own.
+ */
+export function launcherForEveryInterpreter(): boolean {
+  return SYSTEM_PYTHONS.some((p) => rootOwned(p));
+}
+
 /** A root-owned Python to run the launcher: the group's own interpreter's real file, else the system's. */
 export function launcherInterpreter(interpreter: string): string | undefined {
   let real: string | undefined;
@@ -109,7 +135,7 @@ export function launcherInterpreter(interpreter: string): string | undefined {
   } catch {
     real = undefined;
   }
-  for (const candidate of [real, '/usr/bin/python3', '/usr/local/bin/python3', '/bin/python3']) {
+  for (const candidate of [real, ...SYSTEM_PYTHONS]) {
     if (candidate !== undefined && rootOwned(candidate)) return realpathSync(candidate);
   }
   return undefined;

@@ -3,8 +3,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 /**
- * The front end's private folder (mode 0700) for the unix sockets its workers listen on while
- * starting; a worker running as another user gets a subfolder of its own. Removed on exit;
+ * The front end's private folder (mode 0700) for the unix sockets its workers listen on. A worker
+ * of another user gets its socket bound there by the root-owned launcher; only where Node itself
+ * switches ids (no such launcher) does the worker get a subfolder of its own to bind in. Removed on exit;
  * folders left by front ends that were killed are removed at start.
  */
 let dir: string | undefined;

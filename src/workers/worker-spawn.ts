@@ -15,8 +15,8 @@ const MAX_LINE = 64 * 1024;
 export interface SpawnedWorker {
   child: ChildProcess;
   /**
-   * On Linux, the unix socket the worker listens on (in the front end's private folder; it accepts
-   * only its parent); elsewhere undefined, and file descriptor 3 is a socketpair made at spawn.
+   * On Linux, the unix socket the worker listens on (in the front end's private folder, bound by
+   * the worker or its launcher; it accepts only its parent); elsewhere undefined, and file descriptor 3 is a socketpair made at spawn.
    */
   socketName: string | undefined;
   /** What the launcher said about the user switch, to log. */
@@ -24,11 +24,14 @@ export interface SpawnedWorker {
 }
 
 export function spawnWorker(spec: { interpreter: string; cwd: string; env: Record<string, string>; uid?: number; gid?: number }): SpawnedWorker {
-  const socketName = process.platform === 'linux' ? workerSocketPath(spec.uid, spec.gid) : undefined;
   // user=: a root-owned launcher switches user (with initgroups) before the group's interpreter
   // runs; the worker program itself arrives on stdin, so that user needs no access to our files.
   const runAs: RunAs | undefined = spec.uid !== undefined ? runAsForIds(spec.uid, spec.gid) : undefined;
   const launch = planLaunch(spec.interpreter, workerArgs(), runAs);
+  // The socket is in the front end's own folder, bound by the worker or, for another user, by the
+  // launcher while still root. Only where Node itself switches ids (no root-owned launcher) does
+  // the worker bind it, as that user, in a folder of that user's.
+  const socketName = process.platform !== 'linux' ? undefined : launch.uid !== undefined ? workerSocketPath(launch.uid, launch.gid) : workerSocketPath();
   const child = spawn(launch.command, launch.args, {
     cwd: spec.cwd,
     env: workerEnvironment(process.env, {

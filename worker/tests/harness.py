@@ -114,11 +114,22 @@ def connect_unix(path, proc, seconds=20):
 class WorkerProcess(FrontEndConnection):
     """A worker process and the front end's side of its (primary) connection."""
 
-    def __init__(self, via_socket_path=False, env=None):
+    def __init__(self, via_socket_path=False, env=None, bound=False):
+        """bound: the listener is bound here and handed over as a descriptor (WSGI_HOST_SOCKET_FD),
+        as the root launcher of a user= group does (self.bound_fd: its number in the worker)."""
         self.tmp = tempfile.TemporaryDirectory()
         env = dict(env or {}, WSGI_HOST_WATCH_STDIN="1")
         self.path = None
-        if via_socket_path:
+        if bound:
+            self.path = os.path.join(self.tmp.name, "worker.sock")
+            listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            listener.bind(self.path)
+            listener.listen(64)
+            self.bound_fd = listener.fileno()
+            self.proc = spawn(env=dict(env, WSGI_HOST_SOCKET_FD=str(self.bound_fd)), pass_fds=(self.bound_fd,))
+            listener.close()
+            sock = connect_unix(self.path, self.proc)
+        elif via_socket_path:
             self.path = os.path.join(self.tmp.name, "worker.sock")
             self.proc = spawn(env=dict(env, WSGI_HOST_SOCKET=self.path))
             sock = connect_unix(self.path, self.proc)

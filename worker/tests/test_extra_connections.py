@@ -30,9 +30,9 @@ def wait_exit(proc, seconds):
 
 
 class ExtraConnections(unittest.TestCase):
-    def start(self, app_source, threads=1):
+    def start(self, app_source, threads=1, bound=False):
         """A worker over its socket path; READY read; the frames before it kept (self.early)."""
-        self.worker = WorkerProcess(via_socket_path=True)
+        self.worker = WorkerProcess(via_socket_path=True, bound=bound)
         self.proc = self.worker.proc
         self.extras = []
         path = os.path.join(self.worker.tmp.name, "app.wsgi")
@@ -111,6 +111,29 @@ class ExtraConnections(unittest.TestCase):
         self.request(self.worker, 2, "/primary-again")
         self.assertEqual(self.response(extra, 2), (200, b"/extra-again"))
         self.assertEqual(self.response(self.worker, 2), (200, b"/primary-again"))
+
+    def test_a_listener_handed_over_bound_serves_the_primary_and_extra_connections(self):
+        # A user= group's launcher binds the socket as root and passes the descriptor: the worker
+        # uses it as it is (binding the path again would fail: it exists), and keeps it, and the
+        # variable naming it, from the application and its child processes.
+        self.start("""
+            import json, os
+            def application(environ, start_response):
+                inheritable = []
+                for fd in os.listdir("/proc/self/fd"):
+                    try:
+                        if os.readlink("/proc/self/fd/" + fd).startswith("socket:") and os.get_inheritable(int(fd)):
+                            inheritable.append(fd)
+                    except OSError:
+                        pass
+                start_response("200 OK", [])
+                return [json.dumps([inheritable, "WSGI_HOST_SOCKET_FD" in os.environ]).encode()]
+        """, threads=2, bound=True)
+        extra = self.extra()
+        self.request(self.worker, 1, "/")
+        self.assertEqual(self.response(self.worker, 1), (200, b'[[], false]'))
+        self.request(extra, 1, "/")
+        self.assertEqual(self.response(extra, 1), (200, b'[[], false]'))
 
     def test_a_requests_log_goes_on_its_own_connection(self):
         self.start("""

@@ -342,15 +342,25 @@ def connect_front_end():
     (WSGI_HOST_SOCKET): this process listens there and accepts only its parent (checked with
     SO_PEERCRED). The first connection is the primary one; the listener stays open and the path
     stays in place, for the extra connections each front-end event loop opens once this process is
-    READY (extra.py). The front end reads a connection into one reused buffer, much faster than a
-    stdio pipe. Otherwise fd 3 is a socketpair, and there are no extra connections."""
+    READY (extra.py). A process of another user (user=) gets the listener already bound, as a
+    descriptor (WSGI_HOST_SOCKET_FD), from the root launcher that started it. The front end reads
+    a connection into one reused buffer, much faster than a stdio pipe. Otherwise fd 3 is a
+    socketpair, and there are no extra connections."""
     path = os.environ.pop("WSGI_HOST_SOCKET", "")
-    if not path:
+    bound = os.environ.pop("WSGI_HOST_SOCKET_FD", "")
+    if bound:
+        # Bound and listening already: the launcher did it as root before switching to this
+        # process's user (worker-launch.ts), so the path is in a folder this user cannot change.
+        listener = socket.socket(fileno=int(bound))
+        listener.set_inheritable(False)
+    elif path:
+        listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    else:
         return socket.socket(fileno=3), None
-    listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     try:
-        listener.bind(path)
-        listener.listen(64)
+        if not bound:
+            listener.bind(path)
+            listener.listen(64)
         while True:
             conn, _ = listener.accept()
             if from_parent(conn):
