@@ -29,6 +29,10 @@ def application(environ, start_response):
         try:
             if p == "/slow":
                 time.sleep(float(q or "0.02"))
+            if p == "/hold":
+                sys.stderr.write("holding\n")
+                sys.stderr.flush()
+                time.sleep(float(q))
             if p == "/log":
                 sys.stderr.write("served %s\n" % q)
                 sys.stderr.flush()
@@ -115,6 +119,43 @@ describe('front-ends = 2: two event loops in one front end, one server', () => {
       assert.equal(lines.length, result.ok, 'one access log line per request, from both loops');
     } finally {
       await host.kill();
+    }
+  });
+
+  test('status and metrics count the requests in flight in every loop, while they run', async () => {
+    const { host, file } = await serve(config({ processes: 2, threads: 4 }));
+    try {
+      // Eight requests on eight connections, which the two loops accept between them.
+      const held = Array.from({ length: 8 }, () => request(`${host.url}/hold?3`));
+      await waitFor(() => host.logs.filter((l) => /holding/.test(String(l.msg))).length === 8, 5000, 'eight requests running');
+      const inFlight = async (): Promise<[number, number]> => {
+        const r = await runCli(['status', '-c', file, '--json'], { cwd: t.dir });
+        const s = JSON.parse(r.stdout) as { server: { inflight: number }; groups: { inflight: number }[] };
+        return [s.server.inflight, s.groups[0]?.inflight ?? -1];
+      };
+      let seen: [number, number] = [0, 0];
+      // Another loop reports within 100 ms of a request starting.
+      await waitFor(
+        async () => {
+          seen = await inFlight();
+          return seen[0] === 8 && seen[1] === 8;
+        },
+        2000,
+        'status counting eight requests in flight',
+      ).catch((err: Error) => assert.fail(`${err.message}: saw ${seen.join(' / ')}`));
+      const bySecond = host.logs.filter((l) => /holding/.test(String(l.msg)) && l.loop === 1).length;
+      assert.ok(bySecond > 0, 'the second loop runs some of them');
+      for (const r of await Promise.all(held)) assert.equal(r.status, 200);
+      await waitFor(
+        async () => {
+          seen = await inFlight();
+          return seen[0] === 0 && seen[1] === 0;
+        },
+        2000,
+        'status counting none once they are answered',
+      ).catch((err: Error) => assert.fail(`${err.message}: saw ${seen.join(' / ')}`));
+    } finally {
+      await host.stop();
     }
   });
 

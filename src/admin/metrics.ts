@@ -74,7 +74,7 @@ export function createMetrics(snapshot: () => ServerSnapshot): Registry {
     registers: [registry],
     collect() {
       this.reset();
-      for (const [label, s] of stats()) this.set({ group: label }, s.inflight);
+      for (const [label, s] of stats()) this.set({ group: label }, s.allInflight);
     },
   });
   new Gauge({

@@ -113,7 +113,7 @@ export async function statusReport(snapshot: ServerSnapshot): Promise<StatusRepo
       busyThreads: busy,
       idleThreads: capacity - busy,
       queueLength: pool.queueLength,
-      inflight: stats?.inflight ?? 0,
+      inflight: stats?.allInflight ?? 0,
       mounts: pool.mounts,
       requests: { total: stats?.count ?? 0, byClass: { '1xx': c[1] ?? 0, '2xx': c[2] ?? 0, '3xx': c[3] ?? 0, '4xx': c[4] ?? 0, '5xx': c[5] ?? 0 } },
       latency: stats?.overall() ?? { p50: null, p90: null, p99: null },

@@ -56,6 +56,8 @@ export interface LoopsHost {
 interface Loop {
   worker: Worker;
   inflight: number;
+  /** Its application requests in flight by group label (its last report). */
+  groups: Map<string, number>;
   waiters: ((m: FromLoop) => boolean)[];
 }
 
@@ -90,7 +92,7 @@ export class FrontEndLoops {
         log: this.host.logOptions,
       };
       const worker = new Worker(new URL('./loop-thread.js', import.meta.url), { workerData: data, name: `wsgi-host front-end loop ${i}` });
-      const loop: Loop = { worker, inflight: 0, waiters: [] };
+      const loop: Loop = { worker, inflight: 0, groups: new Map(), waiters: [] };
       this.loops.push(loop);
       worker.on('message', (m: FromLoop) => this.onMessage(loop, m));
       worker.on('error', (err) => this.host.log.error({ err }, `front-end loop ${i} failed: ${err.message}`));
@@ -179,6 +181,17 @@ export class FrontEndLoops {
     });
   }
 
+  /** A loop's requests in flight by group, summed over the other loops into each group's statistics. */
+  private countElsewhere(loop: Loop, groups: Map<string, number>): void {
+    const labels = new Set([...loop.groups.keys(), ...groups.keys()]);
+    loop.groups = groups;
+    for (const label of labels) {
+      let n = 0;
+      for (const l of this.loops) n += l.groups.get(label) ?? 0;
+      this.host.statsFor(label).elsewhere = n;
+    }
+  }
+
   private onMessage(loop: Loop, m: FromLoop): void {
     for (let i = 0; i < loop.waiters.length; i++) {
       if ((loop.waiters[i] as (m: FromLoop) => boolean)(m)) {
@@ -194,6 +207,7 @@ export class FrontEndLoops {
           s.started();
           s.finished(status, seconds);
         }
+        this.countElsewhere(loop, new Map(m.groups));
         for (const line of m.lines) this.host.accessLine(line);
         return;
       case 'stuck':

@@ -40,7 +40,7 @@ export type FromLoop =
   | { t: 'stopped' }
   | { t: 'stuck'; key: string; pid: number; ranMs: number }
   | { t: 'exhausted'; key: string; pid: number }
-  | { t: 'report'; finished: Finished[]; lines: string[]; inflight: number };
+  | { t: 'report'; finished: Finished[]; lines: string[]; inflight: number; groups: [label: string, inflight: number][] };
 
 export function plainPlan(plan: ServePlan): PlainPlan {
   const { locate: _locate, ...rest } = plan;

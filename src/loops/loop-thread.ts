@@ -51,20 +51,33 @@ const host: LoopPoolHost = {
 /** Group statistics that go to the first loop's (one server's statistics, not one per loop). */
 let finished: Finished[] = [];
 let lines: string[] = [];
-/** A report is due within REPORT_MS once something finished (no timer while idle). */
+/**
+ * A report is due within REPORT_MS once an application request started or finished (no timer
+ * while idle), so the first loop's status and metrics count this loop's requests in flight too.
+ */
 let reportTimer: NodeJS.Timeout | undefined;
+let moved = false;
 function reportSoon(): void {
+  moved = true;
   reportTimer ??= setTimeout(report, REPORT_MS);
 }
 function report(): void {
   reportTimer = undefined;
-  if (finished.length === 0 && lines.length === 0) return;
-  post({ t: 'report', finished, lines, inflight: frontEnd.inflight });
+  if (!moved && lines.length === 0) return;
+  moved = false;
+  const groups: [string, number][] = [];
+  for (const s of stats.values()) groups.push([s.label, s.inflight]);
+  post({ t: 'report', finished, lines, inflight: frontEnd.inflight, groups });
   finished = [];
   lines = [];
 }
 class ForwardedStats extends GroupStats {
+  override started(): void {
+    this.inflight++;
+    reportSoon();
+  }
   override finished(status: number, seconds: number): void {
+    this.inflight--;
     finished.push([this.label, status, seconds]);
     reportSoon();
   }

@@ -50,6 +50,8 @@ export class GroupStats {
   sumSeconds = 0;
   count = 0;
   inflight = 0;
+  /** Requests of this group in flight in the other front-end loops (as they last reported, within 100 ms). */
+  elsewhere = 0;
   readonly history: StatsSample[] = [];
   private lastBuckets = new Array<number>(LATENCY_BUCKETS.length + 1).fill(0);
   private lastCount = 0;
@@ -60,6 +62,11 @@ export class GroupStats {
 
   started(): void {
     this.inflight++;
+  }
+
+  /** Requests in flight in every front-end loop. */
+  get allInflight(): number {
+    return this.inflight + this.elsewhere;
   }
 
   finished(status: number, seconds: number): void {
