@@ -118,3 +118,33 @@ export function machineBusyS(): number {
   const [user = 0, nice = 0, system = 0, , , , , steal = 0] = f;
   return (user + nice + system + steal) / CLOCK_TICKS;
 }
+
+/**
+ * CPU time of every thread of every process of the tree, in ms, from the scheduler's own count
+ * (/proc/PID/task/TID/sched, se.sum_exec_runtime: nanosecond resolution, where /proc/PID/stat
+ * counts 10 ms ticks); undefined where the kernel does not show it. Threads that exited meanwhile
+ * are not counted: for windows with no request, where none comes or goes.
+ */
+export function treeRunMs(root: number): number | undefined {
+  let total = 0;
+  for (const p of processTree(root)) {
+    let tasks: string[];
+    try {
+      tasks = readdirSync(`/proc/${p.pid}/task`);
+    } catch {
+      continue;
+    }
+    for (const tid of tasks) {
+      let text: string;
+      try {
+        text = readFileSync(`/proc/${p.pid}/task/${tid}/sched`, 'latin1');
+      } catch {
+        continue;
+      }
+      const m = /se\.sum_exec_runtime\s*:\s*([\d.]+)/.exec(text);
+      if (m === null) return undefined;
+      total += Number(m[1]);
+    }
+  }
+  return total;
+}
