@@ -1,11 +1,14 @@
 import assert from 'node:assert/strict';
+import { X509Certificate } from 'node:crypto';
 import { existsSync, readFileSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import { haveOpenssl, makeCertificate } from './helpers/certificates.js';
 import { request } from './helpers/http.js';
 import { describeFailures, steadyLoad } from './helpers/load.js';
 import { makeVenv } from './helpers/python.js';
 import { tempDir } from './helpers/tmp.js';
+import { h2Request, h2Session, httpsGet } from './helpers/tls-clients.js';
 import { childPids, processAlive, runCli, waitFor, WsgiHost } from './helpers/wsgi-host.js';
 
 /** Records how many requests ran at once in this process (its peak), whichever loop sent them. */
@@ -154,6 +157,57 @@ describe('front-ends = 2: two event loops in one front end, one server', () => {
         2000,
         'status counting none once they are answered',
       ).catch((err: Error) => assert.fail(`${err.message}: saw ${seen.join(' / ')}`));
+    } finally {
+      await host.stop();
+    }
+  });
+
+  test('TLS and HTTP/2 listeners serve in both loops, and a certificate reload reaches every loop', {
+    skip: haveOpenssl() ? false : 'openssl is not installed (apt-get install openssl)',
+  }, async () => {
+    makeCertificate(t.dir, 'one', ['localhost', '127.0.0.1']);
+    makeCertificate(t.dir, 'two', ['localhost', '127.0.0.1']);
+    const tls = (name: string): string =>
+      config({}).replace(
+        'listen = ["127.0.0.1:0"]',
+        `listen = [{ host = "127.0.0.1", port = 0, tls = { certificate = "${name}.crt", private-key = "${name}.key" } }]`,
+      );
+    const { host, file } = await serve(tls('one'));
+    try {
+      const port = Number(new URL(host.url).port);
+      const fingerprint = (name: string): string => new X509Certificate(readFileSync(join(t.dir, `${name}.crt`))).fingerprint256;
+      // Each request on a connection of its own, so that both loops accept some.
+      const served = async (n: number): Promise<Set<string>> => {
+        const seen = new Set<string>();
+        await Promise.all(
+          Array.from({ length: n }, async (_, i) => {
+            const r = await httpsGet(port, `/log?tls${i}`);
+            assert.equal(r.status, 200);
+            seen.add(r.certificate);
+          }),
+        );
+        return seen;
+      };
+      assert.deepEqual([...(await served(24))], [fingerprint('one')]);
+      // HTTP/2 (ALPN) on the same listener, in several sessions.
+      for (let s = 0; s < 6; s++) {
+        const session = await h2Session(port);
+        try {
+          const r = await h2Request(session, { ':path': `/log?h2${s}` });
+          assert.equal(r.status, 200);
+        } finally {
+          session.close();
+        }
+      }
+      await waitFor(() => host.logs.filter((l) => /served (tls|h2)\d+/.test(String(l.msg))).length === 30, 5000, 'every request logged');
+      const lines = host.logs.filter((l) => /served (tls|h2)\d+/.test(String(l.msg)));
+      const bySecond = lines.filter((l) => l.loop === 1).length;
+      assert.ok(bySecond > 0 && bySecond < lines.length, `TLS requests by the second loop: ${bySecond} of ${lines.length}`);
+      // A new certificate: after the reload, every connection (whichever loop accepts it) gets it.
+      writeFileSync(file, tls('two'));
+      const r = await runCli(['reload', '-c', file], { cwd: t.dir, timeoutMs: 60_000 });
+      assert.equal(r.code, 0, r.stderr);
+      assert.deepEqual([...(await served(24))], [fingerprint('two')]);
     } finally {
       await host.stop();
     }

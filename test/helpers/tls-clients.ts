@@ -1,7 +1,7 @@
 import { execFile } from 'node:child_process';
 import { Agent, request as httpsRequest } from 'node:https';
 import { type ClientHttp2Session, connect as h2connect, type IncomingHttpHeaders, type OutgoingHttpHeaders } from 'node:http2';
-import { connect as tlsConnect } from 'node:tls';
+import { type TLSSocket, connect as tlsConnect } from 'node:tls';
 
 export interface Run {
   code: number | null;
@@ -59,6 +59,8 @@ export interface HttpsResponse {
   headers: Record<string, string | string[] | undefined>;
   body: Buffer;
   text: string;
+  /** The server certificate's SHA-256 fingerprint (as X509Certificate.fingerprint256 spells it). */
+  certificate: string;
 }
 
 /** One HTTPS/1.1 request (certificates not verified; SNI as given), the body collected; bounded. */
@@ -81,11 +83,12 @@ export function httpsGet(
       },
       (res) => {
         const chunks: Buffer[] = [];
+        const certificate = (res.socket as TLSSocket).getPeerCertificate().fingerprint256;
         res.on('data', (c: Buffer) => chunks.push(c));
         res.on('end', () => {
           clearTimeout(timer);
           const body = Buffer.concat(chunks);
-          resolve({ status: res.statusCode ?? 0, headers: res.headers, body, text: body.toString('utf8') });
+          resolve({ status: res.statusCode ?? 0, headers: res.headers, body, text: body.toString('utf8'), certificate });
         });
         res.on('error', reject);
       },
