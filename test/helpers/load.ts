@@ -11,11 +11,12 @@ export interface LoadResult {
 
 /**
  * Keeps `concurrency` keep-alive clients busy against url until stop() or durationMs, whichever
- * first; every request is bounded by timeoutMs. Resolves with what they saw.
+ * first; every request is bounded by timeoutMs. Resolves with what they saw. rampMs: the clients
+ * start one by one over that time (each opens its connection then), not all at once.
  */
 export function steadyLoad(
   url: string,
-  options: { concurrency?: number; durationMs?: number; timeoutMs?: number } = {},
+  options: { concurrency?: number; durationMs?: number; timeoutMs?: number; rampMs?: number } = {},
 ): {
   done: Promise<LoadResult>;
   stop: () => void;
@@ -54,7 +55,9 @@ export function steadyLoad(
       });
       req.end();
     });
-  const loop = async (): Promise<void> => {
+  const loop = async (_: unknown, i: number): Promise<void> => {
+    const delay = ((options.rampMs ?? 0) * i) / concurrency;
+    if (delay > 0) await new Promise((r) => setTimeout(r, delay));
     while (!stopped && Date.now() < until) await one();
   };
   const done = Promise.all(Array.from({ length: concurrency }, loop)).then(() => {
