@@ -20,6 +20,7 @@ import { constants, createServer, type Http2Server, type Http2ServerRequest, typ
 import type { Socket } from 'node:net';
 import type { HttpLimits } from '../config/schema.js';
 import type { Logger } from '../observability/logger.js';
+import { ObjectRegistry } from '../util/object-registry.js';
 
 type Serve = (req: Http2ServerRequest, res: Http2ServerResponse) => void;
 
@@ -111,7 +112,7 @@ class H2Connection {
 
 export class H2Sessions {
   private readonly server: Http2Server;
-  private readonly connections = new Map<ServerHttp2Session, H2Connection>();
+  private readonly connections = new ObjectRegistry<ServerHttp2Session, H2Connection>();
   readonly serve: Serve;
   private readonly log: Logger;
   /** Streams in service at once per session. */

@@ -9,18 +9,24 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { Socket } from 'node:net';
 import type { HttpLimits } from '../config/schema.js';
 import type { Logger } from '../observability/logger.js';
+import type { ObjectRegistry } from '../util/object-registry.js';
 import { HttpConnection } from './http-connection.js';
 import { parserRefusal, RefusalCode, RequestRefusal } from './http-refusal.js';
 
 export class Http1Server {
   readonly server: Server;
-  private readonly connections: Map<Socket, HttpConnection>;
+  private readonly connections: ObjectRegistry<Socket, HttpConnection>;
   private readonly log: Logger;
   private maxPipelined: number;
   private readonly serve: (req: IncomingMessage, res: ServerResponse) => void;
 
   /** connections: shared by every listener (the front end finds a request's connection there). */
-  constructor(limits: HttpLimits, log: Logger, connections: Map<Socket, HttpConnection>, serve: (req: IncomingMessage, res: ServerResponse) => void) {
+  constructor(
+    limits: HttpLimits,
+    log: Logger,
+    connections: ObjectRegistry<Socket, HttpConnection>,
+    serve: (req: IncomingMessage, res: ServerResponse) => void,
+  ) {
     this.connections = connections;
     this.log = log;
     this.serve = serve;

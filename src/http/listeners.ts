@@ -21,6 +21,7 @@ import { TlsContexts, type TlsListenerSpec } from '../frontdoor/tls-contexts.js'
 import type { TlsWarning } from '../frontdoor/tls-errors.js';
 import { tlsListenerSpec } from '../frontdoor/tls-spec.js';
 import type { Logger } from '../observability/logger.js';
+import { ObjectRegistry } from '../util/object-registry.js';
 import { H2Sessions } from './h2-sessions.js';
 import { proxyProtocolStage } from './proxy-protocol-stage.js';
 import type { HttpConnection } from './http-connection.js';
@@ -78,7 +79,7 @@ interface Listener {
   h2: H2Sessions | undefined;
   tls: TlsStep | undefined;
   /** TLS listeners: every connection accepted and not closed, whatever step it is in. */
-  sockets: Set<Socket>;
+  sockets: ObjectRegistry<Socket, Socket>;
   address: AddressInfo;
 }
 
@@ -92,7 +93,7 @@ const keyOf = (l: ListenerConfig, tls: TlsListenerSpec | undefined, index: numbe
 export class HttpListeners {
   private readonly listeners = new Map<string, Listener>();
   /** The HTTP/1.1 connections of every listener, by socket. */
-  readonly connections = new Map<Socket, HttpConnection>();
+  readonly connections = new ObjectRegistry<Socket, HttpConnection>();
   private limits: HttpLimits;
   private readonly log: Logger;
   /** Serves a request whose turn came on its connection (HTTP/1.1) or session (HTTP/2). */
@@ -238,7 +239,7 @@ export class HttpListeners {
       l.h1.closeAllConnections();
       l.h2?.closeAll();
       // Connections in no HTTP server yet (a TLS handshake) or between steps.
-      for (const s of l.sockets) s.destroy();
+      for (const s of l.sockets.values()) s.destroy();
     }
     await closed;
     for (const l of all) {
@@ -290,14 +291,14 @@ export class HttpListeners {
       else h1.accept(socket);
     };
     const tlsStep = tls === undefined ? undefined : new TlsStep(tls.contexts, this.limits.headerTimeout * 1000, this.log, http);
-    const sockets = new Set<Socket>();
+    const sockets = new ObjectRegistry<Socket, Socket>();
     // A plain connection goes to node:http at once (closeAllConnections reaches it there); a TLS one
     // is tracked from accept, so that a stop can end those still shaking hands.
     const next =
       tlsStep === undefined
         ? http
         : (socket: Socket): void => {
-            sockets.add(socket);
+            sockets.set(socket, socket);
             socket.once('close', () => sockets.delete(socket));
             tlsStep.accept(socket);
           };

@@ -15,6 +15,7 @@
 import { createServer, type Server, type Socket } from 'node:net';
 import { ProxyProtocolError, readProxyHeader } from '../frontdoor/proxy-protocol-socket.js';
 import type { Logger } from '../observability/logger.js';
+import { ObjectRegistry } from '../util/object-registry.js';
 
 /** The connection's client as the PROXY header told it. */
 interface ProxiedClient {
@@ -62,7 +63,7 @@ export interface ProxyStageOptions {
  */
 export function proxyProtocolStage(next: Server | ((socket: Socket) => void), options: ProxyStageOptions): Server {
   const handOff = typeof next === 'function' ? next : (socket: Socket) => next.emit('connection', socket);
-  const pending = new Set<Socket>();
+  const pending = new ObjectRegistry<Socket, Socket>();
   let refused = 0;
   let lastWarn = 0;
   let lastWhy = '';
@@ -79,7 +80,7 @@ export function proxyProtocolStage(next: Server | ((socket: Socket) => void), op
   };
   // The same socket options node:http's servers take: a client that half-closes still gets its answer.
   const front = createServer({ allowHalfOpen: true, noDelay: true }, (socket) => {
-    pending.add(socket);
+    pending.set(socket, socket);
     socket.once('close', () => pending.delete(socket));
     readProxyHeader(socket, {
       timeoutMs: Math.min(PROXY_HEADER_TIMEOUT_MS, options.headerTimeoutMs()),
@@ -98,7 +99,7 @@ export function proxyProtocolStage(next: Server | ((socket: Socket) => void), op
   // server's close waits for every connection it accepted, and these have no request to finish.
   const close = front.close.bind(front);
   front.close = (callback?: (err?: Error) => void): Server => {
-    for (const s of pending) s.destroy();
+    for (const s of pending.values()) s.destroy();
     return close(callback);
   };
   return front;
