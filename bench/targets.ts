@@ -63,7 +63,13 @@ export function renderTargets(results: Results, layouts: string[]): string {
     const idleCpu = results.idleCpuPct(l, WSGI_HOST);
     const idleMax = idleCpu.length > 0 ? Math.max(...idleCpu) : undefined;
     out.push(
-      line(`idle CPU ${l} (the whole tree, 5 s with no request from 10 s after start, worst start)`, idleMax, '0%, under 0.1%', (v) => v < 0.1, `${(idleMax ?? NaN).toFixed(3)}%`),
+      line(
+        `idle CPU ${l} (the whole tree, 5 s with no request from 10 s after start, worst start)`,
+        idleMax,
+        '0%, under 0.1%',
+        (v) => v < 0.1,
+        `${(idleMax ?? NaN).toFixed(3)}%`,
+      ),
     );
     // Memory: the trees right after start (each route answered once), medians over repetitions.
     const idle = (server: string) => results.idleSamples(l, server);
