@@ -327,7 +327,6 @@ export async function runServer(
   addAdminRoutes(admin, { snapshot: () => server.snapshot(), readiness: () => server.readiness(), reload });
   // Where it serves is shown whatever --log-level says (as mod_wsgi-express always prints its URL).
   const startup = log.isLevelEnabled('info') ? log : log.child({}, { level: 'info' });
-  for (const line of servingLines(plan, addresses)) startup.info({ listen: line.listen }, `wsgi-host serving ${line.url}${line.what ? ` (${line.what})` : ''}`);
   return new Promise((resolve) => {
     let stopping = false;
     /**
@@ -381,6 +380,8 @@ export async function runServer(
       log.info('SIGHUP: reloading the configuration');
       void reload();
     });
+    // Said once the signals are handled: whoever waits for this line may send SIGTERM at once.
+    for (const line of servingLines(plan, addresses)) startup.info({ listen: line.listen }, `wsgi-host serving ${line.url}${line.what ? ` (${line.what})` : ''}`);
   });
 }
 
