@@ -381,7 +381,8 @@ export async function runServer(
       void reload();
     });
     // Said once the signals are handled: whoever waits for this line may send SIGTERM at once.
-    for (const line of servingLines(plan, addresses)) startup.info({ listen: line.listen }, `wsgi-host serving ${line.url}${line.what ? ` (${line.what})` : ''}`);
+    for (const line of servingLines(plan, addresses))
+      startup.info({ listen: line.listen }, `wsgi-host serving ${line.url}${line.what ? ` (${line.what})` : ''}`);
   });
 }
 
