@@ -214,6 +214,19 @@ describe('front-ends = 2: two event loops in one front end, one server', () => {
     }
   });
 
+  test("a WSGI_HOST_SOCKET_FD in a group's env is not taken as the worker's listener (only the launcher names one)", async () => {
+    const toml = config({ processes: 1 }).replace('env = { VERSION = "1" }', 'env = { VERSION = "1", WSGI_HOST_SOCKET_FD = "0" }');
+    assert.match(toml, /WSGI_HOST_SOCKET_FD = "0"/);
+    const { host } = await serve(toml);
+    try {
+      const r = await request(`${host.url}/x`);
+      assert.equal(r.status, 200);
+      assert.match(r.text, /^1 \/x /);
+    } finally {
+      await host.stop();
+    }
+  });
+
   test('a process never runs more requests at once than its threads, whichever loop sent them', async () => {
     const { host } = await serve(config({ processes: 1, threads: 2 }));
     try {

@@ -32,14 +32,18 @@ export function spawnWorker(spec: { interpreter: string; cwd: string; env: Recor
   // launcher while still root. Only where Node itself switches ids (no root-owned launcher) does
   // the worker bind it, as that user, in a folder of that user's.
   const socketName = process.platform !== 'linux' ? undefined : launch.uid !== undefined ? workerSocketPath(launch.uid, launch.gid) : workerSocketPath();
+  const env = workerEnvironment(process.env, {
+    ...identityEnvironment(runAs),
+    ...spec.env,
+    WSGI_HOST_WATCH_STDIN: '1',
+    ...(socketName !== undefined ? { WSGI_HOST_SOCKET: socketName } : {}),
+  });
+  // Only the launcher names a descriptor for the worker to listen on: never the configuration's
+  // env or this process's environment.
+  delete env.WSGI_HOST_SOCKET_FD;
   const child = spawn(launch.command, launch.args, {
     cwd: spec.cwd,
-    env: workerEnvironment(process.env, {
-      ...identityEnvironment(runAs),
-      ...spec.env,
-      WSGI_HOST_WATCH_STDIN: '1',
-      ...(socketName !== undefined ? { WSGI_HOST_SOCKET: socketName } : {}),
-    }),
+    env,
     stdio: socketName !== undefined ? ['pipe', 'pipe', 'pipe'] : ['pipe', 'pipe', 'pipe', 'pipe'],
     ...(launch.uid !== undefined ? { uid: launch.uid } : {}),
     ...(launch.gid !== undefined ? { gid: launch.gid } : {}),
