@@ -73,9 +73,10 @@ function report(): void {
 }
 class ForwardedStats extends GroupStats {
   override started(): void {
-    this.inflight++;
+    super.started();
     reportSoon();
   }
+  /** Counted here only as no longer in flight; the statistics are the first loop's (reported). */
   override finished(status: number, seconds: number): void {
     this.inflight--;
     finished.push([this.label, status, seconds]);
