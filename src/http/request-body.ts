@@ -13,6 +13,7 @@ import type { BodySink } from '../contract/request-port.js';
 import { BodyClock, type BodyPace } from './body-clock.js';
 import type { BufferBudget } from './buffer-budget.js';
 import { RefusalCode as C, RequestRefusal } from './http-refusal.js';
+import { bodyCollection } from '../util/young-collection.js';
 
 export interface BodySettings {
   /** Bytes at most (0: no limit). */
@@ -26,6 +27,8 @@ export interface BodySettings {
 export type { BodySink };
 
 const EMPTY = Buffer.alloc(0);
+/** Each body read is a new buffer outside V8's heap: see util/young-collection.ts. */
+const YOUNG = bodyCollection();
 
 type State = 'new' | 'buffering' | 'held' | 'forwarding' | 'done';
 
@@ -176,6 +179,7 @@ export class RequestBody {
   private data(chunk: Buffer): void {
     if (this.state === 'done') return;
     this.received += chunk.length;
+    YOUNG.note(chunk.length);
     this.clock?.data(chunk.length, Date.now());
     const max = this.settings.maxBodySize;
     if (max > 0 && this.received > max) {
