@@ -62,6 +62,13 @@ def application(environ, start_response):
                 yield CHUNK
             progress("tracked", total)
         return gen()
+    if p == "/distinct":
+        blocks = int(environ["QUERY_STRING"])
+        start_response("200 OK", [("Content-Type", "application/octet-stream")])
+        def gen():
+            for i in range(blocks):
+                yield hashlib.sha256(str(i).encode()).digest() * 2048  # 64 KiB, each block its own
+        return gen()
     if p == "/endless":
         start_response("200 OK", [("Content-Type", "application/octet-stream")])
         return Endless()
@@ -234,5 +241,59 @@ describe('bodies stream both ways with bounded memory', () => {
     );
     const r = await getJson(`${host.url}/upload`, { method: 'POST', body: 'x' });
     assert.equal(r.length, 1, 'the only thread serves again');
+  });
+});
+
+describe('responses are written from the memory the worker connection was read into: bytes intact', () => {
+  const t = tempDir();
+  let host: WsgiHost;
+
+  before(async () => {
+    const venv = makeVenv(join(t.dir, 'venv'));
+    const marks = join(t.dir, 'marks');
+    (await import('node:fs')).mkdirSync(marks);
+    const app = t.file('stream.wsgi', APP);
+    // 4 threads on one connection: the responses' frames interleave in the same reads.
+    host = await WsgiHost.serve([app, '--python-home', venv, '--processes', '1', '--threads', '4'], { env: { MARKS: marks } });
+  });
+  after(async () => {
+    await host.stop();
+    t.cleanup();
+  });
+
+  /** GET /distinct?blocks; a slow client stops reading for pauseMs after each MB. Resolves with the body's sha256. */
+  function distinct(blocks: number, pauseMs: number): Promise<string> {
+    return new Promise<string>((resolve, reject) => {
+      const hash = createHash('sha256');
+      const req = httpRequest(`${host.url}/distinct?${blocks}`, { agent: false }, (res) => {
+        let sinceSleep = 0;
+        res.on('data', (c: Buffer) => {
+          hash.update(c);
+          sinceSleep += c.length;
+          if (pauseMs > 0 && sinceSleep >= MB) {
+            sinceSleep = 0;
+            res.pause();
+            setTimeout(() => res.resume(), pauseMs);
+          }
+        });
+        res.on('end', () => resolve(hash.digest('hex')));
+        res.on('error', reject);
+      });
+      req.on('error', reject);
+      req.setTimeout(120_000, () => req.destroy(new Error('download timed out')));
+      req.end();
+    });
+  }
+
+  test('4 downloads of distinct blocks at once, two of them read slowly, arrive byte for byte', async () => {
+    const blocks = 128; // 8 MiB each
+    const expected = createHash('sha256');
+    for (let i = 0; i < blocks; i++) {
+      const d = createHash('sha256').update(String(i)).digest();
+      expected.update(Buffer.concat(Array.from({ length: 2048 }, () => d)));
+    }
+    const want = expected.digest('hex');
+    const got = await Promise.all([distinct(blocks, 0), distinct(blocks, 60), distinct(blocks, 0), distinct(blocks, 25)]);
+    assert.deepEqual(got, [want, want, want, want]);
   });
 });

@@ -34,7 +34,6 @@ import type {
 import { countFault } from '../observability/faults.js';
 import type { GroupStats } from '../observability/group-stats.js';
 import type { Logger } from '../observability/logger.js';
-import { SlabCopier } from './slab-copier.js';
 import type { ResponseEnds } from './error-response.js';
 import { sendFileRange, type SendOutcome } from './file-send.js';
 import type { RequestRefusal } from './http-refusal.js';
@@ -42,9 +41,8 @@ import type { ResponseCompressor } from '../frontdoor/response-compressor.js';
 import { type HttpRequest, type HttpResponse, writeHeadOf } from './message.js';
 import { type BodySettings, RequestBody } from './request-body.js';
 import { compressResponse, pipeCompressed } from './response-compression.js';
+import { release, retain } from '../util/read-slabs.js';
 
-/** Payloads arrive in the worker connection's reused read buffer; what is kept is copied into slabs. */
-const COPIER = new SlabCopier();
 const SMALL_BODY = 16 * 1024;
 
 /** Settings shared by every exchange of one front end. */
@@ -329,8 +327,8 @@ export class Exchange implements PoolRequest, BodySource {
       // A small body as a latin1 string (byte for byte) lets Node write head and body in one write.
       if (body.length <= SMALL_BODY) this.settings.ends.end(res, body.latin1Slice(0, body.length), 'latin1');
       else {
-        const copy = COPIER.copy(body);
-        this.settings.ends.end(res, copy, undefined, () => COPIER.release(copy));
+        const kept = retain(body);
+        this.settings.ends.end(res, kept, undefined, () => release(kept));
       }
     }
     this.end(Reply.DONE);
@@ -378,9 +376,9 @@ export class Exchange implements PoolRequest, BodySource {
    */
   private writeCompressed(compressor: ResponseCompressor, chunk: Buffer): void {
     const n = chunk.length;
-    const copy = COPIER.copy(chunk);
-    compressor.write(copy, () => {
-      COPIER.release(copy);
+    const kept = retain(chunk);
+    compressor.write(kept, () => {
+      release(kept);
       if (this.over) return;
       try {
         this.stream?.credit(n);
@@ -390,7 +388,7 @@ export class Exchange implements PoolRequest, BodySource {
     });
   }
 
-  /** chunk is borrowed from the worker connection's read buffer: what is written is a copy. */
+  /** chunk is borrowed from the worker connection's slab: it is retained until written (util/read-slabs.ts). */
   private writeBody(chunk: Buffer): boolean {
     const n = chunk.length;
     if (!this.withinLength(n)) return false;
@@ -405,8 +403,8 @@ export class Exchange implements PoolRequest, BodySource {
       this.writeCompressed(this.compressor, chunk);
       return true;
     }
-    const copy = COPIER.copy(chunk);
-    const ok = this.res.write(copy, () => COPIER.release(copy));
+    const kept = retain(chunk);
+    const ok = this.res.write(kept, () => release(kept));
     if (this.waitingDrain) this.heldCredit += n;
     else if (ok) this.stream?.credit(n);
     else {

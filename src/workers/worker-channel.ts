@@ -1,10 +1,11 @@
 /**
  * The connection to one worker process: frames out (corked, so the frames of one tick leave in one
- * write), frames in (read into one reused buffer, decoded) and turned into typed events. On Linux
- * the worker listens on a unix socket in the front end's private folder (it accepts only its
- * parent) and the front end reads that connection into one reused buffer: a child's stdio pipe
- * would allocate a new 64 KiB buffer per read, which caps bulk transfers at a few hundred MB/s
- * here. Elsewhere, file descriptor 3 is a socketpair made at spawn.
+ * write), frames in (read into reused slabs, decoded) and turned into typed events. On Linux the
+ * worker listens on a unix socket in the front end's private folder (it accepts only its parent)
+ * and the front end reads that connection into its slabs (util/read-slabs.ts), from which the
+ * response bytes are written to the client uncopied: a child's stdio pipe would allocate a new
+ * 64 KiB buffer per read, which caps bulk transfers at a few hundred MB/s here. Elsewhere, file
+ * descriptor 3 is a socketpair made at spawn.
  *
  * The worker runs code we host, not code we trust: a frame about the connection itself that breaks
  * the protocol (bad framing, an unknown type, a second READY) makes the channel `broken` (the
@@ -26,13 +27,14 @@ import {
   type WorkerInit,
 } from '../protocol/messages.js';
 import { WorkerProtocolError } from '../protocol/protocol-error.js';
-
-/** The reused buffer the worker's frames are read into. */
-const READ_BUFFER = 256 * 1024;
+import { SlabReader } from '../util/read-slabs.js';
 
 /** What a channel reports, in the order the frames came. */
 export interface ChannelEvents {
-  /** RESPONSE, DATA, CREDIT or FILE of request `id` (the payload is borrowed from the read buffer). */
+  /**
+   * RESPONSE, DATA, CREDIT or FILE of request `id`. The payload is borrowed: read over by the
+   * connection's next reads unless retained (util/read-slabs.ts) or copied.
+   */
   requestFrame(type: number, id: number, flags: number, payload: Buffer): void;
   ready(info: ReadyInfo): void;
   loadFailed(failure: LoadFailure): void;
@@ -82,15 +84,19 @@ export class WorkerChannel {
 
   /** Connects to the worker's unix socket once it listens (retrying while it starts, until giveUp says so). */
   connect(path: string, giveUp: () => boolean): void {
-    const buffer = Buffer.allocUnsafe(READ_BUFFER);
+    const reader = new SlabReader();
     let delay = 2;
     const attempt = (): void => {
-      if (giveUp()) return;
+      if (giveUp()) {
+        reader.close();
+        return;
+      }
       const sock = netConnect({
         path,
         onread: {
-          buffer,
+          buffer: () => reader.next(),
           callback: (n: number, buf: Uint8Array): boolean => {
+            reader.filled(n);
             this.push((buf as Buffer).subarray(0, n));
             return true;
           },
@@ -104,6 +110,7 @@ export class WorkerChannel {
       sock.once('error', retry);
       sock.once('connect', () => {
         sock.off('error', retry);
+        sock.once('close', () => reader.close());
         this.attach(sock);
       });
     };
