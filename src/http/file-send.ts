@@ -17,7 +17,25 @@ export type SendOutcome =
 /** What a response must offer to receive a file (http.ServerResponse and http2's compatibility response do). */
 export type FileSink = Writable & { readonly destroyed: boolean; readonly writableEnded: boolean };
 
+/** A read's size, and the size of each reused buffer. */
 const READ_SIZE = 256 * 1024;
+/** Buffers kept for the next reads (of any send in this thread), at most. */
+const KEEP = 8;
+const spare: Buffer[] = [];
+
+/**
+ * The file is read into reused buffers, each written from as read and reused once its write
+ * completed: Node has no sendfile, and a read stream's new buffer per read is memory outside V8's
+ * heap that it frees only at a collection, which makes it run full ones under large files (as
+ * upload chunks did: util/young-collection.ts).
+ */
+function takeBuffer(): Buffer {
+  return spare.pop() ?? Buffer.allocUnsafeSlow(READ_SIZE);
+}
+
+function giveBuffer(buf: Buffer): void {
+  if (spare.length < KEEP && !spare.includes(buf)) spare.push(buf);
+}
 
 /**
  * Sends bytes start..start+length-1 of `handle` to res, without ending res, and calls done exactly
@@ -28,44 +46,59 @@ export function sendFileRange(res: FileSink, handle: FileHandle, start: number, 
   const finish = (outcome: SendOutcome): void => {
     if (called) return;
     called = true;
+    void handle.close().catch(() => {});
     done(outcome);
   };
   if (res.destroyed || res.writableEnded) {
     // The client left while the file was being opened: its 'close' came already.
-    void handle.close().catch(() => {});
     finish({ result: 'aborted', why: 'the client went away', bytes: 0, clientGone: true });
     return;
   }
   if (length === 0) {
-    void handle.close().catch(() => {});
     finish({ result: 'sent', bytes: 0 });
     return;
   }
   let bytes = 0;
-  const file = handle.createReadStream({ start, end: start + length - 1, highWaterMark: READ_SIZE });
-  const onClose = (): void => {
-    file.destroy();
-    finish({ result: 'aborted', why: 'the client went away', bytes, clientGone: true });
-  };
-  res.once('close', onClose);
-  file.on('data', (chunk: Buffer | string) => {
-    bytes += chunk.length;
-  });
-  file.on('error', (err) => {
+  let reading = false;
+  const end = (outcome: SendOutcome): void => {
     res.off('close', onClose);
-    file.unpipe(res);
-    finish({
+    res.off('drain', pump);
+    finish(outcome);
+  };
+  const onClose = (): void => end({ result: 'aborted', why: 'the client went away', bytes, clientGone: true });
+  const readFailed = (err: unknown): void =>
+    end({
       result: 'aborted',
-      why: `the file could not be read (${(err as NodeJS.ErrnoException).code ?? err.message})`,
+      why: `the file could not be read (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`,
       bytes,
       clientGone: false,
       cause: err,
     });
-  });
-  file.on('end', () => {
-    res.off('close', onClose);
-    if (bytes === length) finish({ result: 'sent', bytes });
-    else finish({ result: 'aborted', why: `the file ended after ${bytes} of ${length} bytes`, bytes, clientGone: false });
-  });
-  file.pipe(res, { end: false });
+  const pump = (): void => {
+    if (called || reading) return;
+    reading = true;
+    const buf = takeBuffer();
+    handle.read(buf, 0, Math.min(READ_SIZE, length - bytes), start + bytes).then(
+      ({ bytesRead }) => {
+        reading = false;
+        if (called || bytesRead === 0) {
+          giveBuffer(buf);
+          if (!called) end({ result: 'aborted', why: `the file ended after ${bytes} of ${length} bytes`, bytes, clientGone: false });
+          return;
+        }
+        bytes += bytesRead;
+        const ok = res.write(buf.subarray(0, bytesRead), () => giveBuffer(buf));
+        if (bytes === length) end({ result: 'sent', bytes });
+        else if (ok) pump();
+        else res.once('drain', pump);
+      },
+      (err: unknown) => {
+        reading = false;
+        giveBuffer(buf);
+        if (!called) readFailed(err);
+      },
+    );
+  };
+  res.once('close', onClose);
+  pump();
 }
