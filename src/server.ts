@@ -132,6 +132,7 @@ export class WsgiHostServer {
       readiness: () => this.readiness(),
       statsFor: this.statsFor,
       accessLine: (line) => this.accessLine(line),
+      activity: () => this.supervisor?.activity(),
       stuck: (key, pid, ranMs) => this.supervisor?.reportStuck(key, pid, ranMs),
       exhausted: (key, pid) => this.supervisor?.reportExhausted(key, pid),
     });

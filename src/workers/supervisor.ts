@@ -180,6 +180,11 @@ export class Supervisor {
     return { pools };
   }
 
+  /** Another loop started or finished requests (front-ends > 1): every pool's tick looks. */
+  activity(): void {
+    for (const pool of this.pools.values()) pool.activity();
+  }
+
   /** Another loop saw process pid of the pool reach its maximum-requests. */
   reportExhausted(poolKey: string, pid: number): void {
     this.pools.get(poolKey)?.reportExhausted(pid);
