@@ -43,6 +43,8 @@ export interface PoolOptions {
    * other loops must know changed (a process ready, draining or gone, stuck, a new generation).
    */
   shared?: { board: Scoreboard; changed: () => void };
+  /** Told when a process became ready, started draining or left, or the pool's state changed (its capacity may have). */
+  onChange?: () => void;
 }
 
 const BACKOFF_FIRST_MS = 100;
@@ -113,11 +115,12 @@ export class ProcessPool implements RequestPort, MemberOwner {
   }
 
   /**
-   * What the other loops (front-ends > 1) must know changed: a process ready, draining or gone,
-   * stuck, a new generation, the pool's state. The tick looks at it too.
+   * What the other loops (front-ends > 1) and the server's statistics must know changed: a process
+   * ready, draining or gone, stuck, a new generation, the pool's state. The tick looks at it too.
    */
   private changed(): void {
     this.options.shared?.changed();
+    this.options.onChange?.();
     this.arm();
   }
 
