@@ -63,12 +63,7 @@ export class WsgiHostServer {
         for (const t of times) stats.sampleIdle(t);
       }
     },
-    listen: (onStart) => {
-      this.onStart = onStart;
-      for (const s of this.stats.values()) s.onStart = onStart;
-    },
   });
-  private onStart: (() => void) | undefined;
   /** front-ends > 1: the other loops, and the scoreboard every loop counts requests on. */
   private loops: FrontEndLoops | undefined;
   private readonly shared: { board: Scoreboard; changed: () => void } | undefined;
@@ -164,8 +159,7 @@ export class WsgiHostServer {
   private readonly statsFor = (label: string): GroupStats => {
     let s = this.stats.get(label);
     if (s === undefined) {
-      s = new GroupStats(label);
-      s.onStart = this.onStart;
+      s = new GroupStats(label, this.sampler.wake);
       this.stats.set(label, s);
     }
     return s;

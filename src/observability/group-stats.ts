@@ -55,11 +55,12 @@ export class GroupStats {
   readonly history: StatsSample[] = [];
   private lastBuckets = new Array<number>(LATENCY_BUCKETS.length + 1).fill(0);
   private lastCount = 0;
-  /** Called when a request starts, while set (the server's sampler, paused while idle: sample-clock.ts). */
-  onStart: (() => void) | undefined;
+  /** Called when a request starts (the server's sampler, asleep while idle: sample-clock.ts). */
+  private readonly onStart: (() => void) | undefined;
 
-  constructor(label: string) {
+  constructor(label: string, onStart?: () => void) {
     this.label = label;
+    this.onStart = onStart;
   }
 
   started(): void {

@@ -16,8 +16,6 @@ export interface SampleTarget {
   sample(): boolean;
   /** Adds to every group the skipped seconds that ended at these times, in order (GroupStats.sampleIdle). */
   fill(times: readonly number[]): void;
-  /** Sets (or, undefined, clears) what every group's statistics call when a request starts (GroupStats.onStart). */
-  listen(onStart: (() => void) | undefined): void;
 }
 
 /**
@@ -72,13 +70,15 @@ export class SampleClock {
     this.schedule(this.periodMs);
   }
 
-  /** Something happened: an idle clock adds the seconds it skipped and samples on its grid again. */
+  /**
+   * Something happened (every group's statistics call it when a request starts: GroupStats'
+   * onStart): an idle clock adds the seconds it skipped and samples on its grid again.
+   */
   readonly wake = (): void => {
     if (!this.idle || !this.running) return;
     const now = this.timers.now();
     this.catchUp(now);
     this.idle = false;
-    this.target.listen(undefined);
     this.schedule(this.last + this.periodMs - now);
   };
 
@@ -94,7 +94,6 @@ export class SampleClock {
     this.running = false;
     this.timers.cancel(this.timer);
     this.timer = undefined;
-    if (this.idle) this.target.listen(undefined);
     this.idle = false;
   }
 
@@ -117,7 +116,6 @@ export class SampleClock {
       this.timers.cancel(this.timer);
       this.timer = undefined;
       this.idle = true;
-      this.target.listen(this.wake);
     }
   };
 }

@@ -39,24 +39,23 @@ class FakeTimers implements Timers {
 /** One group's statistics behind a clock, as the server wires them; `busy` says whether a second had anything. */
 function setup(): { timers: FakeTimers; clock: SampleClock; stats: GroupStats; times: number[]; setBusy: (b: boolean) => void } {
   const timers = new FakeTimers();
-  const stats = new GroupStats('g');
   const times: number[] = [];
   let busy = true;
+  let stats: GroupStats | undefined;
   const target: SampleTarget = {
     sample: () => {
       times.push(timers.now());
-      const s = stats.sample(busy ? 1 : 0, 4, 0);
+      const g = stats as GroupStats;
+      const s = g.sample(busy ? 1 : 0, 4, 0);
       s.t = timers.now();
-      return !busy && s.requests === 0 && stats.inflight === 0;
+      return !busy && s.requests === 0 && g.inflight === 0;
     },
     fill: (ts) => {
-      for (const t of ts) stats.sampleIdle(t);
-    },
-    listen: (onStart) => {
-      stats.onStart = onStart;
+      for (const t of ts) stats?.sampleIdle(t);
     },
   };
   const clock = new SampleClock(target, 1000, timers);
+  stats = new GroupStats('g', clock.wake);
   return {
     timers,
     clock,
@@ -96,9 +95,8 @@ describe('the statistics sampler: once a second while anything happens, asleep w
     assert.equal(clock.sleeping, true);
     timers.advance(6500);
     setBusy(true);
-    stats.started(); // a request starts: onStart wakes the clock
+    stats.started(); // a request starts: the statistics wake the clock
     assert.equal(clock.sleeping, false);
-    assert.equal(stats.onStart, undefined, 'no call per request while awake');
     assert.deepEqual(
       stats.history.map((s) => s.t),
       [1000, 2000, 3000, 4000, 5000, 6000],
@@ -150,8 +148,7 @@ describe('the statistics sampler: once a second while anything happens, asleep w
     clock.start();
     timers.advance(1000);
     clock.stop();
-    assert.equal(stats.onStart, undefined);
-    clock.wake();
+    stats.started();
     timers.advance(10_000);
     assert.deepEqual(times, [1000]);
     assert.equal(timers.armed, 0);
