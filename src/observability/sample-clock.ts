@@ -79,7 +79,8 @@ export class SampleClock {
     const now = this.timers.now();
     this.catchUp(now);
     this.idle = false;
-    this.schedule(this.last + this.periodMs - now);
+    // The next second of the grid (within one period, should the wall clock have been set back).
+    this.schedule(Math.min(this.periodMs, this.last + this.periodMs - now));
   };
 
   /** An idle clock adds the seconds it skipped up to now (before the history is read). */

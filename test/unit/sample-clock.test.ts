@@ -142,6 +142,18 @@ describe('the statistics sampler: once a second while anything happens, asleep w
     assert.equal(stats.history.at(-1)?.t, 3_600_000);
   });
 
+  test('a wall clock set back while it slept: it samples again within a second', () => {
+    const { timers, clock, times, setBusy } = setup();
+    setBusy(false);
+    clock.start();
+    timers.advance(10_000);
+    timers.time = 500; // set back, before the last sample
+    setBusy(true);
+    clock.wake();
+    timers.advance(1500);
+    assert.deepEqual(times, [1000, 1500]);
+  });
+
   test('stopped, it neither samples nor wakes', () => {
     const { timers, clock, stats, times, setBusy } = setup();
     setBusy(false);
