@@ -28,6 +28,7 @@ import { AccessLog, type AccessRecord } from './observability/access-log.js';
 import { countFault } from './observability/faults.js';
 import { GroupStats, threadUse } from './observability/group-stats.js';
 import { createLogger, type Logger, reopenErrorLog } from './observability/logger.js';
+import { SampleClock } from './observability/sample-clock.js';
 import { installUnhandledErrorHandlers } from './observability/unhandled-errors.js';
 import { launcherForEveryInterpreter } from './python/worker-launch.js';
 import { FrontEndLoops, frontEndCount } from './loops/front-end-loops.js';
@@ -53,7 +54,16 @@ export class WsgiHostServer {
   private readonly startedAt = Date.now();
   /** Statistics by group label; they outlive reloads. */
   private readonly stats = new Map<string, GroupStats>();
-  private sampler: NodeJS.Timeout | undefined;
+  /** Samples the statistics once a second while anything happens (sample-clock.ts). */
+  private readonly sampler = new SampleClock({
+    sample: () => this.sample(),
+    fill: (times) => {
+      for (const pool of this.supervisor?.snapshot() ?? []) {
+        const stats = this.statsFor(pool.label);
+        for (const t of times) stats.sampleIdle(t);
+      }
+    },
+  });
   /** front-ends > 1: the other loops, and the scoreboard every loop counts requests on. */
   private loops: FrontEndLoops | undefined;
   private readonly shared: { board: Scoreboard; changed: () => void } | undefined;
@@ -93,7 +103,7 @@ export class WsgiHostServer {
   async start(): Promise<AddressInfo[]> {
     // Certificates first: a bad one stops the start before any process does.
     const listeners = await FrontEnd.loadListeners(listenerSet(this.plan.config, this.plan.baseDir));
-    const supervisor = new Supervisor(this.plan, await resolveEnvironments(this.plan), this.log, undefined, this.shared);
+    const supervisor = new Supervisor(this.plan, await resolveEnvironments(this.plan), this.log, undefined, this.shared, this.sampler.wake);
     await supervisor.start();
     this.supervisor = supervisor;
     const frontEnd = new FrontEnd(buildRoutes(this.plan, supervisor.ports(), this.statsFor), {
@@ -113,8 +123,7 @@ export class WsgiHostServer {
     this.frontEnd = frontEnd;
     if (this.phase === 'starting') this.phase = 'serving';
     this.loops?.viewChanged();
-    this.sampler = setInterval(() => this.sample(), 1000);
-    this.sampler.unref();
+    this.sampler.start();
     return this.addresses;
   }
 
@@ -132,6 +141,10 @@ export class WsgiHostServer {
       readiness: () => this.readiness(),
       statsFor: this.statsFor,
       accessLine: (line) => this.accessLine(line),
+      activity: () => {
+        this.sampler.wake();
+        this.supervisor?.activity();
+      },
       stuck: (key, pid, ranMs) => this.supervisor?.reportStuck(key, pid, ranMs),
       exhausted: (key, pid) => this.supervisor?.reportExhausted(key, pid),
     });
@@ -146,7 +159,7 @@ export class WsgiHostServer {
   private readonly statsFor = (label: string): GroupStats => {
     let s = this.stats.get(label);
     if (s === undefined) {
-      s = new GroupStats(label);
+      s = new GroupStats(label, this.sampler.wake);
       this.stats.set(label, s);
     }
     return s;
@@ -154,6 +167,7 @@ export class WsgiHostServer {
 
   /** The server as plain data, for the admin side. */
   snapshot(): ServerSnapshot {
+    this.sampler.catchUp();
     return {
       startedAt: this.startedAt,
       phase: this.phase,
@@ -187,12 +201,20 @@ export class WsgiHostServer {
     this.loops?.viewChanged();
   }
 
-  /** Once a second: each group's throughput, latency and capacity, for the charts. */
-  private sample(): void {
+  /**
+   * Once a second: each group's throughput, latency and capacity, for the charts. True when
+   * nothing happened in that second (no request finished or in flight in any loop, nothing busy
+   * or queued): the sampler then sleeps until something does.
+   */
+  private sample(): boolean {
+    let quiet = true;
     for (const pool of this.supervisor?.snapshot() ?? []) {
       const { busy, capacity } = threadUse(pool.workers);
-      this.statsFor(pool.label).sample(busy, capacity, pool.queueLength);
+      const stats = this.statsFor(pool.label);
+      const s = stats.sample(busy, capacity, pool.queueLength);
+      if (s.requests > 0 || stats.allInflight > 0 || pool.queueLength > 0 || pool.workers.some((w) => w.busy > 0)) quiet = false;
     }
+    return quiet;
   }
 
   /**
@@ -219,7 +241,7 @@ export class WsgiHostServer {
         }
         // Every certificate is read again; one that does not load refuses the reload (the old ones serve on).
         listeners = await this.frontEnd.prepareListeners(listenerSet(plan.config, plan.baseDir));
-        next = new Supervisor(plan, await resolveEnvironments(plan), this.log, this.supervisor, this.shared);
+        next = new Supervisor(plan, await resolveEnvironments(plan), this.log, this.supervisor, this.shared, this.sampler.wake);
         await next.start();
       } catch (err) {
         const message = `reload refused, the running configuration keeps serving: ${describeFailure(err)}`;
@@ -249,7 +271,7 @@ export class WsgiHostServer {
   /** Stop accepting, let requests in flight finish within graceMs, stop the workers. */
   async stop(graceMs: number): Promise<void> {
     this.beginDrain();
-    clearInterval(this.sampler);
+    this.sampler.stop();
     await Promise.all([this.frontEnd?.close(graceMs), this.loops?.stop(graceMs)]);
     await this.supervisor?.stop(Math.max(1000, graceMs));
     this.phase = 'stopped';

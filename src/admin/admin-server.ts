@@ -1,6 +1,7 @@
 import { chmodSync, unlinkSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { checkConnectionsWhileAny } from '../http/connection-checks.js';
 import type { Logger } from '../observability/logger.js';
 import { type AdminAddress, describeAdmin, isLoopback } from './admin-address.js';
 import { ADMIN_BODY_LIMIT, declaredTooLarge, hasBody, readBody, RequestAbortedError } from './admin-body.js';
@@ -76,6 +77,7 @@ export class AdminServer {
     // Bounded: a request must arrive whole within 30 s (headers within 10 s); few connections at once.
     const server = createServer({ requestTimeout: 30_000, headersTimeout: 10_000, connectionsCheckingInterval: 2_000 }, (req, res) => this.dispatch(req, res));
     server.maxConnections = 64;
+    checkConnectionsWhileAny(server); // its timeouts are checked while it has connections, not while idle
     if (a.kind === 'unix' && checkSocketPath(a.path)) {
       if (await pingSocket(a.path)) {
         throw new AdminError(A.ALREADY_SERVING, `another wsgi-host already serves this configuration (its admin socket ${a.path} answers)`, {

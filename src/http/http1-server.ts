@@ -10,6 +10,7 @@ import type { Socket } from 'node:net';
 import type { HttpLimits } from '../config/schema.js';
 import type { Logger } from '../observability/logger.js';
 import type { ObjectRegistry } from '../util/object-registry.js';
+import { type ConnectionChecks, checkConnectionsWhileAny } from './connection-checks.js';
 import { HttpConnection } from './http-connection.js';
 import { parserRefusal, RefusalCode, RequestRefusal } from './http-refusal.js';
 
@@ -17,6 +18,7 @@ export class Http1Server {
   readonly server: Server;
   private readonly connections: ObjectRegistry<Socket, HttpConnection>;
   private readonly log: Logger;
+  private readonly checks: ConnectionChecks;
   private maxPipelined: number;
   private readonly serve: (req: IncomingMessage, res: ServerResponse) => void;
 
@@ -64,6 +66,8 @@ export class Http1Server {
       else c.fail(new RequestRefusal(RefusalCode.METHOD_NOT_ALLOWED, 405, `${req.method} is not supported`));
     });
     this.setLimits(limits);
+    // header-timeout is checked (every second) while the server has connections, not while idle.
+    this.checks = checkConnectionsWhileAny(server);
     // The server is handed its connections instead of accepting them: what node:http starts when
     // it listens (tracking connections, for header-timeout and closeIdleConnections) starts now.
     server.emit('listening');
@@ -92,6 +96,7 @@ export class Http1Server {
 
   /** Stops the connection tracking's timer (the connections themselves are closed as above). */
   close(): void {
+    this.checks.close();
     this.server.close();
   }
 

@@ -49,6 +49,8 @@ export interface LoopsHost {
   readiness: () => Readiness;
   statsFor: (label: string) => GroupStats;
   accessLine: (line: string) => void;
+  /** A loop reported that requests started or finished (within 100 ms of it). */
+  activity: () => void;
   stuck: (key: string, pid: number, ranMs: number) => void;
   exhausted: (key: string, pid: number) => void;
 }
@@ -201,6 +203,7 @@ export class FrontEndLoops {
     }
     switch (m.t) {
       case 'report':
+        this.host.activity();
         loop.inflight = m.inflight;
         for (const [label, status, seconds] of m.finished) {
           const s = this.host.statsFor(label);

@@ -16,7 +16,7 @@ export interface StatsSample {
   queueLength: number;
 }
 
-const HISTORY_SECONDS = 300;
+export const HISTORY_SECONDS = 300;
 
 /** What threadUse() reads of a worker process. */
 export interface ThreadHolder {
@@ -55,13 +55,17 @@ export class GroupStats {
   readonly history: StatsSample[] = [];
   private lastBuckets = new Array<number>(LATENCY_BUCKETS.length + 1).fill(0);
   private lastCount = 0;
+  /** Called when a request starts (the server's sampler, asleep while idle: sample-clock.ts). */
+  private readonly onStart: (() => void) | undefined;
 
-  constructor(label: string) {
+  constructor(label: string, onStart?: () => void) {
     this.label = label;
+    this.onStart = onStart;
   }
 
   started(): void {
     this.inflight++;
+    if (this.onStart !== undefined) this.onStart();
   }
 
   /** Requests in flight in every front-end loop. */
@@ -97,9 +101,23 @@ export class GroupStats {
       capacity,
       queueLength,
     };
+    this.push(s);
+    return s;
+  }
+
+  /**
+   * A second the sampler skipped while nothing happened (sample-clock.ts): no request, nothing
+   * busy or queued, the capacity of the sample before it. Nothing before the first sample.
+   */
+  sampleIdle(t: number): void {
+    const last = this.history[this.history.length - 1];
+    if (last === undefined) return;
+    this.push({ t, requests: 0, p50: null, p90: null, p99: null, busyThreads: 0, capacity: last.capacity, queueLength: 0 });
+  }
+
+  private push(s: StatsSample): void {
     this.history.push(s);
     if (this.history.length > HISTORY_SECONDS) this.history.shift();
-    return s;
   }
 
   /** Percentiles over everything recorded so far (seconds). */

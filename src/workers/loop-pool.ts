@@ -39,7 +39,9 @@ export class LoopPool implements RequestPort, LinkOwner {
   private readonly host: LoopPoolHost;
   private readonly log: Logger;
   private waitingFree = false;
-  private readonly tickTimer: NodeJS.Timeout;
+  /** queue-timeout and request-timeout, twice a second while this loop holds or queues requests of the pool. */
+  private tickTimer: NodeJS.Timeout | undefined;
+  private retired = false;
   /** Moving average of how long this loop's requests of the pool run (ms), as the first loop keeps its own. */
   private serviceMs = Number.POSITIVE_INFINITY;
   /** After a reload retired this pool: where requests it gives back go. */
@@ -55,6 +57,11 @@ export class LoopPool implements RequestPort, LinkOwner {
     this.host = host;
     this.log = host.log.child({ group: view.label });
     this.update(key, view);
+  }
+
+  /** Starts the tick unless it runs (a request of this loop started or waits). */
+  private arm(): void {
+    if (this.tickTimer !== undefined || this.retired) return;
     this.tickTimer = setInterval(() => this.tick(), TICK_MS);
     this.tickTimer.unref();
   }
@@ -90,7 +97,9 @@ export class LoopPool implements RequestPort, LinkOwner {
 
   /** This pool left the configuration (a reload): its queue goes to its successor, its links close as their processes leave. */
   retire(successor: LoopPool | undefined): void {
+    this.retired = true;
     clearInterval(this.tickTimer);
+    this.tickTimer = undefined;
     this.successor = successor;
     for (const link of this.links.values()) link.drain();
     const waiting = this.queue.takeAll();
@@ -112,6 +121,7 @@ export class LoopPool implements RequestPort, LinkOwner {
     const v = this.view;
     if (v.state === 'failed') return h.reject(`group '${this.label}' is not serving: ${v.failure ?? 'failed'}`, 30);
     if (v.state === 'stopping' || v.state === 'stopped') return h.reject(`group '${this.label}' is shutting down`, 5);
+    if (this.tickTimer === undefined) this.arm();
     if (this.queue.length === 0 && this.tryStart(h)) return;
     if (this.queue.length >= v.queueSize) {
       return h.reject(`group '${this.label}' is full: ${this.queue.length} requests already wait for a thread (queue-size)`, 1);
@@ -211,8 +221,20 @@ export class LoopPool implements RequestPort, LinkOwner {
     if (this.links.get(link.pid) === link && link.state === 'gone') this.links.delete(link.pid);
   }
 
+  /** Stops the tick once this loop holds no request of the pool and queues none (a new one arms it). */
+  private settle(): void {
+    if (this.queue.length > 0) return;
+    for (const link of this.links.values()) if (link.busy > 0) return;
+    clearInterval(this.tickTimer);
+    this.tickTimer = undefined;
+  }
+
   private tick(): void {
-    const now = Date.now();
+    this.check(Date.now());
+    this.settle();
+  }
+
+  private check(now: number): void {
     const limit = this.view.queueTimeout;
     if (limit > 0) {
       const late = this.queue.expire(now - limit * 1000);

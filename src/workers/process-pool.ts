@@ -21,6 +21,7 @@ import { RequestQueue } from './request-queue.js';
 import { RestartLog, type RestartReason } from './restart-log.js';
 import { canTakeQueued, nextServiceMs, pickProcess } from './scheduler.js';
 import type { PoolSnapshot, PoolState, ProcessSnapshot } from './snapshot.js';
+import { nextDue, type TimeCandidate, tickNeeded, wakeDelay } from './tick-plan.js';
 
 export type { PoolState } from './snapshot.js';
 
@@ -42,6 +43,8 @@ export interface PoolOptions {
    * other loops must know changed (a process ready, draining or gone, stuck, a new generation).
    */
   shared?: { board: Scoreboard; changed: () => void };
+  /** Told when a process became ready, started draining or left, or the pool's state changed (its capacity may have). */
+  onChange?: () => void;
 }
 
 const BACKOFF_FIRST_MS = 100;
@@ -81,7 +84,12 @@ export class ProcessPool implements RequestPort, MemberOwner {
   private readonly queue = new RequestQueue<RequestHandle>();
   private readonly poller: ReplyPoller;
   private restarting: { generation: number; reason: RestartReason; detail: string; resolve: (ok: boolean) => void } | undefined;
+  /** The tick, while the pool has requests running, waiting or held, or restarts or stops (tick-plan.ts). */
   private tickTimer: NodeJS.Timeout | undefined;
+  /** While the tick is off: wakes the pool when a time-based rule is next due. */
+  private wakeTimer: NodeJS.Timeout | undefined;
+  /** --reload-on-changes: polls the modules, idle or not (a development mode). */
+  private watchTimer: NodeJS.Timeout | undefined;
   private backoffMs = 0;
   private youngDeaths = 0;
   private readonly respawnTimers = new Set<NodeJS.Timeout>();
@@ -106,9 +114,75 @@ export class ProcessPool implements RequestPort, MemberOwner {
     this.boardGroup = options.shared?.board.allocateGroup() ?? -1;
   }
 
-  /** front-ends > 1: what the other loops must know changed; they are told (once per tick). */
+  /**
+   * What the other loops (front-ends > 1) and the server's statistics must know changed: a process
+   * ready, draining or gone, stuck, a new generation, the pool's state. The tick looks at it too.
+   */
   private changed(): void {
     this.options.shared?.changed();
+    this.options.onChange?.();
+    this.arm();
+  }
+
+  /** Starts the tick (twice a second) unless it runs; the wake-up timer is not needed while it does. */
+  private arm(): void {
+    if (this.tickTimer !== undefined || this.state === 'stopped') return;
+    clearTimeout(this.wakeTimer);
+    this.wakeTimer = undefined;
+    this.tickTimer = setInterval(this.guardedTick, TICK_MS);
+    this.tickTimer.unref();
+  }
+
+  /**
+   * After a tick: it keeps running while the pool has requests running (in any loop), waiting or
+   * held, or restarts or stops; otherwise it stops, and a one-shot timer wakes the pool when a
+   * time-based rule is next due (tick-plan.ts). Anything that happens arms it again: a request, a
+   * process ready or gone, another loop's activity.
+   */
+  private settle(): void {
+    if (this.state === 'stopped') return;
+    let busy = 0;
+    for (const m of this.members) if (m.process.state !== 'exited') busy += m.process.busy;
+    const work = { busy, queued: this.queueLength + this.queue.heldLength, restarting: this.restarting !== undefined, stopping: this.state === 'stopping' };
+    if (tickNeeded(work)) {
+      this.arm();
+      return;
+    }
+    clearInterval(this.tickTimer);
+    this.tickTimer = undefined;
+    this.scheduleWake();
+  }
+
+  private scheduleWake(): void {
+    clearTimeout(this.wakeTimer);
+    this.wakeTimer = undefined;
+    if (this.state !== 'serving') return;
+    const now = Date.now();
+    const candidates: TimeCandidate[] = [];
+    for (const m of this.members) {
+      const w = m.process;
+      if (w.state === 'ready' && m.recycling === undefined && w.generation === this.generation)
+        candidates.push({ subject: w, recycleFailedAt: m.recycleFailedAt });
+    }
+    const due = nextDue(candidates, this.settings, now, !this.fixed && this.liveCount() > this.floor, RECYCLE_RETRY_MS);
+    if (due === undefined) return;
+    this.wakeTimer = setTimeout(this.wake, wakeDelay(due, now, TICK_MS));
+    this.wakeTimer.unref();
+  }
+
+  private readonly wake = (): void => {
+    this.wakeTimer = undefined;
+    this.guardedTick();
+  };
+
+  /**
+   * front-ends > 1: another loop started or finished a request of this pool (its report, within
+   * 100 ms). The tick looks: the scripts (that loop's requests do not), the requests queued there
+   * (a dynamic pool grows), and when the processes last served (read from the scoreboard now).
+   */
+  activity(): void {
+    for (const m of this.members) void m.process.lastActive;
+    this.arm();
   }
 
   /**
@@ -133,10 +207,12 @@ export class ProcessPool implements RequestPort, MemberOwner {
     if (m === undefined || m.recycling !== undefined) return;
     const fired = firstFiring(REQUEST_END_RULES, m.process, this.settings, m.process.lastActive);
     if (fired !== undefined) this.recycle(m, fired.reason, fired.detail);
+    this.arm();
   }
 
   /** front-ends > 1: another loop saw a request of process pid run past request-timeout. */
   reportStuck(pid: number, ranMs: number): void {
+    this.arm();
     const m = this.members.find((x) => x.pid === pid);
     if (m === undefined || m.process.state === 'exited') return;
     m.process.kill('SIGUSR2');
@@ -175,8 +251,6 @@ export class ProcessPool implements RequestPort, MemberOwner {
     return new Promise((resolve, reject) => {
       this.startWaiter = { resolve, reject };
       for (let i = 0; i < Math.max(1, this.floor); i++) this.spawn(this.generation);
-      this.tickTimer = setInterval(this.guardedTick, TICK_MS);
-      this.tickTimer.unref();
     });
   }
 
@@ -217,6 +291,7 @@ export class ProcessPool implements RequestPort, MemberOwner {
     if (h.cancelled) return;
     if (this.state === 'failed') return h.reject(`group '${this.label}' is not serving: ${this.failure ?? 'failed'}`, 30);
     if (this.state === 'stopping' || this.state === 'stopped') return h.reject(`group '${this.label}' is shutting down`, 5);
+    if (this.tickTimer === undefined) this.arm();
     if (this.restarting !== undefined) {
       // A changed script was noticed: new requests wait for the new code.
       if (this.queue.heldLength >= this.settings.queueSize) {
@@ -337,6 +412,7 @@ export class ProcessPool implements RequestPort, MemberOwner {
       const generation = this.generation + 1;
       this.restarting = { generation, reason, detail, resolve };
       this.log.info(`restarting every process (${reason}: ${detail}); the old ones serve until the new ones are ready`);
+      this.arm();
       const n = Math.max(1, this.fixed ? this.settings.processes : Math.max(this.floor, this.liveCount()));
       for (let i = 0; i < n; i++) this.spawn(generation, reason, detail);
     });
@@ -407,9 +483,32 @@ export class ProcessPool implements RequestPort, MemberOwner {
   }
 
   memberModules(_m: PoolMember, files: string[]): void {
-    if (this.moduleWatch === undefined) this.moduleWatch = new FileWatch(files);
-    else this.moduleWatch.add(files);
+    if (this.moduleWatch !== undefined) {
+      this.moduleWatch.add(files);
+      return;
+    }
+    this.moduleWatch = new FileWatch(files);
+    // --reload-on-changes is a development mode: it polls the modules, idle or not.
+    if (this.state !== 'stopping' && this.state !== 'stopped') {
+      this.watchTimer = setInterval(this.guardedWatch, TICK_MS);
+      this.watchTimer.unref();
+    }
   }
+
+  /** --reload-on-changes: a module the processes loaded changed, then they all restart. */
+  private readonly guardedWatch = (): void => {
+    const modules = this.moduleWatch;
+    if (modules === undefined || this.state !== 'serving' || this.restarting !== undefined || !modules.due(Date.now())) return;
+    void modules.check().then(
+      (changed) => {
+        if (changed !== undefined) void this.restartAll('reload', `${changed} changed (--reload-on-changes)`);
+      },
+      (err: unknown) => {
+        countFault('supervisor');
+        this.log.error({ err }, `internal error in group '${this.label}' while checking its modules`);
+      },
+    );
+  };
 
   memberRecalled(_m: PoolMember, requests: RequestHandle[]): void {
     for (const h of requests) this.submit(h);
@@ -498,6 +597,7 @@ export class ProcessPool implements RequestPort, MemberOwner {
       countFault('supervisor');
       this.log.error({ err }, `internal error in group '${this.label}' while checking its processes`);
     }
+    this.settle();
   };
 
   private tick(): void {
@@ -513,12 +613,6 @@ export class ProcessPool implements RequestPort, MemberOwner {
     if (this.options.shared !== undefined && scripts !== undefined && this.restarting === undefined && scripts.due(now)) {
       void scripts.check().then((changed) => {
         if (changed !== undefined) void this.restartAll('script-touched', `${changed} changed`);
-      });
-    }
-    const modules = this.moduleWatch;
-    if (modules !== undefined && this.restarting === undefined && modules.due(now)) {
-      void modules.check().then((changed) => {
-        if (changed !== undefined) void this.restartAll('reload', `${changed} changed (--reload-on-changes)`);
       });
     }
     for (const m of [...this.members]) {
@@ -537,6 +631,10 @@ export class ProcessPool implements RequestPort, MemberOwner {
         this.recycle(m, fired.reason, fired.detail);
         continue;
       }
+      // memory-limit is read on every tick: while the pool serves requests, then once more on the
+      // tick that finds it idle, after which the tick stops. An idle process's memory is taken
+      // not to grow (it runs no request), so that last look is enough; the next request, or a
+      // time-based wake-up, looks again.
       if (s.memoryLimit > 0) void this.checkMemory(m);
     }
     if (this.queueLength > 0) this.growIfNeeded();
@@ -617,8 +715,12 @@ export class ProcessPool implements RequestPort, MemberOwner {
     this.rejectQueued(`group '${this.label}' is shutting down`, 5);
     this.startWaiter?.reject(new WorkerStartError(WorkerErrorCode.START_FAILED, `group '${this.label}' was stopped while starting`));
     this.startWaiter = undefined;
+    clearInterval(this.watchTimer);
     await Promise.all([...this.members].map((m) => m.process.drain('shutdown', graceMs, this.settings.shutdownTimeout * 1000)));
     clearInterval(this.tickTimer);
+    clearTimeout(this.wakeTimer);
+    this.tickTimer = undefined;
+    this.wakeTimer = undefined;
     this.state = 'stopped';
   }
 }

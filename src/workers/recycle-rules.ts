@@ -31,8 +31,9 @@ export interface RecycleRule {
   reason: RestartReason;
   /**
    * When the pool checks it: `request` on every tick for the running requests (its request also
-   * gets 504), `request-end` when a request ends, `tick` on every tick (twice a second), `memory`
-   * on every tick once the process's RSS is read.
+   * gets 504), `request-end` when a request ends, `tick` on every tick (twice a second while the
+   * pool has requests; an idle pool wakes at the rule's dueAt), `memory` on every tick once the
+   * process's RSS is read.
    */
   when: 'request' | 'request-end' | 'tick' | 'memory';
   /**
@@ -41,7 +42,16 @@ export interface RecycleRule {
    * (ms) for a `request` rule.
    */
   fires(p: RecycleSubject, settings: GroupSettings, now: number, measured: number): string | undefined;
+  /**
+   * A `tick` rule (it fires with time passing): the first moment (ms) fires() holds for p if
+   * nothing else changes, or undefined when time alone cannot make it fire. An idle pool sets one
+   * timer for the earliest of these instead of ticking (tick-plan.ts).
+   */
+  dueAt?(p: RecycleSubject, settings: GroupSettings): number | undefined;
 }
+
+/** The first whole millisecond after `at` plus `seconds` (the rules fire past their limit, not on it). */
+const past = (at: number, seconds: number): number => Math.floor(at + seconds * 1000) + 1;
 
 const mb = (bytes: number): string => `${(bytes / 1024 / 1024).toFixed(1)} MB`;
 
@@ -66,6 +76,7 @@ export const RECYCLE_RULES: readonly RecycleRule[] = [
       s.restartInterval > 0 && now - p.readyAt > s.restartInterval * 1000
         ? `ran ${Math.round((now - p.readyAt) / 1000)}s (restart-interval ${s.restartInterval}s)`
         : undefined,
+    dueAt: (p, s) => (s.restartInterval > 0 ? past(p.readyAt, s.restartInterval) : undefined),
   },
   {
     key: 'memory-limit',
@@ -81,6 +92,7 @@ export const RECYCLE_RULES: readonly RecycleRule[] = [
       s.inactivityTimeout > 0 && idleFor(p, now) > s.inactivityTimeout * 1000 && p.served > 0
         ? `idle ${Math.round(idleFor(p, now) / 1000)}s (inactivity-timeout ${s.inactivityTimeout}s)`
         : undefined,
+    dueAt: (p, s) => (s.inactivityTimeout > 0 && p.served > 0 && p.busy === 0 ? past(p.lastActive, s.inactivityTimeout) : undefined),
   },
 ];
 

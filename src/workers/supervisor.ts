@@ -118,7 +118,15 @@ export class Supervisor {
 
   /** previous: on reload, pools whose effective settings did not change are taken over, untouched. */
   /** shared: front-ends > 1 (the scoreboard, and who to tell when the other loops' view changed). */
-  constructor(plan: ServePlan, environments: Map<string, PythonEnvironment>, log: Logger, previous?: Supervisor, shared?: PoolOptions['shared']) {
+  /** onChange: told when a pool's processes or state changed (PoolOptions.onChange). */
+  constructor(
+    plan: ServePlan,
+    environments: Map<string, PythonEnvironment>,
+    log: Logger,
+    previous?: Supervisor,
+    shared?: PoolOptions['shared'],
+    onChange?: () => void,
+  ) {
     this.plan = plan;
     this.environments = environments;
     this.log = log;
@@ -137,6 +145,7 @@ export class Supervisor {
         log,
         ...identityFor(p, log),
         ...(shared !== undefined ? { shared } : {}),
+        ...(onChange !== undefined ? { onChange } : {}),
       };
       const same = previous?.pools.get(p.key);
       if (same !== undefined && poolIdentity(same.options) === poolIdentity(options) && same.state === 'serving') {
@@ -178,6 +187,11 @@ export class Supervisor {
     const pools: Record<string, PoolView> = {};
     for (const [key, pool] of this.pools) pools[key] = poolView(pool);
     return { pools };
+  }
+
+  /** Another loop started or finished requests (front-ends > 1): every pool's tick looks. */
+  activity(): void {
+    for (const pool of this.pools.values()) pool.activity();
   }
 
   /** Another loop saw process pid of the pool reach its maximum-requests. */
@@ -227,7 +241,7 @@ export class Supervisor {
 
 /** Two pools with the same identity run the same thing the same way. */
 function poolIdentity(o: Omit<PoolOptions, 'log'> & { log?: unknown }): string {
-  const { log: _log, shared: _shared, ...rest } = o;
+  const { log: _log, shared: _shared, onChange: _onChange, ...rest } = o;
   return JSON.stringify(rest);
 }
 
