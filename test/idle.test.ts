@@ -83,6 +83,28 @@ async function assertIdle(host: WsgiHost, what: string): Promise<void> {
   );
 }
 
+/** A configuration with two front-end loops and one group (its settings, one TOML line each) mounted at / with app.wsgi. */
+function twoLoops(t: ReturnType<typeof tempDir>, venv: string, file: string, group: string, settings: string[]): string {
+  return t.file(
+    file,
+    [
+      'listen = ["127.0.0.1:0"]',
+      'front-ends = 2',
+      '',
+      '[[group]]',
+      `name = "${group}"`,
+      `python-home = "${venv}"`,
+      ...settings,
+      '',
+      '[[mount]]',
+      'path = "/"',
+      'script = "app.wsgi"',
+      `group = "${group}"`,
+      '',
+    ].join('\n'),
+  );
+}
+
 describe('an idle server takes no timer wake-ups', { timeout: 120_000, skip: noProc }, () => {
   const t = tempDir();
   let venv: string;
@@ -170,27 +192,13 @@ group = "dyn"
   });
 
   test('two loops (front-ends = 2): neither loop wakes', { skip: process.platform !== 'linux' ? 'front-ends > 1 runs on Linux only' : false }, async () => {
-    const config = t.file(
-      'two-loops.toml',
-      `
-listen = ["127.0.0.1:0"]
-front-ends = 2
-
-[[group]]
-name = "app"
-python-home = "${venv}"
-processes = 2
-threads = 2
-request-timeout = 5
-queue-timeout = 5
-memory-limit = 1000000000
-
-[[mount]]
-path = "/"
-script = "app.wsgi"
-group = "app"
-`,
-    );
+    const config = twoLoops(t, venv, 'two-loops.toml', 'app', [
+      'processes = 2',
+      'threads = 2',
+      'request-timeout = 5',
+      'queue-timeout = 5',
+      'memory-limit = 1000000000',
+    ]);
     const host = await WsgiHost.serve(['--config', config], { cwd: t.dir });
     try {
       // Fresh connections: the kernel spreads them over both loops' sockets.
@@ -269,26 +277,7 @@ group = "inactive"
   test('queue-timeout and request-timeout answer on time in either loop (front-ends = 2) after the server was idle', {
     skip: process.platform !== 'linux' ? 'front-ends > 1 runs on Linux only' : false,
   }, async () => {
-    const config = t.file(
-      'timeouts.toml',
-      `
-listen = ["127.0.0.1:0"]
-front-ends = 2
-
-[[group]]
-name = "one"
-python-home = "${venv}"
-processes = 1
-threads = 1
-queue-timeout = 1
-request-timeout = 3
-
-[[mount]]
-path = "/"
-script = "app.wsgi"
-group = "one"
-`,
-    );
+    const config = twoLoops(t, venv, 'timeouts.toml', 'one', ['processes = 1', 'threads = 1', 'queue-timeout = 1', 'request-timeout = 3']);
     const host = await WsgiHost.serve(['--config', config], { cwd: t.dir });
     try {
       assert.equal((await request(`${host.url}/x`)).status, 200);
