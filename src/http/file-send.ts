@@ -8,6 +8,7 @@
  */
 import type { FileHandle } from 'node:fs/promises';
 import type { Writable } from 'node:stream';
+import { release, retain, SlabReader } from '../util/read-slabs.js';
 
 export type SendOutcome =
   | { result: 'sent'; bytes: number }
@@ -17,25 +18,13 @@ export type SendOutcome =
 /** What a response must offer to receive a file (http.ServerResponse and http2's compatibility response do). */
 export type FileSink = Writable & { readonly destroyed: boolean; readonly writableEnded: boolean };
 
-/** A read's size, and the size of each reused buffer. */
-const READ_SIZE = 256 * 1024;
-/** Buffers kept for the next reads (of any send in this thread), at most. */
-const KEEP = 8;
-const spare: Buffer[] = [];
-
-/**
- * The file is read into reused buffers, each written from as read and reused once its write
- * completed: Node has no sendfile, and a read stream's new buffer per read is memory outside V8's
- * heap that it frees only at a collection, which makes it run full ones under large files (as
- * upload chunks did: util/young-collection.ts).
+/*
+ * The file is read into the read slabs worker connections use (util/read-slabs.ts): each read is
+ * written from as read, retained until its write completed, and the slab reused after. Node has no
+ * sendfile, and a read stream's new buffer per read is memory outside V8's heap that it frees only
+ * at a collection, which makes it run full ones under large files (as upload chunks did:
+ * util/young-collection.ts).
  */
-function takeBuffer(): Buffer {
-  return spare.pop() ?? Buffer.allocUnsafeSlow(READ_SIZE);
-}
-
-function giveBuffer(buf: Buffer): void {
-  if (spare.length < KEEP && !spare.includes(buf)) spare.push(buf);
-}
 
 /**
  * Sends bytes start..start+length-1 of `handle` to res, without ending res, and calls done exactly
@@ -43,9 +32,13 @@ function giveBuffer(buf: Buffer): void {
  */
 export function sendFileRange(res: FileSink, handle: FileHandle, start: number, length: number, done: (outcome: SendOutcome) => void): void {
   let called = false;
+  let reading = false;
+  const reader = new SlabReader();
   const finish = (outcome: SendOutcome): void => {
     if (called) return;
     called = true;
+    // A read still in flight writes into the slab: it is given back when that read is done.
+    if (!reading) reader.close();
     void handle.close().catch(() => {});
     done(outcome);
   };
@@ -59,7 +52,6 @@ export function sendFileRange(res: FileSink, handle: FileHandle, start: number, 
     return;
   }
   let bytes = 0;
-  let reading = false;
   const end = (outcome: SendOutcome): void => {
     res.off('close', onClose);
     res.off('drain', pump);
@@ -77,25 +69,30 @@ export function sendFileRange(res: FileSink, handle: FileHandle, start: number, 
   const pump = (): void => {
     if (called || reading) return;
     reading = true;
-    const buf = takeBuffer();
-    handle.read(buf, 0, Math.min(READ_SIZE, length - bytes), start + bytes).then(
+    const into = reader.next();
+    handle.read(into, 0, Math.min(into.length, length - bytes), start + bytes).then(
       ({ bytesRead }) => {
         reading = false;
-        if (called || bytesRead === 0) {
-          giveBuffer(buf);
-          if (!called) end({ result: 'aborted', why: `the file ended after ${bytes} of ${length} bytes`, bytes, clientGone: false });
+        if (called) {
+          reader.close();
           return;
         }
+        if (bytesRead === 0) {
+          end({ result: 'aborted', why: `the file ended after ${bytes} of ${length} bytes`, bytes, clientGone: false });
+          return;
+        }
+        reader.filled(bytesRead);
         bytes += bytesRead;
-        const ok = res.write(buf.subarray(0, bytesRead), () => giveBuffer(buf));
+        const kept = retain(into.subarray(0, bytesRead));
+        const ok = res.write(kept, () => release(kept));
         if (bytes === length) end({ result: 'sent', bytes });
         else if (ok) pump();
         else res.once('drain', pump);
       },
       (err: unknown) => {
         reading = false;
-        giveBuffer(buf);
-        if (!called) readFailed(err);
+        if (called) reader.close();
+        else readFailed(err);
       },
     );
   };

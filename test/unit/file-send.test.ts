@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { after, describe, test } from 'node:test';
 import { type FileSink, type SendOutcome, sendFileRange } from '../../src/http/file-send.js';
+import { SlabReader } from '../../src/util/read-slabs.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'file-send-'));
 const MB = 1024 * 1024;
@@ -87,5 +88,27 @@ describe('file sends: a range of a file read into reused buffers and written fro
     assert.equal((outcome as { clientGone: boolean }).clientGone, true);
     await new Promise((r) => setTimeout(r, 20));
     await assert.rejects(handle.stat(), /EBADF|closed/, 'the handle was closed');
+  });
+
+  test("a client gone while a read is in flight: that read's memory is not handed to another connection before it is done", async () => {
+    const file = join(dir, 'inflight.bin');
+    writeFileSync(file, randomBytes(4 * MB));
+    // The read may finish before the client's 'close' is handled: tried many times, some are in flight.
+    for (let round = 0; round < 30; round++) {
+      const client = slowClient();
+      const handle = await open(file, 'r');
+      const outcome = new Promise<SendOutcome>((resolve) => sendFileRange(client.sink, handle, 0, 4 * MB, resolve));
+      client.sink.destroy();
+      assert.equal((await outcome).result, 'aborted');
+      const other = new SlabReader();
+      const into = other.next();
+      into.fill(0xab);
+      await new Promise((r) => setTimeout(r, 10));
+      assert.ok(
+        into.every((b) => b === 0xab),
+        `round ${round}: another connection's read memory was written by the aborted send's read`,
+      );
+      other.close();
+    }
   });
 });
