@@ -181,7 +181,7 @@ export class ProcessPool implements RequestPort, MemberOwner {
    * (a dynamic pool grows), and when the processes last served (read from the scoreboard now).
    */
   activity(): void {
-    for (const m of this.members) void m.process.lastActive;
+    for (const m of this.members) m.process.noteServedElsewhere();
     this.arm();
   }
 

@@ -178,14 +178,21 @@ export class WorkerProcess implements HandleHost, ChannelEvents {
 
   /** When it last started or finished a request (of any loop's: their finishing counts when read). */
   get lastActive(): number {
-    if (this.shared !== undefined) {
-      const served = this.served;
-      if (served !== this.seenServed) {
-        this.seenServed = served;
-        this.active = Date.now();
-      }
-    }
+    this.noteServedElsewhere();
     return this.active;
+  }
+
+  /**
+   * front-ends > 1: the other loops' requests it finished since the last look count as activity
+   * now (the scoreboard has their count, not their time).
+   */
+  noteServedElsewhere(): void {
+    if (this.shared === undefined) return;
+    const served = this.served;
+    if (served !== this.seenServed) {
+      this.seenServed = served;
+      this.active = Date.now();
+    }
   }
 
   set lastActive(at: number) {
