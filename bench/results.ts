@@ -41,7 +41,7 @@ export class Results {
     this.idle.set(k, [...(this.idle.get(k) ?? []), s]);
   }
 
-  /** the tree's CPU (% of one CPU) over a quiet period after start, with no request */
+  /** the tree's CPU (% of one CPU) over a quiet period after its last scenario, with no request */
   addIdleCpu(layout: string, server: string, pct: number): void {
     const k = key(layout, server);
     this.idleCpu.set(k, [...(this.idleCpu.get(k) ?? []), pct]);
