@@ -34,6 +34,7 @@ import { launcherForEveryInterpreter } from './python/worker-launch.js';
 import { FrontEndLoops, frontEndCount } from './loops/front-end-loops.js';
 import { Scoreboard } from './workers/scoreboard.js';
 import { resolveEnvironments, Supervisor } from './workers/supervisor.js';
+import { boundMainYoungGeneration, boundOldGeneration } from './util/heap-bounds.js';
 
 export interface ReloadResult {
   ok: boolean;
@@ -103,6 +104,10 @@ export class WsgiHostServer {
   async start(): Promise<AddressInfo[]> {
     // Certificates first: a bad one stops the start before any process does.
     const listeners = await FrontEnd.loadListeners(listenerSet(this.plan.config, this.plan.baseDir));
+    // The front end's heap stays near its idle size under load (util/heap-bounds.ts); the young
+    // generation's run-time bound only where the main thread is the one loop.
+    boundOldGeneration();
+    if (this.shared === undefined) boundMainYoungGeneration();
     const supervisor = new Supervisor(this.plan, await resolveEnvironments(this.plan), this.log, undefined, this.shared, this.sampler.wake);
     await supervisor.start();
     this.supervisor = supervisor;

@@ -14,6 +14,7 @@ import type { Logger, LoggerOptions } from '../observability/logger.js';
 import type { WorkerView } from '../workers/loop-view.js';
 import type { Bindings, FromLoop, LoopStart, ToLoop } from './loop-messages.js';
 import { plainPlan } from './loop-messages.js';
+import { YOUNG_GENERATION_MB } from '../util/heap-bounds.js';
 
 /** front-ends = "auto": at most this many loops. */
 export const AUTO_FRONT_ENDS_CAP = 16;
@@ -93,7 +94,11 @@ export class FrontEndLoops {
         readiness: this.host.readiness(),
         log: this.host.logOptions,
       };
-      const worker = new Worker(new URL('./loop-thread.js', import.meta.url), { workerData: data, name: `wsgi-host front-end loop ${i}` });
+      const worker = new Worker(new URL('./loop-thread.js', import.meta.url), {
+        workerData: data,
+        name: `wsgi-host front-end loop ${i}`,
+        resourceLimits: { maxYoungGenerationSizeMb: YOUNG_GENERATION_MB },
+      });
       const loop: Loop = { worker, inflight: 0, groups: new Map(), waiters: [] };
       this.loops.push(loop);
       worker.on('message', (m: FromLoop) => this.onMessage(loop, m));
