@@ -34,7 +34,7 @@ import { launcherForEveryInterpreter } from './python/worker-launch.js';
 import { FrontEndLoops, frontEndCount } from './loops/front-end-loops.js';
 import { Scoreboard } from './workers/scoreboard.js';
 import { resolveEnvironments, Supervisor } from './workers/supervisor.js';
-import { boundMainYoungGeneration, boundOldGeneration } from './util/heap-bounds.js';
+import { boundMainYoungGeneration, boundOldGeneration, releaseMainYoungGeneration } from './util/heap-bounds.js';
 
 export interface ReloadResult {
   ok: boolean;
@@ -108,6 +108,7 @@ export class WsgiHostServer {
     // generation's run-time bound only where the main thread is the one loop.
     boundOldGeneration();
     if (this.shared === undefined) boundMainYoungGeneration();
+    else releaseMainYoungGeneration();
     const supervisor = new Supervisor(this.plan, await resolveEnvironments(this.plan), this.log, undefined, this.shared, this.sampler.wake);
     await supervisor.start();
     this.supervisor = supervisor;

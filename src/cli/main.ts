@@ -1,15 +1,12 @@
 #!/usr/bin/env node
+// first: the heap bound must be in place before the other modules load (heap-bounds-first.ts)
+import './heap-bounds-first.js';
 import { ConfigError } from '../config/errors.js';
 import { WsgiHostError } from '../errors.js';
 import { packageVersion } from '../util/package-info.js';
 import { didYouMean } from '../util/did-you-mean.js';
 
-import { checkCommand } from './check-command.js';
-import { configCommand } from './config-command.js';
 import { listenError } from './listen-error.js';
-import { reloadCommand } from './reload-command.js';
-import { serveCommand } from './serve-command.js';
-import { statusCommand } from './status-command.js';
 import { CliErrorCode } from '../error-codes.js';
 export { CliErrorCode } from '../error-codes.js';
 
@@ -32,12 +29,13 @@ wsgi-host serve ... --admin 127.0.0.1:9100 (by default the admin listener is a p
 
 type Command = (argv: string[]) => Promise<number>;
 
+// Each command's modules load when it runs, after the heap bounds are in place (heap-bounds-first.ts).
 const COMMANDS: Record<string, Command> = {
-  serve: serveCommand,
-  config: configCommand,
-  check: checkCommand,
-  reload: reloadCommand,
-  status: statusCommand,
+  serve: async (argv) => (await import('./serve-command.js')).serveCommand(argv),
+  config: async (argv) => (await import('./config-command.js')).configCommand(argv),
+  check: async (argv) => (await import('./check-command.js')).checkCommand(argv),
+  reload: async (argv) => (await import('./reload-command.js')).reloadCommand(argv),
+  status: async (argv) => (await import('./status-command.js')).statusCommand(argv),
 };
 
 export async function main(argv: string[]): Promise<number> {

@@ -15,7 +15,9 @@
  *   made before any of our code runs, so there the bound is kept at run time: after each young
  *   collection, V8's growth factor for the young generation (`--semi-space-growth-factor`, read
  *   when it grows) is 1 while the main heap is at the bound and 2 below it (after V8 shrank it
- *   in an idle spell, it grows again as before). That factor is one setting for the whole
+ *   in an idle spell, it grows again as before). It is 1 until the first young collection is
+ *   observed, and the command line installs this before it loads a command's modules
+ *   (cli/heap-bounds-first.ts): loading them would otherwise take it to 2 x 16 MiB at once. That factor is one setting for the whole
  *   process, so this is done only when the main thread is the one loop: with loop threads it
  *   would stop theirs from growing too, and the main loop's young generation is left as V8 grows
  *   it.
@@ -85,6 +87,21 @@ export function boundMainYoungGeneration(): boolean {
     }
   });
   youngBounded.observe({ entryTypes: ['gc'] });
-  check();
+  // Not grown until the first young collection is observed: the observer's callbacks run on the
+  // event loop, so while modules load (synchronously) V8 could otherwise double it several times.
+  if (setFlag('--semi-space-growth-factor=1')) growing = false;
+  release = (): void => {
+    youngBounded?.disconnect();
+    youngBounded = undefined;
+    if (growing === false) setFlag('--semi-space-growth-factor=2');
+  };
   return true;
+}
+
+let release: (() => void) | undefined;
+
+/** Lets the main thread's young generation grow as V8 grows it again (front-end loop threads started). */
+export function releaseMainYoungGeneration(): void {
+  release?.();
+  release = undefined;
 }
