@@ -30,7 +30,7 @@ import { getHeapSpaceStatistics, setFlagsFromString } from 'node:v8';
 /** The old generation's growth over what is live (V8 picks up to 300% on its own). */
 export const HEAP_GROWING_PERCENT = 30;
 /** The young generation's bound per semi-space (V8's default maximum: 16). */
-export const SEMI_SPACE_MB = 8;
+export const SEMI_SPACE_MB = 4;
 /** A loop thread's `resourceLimits.maxYoungGenerationSizeMb`: V8 sizes it as 3 semi-spaces. */
 export const YOUNG_GENERATION_MB = 3 * SEMI_SPACE_MB;
 
