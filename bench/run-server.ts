@@ -69,7 +69,7 @@ export async function runServer(
           `${tag} ${sc.name.padEnd(16)} ${r.rps.toFixed(0).padStart(6)} req/s` +
             `${r.mbps !== undefined ? ` ${r.mbps.toFixed(0).padStart(5)} MB/s` : ''}  p50 ${fmtMs(r.p50Ms)}  p99 ${fmtMs(r.p99Ms)}` +
             `  errors ${r.errors}  server ${r.serverCpuPct.toFixed(0)}%  wrk ${r.wrkCpuPct.toFixed(0)}%  other ${r.otherCpuPct.toFixed(0)}%` +
-            `  front RSS ${(r.rootRssLoadBytes / 1048576).toFixed(0)} MB`,
+            `  root RSS ${(r.rootRssLoadBytes / 1048576).toFixed(0)} MB`,
         );
       } catch (err) {
         console.error(`${tag} ${sc.name}: ${String(err)}`);
