@@ -64,7 +64,7 @@ export function renderTargets(results: Results, layouts: string[]): string {
     const idleMax = idleCpu.length > 0 ? Math.max(...idleCpu) : undefined;
     out.push(
       line(
-        `idle CPU ${l} (the whole tree, 5 s with no request from 10 s after its last scenario, worst start)`,
+        `idle CPU ${l} (the whole tree with no request from 10 s after its last scenario, the median of four 5 s windows, worst start)`,
         idleMax,
         '0%, under 0.1%',
         (v) => v < 0.1,
