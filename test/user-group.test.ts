@@ -174,8 +174,10 @@ def application(environ, start_response):
         assert.ok(path.startsWith(join(tmpdir(), folder)), `${path} is in the front end's folder`);
         assert.equal(statSync(path).uid, 0, 'bound by root');
         assert.deepEqual(attack[path], { unlink: 'EACCES', rename: 'EACCES', list: 'EACCES', bind: 'EACCES' });
-        // Both loops reach the worker, on the socket root bound; it runs as nobody.
-        const load = steadyLoad(`${host.url}/`, { concurrency: 16, durationMs: 2000 });
+        // Both loops reach the worker, on the socket root bound; it runs as nobody. The connections
+        // open one by one (on Node 20 the loops accept on one descriptor, and the first one awake
+        // takes a burst whole: all 16 in one loop in 2 of 18 runs).
+        const load = steadyLoad(`${host.url}/`, { concurrency: 16, durationMs: 2000, rampMs: 400 });
         const result = await load.done;
         assert.equal(result.failed, 0, describeFailures(result));
         for (const b of result.bodies) assert.equal((JSON.parse(b) as number[])[0], nobodyUid);
