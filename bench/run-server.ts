@@ -23,8 +23,8 @@ import { validate } from './validate.js';
  * in one: V8's memory-reducing full collections (two, ~0.1 s of CPU with its helper threads) come
  * anywhere from ~10 s to over 90 s after the last request, depending on when the last full
  * collection ran, and a single window after a fixed wait caught them in some starts and not in
- * others (1.96% and 2.27% in one full run, 0 in the window before and after). Every window is
- * printed. It is watched after the scenarios, never before them: a wait before the load would let
+ * others (1.96% and 2.27% in one full run; watched by hand, nothing else ran in the 100 s after the
+ * load). Every window is printed. It is watched after the scenarios, never before them: a wait before the load would let
  * V8 shrink the heap, and the scenarios would then run on a young generation that has to grow
  * again (hello-c64 0.91x of the same build measured from a fresh start), which no other server is
  * made to do.
