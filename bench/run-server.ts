@@ -19,15 +19,16 @@ import { validate } from './validate.js';
 /**
  * wsgi-host's idle CPU: its tree is watched with no request, from SETTLE_MS after its last
  * scenario, over IDLE_WINDOWS consecutive windows of IDLE_MS, and the median window counts. What
- * the line is for shows in every window: timers, polling, heartbeats. A one-off after a load shows
- * in one: V8's memory-reducing full collections (two, ~0.1 s of CPU with its helper threads) come
+ * the line is for shows in every window: timers, polling, heartbeats. A one-off after a load in one
+ * or two: V8's memory-reducing full collections (two, ~0.1 s of CPU with its helper threads) come
  * anywhere from ~10 s to over 90 s after the last request, depending on when the last full
  * collection ran, and a single window after a fixed wait caught them in some starts and not in
- * others (1.96% and 2.27% in one full run; watched by hand, nothing else ran in the 100 s after the
- * load). Every window is printed. It is watched after the scenarios, never before them: a wait before the load would let
- * V8 shrink the heap, and the scenarios would then run on a young generation that has to grow
- * again (hello-c64 0.91x of the same build measured from a fresh start), which no other server is
- * made to do.
+ * others (1.96% and 2.27% in one full run). Watched by hand, a server also ran a ~2 ms task every
+ * ~7.5 s after a load (051654d alike), and nothing after the collections in the 60 s watched.
+ * Every window is printed. It is watched after the scenarios, never before them: a wait before
+ * the load would let V8 shrink the heap, and the scenarios would then run on a young generation
+ * that has to grow again (hello-c64 0.91x of the same build measured from a fresh start), which
+ * no other server is made to do.
  */
 const IDLE_MS = 5000;
 const IDLE_WINDOWS = 4;
