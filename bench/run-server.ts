@@ -30,9 +30,9 @@ import { validate } from './validate.js';
  * that has to grow again (hello-c64 0.91x of the same build measured from a fresh start), which
  * no other server is made to do.
  */
-const IDLE_MS = 5000;
-const IDLE_WINDOWS = 4;
-const SETTLE_MS = 10_000;
+export const IDLE_MS = 5000;
+export const IDLE_WINDOWS = 4;
+export const SETTLE_MS = 10_000;
 export const firstLine = (err: unknown): string => describeError(err).split('\n')[0] ?? '';
 
 /** The tree's CPU over IDLE_MS from now, % of one CPU: the scheduler's nanoseconds where the kernel shows them, else 10 ms ticks. */

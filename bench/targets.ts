@@ -1,6 +1,7 @@
 /** The project's performance targets (issue 17's goals), checked against the medians (printed under the table). */
 import { RAW_NODE, WSGI_HOST } from './peers/index.js';
 import type { Results, Summary } from './results.js';
+import { IDLE_MS, IDLE_WINDOWS, SETTLE_MS } from './run-server.js';
 
 const MiB = 1024 * 1024;
 const mean = (v: number[]): number => v.reduce((s, x) => s + x, 0) / v.length;
@@ -64,7 +65,7 @@ export function renderTargets(results: Results, layouts: string[]): string {
     const idleMax = idleCpu.length > 0 ? Math.max(...idleCpu) : undefined;
     out.push(
       line(
-        `idle CPU ${l} (the whole tree with no request from 10 s after its last scenario, the median of four 5 s windows, worst start)`,
+        `idle CPU ${l} (the whole tree with no request from ${SETTLE_MS / 1000} s after its last scenario, the median of ${IDLE_WINDOWS} windows of ${IDLE_MS / 1000} s, worst start)`,
         idleMax,
         '0%, under 0.1%',
         (v) => v < 0.1,
