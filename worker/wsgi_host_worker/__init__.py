@@ -13,5 +13,6 @@ sources the front end sends on stdin (docs/architecture-worker.md).
     logs        stdout, stderr and wsgi.errors as LOG frames; the logging bridge
     loader      loading applications, python-path, tracebacks, the probe
     serve       the threads and one request's run through its application
+    heap        the C allocator's thresholds, primed at start (request bodies without page faults)
     main        connect, INIT, load, READY, serve
 """

@@ -11,6 +11,7 @@ import traceback
 
 from .connection import SPIN_BUDGET, Connection, ConnectionLost, connect_front_end
 from .extra import start_accepting
+from .heap import prime as prime_allocator
 from .loader import add_python_path, app_traceback, missing_module_folder, probe, python_info
 from .logs import install_logging_bridge
 from .serve import Worker
@@ -56,6 +57,7 @@ def main(args):
         faulthandler.register(signal.SIGUSR2, file=sys.__stderr__, all_threads=True, chain=False)
     except Exception:
         pass
+    prime_allocator()  # before any request body: see heap.py
     conn = Connection(sock)
     try:
         config = conn.read_init()
