@@ -1,5 +1,5 @@
-"""The C allocator's thresholds, set once at start so that request bodies do not make the process
-hand memory back to the kernel and fault it in again for every few chunks.
+"""The C allocator's thresholds, primed once at start so that request bodies do not make the
+process hand memory back to the kernel and fault it in again for every few chunks.
 
 design: a request body reaches the application as chunks of up to 64 KiB, each a new bytes object
 made by whichever thread reads the connection and freed by the thread that runs the application.
