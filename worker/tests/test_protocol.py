@@ -9,6 +9,7 @@ import textwrap
 import unittest
 
 from harness import WorkerProcess, load
+from test_heap import CHURN_CODE, GLIBC, PRIMED_FAULTS_AT_MOST
 
 w = load().wire
 RESPONSE_PREFIX = w.RESPONSE_PREFIX
@@ -77,6 +78,21 @@ class Protocol(unittest.TestCase):
         self.assertEqual(status, 200)
         self.assertEqual(head, ["OK", "X-Path", "/p", "Content-Length", "5"])
         self.assertEqual(payload[6 + head_len:], b"hello")
+
+    @unittest.skipUnless(GLIBC, "the thresholds primed are glibc's")
+    def test_the_worker_primes_its_allocator_before_serving(self):
+        """Blocks of a request body chunk's size come and go in the worker without page faults
+        (heap.py): an application that churns them from three threads reports how many it took."""
+        self.start(CHURN_CODE + """
+def application(environ, start_response):
+    start_response("200 OK", [])
+    return [str(churn_faults()).encode()]
+""")
+        self.request(3)
+        ftype, rid, _, payload = self.frame()
+        self.assertEqual((ftype, rid), (w.T_RESPONSE, 3))
+        faults = int(self.head_of(payload)[2])
+        self.assertLess(faults, PRIMED_FAULTS_AT_MOST, "page faults in the worker: %d" % faults)
 
     def head_of(self, payload):
         status, head_len = RESPONSE_PREFIX.unpack_from(payload)
